@@ -8,7 +8,7 @@ import * as events from "./events.ts";
 import { topics as topicsOption } from "./gen/stocklet/events/v1/options_pb.ts";
 
 /** Every event message schema of package `stocklet.events.v1`. */
-export const EVENT_SCHEMAS: readonly DescMessage[] = Object.values(events).filter(
+export const EVENT_SCHEMAS: readonly DescMessage[] = (Object.values(events) as unknown[]).filter(
   (v): v is DescMessage =>
     typeof v === "object" && v !== null && (v as { kind?: unknown }).kind === "message",
 );
