@@ -95,7 +95,21 @@ async function check(): Promise<boolean> {
   }
 }
 
+/** Runs buf lint over proto/ (after fetching the third-party protos it imports). */
+async function lint(): Promise<void> {
+  await Deno.mkdir(STATE_DIR, { recursive: true });
+  await prepareProtoDeps();
+  await run(join(TOOLS_BIN, "buf"), ["lint"], {
+    cwd: ROOT,
+    env: { BUF_CACHE_DIR: join(STATE_DIR, "buf-cache") },
+  });
+}
+
 if (import.meta.main) {
+  if (Deno.args.includes("--lint")) {
+    await lint();
+    Deno.exit(0);
+  }
   if (Deno.args.includes("--check")) {
     Deno.exit((await check()) ? 0 : 1);
   }

@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
+import {
+  bearerToken,
+  jwksVerifier,
+  type Principal,
+  requireAdmin,
+  requireOwnerOrAdmin,
+  requireUser,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+} from "./auth.ts";
+import { Code, ServiceError } from "./errors.ts";
+
+const good = await generateKeyPair("ES256", { extractable: true });
+const other = await generateKeyPair("ES256", { extractable: true });
+const jwk: JWK = { ...(await exportJWK(good.publicKey)), kid: "k1", alg: "ES256", use: "sig" };
+const verifier = jwksVerifier({ jwks: { keys: [jwk] } });
+
+function sign(
+  claims: Record<string, unknown> = {},
+  opts: {
+    key?: Parameters<SignJWT["sign"]>[0];
+    kid?: string;
+    exp?: number | string;
+    iss?: string;
+  } = {},
+): Promise<string> {
+  return new SignJWT({ roles: ["customer"], ...claims })
+    .setProtectedHeader({ alg: "ES256", kid: opts.kid ?? "k1" })
+    .setSubject("user-1")
+    .setIssuer(opts.iss ?? TOKEN_ISSUER)
+    .setAudience(TOKEN_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(opts.exp ?? "1h")
+    .sign(opts.key ?? good.privateKey);
+}
+
+function b64url(s: string): string {
+  return btoa(s).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+async function rejects(token: string, reason: RegExp): Promise<void> {
+  await assert.rejects(verifier.verify(token), (e: unknown) => {
+    assert.ok(e instanceof ServiceError);
+    assert.equal(e.code, Code.UNAUTHENTICATED);
+    assert.match(e.message, reason);
+    return true;
+  });
+}
+
+Deno.test("jwksVerifier() accepts a valid ES256 token and reads sub and roles", async () => {
+  const p = await verifier.verify(await sign({ roles: ["customer", "admin"] }));
+  assert.deepEqual(p, { userId: "user-1", roles: ["customer", "admin"] });
+});
+
+Deno.test("jwksVerifier() rejects an expired token", async () => {
+  await rejects(await sign({}, { exp: Math.floor(Date.now() / 1000) - 60 }), /expired/);
+});
+
+Deno.test("jwksVerifier() rejects a tampered payload", async () => {
+  const [h, , s] = (await sign()).split(".");
+  const forged = b64url(JSON.stringify({
+    sub: "admin-user",
+    roles: ["admin"],
+    iss: TOKEN_ISSUER,
+    aud: TOKEN_AUDIENCE,
+    iat: 1,
+    exp: 9999999999,
+  }));
+  await rejects(`${h}.${forged}.${s}`, /bad signature/);
+});
+
+Deno.test('jwksVerifier() rejects alg "none"', async () => {
+  const header = b64url(JSON.stringify({ alg: "none", typ: "JWT" }));
+  const payload = b64url(JSON.stringify({
+    sub: "x",
+    iss: TOKEN_ISSUER,
+    aud: TOKEN_AUDIENCE,
+    iat: 1,
+    exp: 9999999999,
+  }));
+  await rejects(`${header}.${payload}.`, /algorithm not allowed|malformed/);
+});
+
+Deno.test("jwksVerifier() rejects a token signed by a key it does not know", async () => {
+  await rejects(await sign({}, { key: other.privateKey, kid: "k1" }), /bad signature/);
+  await rejects(await sign({}, { key: other.privateKey, kid: "k9" }), /unknown signing key/);
+});
+
+Deno.test("jwksVerifier() rejects a wrong issuer", async () => {
+  await rejects(await sign({}, { iss: "someone-else" }), /bad iss claim/);
+});
+
+Deno.test("jwksVerifier() refetches a remote JWKS when a token names an unknown kid", async () => {
+  let keys: JWK[] = [jwk];
+  let fetches = 0;
+  const ac = new AbortController();
+  const server = Deno.serve({ port: 0, signal: ac.signal, onListen: () => {} }, () => {
+    fetches++;
+    return Response.json({ keys });
+  });
+  try {
+    const remote = jwksVerifier({
+      jwks: `http://127.0.0.1:${server.addr.port}/v1/auth/jwks`,
+      cooldownMs: 0,
+    });
+    await remote.verify(await sign());
+    await remote.verify(await sign());
+    assert.equal(fetches, 1, "the key set is cached");
+    const rotated: JWK = { ...(await exportJWK(other.publicKey)), kid: "k2", alg: "ES256" };
+    keys = [jwk, rotated];
+    const p = await remote.verify(await sign({}, { key: other.privateKey, kid: "k2" }));
+    assert.equal(p.userId, "user-1");
+    assert.equal(fetches, 2, "an unknown kid refetches the set");
+  } finally {
+    ac.abort();
+    await server.finished;
+  }
+});
+
+Deno.test("bearerToken() reads Bearer values and rejects other schemes", () => {
+  assert.equal(bearerToken(undefined), undefined);
+  assert.equal(bearerToken("Bearer abc.def.ghi"), "abc.def.ghi");
+  assert.equal(bearerToken("bearer  abc.def.ghi"), "abc.def.ghi");
+  assert.throws(() => bearerToken("Basic dXNlcjpwYXNz"), /Bearer/);
+  assert.throws(() => bearerToken("Bearer a b"), /Bearer/);
+});
+
+Deno.test("require helpers answer 401 without a user and 403 without the right", () => {
+  const customer: Principal = { userId: "u1", roles: ["customer"] };
+  const admin: Principal = { userId: "a1", roles: ["admin"] };
+  const code = (f: () => unknown) => {
+    try {
+      f();
+      return Code.OK;
+    } catch (e) {
+      return (e as ServiceError).code;
+    }
+  };
+  assert.equal(code(() => requireUser(null)), Code.UNAUTHENTICATED);
+  assert.equal(code(() => requireAdmin(null)), Code.UNAUTHENTICATED);
+  assert.equal(code(() => requireAdmin(customer)), Code.PERMISSION_DENIED);
+  assert.equal(code(() => requireAdmin(admin)), Code.OK);
+  assert.equal(code(() => requireOwnerOrAdmin(customer, "u2")), Code.PERMISSION_DENIED);
+  assert.equal(code(() => requireOwnerOrAdmin(customer, "u1")), Code.OK);
+  assert.equal(code(() => requireOwnerOrAdmin(admin, "u2")), Code.OK);
+});
