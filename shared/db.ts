@@ -6,13 +6,19 @@
 import postgres from "postgres";
 import { SpanKind, withSpan } from "./tracing.ts";
 import { flushOutbox, type OutboxEvent, outboxEvent } from "./outbox.ts";
-import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
+
+/** Column types beyond the defaults: int8 as bigint. */
+export type DbTypes = { bigint: bigint };
 
 /** A connection pool. */
-export type Sql = postgres.Sql;
+export type Sql = postgres.Sql<DbTypes>;
+
+/** A transaction or savepoint (anything that runs queries inside a transaction). */
+export type TxSql = postgres.TransactionSql<DbTypes>;
 
 /** A transaction that can also publish events through the outbox. */
-export interface Tx extends postgres.TransactionSql {
+export interface Tx extends postgres.TransactionSql<DbTypes> {
   /**
    * Queues an event for the outbox; it is written (and relayed by Debezium) only if the
    * transaction commits. Returns the event id (the consumers' dedupe key).
@@ -21,7 +27,7 @@ export interface Tx extends postgres.TransactionSql {
     topic: string,
     key: string,
     schema: D,
-    event: MessageShape<D>,
+    event: MessageInitShape<D>,
   ): string;
 }
 
@@ -38,8 +44,10 @@ export function connectDb(url: string, opts: DbOptions = {}): Sql {
     idle_timeout: 60,
     connect_timeout: 10,
     onnotice: () => {},
+    // int8 columns (money in cents, counters) come back as bigint, never as lossy numbers.
+    types: { bigint: postgres.BigInt },
     connection: { application_name: Deno.env.get("OTEL_SERVICE_NAME") ?? "stocklet" },
-  });
+  }) as unknown as Sql;
 }
 
 /**
@@ -66,7 +74,7 @@ export function transaction<T>(sql: Sql, name: string, fn: (tx: Tx) => Promise<T
           topic: string,
           key: string,
           schema: D,
-          event: MessageShape<D>,
+          event: MessageInitShape<D>,
         ): string {
           const e = outboxEvent(topic, key, schema, event);
           pending.push(e);

@@ -6,11 +6,12 @@
  * Debezium's EventRouter relays the insert; the row is deleted in the same transaction.
  * @module
  */
-import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import { create, type DescMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import type postgres from "postgres";
 import { schemaOf } from "./topics.ts";
 import { currentTraceparent } from "./tracing.ts";
 import { uuidv7 } from "./ids.ts";
+import type { DbTypes } from "./db.ts";
 
 /** One outbox row. */
 export interface OutboxEvent {
@@ -27,7 +28,7 @@ export function outboxEvent<D extends DescMessage>(
   topic: string,
   key: string,
   schema: D,
-  event: MessageShape<D>,
+  event: MessageInitShape<D>,
 ): OutboxEvent {
   const expected = schemaOf(topic);
   if (expected.typeName !== schema.typeName) {
@@ -39,13 +40,13 @@ export function outboxEvent<D extends DescMessage>(
     aggregatetype: topic,
     aggregateid: key,
     type: schema.typeName,
-    payload: toBinary(schema, event),
+    payload: toBinary(schema, create(schema, event)),
     traceparent: currentTraceparent() ?? null,
   };
 }
 
 /** Inserts the rows and deletes them again (two statements, whatever the number of events). */
-export async function flushOutbox(tx: postgres.TransactionSql, rows: OutboxEvent[]): Promise<void> {
+export async function flushOutbox(tx: postgres.TransactionSql<DbTypes>, rows: OutboxEvent[]): Promise<void> {
   const columns = ["id", "aggregatetype", "aggregateid", "type", "payload", "traceparent"];
   await tx`insert into outbox ${tx(rows as never, columns as never)}`;
   await tx`delete from outbox where id in ${tx(rows.map((r) => r.id))}`;

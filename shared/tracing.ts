@@ -14,13 +14,14 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
+  type Tracer,
 } from "@opentelemetry/api";
 
 export { SpanKind };
 export type { Context, Span };
 
 /** The tracer every Stocklet module uses. */
-export const tracer = trace.getTracer("stocklet", "0.1.0");
+export const tracer: Tracer = trace.getTracer("stocklet", "0.1.0");
 
 /** Options for {@linkcode withSpan}. */
 export interface SpanOptions {

@@ -1,0 +1,1 @@
+drop table if exists shipment_items; drop table if exists shipments;

@@ -1,0 +1,77 @@
+/**
+ * The order API. Customers place orders and see only their own; admins see any.
+ * @module
+ */
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { isAdmin, requireUser } from "@stocklet/shared/auth";
+import { type Sql, transaction } from "@stocklet/shared/db";
+import { notFound, permissionDenied } from "@stocklet/shared/errors";
+import { uuidv7 } from "@stocklet/shared/ids";
+import { pageOf, pageRequest } from "@stocklet/shared/paging";
+import { order } from "@stocklet/shared/proto";
+import { bindService, type ServiceBinding } from "@stocklet/shared/server";
+import { serviceInfo } from "@stocklet/shared/service_info";
+import { Status } from "./domain.ts";
+import { publishCreated } from "./saga.ts";
+import { findOrder, insertOrder, listOrders, type OrderRow } from "./store.ts";
+
+/** The wire form of an order. */
+export function toOrder(row: OrderRow): order.Order {
+  return create(order.OrderSchema, {
+    id: row.id,
+    status: row.status,
+    items: row.items,
+    customerId: row.customer_id,
+    ...(row.transaction_id ? { transactionId: row.transaction_id } : {}),
+    ...(row.shipment_id ? { shippingId: row.shipment_id } : {}),
+    createdAt: timestampFromDate(row.created_at),
+    ...(row.updated_at ? { updatedAt: timestampFromDate(row.updated_at) } : {}),
+    unitPricesCents: row.unit_prices,
+    itemsPriceCents: row.items_price_cents ?? 0n,
+    totalPriceCents: row.total_price_cents ?? 0n,
+    rejectReason: row.reject_reason,
+  });
+}
+
+/** The OrderService handlers. */
+export function orderRpc(sql: Sql): ServiceBinding {
+  return bindService(order.OrderService, {
+    serviceInfo: () => Promise.resolve(serviceInfo("order")),
+
+    async viewOrder(req, ctx) {
+      const user = requireUser(ctx.principal);
+      const row = await findOrder(sql, req.orderId);
+      // Someone else's order is "not found": its existence is not the caller's business.
+      if (!row || (row.customer_id !== user.userId && !isAdmin(user))) throw notFound("order");
+      return { order: toOrder(row) };
+    },
+
+    async viewOrders(req, ctx) {
+      const user = requireUser(ctx.principal);
+      const customerId = req.customerId || user.userId;
+      if (customerId !== user.userId && !isAdmin(user)) {
+        throw permissionDenied("customers may list only their own orders");
+      }
+      const page = pageRequest(req.pageSize, req.pageToken);
+      const rows = await listOrders(sql, customerId, page);
+      const { items, nextPageToken } = pageOf(rows, page, (r) => r.id);
+      return { orders: items.map(toOrder), nextPageToken };
+    },
+
+    async placeOrder(req, ctx) {
+      const user = requireUser(ctx.principal);
+      const row = await transaction(sql, "place order", async (tx) => {
+        const o = await insertOrder(tx, {
+          id: uuidv7(),
+          customerId: user.userId,
+          status: Status.PROCESSING,
+          items: req.cart,
+        });
+        publishCreated(tx, o);
+        return o;
+      });
+      return { order: toOrder(row) };
+    },
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * The order's side of the place-order saga: each step moves the order along the status machine and
+ * publishes the next event in the same transaction. A step that finds the order elsewhere (a late,
+ * repeated or out-of-order event) does nothing and publishes nothing.
+ * @module
+ */
+import type { Tx } from "@stocklet/shared/db";
+import { getLog } from "@stocklet/shared/logging";
+import { events } from "@stocklet/shared/proto";
+import { checkQuote, eventReason, RejectReason, Status } from "./domain.ts";
+import { findOrder, markPending, moveOrder, type OrderRow } from "./store.ts";
+
+const log = getLog("order", "saga");
+
+/** Publishes `order.state.created` for a new order. */
+export function publishCreated(tx: Tx, o: OrderRow): void {
+  tx.publish("order.state.created", o.id, events.OrderCreatedEventSchema, {
+    revision: 1,
+    orderId: o.id,
+    customerId: o.customer_id,
+    itemQuantities: o.items,
+  });
+}
+
+/** An AVAILABLE quote: PROCESSING → PENDING with prices, then `order.state.pending`. */
+export async function priceOrder(tx: Tx, quote: events.ProductPriceQuoteEvent): Promise<void> {
+  const current = await findOrder(tx, quote.orderId);
+  if (!current) return log.warn("quote for unknown order {orderId}", { orderId: quote.orderId });
+  if (current.status !== Status.PROCESSING) return;
+  const problem = checkQuote(current.items, quote);
+  if (problem) {
+    // A quote that does not match the order cannot be trusted with money: reject, loudly.
+    log.error("bad quote for {orderId}: {problem}", { orderId: quote.orderId, problem });
+    return rejectOrder(tx, quote.orderId, RejectReason.PRODUCT_UNAVAILABLE);
+  }
+  const o = await markPending(tx, quote.orderId, Status.PROCESSING, Status.PENDING, {
+    unit: quote.productPricesCents,
+    itemsCents: quote.totalPriceCents,
+    totalCents: quote.totalPriceCents,
+  });
+  if (!o) return;
+  tx.publish("order.state.pending", o.id, events.OrderPendingEventSchema, {
+    revision: 1,
+    orderId: o.id,
+    customerId: o.customer_id,
+    itemQuantities: o.items,
+    itemsPriceCents: o.items_price_cents ?? 0n,
+    totalPriceCents: o.total_price_cents ?? 0n,
+  });
+}
+
+/** A successful payment: PENDING → APPROVED, then `order.state.approved`. */
+export async function approveOrder(
+  tx: Tx,
+  orderId: string,
+  transactionId: string,
+  shipmentId: string,
+): Promise<void> {
+  const o = await moveOrder(tx, orderId, [Status.PENDING], Status.APPROVED, {
+    transactionId,
+    ...(shipmentId ? { shipmentId } : {}),
+  });
+  if (!o) return;
+  tx.publish("order.state.approved", o.id, events.OrderApprovedEventSchema, {
+    revision: 1,
+    orderId: o.id,
+    transactionId,
+    shippingId: o.shipment_id ?? "",
+    customerId: o.customer_id,
+    totalPriceCents: o.total_price_cents ?? 0n,
+  });
+}
+
+/**
+ * Rejects an in-flight order and publishes `order.state.rejected`, which every participant treats as
+ * "undo whatever you did for this order" (and "never do it later").
+ */
+export async function rejectOrder(tx: Tx, orderId: string, reason: RejectReason): Promise<void> {
+  const o = await moveOrder(tx, orderId, [Status.PROCESSING, Status.PENDING], Status.REJECTED, {
+    rejectReason: reason,
+  });
+  if (!o) return;
+  tx.publish("order.state.rejected", o.id, events.OrderRejectedEventSchema, {
+    revision: 1,
+    orderId: o.id,
+    customerId: o.customer_id,
+    reason: eventReason(reason),
+    ...(o.transaction_id ? { transactionId: o.transaction_id } : {}),
+    ...(o.shipment_id ? { shippingId: o.shipment_id } : {}),
+  });
+}

@@ -1,0 +1,153 @@
+/**
+ * The orders' SQL. Every status change is a conditional update (`where status in (…)`), so two
+ * deliveries racing for one order cannot both move it.
+ * @module
+ */
+import type { Sql, Tx } from "@stocklet/shared/db";
+import type { PageRequest } from "@stocklet/shared/paging";
+import type { RejectReason, Status } from "./domain.ts";
+
+/** An `orders` row with its items. */
+export interface OrderRow {
+  id: string;
+  customer_id: string;
+  status: Status;
+  items_price_cents: bigint | null;
+  total_price_cents: bigint | null;
+  shipment_id: string | null;
+  transaction_id: string | null;
+  reject_reason: RejectReason;
+  created_at: Date;
+  updated_at: Date | null;
+  /** Product id → quantity. */
+  items: Record<string, number>;
+  /** Product id → unit price (once quoted). */
+  unit_prices: Record<string, bigint>;
+}
+
+type Row = Omit<OrderRow, "items" | "unit_prices">;
+interface ItemRow {
+  order_id: string;
+  product_id: string;
+  quantity: number;
+  unit_price_cents: bigint | null;
+}
+
+async function withItems(sql: Sql | Tx, rows: Row[]): Promise<OrderRow[]> {
+  if (!rows.length) return [];
+  const items = await sql<ItemRow[]>`
+    select * from order_items where order_id = any(${rows.map((r) => r.id)}::uuid[])`;
+  const byOrder = new Map<string, ItemRow[]>();
+  for (const it of items) {
+    const list = byOrder.get(it.order_id) ?? [];
+    list.push(it);
+    byOrder.set(it.order_id, list);
+  }
+  return rows.map((r) => {
+    const its = byOrder.get(r.id) ?? [];
+    return {
+      ...r,
+      items: Object.fromEntries(its.map((i) => [i.product_id, i.quantity])),
+      unit_prices: Object.fromEntries(
+        its.filter((i) => i.unit_price_cents !== null).map((
+          i,
+        ) => [i.product_id, i.unit_price_cents!]),
+      ),
+    };
+  });
+}
+
+/** One order with its items, or undefined. */
+export async function findOrder(sql: Sql | Tx, id: string): Promise<OrderRow | undefined> {
+  const rows = await sql<Row[]>`select * from orders where id = ${id}`;
+  return (await withItems(sql, rows))[0];
+}
+
+/** A page of a customer's orders, newest first (one extra row to tell whether more follow). */
+export async function listOrders(
+  sql: Sql,
+  customerId: string,
+  page: PageRequest,
+): Promise<OrderRow[]> {
+  const rows = await sql<Row[]>`
+    select * from orders
+    where customer_id = ${customerId} ${page.before ? sql`and id < ${page.before}` : sql``}
+    order by id desc
+    limit ${page.size + 1}`;
+  return withItems(sql, rows);
+}
+
+/** Inserts a new order in PROCESSING with its items. */
+export async function insertOrder(
+  tx: Tx,
+  o: { id: string; customerId: string; status: Status; items: Record<string, number> },
+): Promise<OrderRow> {
+  const [row] = await tx<Row[]>`
+    insert into orders (id, customer_id, status) values (${o.id}, ${o.customerId}, ${o.status})
+    returning *`;
+  const items = Object.entries(o.items).map(([product_id, quantity]) => ({
+    order_id: o.id,
+    product_id,
+    quantity,
+  }));
+  await tx`insert into order_items ${tx(items, "order_id", "product_id", "quantity")}`;
+  return { ...row!, items: { ...o.items }, unit_prices: {} };
+}
+
+/**
+ * Moves an order to PENDING with its prices if it is still PROCESSING; undefined when it is not
+ * (a late or repeated quote).
+ */
+export async function markPending(
+  tx: Tx,
+  id: string,
+  from: Status,
+  to: Status,
+  prices: { unit: Record<string, bigint>; itemsCents: bigint; totalCents: bigint },
+): Promise<OrderRow | undefined> {
+  const [row] = await tx<Row[]>`
+    update orders set status = ${to}, items_price_cents = ${prices.itemsCents},
+      total_price_cents = ${prices.totalCents}, updated_at = now()
+    where id = ${id} and status = ${from}
+    returning *`;
+  if (!row) return undefined;
+  const units = Object.entries(prices.unit).map(([product_id, unit]) => ({
+    product_id,
+    unit: String(unit),
+  }));
+  await tx`
+    update order_items i set unit_price_cents = u.unit::bigint
+    from json_to_recordset(${JSON.stringify(units)}::json) as u(product_id uuid, unit text)
+    where i.order_id = ${id} and i.product_id = u.product_id`;
+  return (await withItems(tx, [row]))[0];
+}
+
+/** Moves an order from one of `from` to `to`, setting the given columns; undefined if it was not in `from`. */
+export async function moveOrder(
+  tx: Tx,
+  id: string,
+  from: readonly Status[],
+  to: Status,
+  set: { transactionId?: string; shipmentId?: string; rejectReason?: RejectReason } = {},
+): Promise<OrderRow | undefined> {
+  const [row] = await tx<Row[]>`
+    update orders set status = ${to},
+      transaction_id = coalesce(${set.transactionId ?? null}::uuid, transaction_id),
+      shipment_id = coalesce(${set.shipmentId ?? null}::uuid, shipment_id),
+      reject_reason = coalesce(${set.rejectReason ?? null}::smallint, reject_reason),
+      updated_at = now()
+    where id = ${id} and status = any(${from as number[]}::smallint[])
+    returning *`;
+  return row ? (await withItems(tx, [row]))[0] : undefined;
+}
+
+/** Ids of in-flight orders older than the cutoff, locked for this transaction (others skip them). */
+export async function lockStalled(tx: Tx, olderThan: Date, limit: number): Promise<string[]> {
+  const rows = await tx<Array<{ id: string }>>`
+    select id from orders
+    where status in (1, 2) and created_at < ${olderThan}
+    order by created_at
+    limit ${limit}
+    for update skip locked`;
+  return rows.map((r) => r.id);
+}

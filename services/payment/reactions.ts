@@ -1,0 +1,35 @@
+/**
+ * Payment's subscriptions: new users, allocated shipments and rejected orders.
+ * @module
+ */
+import { events } from "@stocklet/shared/proto";
+import { on, type Reaction } from "@stocklet/shared/reaction";
+import { cancelOrderPayment, openCustomerBalance, payForOrder } from "./payments.ts";
+
+const Allocation = events.ShipmentAllocationEvent_Type;
+
+/** Payment's reactions. Only an ALLOCATED shipment is paid for (seed defect B8). */
+export function paymentReactions(): Reaction[] {
+  return [
+    on(
+      "user.state.created",
+      events.UserCreatedEventSchema,
+      (e, tx) => openCustomerBalance(tx, e.userId),
+    ),
+
+    on(
+      "shipping.shipment.allocation",
+      events.ShipmentAllocationEventSchema,
+      (e, tx) => payForOrder(tx, e),
+      {
+        filter: (e) => e.type === Allocation.ALLOCATED,
+      },
+    ),
+
+    on(
+      "order.state.rejected",
+      events.OrderRejectedEventSchema,
+      (e, tx) => cancelOrderPayment(tx, e.orderId),
+    ),
+  ];
+}

@@ -1,0 +1,46 @@
+/**
+ * Pricing: an order's quote from the catalogue's unit prices. Pure, so it is tested without a
+ * database.
+ * @module
+ */
+import { create } from "@bufbuild/protobuf";
+import { events } from "@stocklet/shared/proto";
+
+/** A quote for an order, ready to publish on `product.pricequotation`. */
+export type PriceQuote = events.ProductPriceQuoteEvent;
+
+/**
+ * Prices every item of an order: AVAILABLE with unit prices and the exact total (Σ unit price ×
+ * quantity, in cents) when every product is known, UNAVAILABLE naming the unknown products otherwise.
+ */
+export function quoteOrder(
+  orderId: string,
+  quantities: Readonly<Record<string, number>>,
+  unitPrices: ReadonlyMap<string, bigint>,
+): PriceQuote {
+  const unavailable = Object.keys(quantities).filter((id) => !unitPrices.has(id)).sort();
+  if (unavailable.length) {
+    return create(events.ProductPriceQuoteEventSchema, {
+      revision: 1,
+      type: events.ProductPriceQuoteEvent_Type.UNAVAILABLE,
+      orderId,
+      productQuantities: { ...quantities },
+      unavailableProducts: unavailable,
+    });
+  }
+  const prices: Record<string, bigint> = {};
+  let total = 0n;
+  for (const [id, qty] of Object.entries(quantities)) {
+    const unit = unitPrices.get(id)!;
+    prices[id] = unit;
+    total += unit * BigInt(qty);
+  }
+  return create(events.ProductPriceQuoteEventSchema, {
+    revision: 1,
+    type: events.ProductPriceQuoteEvent_Type.AVAILABLE,
+    orderId,
+    productQuantities: { ...quantities },
+    productPricesCents: prices,
+    totalPriceCents: total,
+  });
+}

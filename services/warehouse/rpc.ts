@@ -1,0 +1,64 @@
+/**
+ * The warehouse API: public stock levels, reservations for their customer (or an admin), and
+ * admin-only restocking (`warehouse.stock.added`).
+ * @module
+ */
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { isAdmin, requireAdmin, requireUser } from "@stocklet/shared/auth";
+import { type Sql, transaction } from "@stocklet/shared/db";
+import { notFound } from "@stocklet/shared/errors";
+import { events, warehouse } from "@stocklet/shared/proto";
+import { bindService, type ServiceBinding } from "@stocklet/shared/server";
+import { serviceInfo } from "@stocklet/shared/service_info";
+import { addStock, findReservation, findStock, type ReservationRow } from "./store.ts";
+
+function toReservation(r: ReservationRow): warehouse.Reservation {
+  return create(warehouse.ReservationSchema, {
+    id: r.id,
+    orderId: r.order_id,
+    customerId: r.customer_id ?? "",
+    status: r.status,
+    createdAt: timestampFromDate(r.created_at),
+    reservedStock: Object.entries(r.items).map(([productId, quantity]) => ({
+      productId,
+      quantity,
+    })),
+  });
+}
+
+/** The WarehouseService handlers. */
+export function warehouseRpc(sql: Sql): ServiceBinding {
+  return bindService(warehouse.WarehouseService, {
+    serviceInfo: () => Promise.resolve(serviceInfo("warehouse")),
+
+    async viewProductStock(req) {
+      const stock = await findStock(sql, req.productId);
+      if (!stock) throw notFound("stock");
+      return { stock: { productId: stock.product_id, quantity: stock.quantity } };
+    },
+
+    async viewReservation(req, ctx) {
+      const user = requireUser(ctx.principal);
+      const r = await findReservation(sql, req.reservationId);
+      if (!r || (r.customer_id !== user.userId && !isAdmin(user))) throw notFound("reservation");
+      return { reservation: toReservation(r) };
+    },
+
+    async addStock(req, ctx) {
+      requireAdmin(ctx.principal);
+      const stock = await transaction(sql, "add stock", async (tx) => {
+        const row = await addStock(tx, req.productId, req.quantity);
+        if (!row) throw notFound("stock");
+        tx.publish("warehouse.stock.added", req.productId, events.StockAddedEventSchema, {
+          revision: 1,
+          productId: req.productId,
+          amount: req.quantity,
+          newQuantity: row.quantity,
+        });
+        return row;
+      });
+      return { stock: { productId: stock.product_id, quantity: stock.quantity } };
+    },
+  });
+}

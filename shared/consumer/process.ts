@@ -1,0 +1,163 @@
+/**
+ * What happens to one delivered message, independent of Kafka: decode, skip duplicates through the
+ * inbox, run the reaction in a transaction, retry transient failures, dead-letter the rest.
+ * @module
+ */
+import { type DescMessage, fromBinary, type MessageShape } from "@bufbuild/protobuf";
+import { isTransientDbError, type Tx } from "../db.ts";
+import { Code, ServiceError } from "../errors.ts";
+import { isUuid } from "../ids.ts";
+import type { EventMeta, Reaction } from "../reaction.ts";
+
+/** A delivered record, as the runtime hands it over. */
+export interface Delivery {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Uint8Array | null;
+  /** Header values as UTF-8 strings (the first of repeated keys). */
+  headers: Record<string, string>;
+}
+
+/** How processing ended. */
+export type Outcome =
+  | { kind: "applied" }
+  | { kind: "duplicate" }
+  | { kind: "filtered" }
+  | { kind: "skipped"; reason: string }
+  | { kind: "dead-lettered"; error: string; attempts: number }
+  | { kind: "aborted" };
+
+/** What {@linkcode processDelivery} needs from its surroundings. */
+export interface ProcessDeps {
+  /** The consumer's name (the inbox key). */
+  consumer: string;
+  reactions: ReadonlyMap<string, Reaction>;
+  /** Runs fn in a database transaction. */
+  transaction<T>(name: string, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Writes the message to the dead-letter topic with the error. */
+  deadLetter(d: Delivery, error: string, attempts: number): Promise<void>;
+  /** True once shutdown began: retries stop and the message is left for the next owner. */
+  stopping(): boolean;
+  /** Waits ms (injected for tests). */
+  sleep(ms: number): Promise<void>;
+  /** Called before each retry. */
+  onRetry?(d: Delivery, err: unknown, attempt: number, transient: boolean): void;
+  /** Attempts before a non-transient failure is dead-lettered. @default 5 */
+  maxAttempts?: number;
+  /** First retry delay; doubles up to maxBackoffMs. @default 50 */
+  initialBackoffMs?: number;
+  /** @default 5000 */
+  maxBackoffMs?: number;
+}
+
+/** Thrown by a reaction to ask for a retry without counting towards the dead-letter limit. */
+export class RetryLater extends Error {
+  override readonly name = "RetryLater";
+}
+
+/** Whether a failure should be retried without limit (the dependency will come back). */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof RetryLater) return true;
+  if (err instanceof ServiceError) return err.code === Code.UNAVAILABLE;
+  return isTransientDbError(err);
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}
+
+/** The event metadata of a delivery whose `id` header is valid. */
+export function metaOf(d: Delivery): EventMeta {
+  const created = d.headers.created_at ? new Date(d.headers.created_at) : undefined;
+  return {
+    id: d.headers.id!,
+    topic: d.topic,
+    key: d.key ?? "",
+    partition: d.partition,
+    offset: d.offset,
+    type: d.headers.type ?? "",
+    ...(created && !Number.isNaN(created.getTime()) ? { createdAt: created } : {}),
+  };
+}
+
+/**
+ * Processes one delivery to completion. Never throws for bad input: it either applies the event
+ * exactly once (per consumer), recognises a duplicate, or dead-letters it. It only gives up early
+ * ("aborted") when shutdown begins, so that the uncommitted offset hands the message to the next run.
+ */
+export async function processDelivery(d: Delivery, deps: ProcessDeps): Promise<Outcome> {
+  const reaction = deps.reactions.get(d.topic);
+  if (!reaction) return { kind: "skipped", reason: `no reaction for ${d.topic}` };
+  if (d.value === null) return { kind: "skipped", reason: "tombstone" };
+  const id = d.headers.id;
+  if (!id || !isUuid(id)) {
+    return await deadLetter(d, deps, "missing or invalid `id` header", 1);
+  }
+  let event: MessageShape<DescMessage>;
+  try {
+    event = fromBinary(reaction.schema, d.value);
+  } catch (err) {
+    return await deadLetter(
+      d,
+      deps,
+      `cannot decode ${reaction.schema.typeName}: ${describe(err)}`,
+      1,
+    );
+  }
+  if (reaction.filter && !reaction.filter(event)) return { kind: "filtered" };
+  const meta = metaOf(d);
+  const maxAttempts = deps.maxAttempts ?? 5;
+  let delay = deps.initialBackoffMs ?? 50;
+  const maxDelay = deps.maxBackoffMs ?? 5000;
+  let failures = 0;
+  for (let attempt = 1;; attempt++) {
+    if (deps.stopping()) return { kind: "aborted" };
+    try {
+      const applied = await deps.transaction(`consume ${d.topic}`, async (tx) => {
+        const fresh = await tx`
+          insert into inbox (consumer, event_id, topic)
+          values (${deps.consumer}, ${id}, ${d.topic})
+          on conflict do nothing
+          returning 1`;
+        if (fresh.length === 0) return false;
+        await reaction.handle(event, tx, meta);
+        return true;
+      });
+      return applied ? { kind: "applied" } : { kind: "duplicate" };
+    } catch (err) {
+      const transient = isTransient(err);
+      if (!transient) failures++;
+      if (!transient && failures >= maxAttempts) {
+        return await deadLetter(d, deps, describe(err), attempt);
+      }
+      deps.onRetry?.(d, err, attempt, transient);
+      await deps.sleep(delay);
+      delay = Math.min(delay * 2, maxDelay);
+    }
+  }
+}
+
+async function deadLetter(
+  d: Delivery,
+  deps: ProcessDeps,
+  error: string,
+  attempts: number,
+): Promise<Outcome> {
+  // A dead-letter write that fails is retried until it succeeds (or shutdown): losing the message
+  // would be worse than stalling its partition.
+  let delay = deps.initialBackoffMs ?? 50;
+  for (;;) {
+    try {
+      await deps.deadLetter(d, error, attempts);
+      return { kind: "dead-lettered", error, attempts };
+    } catch (err) {
+      if (deps.stopping()) return { kind: "aborted" };
+      deps.onRetry?.(d, err, attempts, true);
+      await deps.sleep(delay);
+      delay = Math.min(delay * 2, deps.maxBackoffMs ?? 5000);
+    }
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * The Kafka side of a service's consumers (kafkajs): one consumer group per service, every reaction's
+ * topic subscribed, each message processed by {@linkcode processDelivery} inside a consumer span
+ * whose parent is the producer's `traceparent` header. Offsets are committed only after a message's
+ * transaction committed (or it was dead-lettered); partitions run concurrently, one message at a
+ * time each, so per-key order holds.
+ * @module
+ */
+import type { Consumer, IHeaders, KafkaMessage, Producer } from "kafkajs";
+import { connectorLag } from "./lag.ts";
+import type { Sql, Tx } from "../db.ts";
+import { transaction } from "../db.ts";
+import { ensureTopics, kafkaClient } from "../kafka.ts";
+import { getLog } from "../logging.ts";
+import type { Reaction } from "../reaction.ts";
+import { consumerGroupOf, deadLetterTopicOf } from "../topology.ts";
+import { contextFromTraceparent, SpanKind, withSpan } from "../tracing.ts";
+import { type Delivery, type Outcome, processDelivery } from "./process.ts";
+
+const log = getLog("consumer");
+
+/** Options for {@linkcode startConsumer}. */
+export interface ConsumerOptions {
+  /** The service: names the inbox consumer and, by default, the group (`<service>-service`). */
+  service: string;
+  brokers: string[];
+  sql: Sql;
+  reactions: readonly Reaction[];
+  /** Overrides the consumer group (and inbox consumer name). */
+  group?: string;
+  /** Partitions processed at once. @default 4 */
+  concurrency?: number;
+  /** Attempts before a failing (non-transient) message is dead-lettered. @default 5 */
+  maxAttempts?: number;
+  /** @default 50 */
+  initialBackoffMs?: number;
+  /** @default 5000 */
+  maxBackoffMs?: number;
+  /** Create missing topics (subscribed and dead-letter) first. @default true */
+  createTopics?: boolean;
+}
+
+/** Counters of a running consumer. */
+export interface ConsumerStats {
+  applied: number;
+  duplicates: number;
+  filtered: number;
+  skipped: number;
+  deadLettered: number;
+  retries: number;
+  /** Commit → handled lag of recent events, in ms (from the `created_at` header). */
+  lagMs: readonly number[];
+}
+
+/** A running consumer group member. */
+export interface ConsumerRuntime {
+  readonly group: string;
+  readonly deadLetterTopic: string;
+  /** Resolves once the member joined its group (partitions assigned). */
+  joined(): Promise<void>;
+  /** Resolves while the member is in its group; rejects saying why not (for readiness). */
+  healthy(): Promise<void>;
+  stats(): ConsumerStats;
+  /** Stops fetching, lets in-flight messages finish (or abort their retries), leaves the group. */
+  stop(): Promise<void>;
+}
+
+function headerText(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first === undefined) continue;
+    out[k] = typeof first === "string" ? first : new TextDecoder().decode(first);
+  }
+  return out;
+}
+
+function deliveryOf(topic: string, partition: number, m: KafkaMessage): Delivery {
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    key: m.key ? new TextDecoder().decode(m.key) : null,
+    value: m.value ? new Uint8Array(m.value.buffer, m.value.byteOffset, m.value.byteLength) : null,
+    headers: headerText(m.headers),
+  };
+}
+
+async function deadLetterTo(
+  producer: Producer,
+  dlq: string,
+  group: string,
+  d: Delivery,
+  error: string,
+  attempts: number,
+): Promise<void> {
+  await producer.send({
+    topic: dlq,
+    messages: [{
+      key: d.key,
+      value: d.value ? new Uint8Array(d.value) as never : null,
+      headers: {
+        ...d.headers,
+        "dlq.error": error.slice(0, 2000),
+        "dlq.topic": d.topic,
+        "dlq.partition": String(d.partition),
+        "dlq.offset": d.offset,
+        "dlq.consumer": group,
+        "dlq.attempts": String(attempts),
+        "dlq.at": new Date().toISOString(),
+      },
+    }],
+  });
+}
+
+/**
+ * Starts a service's consumer. Messages without a reaction are acknowledged; undecodable ones and
+ * ones that keep failing go to `<group>.dlq` with the error in headers; the process never crashes
+ * on bad input.
+ */
+export async function startConsumer(opts: ConsumerOptions): Promise<ConsumerRuntime> {
+  const group = opts.group ?? consumerGroupOf(opts.service);
+  const dlq = deadLetterTopicOf(group);
+  const reactions = new Map(opts.reactions.map((r) => [r.topic, r]));
+  const kafka = kafkaClient(`${opts.service}-consumer`, opts.brokers);
+  if (opts.createTopics ?? true) await ensureTopics(kafka, [...reactions.keys(), dlq]);
+  const stats = {
+    applied: 0,
+    duplicates: 0,
+    filtered: 0,
+    skipped: 0,
+    deadLettered: 0,
+    retries: 0,
+    lagMs: [] as number[],
+  };
+  let stopping = false;
+  let state: "joining" | "joined" | "crashed" = "joining";
+  let joinedResolve!: () => void;
+  const joinedPromise = new Promise<void>((r) => (joinedResolve = r));
+
+  const producer = kafka.producer({ allowAutoTopicCreation: true });
+  await producer.connect();
+  const consumer: Consumer = kafka.consumer({
+    groupId: group,
+    sessionTimeout: 10_000,
+    rebalanceTimeout: 20_000,
+    heartbeatInterval: 1_000,
+    maxWaitTimeInMs: 250,
+    allowAutoTopicCreation: false,
+    retry: { initialRetryTime: 200, maxRetryTime: 3000, retries: 10 },
+  });
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    log.debug("joined {group}", { group, assignment: e.payload.memberAssignment });
+    state = "joined";
+    joinedResolve();
+  });
+  consumer.on(consumer.events.CRASH, (e) => {
+    state = "crashed";
+    log.error("consumer {group} crashed (restart: {restart}): {error}", {
+      group,
+      restart: e.payload.restart,
+      error: e.payload.error,
+    });
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [...reactions.keys()], fromBeginning: true });
+
+  const handle = (d: Delivery, heartbeat: () => Promise<void>): Promise<Outcome> =>
+    withSpan(`${d.topic} process`, {
+      kind: SpanKind.CONSUMER,
+      parent: contextFromTraceparent(d.headers.traceparent),
+      attributes: {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": d.topic,
+        "messaging.destination.partition.id": String(d.partition),
+        "messaging.kafka.offset": Number(d.offset),
+        "messaging.kafka.message.key": d.key ?? "",
+        "messaging.message.id": d.headers.id ?? "",
+        "messaging.consumer.group.name": group,
+      },
+    }, async (span) => {
+      const outcome = await processDelivery(d, {
+        consumer: group,
+        reactions,
+        transaction: <T>(name: string, fn: (tx: Tx) => Promise<T>) =>
+          transaction(opts.sql, name, fn),
+        deadLetter: (x, error, attempts) => deadLetterTo(producer, dlq, group, x, error, attempts),
+        stopping: () => stopping,
+        sleep: async (ms) => {
+          await new Promise((r) => setTimeout(r, ms));
+          await heartbeat().catch(() => {});
+        },
+        onRetry: (x, err, attempt, transient) => {
+          stats.retries++;
+          log.warn("retrying {topic}/{partition}@{offset} (attempt {attempt}, {kind}): {error}", {
+            topic: x.topic,
+            partition: x.partition,
+            offset: x.offset,
+            attempt,
+            kind: transient ? "transient" : "failure",
+            error: err,
+          });
+        },
+        ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
+        ...(opts.initialBackoffMs !== undefined ? { initialBackoffMs: opts.initialBackoffMs } : {}),
+        ...(opts.maxBackoffMs !== undefined ? { maxBackoffMs: opts.maxBackoffMs } : {}),
+      });
+      span.setAttribute("stocklet.outcome", outcome.kind);
+      return outcome;
+    });
+
+  await consumer.run({
+    partitionsConsumedConcurrently: opts.concurrency ?? 4,
+    autoCommit: true,
+    eachMessage: async ({ topic, partition, message, heartbeat }) => {
+      const d = deliveryOf(topic, partition, message);
+      const outcome = await handle(d, heartbeat);
+      switch (outcome.kind) {
+        case "applied": {
+          stats.applied++;
+          const lag = connectorLag(d.headers.created_at);
+          if (lag !== undefined) {
+            stats.lagMs.push(lag);
+            if (stats.lagMs.length > 10_000) stats.lagMs.splice(0, 5_000);
+          }
+          break;
+        }
+        case "duplicate":
+          stats.duplicates++;
+          log.debug("duplicate {id} on {topic}", { id: d.headers.id, topic });
+          break;
+        case "filtered":
+          stats.filtered++;
+          break;
+        case "skipped":
+          stats.skipped++;
+          break;
+        case "dead-lettered":
+          stats.deadLettered++;
+          log.error("dead-lettered {topic}/{partition}@{offset} to {dlq}: {error}", {
+            topic,
+            partition,
+            offset: d.offset,
+            dlq,
+            error: outcome.error,
+          });
+          break;
+        case "aborted":
+          // Shutdown: throwing keeps the offset uncommitted so the next owner redelivers it.
+          throw new Error("consumer stopping");
+      }
+    },
+  });
+
+  return {
+    group,
+    deadLetterTopic: dlq,
+    joined: () => joinedPromise,
+    healthy: () =>
+      state === "joined"
+        ? Promise.resolve()
+        : Promise.reject(new Error(`consumer group ${group} ${state}`)),
+    stats: () => ({ ...stats, lagMs: [...stats.lagMs] }),
+    async stop() {
+      stopping = true;
+      await consumer.disconnect().catch((e) => log.warn("disconnect: {error}", { error: e }));
+      await producer.disconnect().catch(() => {});
+    },
+  };
+}

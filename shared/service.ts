@@ -1,0 +1,176 @@
+/**
+ * A service's process: its common configuration, then one call that serves its handlers over gRPC
+ * and REST, runs its reactions and background tasks, and shuts all of it down cleanly on SIGINT or
+ * SIGTERM (HTTP first, then consumers drain, then gRPC, then the database pool).
+ *
+ * @example
+ * ```ts
+ * const cfg = loadConfig({ ...commonConfig("order"), timeoutMs: int("ORDER_TIMEOUT_MS") });
+ * setupLogging("order");
+ * const sql = connectDb(cfg.databaseUrl);
+ * await startService({ name: "order", config: cfg, sql, bindings: [...], reactions: [...] });
+ * ```
+ * @module
+ */
+import { jwksVerifier, type TokenVerifier } from "./auth.ts";
+import { type ConsumerRuntime, startConsumer } from "./consumer/mod.ts";
+import type { Sql } from "./db.ts";
+import { list, port, str, url, type Var } from "./config.ts";
+import { getLog } from "./logging.ts";
+import type { Reaction } from "./reaction.ts";
+import { type GrpcServer, startGrpcServer } from "./server/grpc.ts";
+import type { ServiceBinding } from "./server/handler.ts";
+import type { ReadinessChecks } from "./server/health.ts";
+import { restApp } from "./server/rest.ts";
+import { DEFAULT_PORTS, type ServiceName, serviceSpec } from "./topology.ts";
+
+const log = getLog("service");
+
+/** The configuration every service reads. */
+export interface CommonConfig {
+  /** Interface to bind (`BIND_HOST`, default 127.0.0.1; 0.0.0.0 in containers). */
+  host: string;
+  /** REST gateway port (`HTTP_PORT`). */
+  httpPort: number;
+  /** gRPC port (`GRPC_PORT`). */
+  grpcPort: number;
+  /** `DATABASE_URL`, e.g. postgres://stocklet:stocklet@127.0.0.1:55432/order. */
+  databaseUrl: string;
+  /** `KAFKA_BROKERS`, comma-separated host:port. */
+  kafkaBrokers: string[];
+  /** `AUTH_JWKS_URL`: where access tokens' keys are published. */
+  jwksUrl: string;
+}
+
+/** The variable specs of {@linkcode CommonConfig}, with defaults that match the dev stack. */
+export function commonConfig(
+  name: ServiceName,
+): { [K in keyof CommonConfig]: Var<CommonConfig[K]> } {
+  const spec = serviceSpec(name);
+  const auth = serviceSpec("auth");
+  return {
+    host: str("BIND_HOST", { default: "127.0.0.1" }),
+    httpPort: port("HTTP_PORT", { default: spec.httpPort }),
+    grpcPort: port("GRPC_PORT", { default: spec.grpcPort }),
+    databaseUrl: url("DATABASE_URL", {
+      protocols: ["postgres", "postgresql"],
+      default: `postgres://stocklet:stocklet@127.0.0.1:${DEFAULT_PORTS.postgres}/${spec.database}`,
+    }),
+    kafkaBrokers: list("KAFKA_BROKERS", { default: [`127.0.0.1:${DEFAULT_PORTS.kafka}`] }),
+    jwksUrl: url("AUTH_JWKS_URL", {
+      protocols: ["http", "https"],
+      default: `http://127.0.0.1:${auth.httpPort}/v1/auth/jwks`,
+    }),
+  };
+}
+
+/** A background loop; it must return soon after the signal aborts. */
+export type BackgroundTask = (signal: AbortSignal) => Promise<void>;
+
+/** Options for {@linkcode startService}. */
+export interface ServiceOptions {
+  name: ServiceName;
+  config: CommonConfig;
+  sql: Sql;
+  bindings: ServiceBinding[];
+  reactions?: readonly Reaction[];
+  /** Background loops (e.g. a saga timeout sweeper). */
+  tasks?: readonly BackgroundTask[];
+  /** How tokens are verified. Default: the auth service's JWKS at `config.jwksUrl`. */
+  verifier?: TokenVerifier;
+  /** Extra readiness checks besides the database and Kafka. */
+  readiness?: ReadinessChecks;
+  /** Install SIGINT/SIGTERM handlers that stop the service and exit. @default true */
+  handleSignals?: boolean;
+  /** Called once everything stopped (before exit when handling signals). */
+  onStopped?: () => Promise<void>;
+}
+
+/** A running service. */
+export interface RunningService {
+  readonly httpPort: number;
+  readonly grpcPort: number;
+  readonly consumer: ConsumerRuntime | undefined;
+  /** Stops everything, in order; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Starts the gRPC server, the REST gateway, the consumers and the background tasks. */
+export async function startService(opts: ServiceOptions): Promise<RunningService> {
+  const { config: cfg, sql } = opts;
+  const verifier = opts.verifier ?? jwksVerifier({ jwks: cfg.jwksUrl });
+  const consumer = opts.reactions?.length
+    ? await startConsumer({
+      service: opts.name,
+      brokers: cfg.kafkaBrokers,
+      sql,
+      reactions: opts.reactions,
+    })
+    : undefined;
+
+  const grpc: GrpcServer = await startGrpcServer({
+    bindings: opts.bindings,
+    verifier,
+    host: cfg.host,
+    port: cfg.grpcPort,
+  });
+
+  const readiness: ReadinessChecks = {
+    db: () => sql`select 1`,
+    ...(consumer ? { kafka: () => consumer.healthy() } : {}),
+    ...opts.readiness,
+  };
+  const app = restApp({ bindings: opts.bindings, verifier, readiness });
+  app.get("/metrics", (c) => c.json({ service: opts.name, consumer: consumer?.stats() ?? null }));
+  const http = new AbortController();
+  const server = Deno.serve({
+    hostname: cfg.host,
+    port: cfg.httpPort,
+    signal: http.signal,
+    onListen: () => {},
+  }, app.fetch);
+
+  const tasksStop = new AbortController();
+  const tasks = (opts.tasks ?? []).map((task) =>
+    task(tasksStop.signal).catch((error) => log.error("background task failed: {error}", { error }))
+  );
+
+  log.info("{service} serving HTTP on {host}:{httpPort}, gRPC on {grpcPort}", {
+    service: opts.name,
+    host: cfg.host,
+    httpPort: cfg.httpPort,
+    grpcPort: grpc.port,
+    consumes: opts.reactions?.map((r) => r.topic) ?? [],
+  });
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    stopped ??= (async () => {
+      log.info("{service} stopping", { service: opts.name });
+      grpc.setServing(false);
+      http.abort();
+      await server.finished.catch(() => {});
+      tasksStop.abort();
+      await Promise.all(tasks);
+      await consumer?.stop();
+      await grpc.close();
+      await sql.end({ timeout: 5 });
+      await opts.onStopped?.();
+      log.info("{service} stopped", { service: opts.name });
+    })();
+
+  if (opts.handleSignals ?? true) {
+    const onSignal = () => {
+      stop().finally(() => Deno.exit(0));
+    };
+    Deno.addSignalListener("SIGINT", onSignal);
+    Deno.addSignalListener("SIGTERM", onSignal);
+    globalThis.addEventListener("unhandledrejection", (e) => {
+      // A stray rejection (e.g. inside a client library) is logged, never fatal.
+      e.preventDefault();
+      log.error("unhandled rejection: {error}", { error: e.reason });
+    });
+  }
+
+  return { httpPort: cfg.httpPort, grpcPort: grpc.port, consumer, stop };
+}
