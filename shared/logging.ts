@@ -68,7 +68,10 @@ export function parseLevel(raw: string | undefined): LogLevel {
 }
 
 /** Sends every `stocklet` logger's records to stdout as JSON lines. */
-export function setupLogging(service: string, level: LogLevel = parseLevel(Deno.env.get("LOG_LEVEL"))): void {
+export function setupLogging(
+  service: string,
+  level: LogLevel = parseLevel(Deno.env.get("LOG_LEVEL")),
+): void {
   const encoder = new TextEncoder();
   resetSync();
   configureSync({

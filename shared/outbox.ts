@@ -46,7 +46,10 @@ export function outboxEvent<D extends DescMessage>(
 }
 
 /** Inserts the rows and deletes them again (two statements, whatever the number of events). */
-export async function flushOutbox(tx: postgres.TransactionSql<DbTypes>, rows: OutboxEvent[]): Promise<void> {
+export async function flushOutbox(
+  tx: postgres.TransactionSql<DbTypes>,
+  rows: OutboxEvent[],
+): Promise<void> {
   const columns = ["id", "aggregatetype", "aggregateid", "type", "payload", "traceparent"];
   await tx`insert into outbox ${tx(rows as never, columns as never)}`;
   await tx`delete from outbox where id in ${tx(rows.map((r) => r.id))}`;

@@ -104,3 +104,8 @@ export function traceIdOf(traceparent: string | undefined | null): string {
   const m = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(traceparent ?? "");
   return m ? m[1]! : "";
 }
+
+/** Sets an attribute on the active span (no-op when tracing is off), e.g. the order a call concerns. */
+export function tagActiveSpan(key: string, value: string | number | boolean): void {
+  trace.getActiveSpan()?.setAttribute(key, value);
+}

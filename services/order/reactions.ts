@@ -25,14 +25,14 @@ export function orderReactions(): Reaction[] {
     }, { filter: (e) => e.type === Stock.INSUFFICIENT_STOCK }),
 
     on("shipping.shipment.allocation", events.ShipmentAllocationEventSchema, async (e, tx) => {
-      await rejectOrder(tx, e.orderId, RejectReason.SHIPMENT_FAILED);
+      await rejectOrder(tx, e.orderId, RejectReason.SHIPMENT_FAILED, e.shipmentId);
     }, { filter: (e) => e.type === Allocation.FAILED }),
 
     on("payment.processing", events.PaymentProcessedEventSchema, async (e, tx) => {
       if (e.type === Payment.SUCCESS) {
         await approveOrder(tx, e.orderId, e.transactionId ?? "", e.shipmentId);
       } else {
-        await rejectOrder(tx, e.orderId, RejectReason.PAYMENT_FAILED);
+        await rejectOrder(tx, e.orderId, RejectReason.PAYMENT_FAILED, e.shipmentId);
       }
     }, { filter: (e) => e.type === Payment.SUCCESS || e.type === Payment.FAILED }),
   ];

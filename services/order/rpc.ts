@@ -12,6 +12,7 @@ import { pageOf, pageRequest } from "@stocklet/shared/paging";
 import { order } from "@stocklet/shared/proto";
 import { bindService, type ServiceBinding } from "@stocklet/shared/server";
 import { serviceInfo } from "@stocklet/shared/service_info";
+import { tagActiveSpan } from "@stocklet/shared/tracing";
 import { Status } from "./domain.ts";
 import { publishCreated } from "./saga.ts";
 import { findOrder, insertOrder, listOrders, type OrderRow } from "./store.ts";
@@ -61,9 +62,11 @@ export function orderRpc(sql: Sql): ServiceBinding {
 
     async placeOrder(req, ctx) {
       const user = requireUser(ctx.principal);
+      const id = uuidv7();
+      tagActiveSpan("stocklet.order_id", id);
       const row = await transaction(sql, "place order", async (tx) => {
         const o = await insertOrder(tx, {
-          id: uuidv7(),
+          id,
           customerId: user.userId,
           status: Status.PROCESSING,
           items: req.cart,

@@ -75,9 +75,16 @@ export async function approveOrder(
  * Rejects an in-flight order and publishes `order.state.rejected`, which every participant treats as
  * "undo whatever you did for this order" (and "never do it later").
  */
-export async function rejectOrder(tx: Tx, orderId: string, reason: RejectReason): Promise<void> {
+export async function rejectOrder(
+  tx: Tx,
+  orderId: string,
+  reason: RejectReason,
+  /** The shipment the failure concerns (a failed or released allocation), to show on the order. */
+  shipmentId?: string,
+): Promise<void> {
   const o = await moveOrder(tx, orderId, [Status.PROCESSING, Status.PENDING], Status.REJECTED, {
     rejectReason: reason,
+    ...(shipmentId ? { shipmentId } : {}),
   });
   if (!o) return;
   tx.publish("order.state.rejected", o.id, events.OrderRejectedEventSchema, {

@@ -111,13 +111,11 @@ export async function markPending(
     where id = ${id} and status = ${from}
     returning *`;
   if (!row) return undefined;
-  const units = Object.entries(prices.unit).map(([product_id, unit]) => ({
-    product_id,
-    unit: String(unit),
-  }));
+  const ids = Object.keys(prices.unit);
+  const units = ids.map((id) => String(prices.unit[id]));
   await tx`
-    update order_items i set unit_price_cents = u.unit::bigint
-    from json_to_recordset(${JSON.stringify(units)}::json) as u(product_id uuid, unit text)
+    update order_items i set unit_price_cents = u.unit
+    from unnest(${ids}::uuid[], ${units}::bigint[]) as u(product_id, unit)
     where i.order_id = ${id} and i.product_id = u.product_id`;
   return (await withItems(tx, [row]))[0];
 }

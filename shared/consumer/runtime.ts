@@ -6,7 +6,14 @@
  * time each, so per-key order holds.
  * @module
  */
-import type { Consumer, IHeaders, KafkaMessage, Producer } from "kafkajs";
+import {
+  type Consumer,
+  type IHeaders,
+  type KafkaMessage,
+  Partitioners,
+  type Producer,
+} from "kafkajs";
+import { Buffer } from "node:buffer";
 import { connectorLag } from "./lag.ts";
 import type { Sql, Tx } from "../db.ts";
 import { transaction } from "../db.ts";
@@ -65,12 +72,13 @@ export interface ConsumerRuntime {
   stop(): Promise<void>;
 }
 
+// kafkajs hands out Node Buffers; their toString() is UTF-8.
 function headerText(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers ?? {})) {
     const first = Array.isArray(v) ? v[0] : v;
-    if (first === undefined) continue;
-    out[k] = typeof first === "string" ? first : new TextDecoder().decode(first);
+    if (first === undefined || first === null) continue;
+    out[k] = typeof first === "string" ? first : first.toString("utf8");
   }
   return out;
 }
@@ -80,7 +88,7 @@ function deliveryOf(topic: string, partition: number, m: KafkaMessage): Delivery
     topic,
     partition,
     offset: m.offset,
-    key: m.key ? new TextDecoder().decode(m.key) : null,
+    key: m.key ? m.key.toString("utf8") : null,
     value: m.value ? new Uint8Array(m.value.buffer, m.value.byteOffset, m.value.byteLength) : null,
     headers: headerText(m.headers),
   };
@@ -98,7 +106,8 @@ async function deadLetterTo(
     topic: dlq,
     messages: [{
       key: d.key,
-      value: d.value ? new Uint8Array(d.value) as never : null,
+      // kafkajs sizes records from Node Buffers; a bare Uint8Array is encoded wrongly.
+      value: d.value ? Buffer.from(d.value.buffer, d.value.byteOffset, d.value.byteLength) : null,
       headers: {
         ...d.headers,
         "dlq.error": error.slice(0, 2000),
@@ -138,33 +147,12 @@ export async function startConsumer(opts: ConsumerOptions): Promise<ConsumerRunt
   let joinedResolve!: () => void;
   const joinedPromise = new Promise<void>((r) => (joinedResolve = r));
 
-  const producer = kafka.producer({ allowAutoTopicCreation: true });
+  const producer = kafka.producer({
+    allowAutoTopicCreation: true,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
-  const consumer: Consumer = kafka.consumer({
-    groupId: group,
-    sessionTimeout: 10_000,
-    rebalanceTimeout: 20_000,
-    heartbeatInterval: 1_000,
-    maxWaitTimeInMs: 250,
-    allowAutoTopicCreation: false,
-    retry: { initialRetryTime: 200, maxRetryTime: 3000, retries: 10 },
-  });
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    log.debug("joined {group}", { group, assignment: e.payload.memberAssignment });
-    state = "joined";
-    joinedResolve();
-  });
-  consumer.on(consumer.events.CRASH, (e) => {
-    state = "crashed";
-    log.error("consumer {group} crashed (restart: {restart}): {error}", {
-      group,
-      restart: e.payload.restart,
-      error: e.payload.error,
-    });
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [...reactions.keys()], fromBeginning: true });
-
+  let consumer: Consumer | undefined;
   const handle = (d: Delivery, heartbeat: () => Promise<void>): Promise<Outcome> =>
     withSpan(`${d.topic} process`, {
       kind: SpanKind.CONSUMER,
@@ -210,48 +198,99 @@ export async function startConsumer(opts: ConsumerOptions): Promise<ConsumerRunt
       return outcome;
     });
 
-  await consumer.run({
-    partitionsConsumedConcurrently: opts.concurrency ?? 4,
-    autoCommit: true,
-    eachMessage: async ({ topic, partition, message, heartbeat }) => {
-      const d = deliveryOf(topic, partition, message);
-      const outcome = await handle(d, heartbeat);
-      switch (outcome.kind) {
-        case "applied": {
-          stats.applied++;
-          const lag = connectorLag(d.headers.created_at);
-          if (lag !== undefined) {
-            stats.lagMs.push(lag);
-            if (stats.lagMs.length > 10_000) stats.lagMs.splice(0, 5_000);
-          }
-          break;
-        }
-        case "duplicate":
-          stats.duplicates++;
-          log.debug("duplicate {id} on {topic}", { id: d.headers.id, topic });
-          break;
-        case "filtered":
-          stats.filtered++;
-          break;
-        case "skipped":
-          stats.skipped++;
-          break;
-        case "dead-lettered":
-          stats.deadLettered++;
-          log.error("dead-lettered {topic}/{partition}@{offset} to {dlq}: {error}", {
+  const startMember = async (): Promise<void> => {
+    const c = kafka.consumer({
+      groupId: group,
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 20_000,
+      heartbeatInterval: 1_000,
+      maxWaitTimeInMs: 250,
+      allowAutoTopicCreation: false,
+      retry: { initialRetryTime: 200, maxRetryTime: 3000, retries: 10 },
+    });
+    consumer = c;
+    c.on(c.events.GROUP_JOIN, (e) => {
+      log.debug("joined {group}", { group, assignment: e.payload.memberAssignment });
+      state = "joined";
+      joinedResolve();
+    });
+    c.on(c.events.CRASH, (e) => {
+      state = "crashed";
+      log.error("consumer {group} crashed (kafkajs restarts it: {restart}): {error}", {
+        group,
+        restart: e.payload.restart,
+        error: e.payload.error,
+      });
+      // kafkajs gives up on non-retriable errors; a consumer that stops consuming would stall
+      // every saga, so start a fresh member after a pause.
+      if (!e.payload.restart && !stopping) {
+        setTimeout(() => {
+          if (stopping) return;
+          c.disconnect().catch(() => {}).then(() => startMember()).catch((error) =>
+            log.error("restarting consumer {group} failed: {error}", { group, error })
+          );
+        }, 1000);
+      }
+    });
+    await c.connect();
+    await c.subscribe({ topics: [...reactions.keys()], fromBeginning: true });
+    await c.run({
+      partitionsConsumedConcurrently: opts.concurrency ?? 4,
+      autoCommit: true,
+      eachMessage: async ({ topic, partition, message, heartbeat }) => {
+        const d = deliveryOf(topic, partition, message);
+        let outcome: Outcome;
+        try {
+          outcome = await handle(d, heartbeat);
+        } catch (error) {
+          // processDelivery does not throw; anything here is a bug in the runtime itself. Keep the
+          // offset (the message comes back) and let kafkajs retry rather than crash the group.
+          log.error("processing {topic}/{partition}@{offset} failed: {error}", {
             topic,
             partition,
             offset: d.offset,
-            dlq,
-            error: outcome.error,
+            error,
           });
-          break;
-        case "aborted":
-          // Shutdown: throwing keeps the offset uncommitted so the next owner redelivers it.
-          throw new Error("consumer stopping");
-      }
-    },
-  });
+          throw error;
+        }
+        switch (outcome.kind) {
+          case "applied": {
+            stats.applied++;
+            const lag = connectorLag(d.headers.created_at);
+            if (lag !== undefined) {
+              stats.lagMs.push(lag);
+              if (stats.lagMs.length > 10_000) stats.lagMs.splice(0, 5_000);
+            }
+            break;
+          }
+          case "duplicate":
+            stats.duplicates++;
+            log.debug("duplicate {id} on {topic}", { id: d.headers.id, topic });
+            break;
+          case "filtered":
+            stats.filtered++;
+            break;
+          case "skipped":
+            stats.skipped++;
+            break;
+          case "dead-lettered":
+            stats.deadLettered++;
+            log.error("dead-lettered {topic}/{partition}@{offset} to {dlq}: {error}", {
+              topic,
+              partition,
+              offset: d.offset,
+              dlq,
+              error: outcome.error,
+            });
+            break;
+          case "aborted":
+            // Shutdown: throwing keeps the offset uncommitted so the next owner redelivers it.
+            throw new Error("consumer stopping");
+        }
+      },
+    });
+  };
+  await startMember();
 
   return {
     group,
@@ -264,7 +303,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<ConsumerRunt
     stats: () => ({ ...stats, lagMs: [...stats.lagMs] }),
     async stop() {
       stopping = true;
-      await consumer.disconnect().catch((e) => log.warn("disconnect: {error}", { error: e }));
+      await consumer?.disconnect().catch((e) => log.warn("disconnect: {error}", { error: e }));
       await producer.disconnect().catch(() => {});
     },
   };

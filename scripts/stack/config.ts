@@ -1,0 +1,105 @@
+/**
+ * The application processes of a stack (the seven services and the edge): their ports per profile
+ * and the environment each one is started with. `dev` uses the topology's ports; `test` shifts
+ * them by 10000 (18091…, 19191…, edge 18080), so a running dev stack and the tests never collide.
+ * @module
+ */
+import { join } from "node:path";
+import {
+  DEFAULT_PORTS,
+  SERVICE_NAMES,
+  type ServiceName,
+  serviceSpec,
+} from "../../shared/topology.ts";
+import type { InfraProfile } from "../infra/config.ts";
+import { ROOT, STATE_DIR } from "../lib/paths.ts";
+
+/** An application process of the stack. */
+export type AppName = ServiceName | "edge";
+
+/** Ports of one profile's application processes. */
+export interface StackPorts {
+  http: Record<ServiceName, number>;
+  grpc: Record<ServiceName, number>;
+  edge: number;
+}
+
+/** What the stack's processes need to reach the infrastructure. */
+export interface InfraEndpoints {
+  pgUrl(db: string): string;
+  kafkaBrokers: string[];
+}
+
+/** The port shift of the `test` profile's application processes. */
+export const TEST_APP_PORT_OFFSET = 10_000;
+
+/** The application ports of a profile. */
+export function stackPorts(profile: InfraProfile): StackPorts {
+  const shift = profile === "test" ? TEST_APP_PORT_OFFSET : 0;
+  const http = {} as Record<ServiceName, number>;
+  const grpc = {} as Record<ServiceName, number>;
+  for (const name of SERVICE_NAMES) {
+    http[name] = serviceSpec(name).httpPort + shift;
+    grpc[name] = serviceSpec(name).grpcPort + shift;
+  }
+  const edge = profile === "test"
+    ? DEFAULT_PORTS.edge + shift
+    : Number(Deno.env.get("STOCKLET_EDGE_PORT") ?? DEFAULT_PORTS.edge);
+  return { http, grpc, edge };
+}
+
+/** Where a profile keeps its application processes' logs and pid files. */
+export function appStateDir(profile: InfraProfile): string {
+  return join(STATE_DIR, profile === "test" ? "test-stack" : "stack");
+}
+
+/** The entry point of an application process. */
+export function entryOf(app: AppName): string {
+  return app === "edge" ? join(ROOT, "edge", "main.ts") : join(ROOT, "services", app, "main.ts");
+}
+
+/** Options for {@linkcode appEnv}. */
+export interface AppEnvOptions {
+  /** Variables added to (and overriding) every process's environment. */
+  extra?: Record<string, string>;
+  /** OTLP/HTTP endpoint to export traces to; tracing is off without one. */
+  otlpEndpoint?: string;
+}
+
+/** The environment an application process starts with. */
+export function appEnv(
+  app: AppName,
+  ports: StackPorts,
+  infra: InfraEndpoints,
+  opts: AppEnvOptions = {},
+): Record<string, string> {
+  const local = (p: number) => `http://127.0.0.1:${p}`;
+  const env: Record<string, string> = {
+    KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+    AUTH_JWKS_URL: `${local(ports.http.auth)}/v1/auth/jwks`,
+    LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "info",
+    OTEL_SERVICE_NAME: app,
+  };
+  if (opts.otlpEndpoint) {
+    env.OTEL_DENO = "true";
+    env.OTEL_EXPORTER_OTLP_ENDPOINT = opts.otlpEndpoint;
+    env.OTEL_EXPORTER_OTLP_PROTOCOL = "http/protobuf";
+  }
+  if (app === "edge") {
+    env.STOCKLET_EDGE_PORT = String(ports.edge);
+    for (const name of SERVICE_NAMES) {
+      env[`${name.toUpperCase()}_HTTP_URL`] = local(ports.http[name]);
+    }
+  } else {
+    env.HTTP_PORT = String(ports.http[app]);
+    env.GRPC_PORT = String(ports.grpc[app]);
+    env.DATABASE_URL = infra.pgUrl(serviceSpec(app).database);
+    if (app === "auth") env.USER_GRPC_ADDR = `127.0.0.1:${ports.grpc.user}`;
+  }
+  return { ...env, ...opts.extra };
+}
+
+/** The `deno run` arguments of an application process. */
+export function appArgs(app: AppName): string[] {
+  return ["run", "-A", "--no-prompt", entryOf(app)];
+}

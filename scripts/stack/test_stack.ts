@@ -1,0 +1,154 @@
+/**
+ * The stack the end-to-end tests run against: the `test` infrastructure profile, service-init for
+ * every service, then the seven services and the edge as detached processes on the test ports.
+ * A stack that already runs the same code is reused (a hash of the sources decides), so running
+ * one test file after another stays fast; `deno task test` stops what it started.
+ * @module
+ */
+import { join, relative } from "node:path";
+import { SERVICE_NAMES, type ServiceName } from "../../shared/topology.ts";
+import { infraConfig, pgUrlOf } from "../infra/config.ts";
+import { type InfraHandle, infraUp } from "../infra/mod.ts";
+import { ROOT } from "../lib/paths.ts";
+import { serviceInit } from "../service_init/mod.ts";
+import { appPid, isReady, startApp, stopApp, waitReady } from "./apps.ts";
+import {
+  appEnv,
+  type AppName,
+  appStateDir,
+  entryOf,
+  type StackPorts,
+  stackPorts,
+} from "./config.ts";
+
+/** Settings the test stack's services run with (short timeouts so tests can observe them). */
+export const TEST_SETTINGS = {
+  adminEmail: "admin@stocklet.test",
+  adminPassword: "test-admin-password",
+  /** Saga timeout of the order service. */
+  sagaTimeoutMs: 30_000,
+  /** Per-shipment unit limit of the shipping service. */
+  maxUnitsPerShipment: 100,
+} as const;
+
+/** A running test stack. */
+export interface TestStack {
+  infra: InfraHandle;
+  ports: StackPorts;
+  /** The public door: the edge when it exists. */
+  edgeUrl: string | undefined;
+  /** A service's own REST gateway. */
+  serviceUrl(svc: ServiceName): string;
+  /** The apps this call started (empty when reused). */
+  started: AppName[];
+}
+
+/** The application processes of the stack (the edge only once it exists). */
+export async function stackApps(): Promise<AppName[]> {
+  const apps: AppName[] = [...SERVICE_NAMES];
+  try {
+    await Deno.stat(entryOf("edge"));
+    apps.push("edge");
+  } catch { /* no edge yet */ }
+  return apps;
+}
+
+async function sourceHash(): Promise<string> {
+  const parts: string[] = [];
+  async function walk(dir: string): Promise<void> {
+    for await (const e of Deno.readDir(dir)) {
+      const p = join(dir, e.name);
+      if (e.isDirectory) await walk(p);
+      else if (/\.(ts|sql|json)$/.test(e.name) && !e.name.endsWith("_test.ts")) {
+        parts.push(relative(ROOT, p) + "\0" + await Deno.readTextFile(p));
+      }
+    }
+  }
+  for (const d of ["shared", "services", "edge", "migrations"]) {
+    await walk(join(ROOT, d)).catch(() => {});
+  }
+  parts.sort();
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(parts.join("\0")));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const stampFile = () => join(appStateDir("test"), "stack.hash");
+
+/** The environment of a test-stack process. */
+function envOf(app: AppName, ports: StackPorts, infra: InfraHandle): Record<string, string> {
+  return appEnv(app, ports, infra, {
+    extra: {
+      STOCKLET_ADMIN_EMAIL: TEST_SETTINGS.adminEmail,
+      STOCKLET_ADMIN_PASSWORD: TEST_SETTINGS.adminPassword,
+      ORDER_SAGA_TIMEOUT_MS: String(TEST_SETTINGS.sagaTimeoutMs),
+      SHIPPING_MAX_UNITS_PER_SHIPMENT: String(TEST_SETTINGS.maxUnitsPerShipment),
+      LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "info",
+    },
+  });
+}
+
+/**
+ * Brings the test stack up (or reuses it): infrastructure, service-init, then every application
+ * process, waiting until each is ready.
+ */
+export async function ensureTestStack(
+  opts: { log?: (line: string) => void } = {},
+): Promise<TestStack> {
+  const log = opts.log ?? ((line: string) => console.error(line));
+  const cfg = infraConfig("test");
+  const infra = await infraUp(cfg, { onProgress: log });
+  const ports = stackPorts("test");
+  const apps = await stackApps();
+  const hash = await sourceHash();
+  const previous = await Deno.readTextFile(stampFile()).catch(() => "");
+  const running = await Promise.all(
+    apps.map(async (a) => appPid("test", a) !== undefined && await isReady(a, ports)),
+  );
+  const started: AppName[] = [];
+  if (previous !== hash || running.some((r) => !r)) {
+    log("test stack: service-init…");
+    for (const svc of SERVICE_NAMES) {
+      await serviceInit(svc, {
+        pgUrl: pgUrlOf(cfg, svc),
+        connectUrl: infra.connectUrl,
+        kafkaBrokers: infra.kafkaBrokers,
+      });
+    }
+    log(`test stack: starting ${apps.join(", ")}…`);
+    const t0 = performance.now();
+    for (const app of apps) await stopApp("test", app);
+    for (const app of apps) {
+      await startApp("test", app, envOf(app, ports, infra));
+      started.push(app);
+    }
+    await Promise.all(apps.map((app) => waitReady("test", app, ports)));
+    await Deno.mkdir(appStateDir("test"), { recursive: true });
+    await Deno.writeTextFile(stampFile(), hash);
+    log(`test stack: ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  return {
+    infra,
+    ports,
+    edgeUrl: apps.includes("edge") ? `http://127.0.0.1:${ports.edge}` : undefined,
+    serviceUrl: (svc) => `http://127.0.0.1:${ports.http[svc]}`,
+    started,
+  };
+}
+
+/** Stops every application process of the test stack. */
+export async function stopTestStack(): Promise<void> {
+  for (const app of (await stackApps()).reverse()) await stopApp("test", app);
+  await Deno.remove(stampFile()).catch(() => {});
+}
+
+/** Restarts one application process of the test stack with its usual environment. */
+export async function restartTestApp(
+  app: AppName,
+  infra: InfraHandle,
+  signal: Deno.Signal = "SIGTERM",
+): Promise<void> {
+  const ports = stackPorts("test");
+  await stopApp("test", app, signal);
+  await startApp("test", app, envOf(app, ports, infra));
+  await waitReady("test", app, ports);
+}

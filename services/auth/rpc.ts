@@ -1,0 +1,102 @@
+/**
+ * The auth API: the JWKS, password login and password change. Credentials live in the user
+ * service; auth asks it over gRPC (UserInternalService) and only signs tokens.
+ * @module
+ */
+import { requireUser } from "@stocklet/shared/auth";
+import { Code, permissionDenied, ServiceError, unauthenticated } from "@stocklet/shared/errors";
+import { auth, type user } from "@stocklet/shared/proto";
+import { bindService, type ServiceBinding, type ServiceClient } from "@stocklet/shared/server";
+import { serviceInfo } from "@stocklet/shared/service_info";
+import type { SigningKey } from "./keys.ts";
+import { DEFAULT_TTL_SECONDS, issueToken } from "./tokens.ts";
+
+/** The calls auth makes to the user service (a gRPC client, or a fake in tests). */
+export type CredentialStore = Pick<
+  ServiceClient<typeof user.UserInternalService>,
+  "verifyCredentials" | "changePassword"
+>;
+
+/** What the auth handlers need. */
+export interface AuthDeps {
+  key: SigningKey;
+  users: CredentialStore;
+  /** Token lifetime in seconds. @default DEFAULT_TTL_SECONDS */
+  ttlSeconds?: number;
+}
+
+/** Codes meaning "the user service could not answer": the caller may retry later (503). */
+const UNREACHABLE: ReadonlySet<number> = new Set([
+  Code.UNAVAILABLE,
+  Code.DEADLINE_EXCEEDED,
+  Code.CANCELLED,
+  Code.RESOURCE_EXHAUSTED,
+]);
+
+/**
+ * Translates a failed user-service call: the expected codes to the given errors, an unreachable
+ * service to UNAVAILABLE, anything else to INTERNAL (its message stays in the logs, not the answer).
+ */
+function fromUserService(
+  err: unknown,
+  expected: Partial<Record<number, (e: ServiceError) => ServiceError>>,
+): ServiceError {
+  if (!(err instanceof ServiceError)) {
+    return new ServiceError(Code.INTERNAL, "internal error", [], err);
+  }
+  const mapped = expected[err.code];
+  if (mapped) return mapped(err);
+  if (UNREACHABLE.has(err.code)) {
+    return new ServiceError(Code.UNAVAILABLE, "user service unavailable", [], err);
+  }
+  return new ServiceError(Code.INTERNAL, "internal error", [], err);
+}
+
+/** The AuthService handlers. */
+export function authRpc(deps: AuthDeps): ServiceBinding {
+  const { key, users } = deps;
+  const ttlSeconds = deps.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+  return bindService(auth.AuthService, {
+    serviceInfo: () => Promise.resolve(serviceInfo("auth")),
+
+    getJwks: () => Promise.resolve({ keys: [key.publicJwk] }),
+
+    async loginPassword(req) {
+      const identity = await users.verifyCredentials({
+        identity: req.identity,
+        password: req.password,
+      }).catch((err) => {
+        throw fromUserService(err, {
+          // 401, not the seed's 403 (B22): the credentials are wrong, not the permissions.
+          [Code.UNAUTHENTICATED]: (e) => unauthenticated(e.message),
+          [Code.INVALID_ARGUMENT]: (e) => e,
+        });
+      });
+      const token = await issueToken(key, identity, { ttlSeconds });
+      return {
+        detail: "Success",
+        data: { tokenType: "Bearer", accessToken: token.accessToken, expiresIn: token.expiresIn },
+      };
+    },
+
+    async setPassword(req, ctx) {
+      // Only ever the caller's own password: the user id comes from the verified token.
+      const caller = requireUser(ctx.principal);
+      await users.changePassword({
+        userId: caller.userId,
+        currentPassword: req.currentPassword,
+        newPassword: req.newPassword,
+      }).catch((err) => {
+        throw fromUserService(err, {
+          // 403, not 401: the caller is authenticated (a client should not log them out), it
+          // just failed to prove it knows the current password.
+          [Code.PERMISSION_DENIED]: () => permissionDenied("current password is incorrect"),
+          [Code.NOT_FOUND]: () => unauthenticated("the token's user no longer exists"),
+          [Code.ABORTED]: (e) => e,
+          [Code.INVALID_ARGUMENT]: (e) => e,
+        });
+      });
+      return { detail: "Successfully updated password" };
+    },
+  });
+}
