@@ -1,0 +1,2 @@
+drop table if exists inbox;
+drop table if exists outbox;
