@@ -1,42 +1,87 @@
 /**
- * `deno task test`: the whole suite. Brings up what the tests need (reusing what already runs),
- * runs every `*_test.ts` with a JUnit report in .stocklet/test-results/junit.xml, prints
- * `N passed, N failed` from that report and stops what it started.
+ * `deno task test`: the whole suite against real infrastructure. It brings up the test stack
+ * (Postgres, Kafka, Kafka Connect with Debezium, the seven services and the edge, on the test
+ * ports, reusing whatever already runs), runs every `*_test.ts` with a JUnit report in
+ * .stocklet/test-results/junit.xml, stops what it started, and prints `N passed, N failed` counted
+ * from that report.
  *
  * `deno task test <paths…>` runs only those files or folders.
  */
 import { join } from "node:path";
-import { ROOT, STATE_DIR } from "./lib/paths.ts";
+import { COMPONENTS, infraConfig, infraStatus, stopComponent } from "./infra/mod.ts";
 import { countJunit } from "./lib/junit.ts";
+import { ROOT, STATE_DIR } from "./lib/paths.ts";
+import { appPid } from "./stack/apps.ts";
+import { ensureTestStack, stackApps, stopTestStack } from "./stack/test_stack.ts";
 
 /** Where the JUnit report of the last run is written. */
 export const JUNIT_PATH: string = join(STATE_DIR, "test-results", "junit.xml");
+
+const say = (line: string) => console.error(`test: ${line}`);
+
+async function runDenoTest(paths: string[]): Promise<number> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["test", "-A", "--reporter=dot", `--junit-path=${JUNIT_PATH}`, ...paths],
+    cwd: ROOT,
+    stdin: "null",
+    env: {
+      // Deno's built-in OpenTelemetry, so trace-propagation tests see real trace ids. Nothing
+      // listens on this endpoint; spans the test process exports are dropped.
+      OTEL_DENO: "true",
+      OTEL_EXPORTER_OTLP_ENDPOINT: Deno.env.get("STOCKLET_TEST_OTLP") ?? "http://127.0.0.1:9",
+      OTEL_SERVICE_NAME: "tests",
+    },
+  }).spawn();
+  return (await child.status).code;
+}
 
 async function main(): Promise<number> {
   const paths = Deno.args.length ? Deno.args : ["."];
   await Deno.mkdir(join(STATE_DIR, "test-results"), { recursive: true });
   await Deno.remove(JUNIT_PATH).catch(() => {});
+  const cfg = infraConfig("test");
+
+  // What already runs stays running afterwards; what this run starts, it stops.
+  const infraBefore = new Set(
+    (await infraStatus(cfg)).filter((s) => s.pid !== undefined).map((s) => s.component),
+  );
+  const appsBefore = new Set((await stackApps()).filter((a) => appPid("test", a) !== undefined));
+
   const t0 = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["test", "-A", "--reporter=dot", `--junit-path=${JUNIT_PATH}`, ...paths],
-    cwd: ROOT,
-    stdin: "null",
-  }).spawn();
-  const { code } = await child.status;
+  try {
+    say("bringing up the test stack (infrastructure, service-init, services, edge)…");
+    await ensureTestStack({ log: say });
+  } catch (e) {
+    // The tests that need the stack will fail and say so; the others still run and count.
+    say(`the test stack did not come up: ${e instanceof Error ? e.message : e}`);
+  }
+  const code = await runDenoTest(paths);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
+
+  if (!Deno.env.get("STOCKLET_KEEP_STACK")) {
+    const appsNow = (await stackApps()).filter((a) => appPid("test", a) !== undefined);
+    if (appsNow.some((a) => !appsBefore.has(a))) {
+      say("stopping the test stack's services");
+      await stopTestStack();
+    }
+    const startedInfra = COMPONENTS.filter((c) => !infraBefore.has(c));
+    if (startedInfra.length) {
+      say(`stopping the test infrastructure this run started (${startedInfra.join(", ")})`);
+      for (const c of [...startedInfra].reverse()) await stopComponent(cfg, c);
+    }
+  }
+
   let xml = "";
   try {
     xml = await Deno.readTextFile(JUNIT_PATH);
   } catch {
-    console.error(
-      `test: no JUnit report was written (type errors or a module that failed to load?)`,
-    );
+    say("no JUnit report was written (type errors or a module that failed to load?)");
     console.log("0 passed, 1 failed");
     return 1;
   }
   const c = countJunit(xml);
   const failed = c.failed + (code !== 0 && c.failed === 0 ? 1 : 0);
-  console.error(`test: ${secs} s, ${c.skipped} skipped; report in ${JUNIT_PATH}`);
+  say(`${secs} s, ${c.skipped} skipped; report in ${JUNIT_PATH}`);
   console.log(`${c.passed} passed, ${failed} failed`);
   return failed ? 1 : 0;
 }
