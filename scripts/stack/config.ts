@@ -83,7 +83,7 @@ export function appEnv(
   if (opts.otlpEndpoint) {
     env.OTEL_DENO = "true";
     env.OTEL_EXPORTER_OTLP_ENDPOINT = opts.otlpEndpoint;
-    env.OTEL_EXPORTER_OTLP_PROTOCOL = "http/protobuf";
+    env.OTEL_EXPORTER_OTLP_PROTOCOL = "http/json";
   }
   if (app === "edge") {
     env.STOCKLET_EDGE_PORT = String(ports.edge);
