@@ -8,6 +8,7 @@ Deno.test("renderLine() condenses a JSON log line and keeps other lines", () => 
     msg: "retrying",
     trace_id: "0123456789abcdef0123456789abcdef",
   });
+  // deno-lint-ignore no-control-regex
   const out = renderLine(line).replace(/\x1b\[[0-9;]*m/g, "");
   assert.equal(out, "10:11:12.345 WRN retrying (trace 01234567)");
   assert.equal(renderLine("plain text"), "plain text");
