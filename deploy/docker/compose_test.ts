@@ -1,0 +1,569 @@
+/**
+ * The compose deployment, checked without a container engine: `docker compose config` (or the
+ * Debian package `docker-compose`, installed on first use when running as root) validates and
+ * normalises compose.yaml (+ compose.override.yaml); then the normalised model is compared with
+ * the code. Every environment variable a service (or an init job) reads, found by scanning its
+ * module graph, must be set, or excused below with a reason; every variable set must be read by
+ * something; every host:port in a value must be a compose service on a shared network that
+ * listens there; each service has its database, init job, health check and ports; Envoy's
+ * clusters point at the services; the image uses the pinned Deno.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
+import { DEFAULT_PORTS, SERVICES, serviceSpec } from "../../shared/topology.ts";
+import {
+  APP_NETWORK,
+  CONNECT_PLUGIN_PATH,
+  CONTAINER_PORTS,
+  dbNetworkOf,
+  HOSTS,
+  initOf,
+  postgresOf,
+} from "../../scripts/gen/compose.ts";
+import { dynamicEnvReadsOf, envReadsOf, localModulesOf } from "../../scripts/gen/source_scan.ts";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, "..", "..");
+const COMPOSE = join(HERE, "compose.yaml");
+const OVERRIDE = join(HERE, "compose.override.yaml");
+const INIT_ENTRY = "deploy/docker/service_init.ts";
+
+/** Variables compose sets although no code of ours reads them: Deno's runtime does. */
+const RUNTIME_VARS: Record<string, string> = {
+  OTEL_DENO: "turns on Deno's built-in OpenTelemetry",
+  OTEL_EXPORTER_OTLP_ENDPOINT: "where Deno exports traces, metrics and logs",
+  OTEL_EXPORTER_OTLP_PROTOCOL: "how Deno exports them",
+};
+
+/** Variables the code reads that compose leaves unset on purpose, by compose service. */
+function notSetOnPurpose(composeService: string): Record<string, string> {
+  if (!composeService.endsWith("-init")) return {};
+  const svc = composeService.slice(0, -"-init".length);
+  return {
+    STOCKLET_STATE_DIR: "local tooling's state folder (scripts/lib/paths.ts); unused by the job",
+    STOCKLET_INFRA_PROFILE: "picks the local infrastructure; the job is given URLs instead",
+    ...(serviceSpec(svc).outbox ? {} : {
+      KAFKA_BROKERS: `${svc} has no outbox: its init needs no Kafka`,
+      KAFKA_CONNECT_URL: `${svc} has no outbox: its init needs no Connect`,
+      STOCKLET_TOPIC_PARTITIONS: `${svc} has no outbox: its init creates no topics`,
+    }),
+  };
+}
+
+/** Reads whose variable name is computed, known to be harmless (the scan cannot name them). */
+const KNOWN_DYNAMIC_READS = new Set([
+  "shared/config.ts: Deno.env.toObject()", // loadConfig's source; its variables are scanned
+  "scripts/infra/config.ts: Deno.env.get(name)", // the local infrastructure's port overrides
+]);
+
+// ---------------------------------------------------------------------------------------------
+// The compose tool.
+
+async function succeeds(cmd: string, args: string[]): Promise<boolean> {
+  try {
+    const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output();
+    return out.success;
+  } catch {
+    return false; // not installed
+  }
+}
+
+async function apt(args: string[]): Promise<boolean> {
+  const out = await new Deno.Command("apt-get", {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    env: { DEBIAN_FRONTEND: "noninteractive" },
+  }).output().catch(() => undefined);
+  return out?.success ?? false;
+}
+
+let composeTool: Promise<string[]> | undefined;
+
+/** `docker compose` if the plugin works, else `docker-compose` (installed with apt as root). */
+function compose(): Promise<string[]> {
+  return composeTool ??= (async () => {
+    if (await succeeds("docker", ["compose", "version"])) return ["docker", "compose"];
+    if (await succeeds("docker-compose", ["version"])) return ["docker-compose"];
+    if (Deno.uid() === 0) {
+      console.error("compose_test: installing docker-compose with apt-get (once)…");
+      const installed = await apt(["install", "-y", "-q", "docker-compose"]) ||
+        (await apt(["update", "-q"]) && await apt(["install", "-y", "-q", "docker-compose"]));
+      if (installed && await succeeds("docker-compose", ["version"])) return ["docker-compose"];
+    }
+    throw new Error(
+      "deploy/docker/compose_test.ts needs `docker compose` or `docker-compose` to validate the " +
+        "compose files, and found neither" +
+        (Deno.uid() === 0 ? " (apt-get install -y docker-compose failed)" : "") +
+        ": install the Debian package docker-compose or Docker's compose plugin.",
+    );
+  })();
+}
+
+type Yaml = Record<string, unknown>;
+
+/** Runs `config` on the files and returns the normalised model. */
+async function composeConfig(files: string[]): Promise<Yaml> {
+  const [cmd, ...pre] = await compose();
+  const out = await new Deno.Command(cmd!, {
+    args: [...pre, "--project-name", "stocklet", ...files.flatMap((f) => ["-f", f]), "config"],
+    cwd: HERE,
+    stdout: "piped",
+    stderr: "piped",
+    // Interpolation from a clean environment (and deploy/docker/.env, if a developer made one).
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: Deno.env.get("HOME") ?? "/root" },
+  }).output();
+  const text = new TextDecoder();
+  assert.ok(
+    out.success,
+    `${cmd} ${pre.join(" ")} config rejected ${files.join(" + ")}:\n${text.decode(out.stderr)}`,
+  );
+  return parse(text.decode(out.stdout)) as Yaml;
+}
+
+let configs: Promise<{ base: Yaml; full: Yaml }> | undefined;
+
+function loadConfigs(): Promise<{ base: Yaml; full: Yaml }> {
+  return configs ??= (async () => ({
+    base: await composeConfig([COMPOSE]),
+    full: await composeConfig([COMPOSE, OVERRIDE]),
+  }))();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the normalised model (docker-compose v1 and compose v2 differ in details).
+
+interface Service {
+  name: string;
+  raw: Yaml;
+  env: Record<string, string>;
+  networks: string[];
+  dependsOn: Record<string, string>;
+  command: string[];
+  healthcheck: string[] | undefined;
+  expose: number[];
+  published: Array<{ host: number; container: number }>;
+}
+
+function serviceOf(model: Yaml, name: string): Service {
+  const raw = (model.services as Record<string, Yaml>)[name];
+  assert.ok(raw, `compose has no service ${name}`);
+  const env = Object.fromEntries(
+    Object.entries((raw.environment ?? {}) as Record<string, unknown>).map((
+      [k, v],
+    ) => [k, v === null || v === undefined ? "" : String(v)]),
+  );
+  const networks = Array.isArray(raw.networks)
+    ? raw.networks as string[]
+    : Object.keys((raw.networks ?? {}) as Yaml);
+  const dependsOn = Object.fromEntries(
+    Object.entries((raw.depends_on ?? {}) as Record<string, { condition?: string }>).map((
+      [k, v],
+    ) => [k, v?.condition ?? "service_started"]),
+  );
+  const hc = raw.healthcheck as { test?: string[] | string; disable?: boolean } | undefined;
+  const healthcheck = hc && !hc.disable && hc.test
+    ? (Array.isArray(hc.test) ? hc.test : ["CMD-SHELL", hc.test])
+    : undefined;
+  const published = ((raw.ports ?? []) as Array<string | Yaml>).map((p) => {
+    if (typeof p === "string") {
+      const [h, c] = p.split(":").slice(-2);
+      return { host: Number(h), container: Number(c) };
+    }
+    return { host: Number(p.published), container: Number(p.target) };
+  });
+  return {
+    name,
+    raw,
+    env,
+    networks,
+    dependsOn,
+    command: ((raw.command ?? []) as string[]).map(String),
+    healthcheck,
+    expose: ((raw.expose ?? []) as unknown[]).map(Number),
+    published,
+  };
+}
+
+function serviceNames(model: Yaml): string[] {
+  return Object.keys(model.services as Yaml);
+}
+
+function parseProps(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text.split("\n").map((l) => /^([^#=\s][^=]*)=(.*)$/.exec(l)).filter((m) => m !== null)
+      .map((m) => [m![1]!.trim(), m![2]!]),
+  );
+}
+
+function portOf(endpoint: string): number {
+  return Number(/:(\d+)\s*$/.exec(endpoint)?.[1]);
+}
+
+/** The ports each compose service listens on in its container. */
+async function listeningPorts(model: Yaml): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>();
+  const worker = parseProps(await Deno.readTextFile(join(HERE, "connect", "worker.properties")));
+  const otel = parse(await Deno.readTextFile(join(HERE, "otel-collector.yaml"))) as {
+    receivers: { otlp: { protocols: Record<string, { endpoint: string }> } };
+  };
+  const envoy = parse(await Deno.readTextFile(join(ROOT, "deploy", "envoy", "envoy.yaml"))) as {
+    static_resources: { listeners: Array<{ address: { socket_address: { port_value: number } } }> };
+  };
+  for (const name of serviceNames(model)) {
+    const s = serviceOf(model, name);
+    if (SERVICES.some((x) => x.name === name)) {
+      out.set(name, [Number(s.env.HTTP_PORT), Number(s.env.GRPC_PORT)]);
+    } else if (name.endsWith("-postgres")) out.set(name, [CONTAINER_PORTS.postgres]);
+    else if (name === HOSTS.kafka) {
+      out.set(name, (s.env.KAFKA_LISTENERS ?? "").split(",").map(portOf));
+    } else if (name === HOSTS.connect) out.set(name, [portOf(worker.listeners ?? "")]);
+    else if (name === HOSTS.otelCollector) {
+      out.set(name, Object.values(otel.receivers.otlp.protocols).map((p) => portOf(p.endpoint)));
+    } else if (name === HOSTS.jaeger) out.set(name, [4317, 4318, CONTAINER_PORTS.jaegerUi]);
+    else if (name === HOSTS.envoy) {
+      out.set(
+        name,
+        envoy.static_resources.listeners.map((l) => l.address.socket_address.port_value),
+      );
+    } else out.set(name, [8080]); // the web tools of the override
+  }
+  return out;
+}
+
+/** host:port references in an environment value (URLs and `host:port` items of a list). */
+function referencesIn(value: string): Array<{ host: string; port: number }> {
+  const refs: Array<{ host: string; port: number }> = [];
+  const defaults: Record<string, number> = { "http:": 80, "https:": 443, "postgres:": 5432 };
+  for (const item of value.split(",").map((s) => s.trim())) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(item)) {
+      let u: URL;
+      try {
+        u = new URL(item);
+      } catch {
+        continue;
+      }
+      if (!u.hostname) continue;
+      const port = u.port ? Number(u.port) : defaults[u.protocol.toLowerCase()];
+      if (port) refs.push({ host: u.hostname, port });
+    } else {
+      const m = /^([A-Za-z0-9][A-Za-z0-9.-]*):(\d+)$/.exec(item);
+      if (m) refs.push({ host: m[1]!, port: Number(m[2]) });
+    }
+  }
+  return refs;
+}
+
+/** Problems with a reference from one compose service to host:port. */
+function referenceProblems(
+  model: Yaml,
+  listening: Map<string, number[]>,
+  from: string,
+  what: string,
+  ref: { host: string; port: number },
+): string[] {
+  if (ref.host === "0.0.0.0") return [];
+  if (ref.host === "localhost" || ref.host.startsWith("127.")) {
+    return [`${from}: ${what} points at ${ref.host}, which is the container itself`];
+  }
+  if (!serviceNames(model).includes(ref.host)) {
+    return [`${from}: ${what} names ${ref.host}:${ref.port}, which is no compose service`];
+  }
+  const problems: string[] = [];
+  const a = serviceOf(model, from).networks;
+  const b = serviceOf(model, ref.host).networks;
+  if (from !== ref.host && !a.some((n) => b.includes(n))) {
+    problems.push(`${from}: ${what} names ${ref.host}, which shares no network with it`);
+  }
+  if (!(listening.get(ref.host) ?? []).includes(ref.port)) {
+    problems.push(
+      `${from}: ${what} names ${ref.host}:${ref.port}, but ${ref.host} listens on ${
+        listening.get(ref.host)?.join(", ")
+      }`,
+    );
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Deno.test("compose: compose.yaml alone and with compose.override.yaml pass `config`", async () => {
+  const { base, full } = await loadConfigs();
+  const expected = [
+    HOSTS.kafka,
+    HOSTS.connect,
+    HOSTS.otelCollector,
+    HOSTS.jaeger,
+    HOSTS.envoy,
+    ...SERVICES.flatMap((s) => [s.name, postgresOf(s.name), initOf(s.name)]),
+  ];
+  assert.deepEqual(serviceNames(base).sort(), [...expected].sort());
+  assert.deepEqual(
+    serviceNames(full).sort(),
+    [...expected, HOSTS.kafkaUi, HOSTS.adminer].sort(),
+  );
+});
+
+Deno.test("compose: every environment variable the code reads is set, and nothing else", async () => {
+  const { full } = await loadConfigs();
+  const problems: string[] = [];
+  const excusesUsed = new Set<string>();
+  const targets = SERVICES.flatMap((s) => [
+    { compose: s.name, entry: `services/${s.name}/main.ts` },
+    { compose: initOf(s.name), entry: INIT_ENTRY },
+  ]);
+  const graphs = new Map<string, string[]>();
+  for (const t of targets) {
+    const files = graphs.get(t.entry) ?? await localModulesOf(t.entry, ROOT);
+    graphs.set(t.entry, files);
+    const reads = await envReadsOf(files, ROOT);
+    assert.ok(reads.has("DATABASE_URL"), `the scan found no variables in ${t.entry}'s modules`);
+    const set = serviceOf(full, t.compose).env;
+    const excused = notSetOnPurpose(t.compose);
+    for (const [name, readers] of reads) {
+      if (name in set) continue;
+      if (name in excused) {
+        excusesUsed.add(`${t.compose}:${name}`);
+        continue;
+      }
+      problems.push(`${t.compose}: ${name} (read in ${readers.join(", ")}) is not set`);
+    }
+    for (const name of Object.keys(set)) {
+      if (!reads.has(name) && !(name in RUNTIME_VARS)) {
+        problems.push(`${t.compose}: sets ${name}, which nothing in ${t.entry}'s modules reads`);
+      }
+    }
+    for (const name of Object.keys(excused)) {
+      if (!reads.has(name)) {
+        problems.push(`${t.compose}: ${name} is excused but no longer read: drop the excuse`);
+      }
+    }
+    for (const d of await dynamicEnvReadsOf(files, ROOT)) {
+      if (!KNOWN_DYNAMIC_READS.has(d)) {
+        problems.push(`${t.entry}: ${d} reads a variable the scan cannot name`);
+      }
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+Deno.test("compose: the services get container addresses, the topology's ports and tracing", async () => {
+  const { full } = await loadConfigs();
+  for (const spec of SERVICES) {
+    const s = serviceOf(full, spec.name);
+    assert.equal(s.env.BIND_HOST, "0.0.0.0", spec.name);
+    assert.equal(Number(s.env.HTTP_PORT), spec.httpPort, spec.name);
+    assert.equal(Number(s.env.GRPC_PORT), spec.grpcPort, spec.name);
+    assert.equal(s.env.OTEL_SERVICE_NAME, spec.name);
+    assert.equal(s.env.OTEL_DENO, "true");
+    assert.equal(
+      s.env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      `http://${HOSTS.otelCollector}:${CONTAINER_PORTS.otlpHttp}`,
+    );
+    const db = new URL(s.env.DATABASE_URL!);
+    assert.equal(db.hostname, postgresOf(spec.name));
+    assert.equal(db.pathname, `/${spec.database}`);
+    const pg = serviceOf(full, postgresOf(spec.name)).env;
+    assert.equal(decodeURIComponent(db.username), pg.POSTGRES_USER);
+    assert.equal(decodeURIComponent(db.password), pg.POSTGRES_PASSWORD);
+    assert.equal(pg.POSTGRES_DB, spec.database);
+    assert.equal(s.env.AUTH_JWKS_URL, `http://auth:${serviceSpec("auth").httpPort}/v1/auth/jwks`);
+    if (spec.name === "auth") {
+      assert.equal(s.env.USER_GRPC_ADDR, `user:${serviceSpec("user").grpcPort}`);
+    }
+  }
+});
+
+Deno.test("compose: every host:port in an environment value is a reachable compose service", async () => {
+  const { full } = await loadConfigs();
+  const listening = await listeningPorts(full);
+  const problems: string[] = [];
+  let checked = 0;
+  for (const name of serviceNames(full)) {
+    for (const [key, value] of Object.entries(serviceOf(full, name).env)) {
+      for (const ref of referencesIn(value)) {
+        checked++;
+        problems.push(...referenceProblems(full, listening, name, key, ref));
+      }
+    }
+  }
+  assert.deepEqual(problems, []);
+  assert.ok(checked >= 5 * SERVICES.length, `only ${checked} references found`);
+});
+
+Deno.test("compose: each service has its database, init job, health check and ports", async () => {
+  const { base, full } = await loadConfigs();
+  const networks = base.networks as Record<string, { internal?: boolean } | null>;
+  for (const spec of SERVICES) {
+    const pg = serviceOf(base, postgresOf(spec.name));
+    assert.match(String(pg.raw.image), /^postgres:16-bookworm$/);
+    assert.ok(pg.command.includes("wal_level=logical"), `${pg.name} needs wal_level=logical`);
+    assert.equal(pg.healthcheck?.includes("pg_isready"), true, `${pg.name}: pg_isready check`);
+    assert.deepEqual(pg.networks, [dbNetworkOf(spec.name)], `${pg.name} sits on its own network`);
+    assert.equal(networks[dbNetworkOf(spec.name)]?.internal, true);
+
+    const init = serviceOf(base, initOf(spec.name));
+    assert.equal(init.env.SERVICE, spec.name);
+    assert.ok(init.command.includes(INIT_ENTRY), `${init.name} runs ${INIT_ENTRY}`);
+    assert.equal(init.dependsOn[postgresOf(spec.name)], "service_healthy");
+    assert.equal(String(init.raw.restart ?? "no"), "no");
+    if (spec.outbox) {
+      assert.equal(init.dependsOn[HOSTS.kafka], "service_healthy", init.name);
+      assert.equal(init.dependsOn[HOSTS.connect], "service_healthy", init.name);
+      assert.ok(serviceOf(base, HOSTS.connect).networks.includes(dbNetworkOf(spec.name)));
+    }
+
+    const s = serviceOf(base, spec.name);
+    assert.ok(s.command.includes(`services/${spec.name}/main.ts`), `${spec.name}: its main.ts`);
+    await Deno.stat(join(ROOT, "services", spec.name, "main.ts"));
+    assert.equal(s.dependsOn[initOf(spec.name)], "service_completed_successfully");
+    assert.equal(s.dependsOn[postgresOf(spec.name)], "service_healthy");
+    assert.ok(
+      s.healthcheck?.some((x) => x.includes(`:${spec.httpPort}/readyz`)),
+      `${spec.name}: a health check on :${spec.httpPort}/readyz`,
+    );
+    assert.deepEqual([...s.expose].sort(), [spec.httpPort, spec.grpcPort].sort());
+    assert.deepEqual(s.networks.sort(), [APP_NETWORK, dbNetworkOf(spec.name)].sort());
+    assert.deepEqual(
+      serviceOf(full, spec.name).published.sort((a, b) => a.host - b.host),
+      [spec.httpPort, spec.grpcPort].map((p) => ({ host: p, container: p })),
+      `${spec.name}: the override publishes its ports as the local stack has them`,
+    );
+  }
+  for (const infra of [HOSTS.kafka, HOSTS.connect]) {
+    assert.ok(serviceOf(base, infra).healthcheck, `${infra} needs a health check`);
+  }
+  assert.match(String(serviceOf(base, HOSTS.kafka).raw.image), /^apache\/kafka:3\.9\./);
+  assert.equal(serviceOf(base, HOSTS.kafka).env.KAFKA_PROCESS_ROLES, "broker,controller");
+  assert.ok(
+    serviceOf(base, HOSTS.connect).healthcheck?.some((x) => x.endsWith("/connectors")),
+    "Connect's health check is GET /connectors",
+  );
+  const adminer = serviceOf(full, HOSTS.adminer);
+  for (const spec of SERVICES) assert.ok(adminer.networks.includes(dbNetworkOf(spec.name)));
+});
+
+Deno.test("compose: Envoy's clusters are the compose services on their HTTP ports", async () => {
+  const { full } = await loadConfigs();
+  const listening = await listeningPorts(full);
+  const envoySvc = serviceOf(full, HOSTS.envoy);
+  assert.ok(
+    (envoySvc.raw.volumes as unknown[]).some((v) =>
+      JSON.stringify(v).includes("deploy/envoy/envoy.yaml") ||
+      JSON.stringify(v).includes("../envoy/envoy.yaml")
+    ),
+    "Envoy mounts deploy/envoy/envoy.yaml",
+  );
+  assert.deepEqual(envoySvc.published.map((p) => p.container), [CONTAINER_PORTS.edge]);
+  const envoy = parse(await Deno.readTextFile(join(ROOT, "deploy", "envoy", "envoy.yaml"))) as {
+    static_resources: {
+      clusters: Array<{
+        name: string;
+        load_assignment: {
+          endpoints: Array<
+            {
+              lb_endpoints: Array<
+                {
+                  endpoint: {
+                    address: { socket_address: { address: string; port_value: number } };
+                  };
+                }
+              >;
+            }
+          >;
+        };
+      }>;
+    };
+  };
+  const problems: string[] = [];
+  const clusters = new Map<string, { host: string; port: number }[]>();
+  for (const c of envoy.static_resources.clusters) {
+    const addrs = c.load_assignment.endpoints.flatMap((e) =>
+      e.lb_endpoints.map((l) => l.endpoint.address.socket_address)
+    ).map((a) => ({ host: a.address, port: a.port_value }));
+    clusters.set(c.name, addrs);
+    for (const a of addrs) {
+      problems.push(...referenceProblems(full, listening, HOSTS.envoy, `cluster ${c.name}`, a));
+    }
+  }
+  for (const spec of SERVICES) {
+    assert.deepEqual(
+      clusters.get(spec.name),
+      [{ host: spec.name, port: Number(serviceOf(full, spec.name).env.HTTP_PORT) }],
+      `Envoy's cluster ${spec.name}`,
+    );
+  }
+  // The JWKS Envoy fetches.
+  const jwks = /uri: (http:\/\/\S+)/.exec(
+    await Deno.readTextFile(join(ROOT, "deploy", "envoy", "envoy.yaml")),
+  )?.[1];
+  assert.ok(jwks, "Envoy fetches a JWKS");
+  for (const ref of referencesIn(jwks)) {
+    problems.push(...referenceProblems(full, listening, HOSTS.envoy, "the JWKS uri", ref));
+  }
+  assert.deepEqual(problems, []);
+});
+
+Deno.test("compose: the collector takes OTLP where the services and Envoy send it", async () => {
+  const { full } = await loadConfigs();
+  const otel = parse(await Deno.readTextFile(join(HERE, "otel-collector.yaml"))) as {
+    receivers: { otlp: { protocols: { grpc: { endpoint: string }; http: { endpoint: string } } } };
+    exporters: Record<string, { endpoint?: string }>;
+    service: { pipelines: { traces: { exporters: string[] } } };
+  };
+  assert.equal(portOf(otel.receivers.otlp.protocols.http.endpoint), CONTAINER_PORTS.otlpHttp);
+  assert.equal(portOf(otel.receivers.otlp.protocols.grpc.endpoint), CONTAINER_PORTS.otlpGrpc);
+  const collector = serviceOf(full, HOSTS.otelCollector);
+  assert.ok(JSON.stringify(collector.raw.volumes).includes("otel-collector.yaml"));
+  const listening = await listeningPorts(full);
+  const problems: string[] = [];
+  for (const name of otel.service.pipelines.traces.exporters) {
+    const endpoint = otel.exporters[name]?.endpoint ?? "";
+    const [host, port] = endpoint.split(":");
+    problems.push(
+      ...referenceProblems(full, listening, HOSTS.otelCollector, `exporter ${name}`, {
+        host: host!,
+        port: Number(port),
+      }),
+    );
+  }
+  assert.deepEqual(problems, []);
+  assert.ok(
+    serviceOf(full, HOSTS.jaeger).published.some((p) => p.container === CONTAINER_PORTS.jaegerUi),
+  );
+});
+
+Deno.test("compose: the images are built with the pinned Deno, all manifests and the plugins", async () => {
+  const dockerfile = await Deno.readTextFile(join(HERE, "Dockerfile"));
+  assert.equal(/^ARG DENO_VERSION=(\S+)$/m.exec(dockerfile)?.[1], Deno.version.deno);
+  assert.match(dockerfile, /^FROM denoland\/deno:\$\{DENO_VERSION\}$/m);
+  const root = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json"))) as {
+    workspace: string[];
+  };
+  for (const member of root.workspace) {
+    const dir = member.replace(/^\.\//, "").replace(/\/$/, "");
+    assert.match(
+      dockerfile,
+      new RegExp(`^COPY .*\\s${dir}/deno\\.json ${dir}/$`, "m"),
+      `the Dockerfile copies ${dir}/deno.json before \`deno install\``,
+    );
+  }
+  assert.match(dockerfile, /deno install --frozen/);
+  assert.match(
+    dockerfile,
+    /deno cache --frozen services\/\*\/main\.ts deploy\/docker\/service_init\.ts/,
+  );
+
+  const connect = await Deno.readTextFile(join(HERE, "connect", "Dockerfile"));
+  const worker = parseProps(await Deno.readTextFile(join(HERE, "connect", "worker.properties")));
+  assert.equal(worker["plugin.path"], CONNECT_PLUGIN_PATH);
+  assert.match(connect, new RegExp(`COPY --from=\\S+ /jars/plugins/ ${CONNECT_PLUGIN_PATH}/`));
+  assert.match(connect, /^FROM apache\/kafka:3\.9\.\d+$/m);
+  assert.match(connect, /COPY docker\/connect\/worker\.properties /);
+  assert.equal(worker["bootstrap.servers"], `${HOSTS.kafka}:${CONTAINER_PORTS.kafka}`);
+  assert.equal(DEFAULT_PORTS.otlp, CONTAINER_PORTS.otlpHttp);
+});

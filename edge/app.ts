@@ -1,0 +1,188 @@
+/**
+ * The edge's request handler: CORS preflight → token check → route → proxy, plus `/healthz`,
+ * `/openapi.json` and Swagger UI at `/docs`. Every response carries `x-request-id` (the client's
+ * if sane, a fresh UUID otherwise) and CORS headers; every request writes one access log line.
+ * A plain `(Request) => Promise<Response>` function with no middleware stack: the proxy path is
+ * one route lookup, at most one (cached) token check and one fetch.
+ * @module
+ */
+import { trace } from "@opentelemetry/api";
+import type { TokenVerifier } from "@stocklet/shared/auth";
+import type { ServiceName } from "@stocklet/shared/topology";
+import type { AccessLog } from "./access_log.ts";
+import { tokenCheck } from "./auth.ts";
+import { corsFor } from "./cors.ts";
+import { type DocsHandler, OPENAPI_PATH } from "./docs.ts";
+import { EdgeError, errorOf, errorResponse } from "./errors.ts";
+import { renderOpenApi } from "./openapi.ts";
+import {
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  REQUEST_ID_HEADER,
+  SANE_REQUEST_ID,
+} from "./policy.ts";
+import { forward } from "./proxy.ts";
+import { type EdgeRoute, edgeRoutes, routerOf } from "./routes.ts";
+
+/** Options for {@linkcode edgeHandler}. */
+export interface EdgeOptions {
+  /** Base URL of each service's REST gateway, e.g. `http://127.0.0.1:8092`. */
+  upstreams: Record<ServiceName, string>;
+  /** Verifies bearer tokens (the auth service's JWKS in production). */
+  verifier: TokenVerifier;
+  /** The route table. @default edgeRoutes({ timeoutMs }) */
+  routes?: readonly EdgeRoute[];
+  /** Upstream timeout of routes without their own (ms), when `routes` is not given. @default 10_000 */
+  timeoutMs?: number;
+  /** Origins allowed by CORS. @default ["*"] */
+  corsOrigins?: readonly string[];
+  /** Largest request body (bytes). @default 1 MiB */
+  bodyLimitBytes?: number;
+  /** Where access log lines go; false for none. @default false */
+  accessLog?: AccessLog | false;
+  /** The OpenAPI document's text. @default generated from the routes */
+  openapi?: string;
+  /** Swagger UI; false for none. @default false */
+  docs?: DocsHandler | false;
+  /** Verified-token cache (see auth.ts). @default { size: 10_000, ttlMs: 30_000 } */
+  tokenCache?: { size?: number; ttlMs?: number };
+}
+
+/** The edge's fetch handler, for `Deno.serve`. */
+export type EdgeHandler = (req: Request, info?: Deno.ServeHandlerInfo) => Promise<Response>;
+
+const HEALTHZ = JSON.stringify({ status: "ok" });
+
+/** Splits an absolute request URL into its path and its query (with `?`). */
+function splitUrl(url: string): { path: string; search: string } {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return { path: "/", search: "" };
+  const q = url.indexOf("?", start);
+  let path = q < 0 ? url.slice(start) : url.slice(start, q);
+  // Resolve dot segments (`/v1/x/../y`, also percent-encoded) as Envoy's normalize_path does.
+  if (path.includes("/.") || /%2e/i.test(path)) path = new URL(url).pathname;
+  return { path, search: q < 0 ? "" : url.slice(q) };
+}
+
+function clientIpOf(info: Deno.ServeHandlerInfo | undefined): string | undefined {
+  const addr = info?.remoteAddr as Deno.NetAddr | undefined;
+  return addr?.hostname;
+}
+
+/**
+ * Builds the edge's handler.
+ *
+ * @example
+ * ```ts
+ * const handler = edgeHandler({ upstreams, verifier: jwksVerifier({ jwks: jwksUrl }) });
+ * Deno.serve({ port: 8080 }, handler);
+ * ```
+ */
+export function edgeHandler(opts: EdgeOptions): EdgeHandler {
+  const routes = opts.routes ??
+    edgeRoutes({ timeoutMs: opts.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS });
+  const router = routerOf(routes);
+  const tokens = tokenCheck({
+    verifier: opts.verifier,
+    ...(opts.tokenCache?.size !== undefined ? { cacheSize: opts.tokenCache.size } : {}),
+    ...(opts.tokenCache?.ttlMs !== undefined ? { cacheTtlMs: opts.tokenCache.ttlMs } : {}),
+  });
+  const cors = corsFor(opts.corsOrigins ?? ["*"]);
+  const bodyLimit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const log = opts.accessLog || undefined;
+  const docs = opts.docs || undefined;
+  const upstreams = new Map<string, string>(Object.entries(opts.upstreams));
+  let openapi = opts.openapi;
+
+  async function local(method: string, path: string): Promise<Response> {
+    if (method === "GET") {
+      if (path === "/healthz") {
+        return new Response(HEALTHZ, { headers: { "content-type": "application/json" } });
+      }
+      if (path === OPENAPI_PATH) {
+        openapi ??= renderOpenApi({ routes });
+        return new Response(openapi, {
+          headers: { "content-type": "application/json", "cache-control": "no-cache" },
+        });
+      }
+      if (docs) {
+        const res = await docs(path);
+        if (res) return res;
+      }
+    }
+    throw new EdgeError(404, `no route for ${method} ${path}`);
+  }
+
+  return async function handle(req: Request, info?: Deno.ServeHandlerInfo): Promise<Response> {
+    const t0 = performance.now();
+    const { path, search } = splitUrl(req.url);
+    const given = req.headers.get(REQUEST_ID_HEADER);
+    const requestId = given !== null && SANE_REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    const origin = req.headers.get("origin");
+    let route: EdgeRoute | undefined;
+    let res: Response;
+    let failure: unknown;
+    try {
+      const preflight = cors.preflight(req);
+      if (preflight) {
+        res = preflight;
+      } else {
+        // Like Envoy's jwt_authn in front of the router: a token that is sent must be valid,
+        // whatever the path.
+        const authorization = req.headers.get("authorization");
+        if (authorization !== null) await tokens.check(authorization);
+        route = router.match(req.method, path);
+        if (route) {
+          const span = trace.getActiveSpan();
+          if (span) {
+            span.updateName(`${route.verb} ${route.template}`);
+            span.setAttribute("http.route", route.template);
+            span.setAttribute("stocklet.upstream", route.service);
+          }
+          const clientIp = clientIpOf(info);
+          res = await forward(req, {
+            url: upstreams.get(route.service)! + path + search,
+            service: route.service,
+            timeoutMs: route.timeoutMs,
+            requestId,
+            bodyLimitBytes: bodyLimit,
+            dropTraceHeaders: span !== undefined,
+            ...(clientIp ? { clientIp } : {}),
+            proto: req.url.startsWith("https:") ? "https" : "http",
+          });
+        } else {
+          res = await local(req.method, path);
+        }
+      }
+    } catch (err) {
+      failure = err;
+      res = errorResponse(err);
+    }
+    res.headers.set(REQUEST_ID_HEADER, requestId);
+    cors.decorate(res.headers, origin);
+    if (log) {
+      log({
+        method: req.method,
+        path,
+        status: res.status,
+        durationMs: performance.now() - t0,
+        requestId,
+        ...(route ? { upstream: route.service, route: route.template } : {}),
+        ...(failure !== undefined && errorOf(failure).status >= 500
+          ? { error: describe(failure) }
+          : {}),
+      });
+    }
+    return res;
+  };
+}
+
+function describe(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let i = 0; e !== undefined && i < 4; i++) {
+    parts.push(e instanceof Error ? e.message : String(e));
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(": ");
+}

@@ -1,0 +1,502 @@
+import assert from "node:assert/strict";
+import { SERVICES } from "@stocklet/shared/topology";
+import { testKeys } from "../shared/server/testing.ts";
+import type { AccessEntry } from "./access_log.ts";
+import { edgeHandler, type EdgeOptions } from "./app.ts";
+import { DEFAULT_BODY_LIMIT_BYTES } from "./policy.ts";
+import { edgeRoutes } from "./routes.ts";
+import {
+  closedPort,
+  type FakeUpstreams,
+  fakeUpstreams,
+  tamper,
+  type TokenKit,
+  tokenKit,
+  unsignedToken,
+} from "./testing.ts";
+
+interface Harness {
+  url: string;
+  fakes: FakeUpstreams;
+  kit: TokenKit;
+  log: AccessEntry[];
+  close(): Promise<void>;
+}
+
+/** The edge on an ephemeral port in front of fake upstreams. */
+async function harness(overrides: Partial<EdgeOptions> = {}): Promise<Harness> {
+  const fakes = fakeUpstreams();
+  const kit = await tokenKit();
+  const log: AccessEntry[] = [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    edgeHandler({
+      upstreams: fakes.urls,
+      verifier: kit.verifier,
+      accessLog: (e) => log.push(e),
+      ...overrides,
+    }),
+  );
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    fakes,
+    kit,
+    log,
+    async close() {
+      await server.shutdown();
+      await fakes.close();
+    },
+  };
+}
+
+async function call(
+  h: Harness,
+  path: string,
+  init: RequestInit = {},
+): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {
+  const res = await fetch(h.url + path, init);
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : {} };
+}
+
+function bearer(token: string): RequestInit {
+  return { headers: { authorization: `Bearer ${token}` } };
+}
+
+function assertErrorBody(json: Record<string, unknown>, code: number): void {
+  assert.equal(json.code, code);
+  assert.equal(typeof json.message, "string");
+  assert.deepEqual(json.details, []);
+}
+
+Deno.test("edge: a request without a token passes to the service", async () => {
+  const h = await harness();
+  try {
+    const r = await call(h, "/v1/product/list?pageSize=5");
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json, { service: "product", url: "/v1/product/list?pageSize=5" });
+    assert.equal(h.fakes.seen.length, 1);
+    assert.equal(h.fakes.seen[0]!.headers.get("authorization"), null);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: a valid token passes and the Authorization header is forwarded", async () => {
+  const h = await harness();
+  try {
+    const token = await h.kit.sign();
+    const r = await call(h, "/v1/order/list", bearer(token));
+    assert.equal(r.status, 200);
+    assert.equal(h.fakes.seen[0]!.headers.get("authorization"), `Bearer ${token}`);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: bad tokens are answered 401 without reaching the service", async (t) => {
+  const h = await harness();
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    const valid = await h.kit.sign({ sub: "a" });
+    const other = await (await testKeys()).sign("0190c1d2-0000-7000-8000-000000000001");
+    const cases: Record<string, string> = {
+      "expired": `Bearer ${await h.kit.sign({ iat: now - 600, exp: now - 60 })}`,
+      "tampered": `Bearer ${tamper(valid, { sub: "b", roles: ["admin"] })}`,
+      "alg none": `Bearer ${unsignedToken({ sub: "a", roles: ["admin"], exp: now + 60 })}`,
+      "signed by another key": `Bearer ${other}`,
+      "wrong issuer": `Bearer ${await h.kit.sign({ iss: "someone-else" })}`,
+      "wrong audience": `Bearer ${await h.kit.sign({ aud: "other" })}`,
+      "garbage": "Bearer not-a-jwt",
+      "not a bearer token": "Basic dXNlcjpwYXNz",
+    };
+    for (const [name, authorization] of Object.entries(cases)) {
+      await t.step(name, async () => {
+        // A public route: the edge must still refuse a token that is sent and invalid.
+        const r = await call(h, "/v1/product/list", { headers: { authorization } });
+        assert.equal(r.status, 401);
+        assertErrorBody(r.json, 16);
+        assert.match(r.headers.get("www-authenticate") ?? "", /^Bearer/);
+        assert.ok(r.headers.get("x-request-id"));
+      });
+    }
+    assert.equal(h.fakes.seen.length, 0, "no bad token may reach a service");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: a verified token is remembered, not re-verified per request", async () => {
+  let verifications = 0;
+  const kit = await tokenKit();
+  const h = await harness({
+    verifier: {
+      verify(token) {
+        verifications++;
+        return kit.verifier.verify(token);
+      },
+    },
+  });
+  try {
+    const token = await kit.sign();
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await call(h, "/v1/order/list", bearer(token))).status, 200);
+    }
+    assert.equal(verifications, 1);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: client-supplied identity headers are stripped", async () => {
+  const h = await harness();
+  try {
+    const forged = {
+      "x-jwt-payload": btoa(JSON.stringify({ sub: "victim", roles: ["admin"] })),
+      "x-user-id": "victim",
+      "x-user-roles": "admin",
+      "x-forwarded-user": "victim",
+      "x-auth-request-user": "victim",
+      "X-Auth-Roles": "admin",
+      "x-jwt-claims": "{}",
+      "x-user-email": "victim@example.com",
+      "x-remote-user": "victim",
+      "x_user_id": "victim",
+      "x-custom": "kept",
+    };
+    const r = await call(h, "/v1/order/list", { headers: forged });
+    assert.equal(r.status, 200);
+    const seen = h.fakes.seen[0]!.headers;
+    for (const name of Object.keys(forged)) {
+      if (name === "x-custom") continue;
+      assert.equal(seen.get(name), null, `${name} must not reach the service`);
+    }
+    assert.equal(seen.get("x-custom"), "kept");
+    assert.equal(seen.get("x-forwarded-for"), "127.0.0.1");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: x-request-id is generated, or kept when sane, and echoed", async () => {
+  const h = await harness();
+  try {
+    const generated = await call(h, "/v1/product/list");
+    const id = generated.headers.get("x-request-id");
+    assert.match(id ?? "", /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(h.fakes.seen[0]!.headers.get("x-request-id"), id);
+
+    const kept = await call(h, "/v1/product/list", { headers: { "x-request-id": "req-abc.123" } });
+    assert.equal(kept.headers.get("x-request-id"), "req-abc.123");
+    assert.equal(h.fakes.seen[1]!.headers.get("x-request-id"), "req-abc.123");
+
+    const insane = "x".repeat(300);
+    const replaced = await call(h, "/v1/product/list", { headers: { "x-request-id": insane } });
+    assert.notEqual(replaced.headers.get("x-request-id"), insane);
+    assert.equal(
+      h.fakes.seen[2]!.headers.get("x-request-id"),
+      replaced.headers.get("x-request-id"),
+    );
+
+    // Errors answered by the edge carry one too.
+    const missing = await call(h, "/nowhere", { headers: { "x-request-id": "req-404" } });
+    assert.equal(missing.headers.get("x-request-id"), "req-404");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: W3C traceparent is forwarded", async () => {
+  const h = await harness();
+  try {
+    const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    await call(h, "/v1/product/list", { headers: { traceparent } });
+    // Without OTEL_DENO the edge passes the client's header through; with it, Deno's fetch
+    // injects the edge's span, a child in the same trace.
+    const seen = h.fakes.seen[0]!.headers.get("traceparent") ?? "";
+    assert.match(seen, /^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: bodies are forwarded; a body over the limit is 413", async () => {
+  const h = await harness({ bodyLimitBytes: 1024 });
+  try {
+    const cart = { "0190c1d2-0000-7000-8000-0000000000aa": 2 };
+    const ok = await call(h, "/v1/order/place", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(cart),
+    });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(JSON.parse(h.fakes.seen[0]!.body), cart);
+    assert.equal(h.fakes.seen[0]!.headers.get("content-type"), "application/json");
+
+    const big = "x".repeat(2048);
+    const declared = await call(h, "/v1/auth/login", { method: "POST", body: big });
+    assert.equal(declared.status, 413);
+    assertErrorBody(declared.json, 8);
+
+    // Chunked, no content-length: refused while streaming.
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < 4; i++) c.enqueue(new TextEncoder().encode("y".repeat(512)));
+        c.close();
+      },
+    });
+    const chunked = await call(h, "/v1/auth/login", { method: "POST", body: stream });
+    assert.equal(chunked.status, 413);
+    assertErrorBody(chunked.json, 8);
+    assert.equal(h.fakes.seen.length, 1, "oversized bodies never reach a service");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: the default body limit is 1 MiB", async () => {
+  const h = await harness();
+  try {
+    const r = await call(h, "/v1/auth/login", {
+      method: "POST",
+      body: new Uint8Array(DEFAULT_BODY_LIMIT_BYTES + 1),
+    });
+    assert.equal(r.status, 413);
+    const fits = await call(h, "/v1/auth/login", {
+      method: "POST",
+      body: new Uint8Array(DEFAULT_BODY_LIMIT_BYTES),
+    });
+    assert.equal(fits.status, 200);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: an upstream that refuses the connection is 502", async () => {
+  const h = await harness({ upstreams: fakeUrlsWith(closedPort()) });
+  try {
+    const r = await call(h, "/v1/warehouse/service");
+    assert.equal(r.status, 502);
+    assertErrorBody(r.json, 14);
+    assert.match(String(r.json.message), /warehouse refused the connection/);
+    assert.equal(h.log.at(-1)?.status, 502);
+    assert.match(h.log.at(-1)?.error ?? "", /Connection refused/i);
+  } finally {
+    await h.close();
+  }
+});
+
+function fakeUrlsWith(port: number): EdgeOptions["upstreams"] {
+  return Object.fromEntries(
+    SERVICES.map((s) => [s.name, `http://127.0.0.1:${port}`]),
+  ) as EdgeOptions["upstreams"];
+}
+
+Deno.test("edge: an upstream that cannot be resolved is 503", async () => {
+  const h = await harness({
+    upstreams: Object.fromEntries(
+      SERVICES.map((s) => [s.name, "http://no-such-host.invalid:1"]),
+    ) as EdgeOptions["upstreams"],
+  });
+  try {
+    const r = await call(h, "/v1/user/service");
+    assert.equal(r.status, 503);
+    assertErrorBody(r.json, 14);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: an upstream that does not answer in time is 504", async () => {
+  const h = await harness({ routes: edgeRoutes({ timeoutMs: 150 }) });
+  try {
+    h.fakes.reply = async () => {
+      await new Promise((r) => setTimeout(r, 600));
+      return new Response("late");
+    };
+    const t0 = performance.now();
+    const r = await call(h, "/v1/product/list");
+    assert.equal(r.status, 504);
+    assertErrorBody(r.json, 4);
+    assert.ok(performance.now() - t0 < 550, "the edge gives up at the route's timeout");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: upstream statuses, headers and error bodies pass through", async () => {
+  const h = await harness();
+  try {
+    h.fakes.reply = () =>
+      Response.json({ code: 7, message: "admin role required", details: [] }, {
+        status: 403,
+        headers: { "x-upstream": "yes" },
+      });
+    const r = await call(h, "/v1/product", { method: "POST", body: "{}" });
+    assert.equal(r.status, 403);
+    assert.deepEqual(r.json, { code: 7, message: "admin role required", details: [] });
+    assert.equal(r.headers.get("x-upstream"), "yes");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: every public route reaches its own service with its path", async () => {
+  const h = await harness();
+  try {
+    for (const route of edgeRoutes()) {
+      const path = route.template.replace(/\{[^}]+\}/g, "0190c1d2-0000-7000-8000-0000000000ff");
+      const r = await call(h, path, { method: route.verb, ...(route.body ? { body: "{}" } : {}) });
+      assert.equal(r.status, 200, `${route.verb} ${path}`);
+      assert.deepEqual(r.json, { service: route.service, url: path });
+    }
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: unknown paths and verbs are 404 in the error shape", async () => {
+  const h = await harness();
+  try {
+    for (
+      const [method, path] of [
+        ["GET", "/v1/order/nope"],
+        ["GET", "/readyz"],
+        ["GET", "/v1/product/list/"],
+        ["GET", "/v1/product/a/b"],
+        ["DELETE", "/v1/product/abc"],
+        ["GET", "/v1/order/place"],
+        ["GET", "/v2/product/list"],
+        ["GET", "/"],
+      ] as const
+    ) {
+      const r = await call(h, path, { method });
+      assert.equal(r.status, 404, `${method} ${path}`);
+      assertErrorBody(r.json, 5);
+    }
+    assert.equal(h.fakes.seen.length, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: dot segments are resolved before routing", async () => {
+  const h = await harness();
+  try {
+    // fetch normalises paths itself: send the raw request over a socket.
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(h.url).port) });
+    await conn.write(
+      new TextEncoder().encode(
+        "GET /v1/auth/%2e%2e/product/list HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+      ),
+    );
+    const raw = new TextDecoder().decode(await new Response(conn.readable).arrayBuffer());
+    assert.match(raw, /^HTTP\/1\.1 200/);
+    assert.equal(h.fakes.seen.at(-1)?.url, "/v1/product/list");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: CORS preflight is answered at the edge; responses carry CORS headers", async () => {
+  const h = await harness();
+  try {
+    const pre = await fetch(`${h.url}/v1/order/place`, {
+      method: "OPTIONS",
+      headers: {
+        origin: "http://shop.localhost:3000",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type",
+      },
+    });
+    await pre.body?.cancel();
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers.get("access-control-allow-origin"), "*");
+    assert.match(pre.headers.get("access-control-allow-methods") ?? "", /POST/);
+    assert.match(pre.headers.get("access-control-allow-headers") ?? "", /authorization/);
+    assert.ok(pre.headers.get("access-control-max-age"));
+    assert.equal(h.fakes.seen.length, 0, "preflights never reach a service");
+
+    const r = await call(h, "/v1/product/list", {
+      headers: { origin: "http://shop.localhost:3000" },
+    });
+    assert.equal(r.headers.get("access-control-allow-origin"), "*");
+    assert.match(r.headers.get("access-control-expose-headers") ?? "", /x-request-id/);
+    // A 401 from the edge is readable by the browser too.
+    const denied = await call(h, "/v1/product/list", {
+      headers: { origin: "http://shop.localhost:3000", authorization: "Bearer x" },
+    });
+    assert.equal(denied.status, 401);
+    assert.equal(denied.headers.get("access-control-allow-origin"), "*");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: CORS with a list of origins allows only those", async () => {
+  const h = await harness({ corsOrigins: ["https://shop.example"] });
+  try {
+    const preflight = (origin: string) =>
+      fetch(`${h.url}/v1/order/place`, {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "POST" },
+      });
+    const ok = await preflight("https://shop.example");
+    await ok.body?.cancel();
+    assert.equal(ok.status, 204);
+    assert.equal(ok.headers.get("access-control-allow-origin"), "https://shop.example");
+    assert.match(ok.headers.get("vary") ?? "", /origin/i);
+    const bad = await preflight("https://evil.example");
+    await bad.body?.cancel();
+    assert.equal(bad.status, 403);
+    assert.equal(bad.headers.get("access-control-allow-origin"), null);
+    const r = await call(h, "/v1/product/list", { headers: { origin: "https://evil.example" } });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get("access-control-allow-origin"), null);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: /healthz and /openapi.json are served by the edge itself", async () => {
+  const h = await harness({ openapi: '{"openapi":"3.0.3"}' });
+  try {
+    const health = await call(h, "/healthz");
+    assert.equal(health.status, 200);
+    assert.deepEqual(health.json, { status: "ok" });
+    const doc = await call(h, "/openapi.json");
+    assert.equal(doc.status, 200);
+    assert.equal(doc.headers.get("content-type"), "application/json");
+    assert.deepEqual(doc.json, { openapi: "3.0.3" });
+    assert.equal(h.fakes.seen.length, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: one access log line per request", async () => {
+  const h = await harness();
+  try {
+    await call(h, "/v1/product/list", { headers: { "x-request-id": "log-1" } });
+    await call(h, "/nope", { headers: { "x-request-id": "log-2" } });
+    assert.equal(h.log.length, 2);
+    const [a, b] = h.log;
+    assert.deepEqual(
+      { ...a, durationMs: 0 },
+      {
+        method: "GET",
+        path: "/v1/product/list",
+        status: 200,
+        durationMs: 0,
+        requestId: "log-1",
+        upstream: "product",
+        route: "/v1/product/list",
+      },
+    );
+    assert.ok(a!.durationMs >= 0);
+    assert.equal(b!.status, 404);
+    assert.equal(b!.upstream, undefined);
+  } finally {
+    await h.close();
+  }
+});

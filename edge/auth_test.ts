@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { ServiceError } from "@stocklet/shared/errors";
+import { tokenCheck } from "./auth.ts";
+import { tokenKit } from "./testing.ts";
+
+Deno.test("tokenCheck() lets requests without Authorization through", async () => {
+  const kit = await tokenKit();
+  const auth = tokenCheck({ verifier: kit.verifier });
+  await auth.check(null);
+  await auth.check("");
+});
+
+Deno.test("tokenCheck() accepts a valid bearer token and rejects others with 401", async () => {
+  const kit = await tokenKit();
+  const auth = tokenCheck({ verifier: kit.verifier });
+  await auth.check(`Bearer ${await kit.sign()}`);
+  for (
+    const bad of ["Bearer nope", "Token abc", "Bearer", `Bearer ${await kit.sign({ exp: 1 })}`]
+  ) {
+    await assert.rejects(auth.check(bad), (e: unknown) => {
+      assert.ok(e instanceof ServiceError);
+      assert.equal(e.code, 16);
+      return true;
+    });
+  }
+});
+
+Deno.test("tokenCheck() remembers a verified token until the TTL or its expiry", async () => {
+  const kit = await tokenKit();
+  let calls = 0;
+  let now = Date.now();
+  const auth = tokenCheck({
+    verifier: {
+      verify(t) {
+        calls++;
+        return kit.verifier.verify(t);
+      },
+    },
+    cacheTtlMs: 1000,
+    now: () => now,
+  });
+  const token = `Bearer ${await kit.sign()}`;
+  await auth.check(token);
+  await auth.check(token);
+  assert.equal(calls, 1);
+  now += 1500;
+  await auth.check(token);
+  assert.equal(calls, 2, "re-verified after the TTL");
+
+  now = Date.now();
+  const soon = Math.floor(now / 1000) + 10;
+  const short = `Bearer ${await kit.sign({ exp: soon })}`;
+  await auth.check(short);
+  await auth.check(short);
+  assert.equal(calls, 3);
+  now = soon * 1000 + 1;
+  await auth.check(short).catch(() => {}); // the verifier has its own clock
+  assert.equal(calls, 4, "not trusted from the cache past its exp");
+});
+
+Deno.test("tokenCheck() evicts the oldest token when full", async () => {
+  const kit = await tokenKit();
+  let calls = 0;
+  const auth = tokenCheck({
+    verifier: {
+      verify(t) {
+        calls++;
+        return kit.verifier.verify(t);
+      },
+    },
+    cacheSize: 1,
+  });
+  const a = `Bearer ${await kit.sign({ sub: "a" })}`;
+  const b = `Bearer ${await kit.sign({ sub: "b" })}`;
+  await auth.check(a);
+  await auth.check(b);
+  await auth.check(a);
+  assert.equal(calls, 3);
+});

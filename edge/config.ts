@@ -1,0 +1,115 @@
+/**
+ * The edge's configuration, from the environment.
+ *
+ * | Variable | Default |
+ * |---|---|
+ * | `BIND_HOST` | `127.0.0.1` |
+ * | `STOCKLET_EDGE_PORT` | `8080` |
+ * | `<SVC>_HTTP_URL` (e.g. `ORDER_HTTP_URL`) | `http://127.0.0.1:<httpPort from topology>` |
+ * | `AUTH_JWKS_URL` | `<AUTH_HTTP_URL>/v1/auth/jwks` |
+ * | `STOCKLET_CORS_ORIGINS` | `*` (comma-separated origins otherwise) |
+ * | `STOCKLET_EDGE_MAX_BODY_BYTES` | `1048576` |
+ * | `STOCKLET_EDGE_TIMEOUT_MS` | `10000` |
+ * | `STOCKLET_EDGE_ACCESS_LOG` | `true` |
+ * @module
+ */
+import {
+  bool,
+  ConfigError,
+  int,
+  list,
+  loadConfig,
+  port,
+  str,
+  url,
+  type Var,
+} from "@stocklet/shared/config";
+import { DEFAULT_PORTS, type ServiceName, SERVICES, serviceSpec } from "@stocklet/shared/topology";
+import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from "./policy.ts";
+
+/** The edge's settings. */
+export interface EdgeConfig {
+  /** Interface to bind. @default "127.0.0.1" */
+  host: string;
+  /** The one port of the edge. @default 8080 */
+  port: number;
+  /** Base URL of each service's REST gateway (no trailing slash). */
+  upstreams: Record<ServiceName, string>;
+  /** Where access tokens' keys are published. */
+  jwksUrl: string;
+  /** Origins allowed by CORS; `["*"]` allows any. */
+  corsOrigins: string[];
+  /** Largest request body (bytes). @default 1048576 */
+  bodyLimitBytes: number;
+  /** Upstream timeout (ms) of routes without their own. @default 10000 */
+  timeoutMs: number;
+  /** Write one access log line per request. @default true */
+  accessLog: boolean;
+}
+
+/** The environment variable holding a service's upstream URL, e.g. `ORDER_HTTP_URL`. */
+export function upstreamVar(service: ServiceName): string {
+  return `${service.toUpperCase()}_HTTP_URL`;
+}
+
+function trimSlash(u: string): string {
+  return u.replace(/\/+$/, "");
+}
+
+/**
+ * Reads the edge's configuration; throws one ConfigError listing every bad variable.
+ *
+ * @param env The environment (the process's by default).
+ * @returns The configuration.
+ * @example
+ * ```ts
+ * const cfg = loadEdgeConfig({ ORDER_HTTP_URL: "http://order:8092" });
+ * cfg.upstreams.order; // "http://order:8092"
+ * ```
+ */
+export function loadEdgeConfig(
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): EdgeConfig {
+  const upstreamSpec: Record<string, Var<string>> = {};
+  for (const s of SERVICES) {
+    upstreamSpec[s.name] = url(upstreamVar(s.name), {
+      protocols: ["http", "https"],
+      default: `http://127.0.0.1:${s.httpPort}`,
+    });
+  }
+  const problems: string[] = [];
+  function attempt<T>(load: () => T): T | undefined {
+    try {
+      return load();
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems.push(...e.problems);
+      return undefined;
+    }
+  }
+  const upstreams = attempt(() => loadConfig<Record<string, string>>(upstreamSpec, env)) ?? {};
+  for (const k of Object.keys(upstreams)) upstreams[k] = trimSlash(upstreams[k]!);
+  const authUrl = upstreams.auth ?? `http://127.0.0.1:${serviceSpec("auth").httpPort}`;
+  const rest = attempt(() =>
+    loadConfig<Omit<EdgeConfig, "upstreams">>({
+      host: str("BIND_HOST", { default: "127.0.0.1" }),
+      port: port("STOCKLET_EDGE_PORT", { default: DEFAULT_PORTS.edge }),
+      jwksUrl: url("AUTH_JWKS_URL", {
+        protocols: ["http", "https"],
+        default: `${authUrl}/v1/auth/jwks`,
+      }),
+      corsOrigins: list("STOCKLET_CORS_ORIGINS", { default: ["*"] }),
+      bodyLimitBytes: int("STOCKLET_EDGE_MAX_BODY_BYTES", {
+        default: DEFAULT_BODY_LIMIT_BYTES,
+        min: 0,
+      }),
+      timeoutMs: int("STOCKLET_EDGE_TIMEOUT_MS", {
+        default: DEFAULT_UPSTREAM_TIMEOUT_MS,
+        min: 1,
+      }),
+      accessLog: bool("STOCKLET_EDGE_ACCESS_LOG", { default: true }),
+    }, env)
+  );
+  if (problems.length || !rest) throw new ConfigError(problems);
+  return { ...rest, upstreams: upstreams as Record<ServiceName, string> };
+}

@@ -1,0 +1,390 @@
+/**
+ * deploy/envoy/envoy.yaml, generated from the same route table and rules as the local edge
+ * (`deno task gen` writes it; a test parses it back and compares): one route per public route
+ * (path regex + method) to the service's cluster with its timeout, everything else 404;
+ * `jwt_authn` against the auth service's JWKS with `allow_missing` (no token passes, a bad token
+ * is 401); identity headers stripped; request ids; OpenTelemetry tracing; a body size limit;
+ * CORS; and local replies in the services' error shape `{code, message, details}`.
+ * @module
+ */
+import { TOKEN_AUDIENCE, TOKEN_ISSUER } from "@stocklet/shared/auth";
+import { Code, type Code as GrpcCode } from "@stocklet/shared/errors";
+import { DEFAULT_PORTS, type ServiceName, SERVICES } from "@stocklet/shared/topology";
+import { stringify } from "yaml";
+import { type EdgeRoute, edgeRoutes } from "./routes.ts";
+import {
+  BEARER_PREFIX,
+  CORS_ALLOW_HEADERS,
+  CORS_ALLOW_METHODS,
+  CORS_EXPOSE_HEADERS,
+  CORS_MAX_AGE_SECONDS,
+  DEFAULT_BODY_LIMIT_BYTES,
+  REQUEST_ID_HEADER,
+  STRIPPED_REQUEST_HEADER_PREFIXES,
+  STRIPPED_REQUEST_HEADERS,
+} from "./policy.ts";
+
+/** Options for {@linkcode envoyConfig}. */
+export interface EnvoyOptions {
+  /** The routes. @default edgeRoutes() */
+  routes?: readonly EdgeRoute[];
+  /** The listener port. @default 8080 */
+  port?: number;
+  /** Host name of each service (compose service names by default: `order`, …). */
+  hosts?: Partial<Record<ServiceName, string>>;
+  /** The OpenTelemetry collector (OTLP/gRPC). @default "otel-collector:4317" */
+  otelCollector?: { host: string; port: number };
+  /** Largest request body. @default 1 MiB */
+  bodyLimitBytes?: number;
+}
+
+/** The name of the JWT provider in `jwt_authn`. */
+export const JWT_PROVIDER = "stocklet_auth";
+/** The cluster of the OpenTelemetry collector. */
+export const OTEL_CLUSTER = "otel_collector";
+
+type Yaml = { [key: string]: unknown };
+
+/** Envoy's duration text for milliseconds (`10s`, `0.5s`). */
+export function envoyDuration(ms: number): string {
+  return `${ms / 1000}s`;
+}
+
+/** The Lua source that drops request headers by prefix (Envoy removes only exact names). */
+export function stripPrefixesLua(prefixes: readonly string[]): string {
+  return [
+    `local PREFIXES = { ${prefixes.map((p) => JSON.stringify(p)).join(", ")} }`,
+    "function envoy_on_request(handle)",
+    "  local headers = handle:headers()",
+    "  local doomed = {}",
+    "  for key, _ in pairs(headers) do",
+    "    for _, prefix in ipairs(PREFIXES) do",
+    "      if string.sub(key, 1, #prefix) == prefix then",
+    "        doomed[#doomed + 1] = key",
+    "        break",
+    "      end",
+    "    end",
+    "  end",
+    "  for _, key in ipairs(doomed) do",
+    "    headers:remove(key)",
+    "  end",
+    "end",
+    "",
+  ].join("\n");
+}
+
+function cluster(name: string, host: string, port: number, extra: Yaml = {}): Yaml {
+  return {
+    name,
+    type: "STRICT_DNS",
+    connect_timeout: "1s",
+    lb_policy: "ROUND_ROBIN",
+    load_assignment: {
+      cluster_name: name,
+      endpoints: [{
+        lb_endpoints: [{
+          endpoint: { address: { socket_address: { address: host, port_value: port } } },
+        }],
+      }],
+    },
+    ...extra,
+  };
+}
+
+function errorJson(code: GrpcCode, message: string): string {
+  return `{"code":${code},"message":"${message}","details":[]}`;
+}
+
+/** A local-reply mapper that formats a status (optionally matched by response flags). */
+function mapper(
+  match: { status: number } | { flags: string[] },
+  code: GrpcCode,
+  opts: { status?: number; message?: string } = {},
+): Yaml {
+  const filter = "status" in match
+    ? {
+      status_code_filter: {
+        comparison: {
+          op: "EQ",
+          value: { default_value: match.status, runtime_key: `edge.local_reply.${match.status}` },
+        },
+      },
+    }
+    : { response_flag_filter: { flags: match.flags } };
+  return {
+    filter,
+    ...(opts.status ? { status_code: opts.status } : {}),
+    ...(opts.message ? { body: { inline_string: opts.message } } : {}),
+    body_format_override: {
+      text_format_source: { inline_string: errorJson(code, "%LOCAL_REPLY_BODY%") },
+      content_type: "application/json",
+    },
+  };
+}
+
+/** The local replies in the error body shape, with the same statuses as the local edge. */
+function localReplies(bodyLimit: number): Yaml {
+  return {
+    mappers: [
+      // Connection refused or reset by the upstream: 502, as the local edge answers.
+      mapper({ flags: ["UF"] }, Code.UNAVAILABLE, {
+        status: 502,
+        message: "upstream refused the connection",
+      }),
+      mapper({ flags: ["UC"] }, Code.UNAVAILABLE, {
+        status: 502,
+        message: "upstream closed the connection",
+      }),
+      mapper({ flags: ["UT"] }, Code.DEADLINE_EXCEEDED, {
+        status: 504,
+        message: "upstream timed out",
+      }),
+      mapper({ flags: ["UH", "UO"] }, Code.UNAVAILABLE, {
+        status: 503,
+        message: "upstream unavailable",
+      }),
+      mapper({ status: 413 }, Code.RESOURCE_EXHAUSTED, {
+        message: `request body larger than ${bodyLimit} bytes`,
+      }),
+      mapper({ status: 400 }, Code.INVALID_ARGUMENT),
+      mapper({ status: 401 }, Code.UNAUTHENTICATED),
+      mapper({ status: 403 }, Code.PERMISSION_DENIED),
+      mapper({ status: 404 }, Code.NOT_FOUND),
+      mapper({ status: 429 }, Code.RESOURCE_EXHAUSTED),
+      mapper({ status: 500 }, Code.INTERNAL),
+      mapper({ status: 502 }, Code.UNAVAILABLE),
+      mapper({ status: 503 }, Code.UNAVAILABLE),
+      mapper({ status: 504 }, Code.DEADLINE_EXCEEDED),
+    ],
+  };
+}
+
+function routeOf(r: EdgeRoute): Yaml {
+  return {
+    name: r.rpc,
+    match: {
+      safe_regex: { regex: r.pattern },
+      headers: [{ name: ":method", string_match: { exact: r.verb } }],
+    },
+    route: { cluster: r.service, timeout: envoyDuration(r.timeoutMs) },
+    decorator: { operation: `${r.verb} ${r.template}` },
+  };
+}
+
+/**
+ * The Envoy bootstrap as an object (what envoy.yaml holds).
+ *
+ * @param opts Routes, hosts and limits.
+ * @returns The configuration.
+ */
+export function envoyConfig(opts: EnvoyOptions = {}): Yaml {
+  const routes = opts.routes ?? edgeRoutes();
+  const bodyLimit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const otel = opts.otelCollector ?? { host: "otel-collector", port: 4317 };
+  const hostOf = (s: ServiceName): string => opts.hosts?.[s] ?? s;
+  const auth = SERVICES.find((s) => s.name === "auth")!;
+  const used = new Set(routes.map((r) => r.service));
+  used.add("auth"); // the JWKS
+
+  const jwtAuthn: Yaml = {
+    providers: {
+      [JWT_PROVIDER]: {
+        issuer: TOKEN_ISSUER,
+        audiences: [TOKEN_AUDIENCE],
+        from_headers: [{ name: "Authorization", value_prefix: BEARER_PREFIX }],
+        forward: true,
+        clock_skew_seconds: 5,
+        remote_jwks: {
+          http_uri: {
+            uri: `http://${hostOf("auth")}:${auth.httpPort}/v1/auth/jwks`,
+            cluster: "auth",
+            timeout: "1s",
+          },
+          cache_duration: "300s",
+          async_fetch: {},
+          retry_policy: {
+            num_retries: 3,
+            retry_back_off: { base_interval: "0.5s", max_interval: "5s" },
+          },
+        },
+      },
+    },
+    rules: [{
+      match: { prefix: "/" },
+      requires: {
+        requires_any: { requirements: [{ provider_name: JWT_PROVIDER }, { allow_missing: {} }] },
+      },
+    }],
+  };
+
+  const hcm: Yaml = {
+    "@type":
+      "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+    stat_prefix: "edge",
+    codec_type: "AUTO",
+    use_remote_address: true,
+    normalize_path: true,
+    generate_request_id: true,
+    preserve_external_request_id: true,
+    always_set_request_id_in_response: true,
+    request_headers_timeout: "10s",
+    common_http_protocol_options: { headers_with_underscores_action: "DROP_HEADER" },
+    tracing: {
+      provider: {
+        name: "envoy.tracers.opentelemetry",
+        typed_config: {
+          "@type": "type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig",
+          grpc_service: { envoy_grpc: { cluster_name: OTEL_CLUSTER }, timeout: "0.5s" },
+          service_name: "edge",
+        },
+      },
+    },
+    access_log: [{
+      name: "envoy.access_loggers.stdout",
+      typed_config: {
+        "@type": "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
+        log_format: {
+          json_format: {
+            time: "%START_TIME%",
+            level: "info",
+            service: "edge",
+            logger: "stocklet.edge.access",
+            msg: "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %RESPONSE_CODE%",
+            method: "%REQ(:METHOD)%",
+            path: "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%",
+            status: "%RESPONSE_CODE%",
+            duration_ms: "%DURATION%",
+            request_id: `%REQ(${REQUEST_ID_HEADER.toUpperCase()})%`,
+            upstream: "%UPSTREAM_CLUSTER%",
+            route: "%ROUTE_NAME%",
+            flags: "%RESPONSE_FLAGS%",
+          },
+        },
+      },
+    }],
+    local_reply_config: localReplies(bodyLimit),
+    route_config: {
+      name: "edge",
+      request_headers_to_remove: [...STRIPPED_REQUEST_HEADERS],
+      virtual_hosts: [{
+        name: "stocklet",
+        domains: ["*"],
+        typed_per_filter_config: {
+          "envoy.filters.http.cors": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy",
+            allow_origin_string_match: [{ safe_regex: { regex: ".*" } }],
+            allow_methods: CORS_ALLOW_METHODS.join(", "),
+            allow_headers: CORS_ALLOW_HEADERS.join(", "),
+            expose_headers: CORS_EXPOSE_HEADERS.join(", "),
+            max_age: String(CORS_MAX_AGE_SECONDS),
+          },
+        },
+        routes: [
+          ...routes.map(routeOf),
+          {
+            name: "healthz",
+            match: {
+              path: "/healthz",
+              headers: [{ name: ":method", string_match: { exact: "GET" } }],
+            },
+            direct_response: { status: 200, body: { inline_string: '{"status":"ok"}' } },
+            response_headers_to_add: [{
+              header: { key: "content-type", value: "application/json" },
+              append_action: "OVERWRITE_IF_EXISTS_OR_ADD",
+            }],
+          },
+          {
+            name: "not_found",
+            match: { prefix: "/" },
+            direct_response: { status: 404, body: { inline_string: "no route" } },
+          },
+        ],
+      }],
+    },
+    http_filters: [
+      {
+        name: "envoy.filters.http.cors",
+        typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors" },
+      },
+      {
+        name: "envoy.filters.http.lua",
+        typed_config: {
+          "@type": "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua",
+          default_source_code: {
+            inline_string: stripPrefixesLua(STRIPPED_REQUEST_HEADER_PREFIXES),
+          },
+        },
+      },
+      {
+        name: "envoy.filters.http.buffer",
+        typed_config: {
+          "@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer",
+          max_request_bytes: bodyLimit,
+        },
+      },
+      {
+        name: "envoy.filters.http.jwt_authn",
+        typed_config: {
+          "@type":
+            "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication",
+          ...jwtAuthn,
+        },
+      },
+      {
+        name: "envoy.filters.http.router",
+        typed_config: {
+          "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
+        },
+      },
+    ],
+  };
+
+  // No active health checks: a stopped service then fails to connect (UF → 502), as locally.
+  const clusters = SERVICES.filter((s) => used.has(s.name)).map((s) =>
+    cluster(s.name, hostOf(s.name), s.httpPort)
+  );
+  clusters.push(cluster(OTEL_CLUSTER, otel.host, otel.port, {
+    typed_extension_protocol_options: {
+      "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+        "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+        explicit_http_config: { http2_protocol_options: {} },
+      },
+    },
+  }));
+
+  return {
+    admin: { address: { socket_address: { address: "127.0.0.1", port_value: 9901 } } },
+    static_resources: {
+      listeners: [{
+        name: "edge",
+        address: {
+          socket_address: { address: "0.0.0.0", port_value: opts.port ?? DEFAULT_PORTS.edge },
+        },
+        filter_chains: [{
+          filters: [{ name: "envoy.filters.network.http_connection_manager", typed_config: hcm }],
+        }],
+      }],
+      clusters,
+    },
+  };
+}
+
+const HEADER =
+  `# deploy/envoy/envoy.yaml — GENERATED by \`deno task gen\` from edge/routes.ts, edge/policy.ts
+# and the proto annotations (edge/envoy.ts renders it). Do not edit: change the sources and regenerate.
+# The local edge (edge/main.ts) serves the same routes with the same rules; edge/envoy_test.ts
+# checks that the two agree.
+`;
+
+/**
+ * The text of deploy/envoy/envoy.yaml.
+ *
+ * @param opts As for {@linkcode envoyConfig}.
+ * @returns YAML text.
+ */
+export function renderEnvoyYaml(opts: EnvoyOptions = {}): string {
+  const text = stringify(envoyConfig(opts), { lineWidth: 0, aliasDuplicateObjects: false });
+  // Quote plain scalars that start with ":" (pseudo-headers): valid YAML 1.2, but not every
+  // parser (yaml-cpp, which Envoy uses) agrees.
+  return HEADER + text.replace(/^(\s*(?:- )?[\w@"-]+: )(:\S*)$/gm, '$1"$2"');
+}

@@ -1,0 +1,182 @@
+/**
+ * deploy/envoy/envoy.yaml and the local edge must not drift: this parses the committed file (as
+ * Envoy would read it, not as the generator built it) and checks its routes, clusters and rules
+ * against the local route table and policy.
+ */
+import assert from "node:assert/strict";
+import { TOKEN_AUDIENCE, TOKEN_ISSUER } from "@stocklet/shared/auth";
+import { codeOfHttpStatus } from "@stocklet/shared/errors";
+import { SERVICES } from "@stocklet/shared/topology";
+import { parse } from "yaml";
+import { renderEnvoyYaml } from "./envoy.ts";
+import {
+  BEARER_PREFIX,
+  CORS_ALLOW_HEADERS,
+  CORS_ALLOW_METHODS,
+  DEFAULT_BODY_LIMIT_BYTES,
+  STRIPPED_REQUEST_HEADER_PREFIXES,
+  STRIPPED_REQUEST_HEADERS,
+} from "./policy.ts";
+import { edgeRoutes, routerOf } from "./routes.ts";
+
+const FILE = new URL("../deploy/envoy/envoy.yaml", import.meta.url);
+
+// deno-lint-ignore no-explicit-any
+type Any = any;
+
+const text = await Deno.readTextFile(FILE);
+const doc: Any = parse(text);
+const listener: Any = doc.static_resources.listeners[0];
+const hcm: Any = listener.filter_chains[0].filters[0].typed_config;
+const vhost: Any = hcm.route_config.virtual_hosts[0];
+const envoyRoutes: Any[] = vhost.routes;
+const filters: Any[] = hcm.http_filters;
+const filter = (name: string): Any => filters.find((f) => f.name === name)?.typed_config;
+
+/** Envoy's route selection: the first route whose path and headers match. */
+function envoyMatch(method: string, path: string): Any | undefined {
+  return envoyRoutes.find((r) => {
+    const m = r.match;
+    const pathOk = m.safe_regex
+      ? new RegExp(m.safe_regex.regex).test(path) // RE2 syntax used here is JS-compatible
+      : m.path !== undefined
+      ? m.path === path
+      : path.startsWith(m.prefix);
+    const headersOk = (m.headers ?? []).every((h: Any) =>
+      h.name === ":method" ? h.string_match.exact === method : false
+    );
+    return pathOk && headersOk;
+  });
+}
+
+Deno.test("envoy.yaml is what `deno task gen` renders", () => {
+  assert.equal(text, renderEnvoyYaml(), "run `deno task gen`");
+});
+
+Deno.test("envoy.yaml has one route per public route, in the local edge's order", () => {
+  const local = edgeRoutes();
+  const api = envoyRoutes.filter((r) => r.route);
+  assert.equal(api.length, local.length);
+  local.forEach((route, i) => {
+    const r = api[i];
+    assert.equal(r.name, route.rpc);
+    assert.equal(r.match.safe_regex.regex, route.pattern);
+    assert.deepEqual(r.match.headers, [{ name: ":method", string_match: { exact: route.verb } }]);
+    assert.equal(r.route.cluster, route.service);
+    assert.equal(r.route.timeout, `${route.timeoutMs / 1000}s`);
+  });
+  // Then /healthz, then a catch-all 404: nothing else reaches a service.
+  const [health, last] = envoyRoutes.slice(api.length);
+  assert.equal(health.match.path, "/healthz");
+  assert.equal(health.direct_response.status, 200);
+  assert.deepEqual(last.match, { prefix: "/" });
+  assert.equal(last.direct_response.status, 404);
+  assert.equal(envoyRoutes.length, api.length + 2);
+});
+
+Deno.test("envoy.yaml and the local router send every request to the same place", () => {
+  const router = routerOf(edgeRoutes());
+  const samples: Array<[string, string]> = [];
+  for (const r of edgeRoutes()) {
+    const path = r.template.replace(/\{[^}]+\}/g, "x1");
+    for (const verb of ["GET", "POST", "PATCH", "PUT", "DELETE"]) samples.push([verb, path]);
+    samples.push([r.verb, path + "/"], [r.verb, path + "/extra"], [r.verb, path.slice(0, -1)]);
+  }
+  samples.push(["GET", "/"], ["GET", "/readyz"], ["GET", "/v1/product"], ["GET", "/v1"]);
+  for (const [verb, path] of samples) {
+    const local = router.match(verb, path);
+    const envoy = envoyMatch(verb, path);
+    const where = `${verb} ${path}`;
+    if (local) {
+      assert.equal(envoy?.name, local.rpc, where);
+      assert.equal(envoy?.route?.cluster, local.service, where);
+    } else {
+      assert.ok(envoy && !envoy.route, `${where}: envoy must not route it`);
+      if (path !== "/healthz") assert.equal(envoy.direct_response.status, 404, where);
+    }
+  }
+});
+
+Deno.test("envoy.yaml clusters are the services at their compose host names and ports", () => {
+  const clusters: Any[] = doc.static_resources.clusters;
+  for (const s of SERVICES) {
+    const c = clusters.find((x) => x.name === s.name);
+    assert.ok(c, `cluster ${s.name}`);
+    const addr = c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
+    assert.deepEqual(addr, { address: s.name, port_value: s.httpPort });
+  }
+  const otel = clusters.find((x) => x.name === "otel_collector");
+  const addr = otel.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
+  assert.deepEqual(addr, { address: "otel-collector", port_value: 4317 });
+  assert.ok(
+    otel.typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
+      .explicit_http_config.http2_protocol_options,
+  );
+  assert.equal(listener.address.socket_address.port_value, 8080);
+});
+
+Deno.test("envoy.yaml checks tokens like the local edge: Bearer, issuer, audience, allow_missing", () => {
+  const jwt = filter("envoy.filters.http.jwt_authn");
+  const providers = Object.entries(jwt.providers) as Array<[string, Any]>;
+  assert.equal(providers.length, 1);
+  const [name, p] = providers[0]!;
+  assert.equal(p.issuer, TOKEN_ISSUER);
+  assert.deepEqual(p.audiences, [TOKEN_AUDIENCE]);
+  assert.deepEqual(p.from_headers, [{ name: "Authorization", value_prefix: BEARER_PREFIX }]);
+  assert.equal(p.forward, true, "services verify the token again");
+  assert.equal(p.forward_payload_header, undefined, "no identity header is ever added");
+  assert.equal(p.remote_jwks.http_uri.uri, "http://auth:8091/v1/auth/jwks");
+  assert.equal(p.remote_jwks.http_uri.cluster, "auth");
+  assert.deepEqual(jwt.rules, [{
+    match: { prefix: "/" },
+    requires: { requires_any: { requirements: [{ provider_name: name }, { allow_missing: {} }] } },
+  }]);
+  // CORS answers preflights before the token check; the router comes last.
+  const order = filters.map((f) => f.name);
+  assert.ok(
+    order.indexOf("envoy.filters.http.cors") < order.indexOf("envoy.filters.http.jwt_authn"),
+  );
+  assert.equal(order.at(-1), "envoy.filters.http.router");
+});
+
+Deno.test("envoy.yaml strips the same identity headers", () => {
+  assert.deepEqual(hcm.route_config.request_headers_to_remove, [...STRIPPED_REQUEST_HEADERS]);
+  const lua: string = filter("envoy.filters.http.lua").default_source_code.inline_string;
+  for (const prefix of STRIPPED_REQUEST_HEADER_PREFIXES) assert.ok(lua.includes(`"${prefix}"`));
+  assert.equal(hcm.common_http_protocol_options.headers_with_underscores_action, "DROP_HEADER");
+});
+
+Deno.test("envoy.yaml has request ids, tracing, the body limit and CORS of the local edge", () => {
+  assert.equal(hcm.generate_request_id, true);
+  assert.equal(hcm.preserve_external_request_id, true);
+  assert.equal(hcm.always_set_request_id_in_response, true);
+  assert.equal(hcm.tracing.provider.name, "envoy.tracers.opentelemetry");
+  assert.equal(
+    hcm.tracing.provider.typed_config.grpc_service.envoy_grpc.cluster_name,
+    "otel_collector",
+  );
+  assert.equal(filter("envoy.filters.http.buffer").max_request_bytes, DEFAULT_BODY_LIMIT_BYTES);
+  const cors = vhost.typed_per_filter_config["envoy.filters.http.cors"];
+  assert.equal(cors.allow_methods, CORS_ALLOW_METHODS.join(", "));
+  assert.equal(cors.allow_headers, CORS_ALLOW_HEADERS.join(", "));
+  assert.ok(hcm.access_log[0].typed_config.log_format.json_format.request_id);
+});
+
+Deno.test("envoy.yaml answers its own errors in the error body shape with the edge's codes", () => {
+  const mappers: Any[] = hcm.local_reply_config.mappers;
+  const byStatus = new Map<number, Any>();
+  for (const m of mappers) {
+    const status = m.status_code ?? m.filter.status_code_filter?.comparison.value.default_value;
+    const body = JSON.parse(
+      m.body_format_override.text_format_source.inline_string.replace("%LOCAL_REPLY_BODY%", "m"),
+    );
+    assert.equal(m.body_format_override.content_type, "application/json");
+    assert.deepEqual(Object.keys(body), ["code", "message", "details"]);
+    assert.equal(body.code, codeOfHttpStatus(status), `status ${status}`);
+    byStatus.set(status, m);
+  }
+  for (const status of [401, 404, 413, 502, 503, 504]) assert.ok(byStatus.has(status), `${status}`);
+  // A refused connection is 502, as in the local edge (Envoy says 503 by default).
+  const refused = mappers.find((m) => m.filter.response_flag_filter?.flags.includes("UF"));
+  assert.equal(refused.status_code, 502);
+});

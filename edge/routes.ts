@@ -1,0 +1,210 @@
+/**
+ * The edge's route table: every public route of every service, derived from the `google.api.http`
+ * annotations of the generated descriptors and the topology. The local edge routes with it and
+ * the Envoy and OpenAPI generators write it out, so all three agree by construction.
+ * @module
+ */
+import { type DescMethod, type DescService, getOption, hasOption } from "@bufbuild/protobuf";
+import * as proto from "@stocklet/shared/proto";
+import { type ServiceName, SERVICES } from "@stocklet/shared/topology";
+import { type Access, accessOf } from "./access.ts";
+import { DEFAULT_UPSTREAM_TIMEOUT_MS } from "./policy.ts";
+
+/** An HTTP verb of a public route. */
+export type Verb = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/** One public route. */
+export interface EdgeRoute {
+  /** The service that serves it. */
+  service: ServiceName;
+  /** The RPC's full name, e.g. `stocklet.order.v1.OrderService.ViewOrder`. */
+  rpc: string;
+  /** The RPC's descriptor. */
+  method: DescMethod;
+  verb: Verb;
+  /** The annotation's path template, e.g. `/v1/order/orders/{order_id}`. */
+  template: string;
+  /**
+   * A regular expression (RE2 and JavaScript alike) that matches the whole path, e.g.
+   * `^/v1/order/orders/[^/]+$`.
+   */
+  pattern: string;
+  /** The template's variables, as proto field paths (`order_id`, `a.b`). */
+  params: string[];
+  /** `""` (no body), `"*"` (the whole request) or the request field the body fills. */
+  body: string;
+  /** How many literal segments the template has: more literal routes are tried first. */
+  literals: number;
+  /** Who may call it (enforced by the service; see access.ts). */
+  access: Access;
+  /** The upstream timeout (ms). */
+  timeoutMs: number;
+}
+
+/** Per-RPC upstream timeouts that differ from the default (none yet; the table is the place). */
+export const ROUTE_TIMEOUTS_MS: Readonly<Record<string, number>> = {};
+
+/** Options for {@linkcode edgeRoutes}. */
+export interface EdgeRoutesOptions {
+  /** The upstream timeout of routes without their own. @default 10_000 */
+  timeoutMs?: number;
+}
+
+const SEGMENT_VAR = /^\{([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)(?:=\*)?\}$/;
+
+function escapeRegex(literal: string): string {
+  return literal.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * Compiles a `google.api.http` path template into a whole-path regular expression.
+ *
+ * @param template e.g. `/v1/product/{id}`
+ * @returns the pattern, the variables and the number of literal segments
+ * @example
+ * ```ts
+ * templatePattern("/v1/product/{id}").pattern; // "^/v1/product/[^/]+$"
+ * ```
+ */
+export function templatePattern(
+  template: string,
+): { pattern: string; params: string[]; literals: number } {
+  if (!template.startsWith("/")) throw new Error(`template ${template} must start with /`);
+  const params: string[] = [];
+  let literals = 0;
+  const parts = template.slice(1).split("/").map((seg) => {
+    const m = SEGMENT_VAR.exec(seg);
+    if (m) {
+      params.push(m[1]!);
+      return "[^/]+";
+    }
+    if (seg === "" || /[{}*:]/.test(seg)) {
+      throw new Error(`unsupported template segment "${seg}" in ${template}`);
+    }
+    literals++;
+    return escapeRegex(seg);
+  });
+  return { pattern: `^/${parts.join("/")}$`, params, literals };
+}
+
+/** The services of a proto namespace (the exported `GenService` values). */
+function servicesOf(namespace: Record<string, unknown>): DescService[] {
+  return Object.values(namespace).filter((v): v is DescService =>
+    typeof v === "object" && v !== null && (v as { kind?: unknown }).kind === "service"
+  );
+}
+
+/** The public (HTTP-annotated) proto services of each Stocklet service. */
+export function publicServices(): Array<{ service: ServiceName; desc: DescService }> {
+  const namespaces = proto as unknown as Record<string, Record<string, unknown>>;
+  const out: Array<{ service: ServiceName; desc: DescService }> = [];
+  for (const spec of SERVICES) {
+    const ns = namespaces[spec.name];
+    if (!ns) throw new Error(`no generated proto package for service ${spec.name}`);
+    for (const desc of servicesOf(ns)) {
+      if (desc.methods.some((m) => hasOption(m, proto.httpRule))) {
+        out.push({ service: spec.name, desc });
+      }
+    }
+  }
+  return out;
+}
+
+/** The path prefix every public route of a service lives under (`/v1/<service>`). */
+export function servicePrefix(service: ServiceName): string {
+  return `/v1/${service}`;
+}
+
+/**
+ * Every public route, grouped by service in topology order and, within a service, most specific
+ * first (literal segments win over variables: `/v1/product/list` before `/v1/product/{id}`).
+ * Throws when an annotation is unsupported or a route leaves its service's prefix.
+ */
+export function edgeRoutes(opts: EdgeRoutesOptions = {}): EdgeRoute[] {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+  const routes: EdgeRoute[] = [];
+  for (const { service, desc } of publicServices()) {
+    const prefix = servicePrefix(service);
+    const own: EdgeRoute[] = [];
+    for (const method of desc.methods) {
+      if (!hasOption(method, proto.httpRule)) continue;
+      const rule = getOption(method, proto.httpRule);
+      const kind = rule.pattern.case;
+      if (kind === undefined || kind === "custom") {
+        throw new Error(`${desc.typeName}.${method.name}: unsupported HTTP rule`);
+      }
+      if (rule.additionalBindings.length) {
+        throw new Error(`${desc.typeName}.${method.name}: additional_bindings are not supported`);
+      }
+      const template = rule.pattern.value as string;
+      if (template !== prefix && !template.startsWith(prefix + "/")) {
+        throw new Error(`${desc.typeName}.${method.name}: ${template} is outside ${prefix}`);
+      }
+      const rpc = `${desc.typeName}.${method.name}`;
+      own.push({
+        service,
+        rpc,
+        method,
+        verb: kind.toUpperCase() as Verb,
+        template,
+        ...templatePattern(template),
+        body: rule.body,
+        access: accessOf(rpc),
+        timeoutMs: ROUTE_TIMEOUTS_MS[rpc] ?? timeoutMs,
+      });
+    }
+    own.sort((a, b) =>
+      b.literals - a.literals || a.params.length - b.params.length ||
+      a.template.localeCompare(b.template) || a.verb.localeCompare(b.verb)
+    );
+    routes.push(...own);
+  }
+  return routes;
+}
+
+/** Finds the route of a request. */
+export interface Router {
+  /** The route for a verb and a path (no query string), or undefined. */
+  match(verb: string, path: string): EdgeRoute | undefined;
+}
+
+/** The first two segments of a path (`/v1/product/x` → `/v1/product`), the router's bucket key. */
+function bucketOf(path: string): string {
+  const first = path.indexOf("/", 1);
+  if (first < 0) return path;
+  const second = path.indexOf("/", first + 1);
+  return second < 0 ? path : path.slice(0, second);
+}
+
+/**
+ * A router over routes in priority order: requests are bucketed by their first two segments
+ * (`/v1/<service>`), then the bucket's patterns are tried in order.
+ *
+ * @example
+ * ```ts
+ * const router = routerOf(edgeRoutes());
+ * router.match("GET", "/v1/product/list")?.rpc; // "stocklet.product.v1.ProductService.ViewProducts"
+ * ```
+ */
+export function routerOf(routes: readonly EdgeRoute[]): Router {
+  const buckets = new Map<string, Array<{ route: EdgeRoute; re: RegExp }>>();
+  for (const route of routes) {
+    const key = bucketOf(route.template);
+    if (key.includes("{")) {
+      throw new Error(`${route.template}: variables in the first two segments`);
+    }
+    let list = buckets.get(key);
+    if (!list) buckets.set(key, list = []);
+    list.push({ route, re: new RegExp(route.pattern) });
+  }
+  return {
+    match(verb: string, path: string): EdgeRoute | undefined {
+      const list = buckets.get(bucketOf(path));
+      if (!list) return undefined;
+      for (const { route, re } of list) {
+        if (route.verb === verb && re.test(path)) return route;
+      }
+      return undefined;
+    },
+  };
+}
