@@ -3,7 +3,7 @@
  * through our logger, and idempotent topic creation.
  * @module
  */
-import { Kafka, type logCreator, logLevel } from "kafkajs";
+import { type Admin, Kafka, type logCreator, logLevel } from "kafkajs";
 import { getLog } from "./logging.ts";
 
 const log = getLog("kafka");
@@ -31,36 +31,92 @@ export function kafkaClient(clientId: string, brokers: string[]): Kafka {
   });
 }
 
-/** Partitions per topic (`STOCKLET_TOPIC_PARTITIONS`, default 3). */
-export function defaultPartitions(): number {
+/** Partitions of new topics: `STOCKLET_TOPIC_PARTITIONS`, default 3. */
+export function topicPartitions(): number {
   const raw = Deno.env.get("STOCKLET_TOPIC_PARTITIONS");
-  const n = raw ? Number(raw) : 3;
-  return Number.isInteger(n) && n > 0 ? n : 3;
+  if (raw === undefined || raw === "") return 3;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`STOCKLET_TOPIC_PARTITIONS=${raw} is not a positive integer`);
+  }
+  return n;
 }
 
-/** Creates the topics that do not exist yet; existing ones are left alone. */
+/** What {@linkcode ensureTopics} found and did. */
+export interface TopicsResult {
+  created: string[];
+  existing: string[];
+}
+
+/**
+ * Creates the topics that do not exist yet (replication factor 1); existing ones are left as
+ * they are (their partition count included).
+ *
+ * @example
+ * ```ts
+ * await ensureTopics(["127.0.0.1:39092"], ["order.state.created"], 3);
+ * ```
+ */
 export async function ensureTopics(
-  kafka: Kafka,
+  brokers: string[],
   topics: readonly string[],
-  partitions: number = defaultPartitions(),
-): Promise<string[]> {
+  partitions: number = topicPartitions(),
+): Promise<TopicsResult> {
+  const kafka = new Kafka({
+    clientId: "stocklet-topics",
+    brokers,
+    // Errors are thrown (and the transient ones retried below), not logged.
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 5000,
+    retry: { retries: 5 },
+  });
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = [...new Set(topics)].filter((t) => !existing.has(t));
+    const have = new Set(await admin.listTopics());
+    const wanted = [...new Set(topics)].sort();
+    const missing = wanted.filter((t) => !have.has(t));
     if (missing.length) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic) => ({
-          topic,
-          numPartitions: partitions,
-          replicationFactor: 1,
-        })),
-      });
+      try {
+        // kafkajs' own waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which a broker
+        // answers for a moment after creating many topics at once: wait below instead.
+        await admin.createTopics({
+          waitForLeaders: false,
+          topics: missing.map((topic) => ({
+            topic,
+            numPartitions: partitions,
+            replicationFactor: 1,
+          })),
+        });
+      } catch (e) {
+        // Created meanwhile by someone else: fine.
+        const errors = (e as { errors?: { type?: string }[] }).errors ?? [];
+        if (!errors.length || !errors.every((x) => x.type === "TOPIC_ALREADY_EXISTS")) throw e;
+      }
+      await waitForLeaders(admin, missing);
     }
-    return missing;
+    return { created: missing, existing: wanted.filter((t) => have.has(t)) };
   } finally {
     await admin.disconnect();
+  }
+}
+
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: md } = await admin.fetchTopicMetadata({ topics });
+      const ready = md.length === topics.length &&
+        md.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (ready) return;
+    } catch (e) {
+      const type = (e as { type?: string }).type;
+      const transient = type === "UNKNOWN_TOPIC_OR_PARTITION" || type === "LEADER_NOT_AVAILABLE";
+      if (!transient || performance.now() >= deadline) throw e;
+    }
+    if (performance.now() >= deadline) {
+      throw new Error(`topics ${topics.join(", ")} have no leader after ${timeoutMs / 1000} s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

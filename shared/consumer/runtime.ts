@@ -132,7 +132,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<ConsumerRunt
   const dlq = deadLetterTopicOf(group);
   const reactions = new Map(opts.reactions.map((r) => [r.topic, r]));
   const kafka = kafkaClient(`${opts.service}-consumer`, opts.brokers);
-  if (opts.createTopics ?? true) await ensureTopics(kafka, [...reactions.keys(), dlq]);
+  if (opts.createTopics ?? true) await ensureTopics(opts.brokers, [...reactions.keys(), dlq]);
   const stats = {
     applied: 0,
     duplicates: 0,
