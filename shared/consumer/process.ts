@@ -50,6 +50,11 @@ export interface ProcessDeps {
   initialBackoffMs?: number;
   /** @default 5000 */
   maxBackoffMs?: number;
+  /**
+   * Runs one event's handling inside its own span (the runtime opens a consumer span whose parent
+   * is the event's `traceparent`, so the events it publishes continue that trace). Default: as is.
+   */
+  inSpan?<T>(d: Delivery, fn: () => Promise<T>): Promise<T>;
 }
 
 /** Thrown by a reaction to ask for a retry without counting towards the dead-letter limit. */
@@ -123,7 +128,7 @@ export async function processDelivery(d: Delivery, deps: ProcessDeps): Promise<O
           on conflict do nothing
           returning 1`;
         if (fresh.length === 0) return false;
-        await reaction.handle(event, tx, meta);
+        await (deps.inSpan ?? passThrough)(d, () => reaction.handle(event, tx, meta));
         return true;
       });
       return applied ? { kind: "applied" } : { kind: "duplicate" };
@@ -138,6 +143,97 @@ export async function processDelivery(d: Delivery, deps: ProcessDeps): Promise<O
       delay = Math.min(delay * 2, maxDelay);
     }
   }
+}
+
+const passThrough = <T>(_d: Delivery, fn: () => Promise<T>): Promise<T> => fn();
+
+type Decoded =
+  | { event: MessageShape<DescMessage> }
+  | { outcome: Outcome }
+  | { poison: string };
+
+/** Decodes and filters a delivery: the event to apply, an outcome already, or why it is poison. */
+function decode(d: Delivery, reaction: Reaction): Decoded {
+  if (d.value === null) return { outcome: { kind: "skipped", reason: "tombstone" } };
+  const id = d.headers.id;
+  if (!id || !isUuid(id)) return { poison: "missing or invalid `id` header" };
+  let event: MessageShape<DescMessage>;
+  try {
+    event = fromBinary(reaction.schema, d.value);
+  } catch (err) {
+    return { poison: `cannot decode ${reaction.schema.typeName}: ${describe(err)}` };
+  }
+  if (reaction.filter && !reaction.filter(event)) return { outcome: { kind: "filtered" } };
+  return { event };
+}
+
+/**
+ * Processes consecutive deliveries of one partition together: every event that needs applying is
+ * applied, in order, in ONE transaction (one inbox insert for all, one outbox flush for all), which
+ * is what keeps a busy consumer cheap. If that transaction fails for any reason, nothing of it
+ * stands and each delivery goes through {@linkcode processDelivery} on its own, with its retries
+ * and dead-lettering. Outcomes come back in input order.
+ */
+export async function processBatch(
+  batch: readonly Delivery[],
+  deps: ProcessDeps,
+): Promise<Outcome[]> {
+  const outcomes: Array<Outcome | undefined> = new Array(batch.length);
+  const todo: Array<
+    { i: number; d: Delivery; reaction: Reaction; event: MessageShape<DescMessage> }
+  > = [];
+  const ids = new Set<string>();
+  for (const [i, d] of batch.entries()) {
+    const reaction = deps.reactions.get(d.topic);
+    if (!reaction) {
+      outcomes[i] = { kind: "skipped", reason: `no reaction for ${d.topic}` };
+      continue;
+    }
+    const decoded = decode(d, reaction);
+    if ("outcome" in decoded) outcomes[i] = decoded.outcome;
+    else if ("poison" in decoded) outcomes[i] = await deadLetter(d, deps, decoded.poison, 1);
+    else if (ids.has(d.headers.id!)) outcomes[i] = { kind: "duplicate" };
+    else {
+      ids.add(d.headers.id!);
+      todo.push({ i, d, reaction, event: decoded.event });
+    }
+  }
+  if (todo.length === 1) {
+    outcomes[todo[0]!.i] = await processDelivery(todo[0]!.d, deps);
+  } else if (todo.length > 1) {
+    if (deps.stopping()) return batch.map(() => ({ kind: "aborted" }));
+    try {
+      const applied = await deps.transaction(`consume ${todo.length} events`, async (tx) => {
+        const fresh = new Set(
+          (await tx<{ event_id: string }[]>`
+            insert into inbox (consumer, event_id, topic)
+            select ${deps.consumer}, e.id, e.topic
+            from unnest(${todo.map((t) => t.d.headers.id!)}::uuid[], ${
+            todo.map((t) => t.d.topic)
+          }::text[]) as e(id, topic)
+            on conflict do nothing
+            returning event_id`).map((r) => r.event_id),
+        );
+        const done = new Set<number>();
+        for (const t of todo) {
+          if (!fresh.has(t.d.headers.id!)) continue;
+          await (deps.inSpan ?? passThrough)(
+            t.d,
+            () => t.reaction.handle(t.event, tx, metaOf(t.d)),
+          );
+          done.add(t.i);
+        }
+        return done;
+      });
+      for (const t of todo) {
+        outcomes[t.i] = applied.has(t.i) ? { kind: "applied" } : { kind: "duplicate" };
+      }
+    } catch {
+      // Something in the batch failed: none of it was committed. One by one, with retries.
+      for (const t of todo) outcomes[t.i] = await processDelivery(t.d, deps);
+    }
+  }
+  return outcomes as Outcome[];
 }
 
 async function deadLetter(

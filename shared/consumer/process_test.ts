@@ -5,7 +5,13 @@ import { Code, ServiceError } from "../errors.ts";
 import { uuidv7 } from "../ids.ts";
 import { events } from "../proto.ts";
 import { on, type Reaction } from "../reaction.ts";
-import { type Delivery, processDelivery, type ProcessDeps, RetryLater } from "./process.ts";
+import {
+  type Delivery,
+  processBatch,
+  processDelivery,
+  type ProcessDeps,
+  RetryLater,
+} from "./process.ts";
 
 const TOPIC = "order.state.created";
 
@@ -23,6 +29,17 @@ function fakeDb() {
       const added: string[] = [];
       const tx = ((strings: TemplateStringsArray, ...values: unknown[]) => {
         assert.match(strings.join("?"), /insert into inbox/);
+        if (strings.join("?").includes("unnest")) {
+          const rows = [];
+          for (const id of values[1] as string[]) {
+            const key = `${values[0]}/${id}`;
+            if (inbox.has(key)) continue;
+            inbox.add(key);
+            added.push(key);
+            rows.push({ event_id: id });
+          }
+          return Promise.resolve(rows);
+        }
         const key = `${values[0]}/${values[1]}`;
         if (inbox.has(key)) return Promise.resolve([]);
         inbox.add(key);
@@ -174,4 +191,55 @@ Deno.test("on() refuses a schema that its topic does not carry", () => {
     () => on(TOPIC, events.OrderPendingEventSchema, () => Promise.resolve()),
     /order\.state\.created carries stocklet\.events\.v1\.OrderCreatedEvent/,
   );
+});
+
+function order(id: string, eventId = uuidv7()): Delivery {
+  return delivery({
+    key: id,
+    value: toBinary(
+      events.OrderCreatedEventSchema,
+      create(events.OrderCreatedEventSchema, { orderId: id }),
+    ),
+    headers: { id: eventId },
+  });
+}
+
+Deno.test("processBatch() applies a batch in one transaction, in order, skipping duplicates", async () => {
+  const seen: string[] = [];
+  const { d, db } = deps(on(TOPIC, events.OrderCreatedEventSchema, (e) => {
+    seen.push(e.orderId);
+    return Promise.resolve();
+  }));
+  const first = order("o-1");
+  const out = await processBatch([first, order("o-2"), { ...first }, order("o-3")], d);
+  assert.deepEqual(out.map((o) => o.kind), ["applied", "applied", "duplicate", "applied"]);
+  assert.deepEqual(seen, ["o-1", "o-2", "o-3"]);
+  assert.equal(db.txs, 1, "one transaction for the whole batch");
+  const again = await processBatch([order("o-4"), { ...first }], d);
+  assert.deepEqual(again.map((o) => o.kind), ["applied", "duplicate"]);
+});
+
+Deno.test("processBatch() falls back to one-by-one when one event fails: the rest apply once", async () => {
+  const seen: string[] = [];
+  const { d, dead } = deps(on(TOPIC, events.OrderCreatedEventSchema, (e) => {
+    if (e.orderId === "bad") throw new TypeError("bug");
+    seen.push(e.orderId);
+    return Promise.resolve();
+  }));
+  const out = await processBatch([order("a"), order("bad"), order("c")], d);
+  assert.deepEqual(out.map((o) => o.kind), ["applied", "dead-lettered", "applied"]);
+  // The batch attempt ran a and then failed on bad: rolled back, so a applies exactly once more.
+  assert.deepEqual(seen.filter((x) => x === "a").length, 2);
+  assert.equal(dead.length, 1);
+});
+
+Deno.test("processBatch() dead-letters poison without holding up the batch", async () => {
+  const { d, dead } = deps(on(TOPIC, events.OrderCreatedEventSchema, () => Promise.resolve()));
+  const out = await processBatch([
+    order("a"),
+    delivery({ value: new Uint8Array([0xff]) }),
+    order("b"),
+  ], d);
+  assert.deepEqual(out.map((o) => o.kind), ["applied", "dead-lettered", "applied"]);
+  assert.equal(dead.length, 1);
 });

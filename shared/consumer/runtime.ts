@@ -22,7 +22,7 @@ import { getLog } from "../logging.ts";
 import type { Reaction } from "../reaction.ts";
 import { consumerGroupOf, deadLetterTopicOf } from "../topology.ts";
 import { contextFromTraceparent, SpanKind, withSpan } from "../tracing.ts";
-import { type Delivery, type Outcome, processDelivery } from "./process.ts";
+import { type Delivery, type Outcome, processBatch, type ProcessDeps } from "./process.ts";
 
 const log = getLog("consumer");
 
@@ -37,6 +37,8 @@ export interface ConsumerOptions {
   group?: string;
   /** Partitions processed at once. @default 4 */
   concurrency?: number;
+  /** Events applied in one transaction at most (a busy partition's backlog). @default 50 */
+  maxBatch?: number;
   /** Attempts before a failing (non-transient) message is dead-lettered. @default 5 */
   maxAttempts?: number;
   /** @default 50 */
@@ -130,6 +132,7 @@ async function deadLetterTo(
 export async function startConsumer(opts: ConsumerOptions): Promise<ConsumerRuntime> {
   const group = opts.group ?? consumerGroupOf(opts.service);
   const dlq = deadLetterTopicOf(group);
+  const maxBatch = opts.maxBatch ?? 50;
   const reactions = new Map(opts.reactions.map((r) => [r.topic, r]));
   const kafka = kafkaClient(`${opts.service}-consumer`, opts.brokers);
   if (opts.createTopics ?? true) await ensureTopics(opts.brokers, [...reactions.keys(), dlq]);
@@ -153,7 +156,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<ConsumerRunt
   });
   await producer.connect();
   let consumer: Consumer | undefined;
-  const handle = (d: Delivery, heartbeat: () => Promise<void>): Promise<Outcome> =>
+  const spanOf = <T>(d: Delivery, fn: () => Promise<T>): Promise<T> =>
     withSpan(`${d.topic} process`, {
       kind: SpanKind.CONSUMER,
       parent: contextFromTraceparent(d.headers.traceparent),
@@ -167,36 +170,70 @@ export async function startConsumer(opts: ConsumerOptions): Promise<ConsumerRunt
         "messaging.message.id": d.headers.id ?? "",
         "messaging.consumer.group.name": group,
       },
-    }, async (span) => {
-      const outcome = await processDelivery(d, {
-        consumer: group,
-        reactions,
-        transaction: <T>(name: string, fn: (tx: Tx) => Promise<T>) =>
-          transaction(opts.sql, name, fn),
-        deadLetter: (x, error, attempts) => deadLetterTo(producer, dlq, group, x, error, attempts),
-        stopping: () => stopping,
-        sleep: async (ms) => {
-          await new Promise((r) => setTimeout(r, ms));
-          await heartbeat().catch(() => {});
-        },
-        onRetry: (x, err, attempt, transient) => {
-          stats.retries++;
-          log.warn("retrying {topic}/{partition}@{offset} (attempt {attempt}, {kind}): {error}", {
-            topic: x.topic,
-            partition: x.partition,
-            offset: x.offset,
-            attempt,
-            kind: transient ? "transient" : "failure",
-            error: err,
-          });
-        },
-        ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
-        ...(opts.initialBackoffMs !== undefined ? { initialBackoffMs: opts.initialBackoffMs } : {}),
-        ...(opts.maxBackoffMs !== undefined ? { maxBackoffMs: opts.maxBackoffMs } : {}),
+    }, fn);
+
+  const depsFor = (heartbeat: () => Promise<void>): ProcessDeps => ({
+    consumer: group,
+    reactions,
+    transaction: <T>(name: string, fn: (tx: Tx) => Promise<T>) => transaction(opts.sql, name, fn),
+    deadLetter: (x, error, attempts) => deadLetterTo(producer, dlq, group, x, error, attempts),
+    stopping: () => stopping,
+    sleep: async (ms) => {
+      await new Promise((r) => setTimeout(r, ms));
+      await heartbeat().catch(() => {});
+    },
+    onRetry: (x, err, attempt, transient) => {
+      stats.retries++;
+      log.warn("retrying {topic}/{partition}@{offset} (attempt {attempt}, {kind}): {error}", {
+        topic: x.topic,
+        partition: x.partition,
+        offset: x.offset,
+        attempt,
+        kind: transient ? "transient" : "failure",
+        error: err,
       });
-      span.setAttribute("stocklet.outcome", outcome.kind);
-      return outcome;
-    });
+    },
+    inSpan: spanOf,
+    ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
+    ...(opts.initialBackoffMs !== undefined ? { initialBackoffMs: opts.initialBackoffMs } : {}),
+    ...(opts.maxBackoffMs !== undefined ? { maxBackoffMs: opts.maxBackoffMs } : {}),
+  });
+
+  const count = (d: Delivery, outcome: Outcome): void => {
+    switch (outcome.kind) {
+      case "applied": {
+        stats.applied++;
+        const lag = connectorLag(d.headers.created_at);
+        if (lag !== undefined) {
+          stats.lagMs.push(lag);
+          if (stats.lagMs.length > 10_000) stats.lagMs.splice(0, 5_000);
+        }
+        break;
+      }
+      case "duplicate":
+        stats.duplicates++;
+        log.debug("duplicate {id} on {topic}", { id: d.headers.id, topic: d.topic });
+        break;
+      case "filtered":
+        stats.filtered++;
+        break;
+      case "skipped":
+        stats.skipped++;
+        break;
+      case "dead-lettered":
+        stats.deadLettered++;
+        log.error("dead-lettered {topic}/{partition}@{offset} to {dlq}: {error}", {
+          topic: d.topic,
+          partition: d.partition,
+          offset: d.offset,
+          dlq,
+          error: outcome.error,
+        });
+        break;
+      case "aborted":
+        break;
+    }
+  };
 
   const startMember = async (): Promise<void> => {
     const c = kafka.consumer({
@@ -236,56 +273,38 @@ export async function startConsumer(opts: ConsumerOptions): Promise<ConsumerRunt
     await c.subscribe({ topics: [...reactions.keys()], fromBeginning: true });
     await c.run({
       partitionsConsumedConcurrently: opts.concurrency ?? 4,
+      // Offsets are resolved only after their transaction committed; committing them every
+      // second (not after every batch) spares the broker. A redelivery after a crash is a no-op.
       autoCommit: true,
-      eachMessage: async ({ topic, partition, message, heartbeat }) => {
-        const d = deliveryOf(topic, partition, message);
-        let outcome: Outcome;
-        try {
-          outcome = await handle(d, heartbeat);
-        } catch (error) {
-          // processDelivery does not throw; anything here is a bug in the runtime itself. Keep the
-          // offset (the message comes back) and let kafkajs retry rather than crash the group.
-          log.error("processing {topic}/{partition}@{offset} failed: {error}", {
-            topic,
-            partition,
-            offset: d.offset,
-            error,
-          });
-          throw error;
-        }
-        switch (outcome.kind) {
-          case "applied": {
-            stats.applied++;
-            const lag = connectorLag(d.headers.created_at);
-            if (lag !== undefined) {
-              stats.lagMs.push(lag);
-              if (stats.lagMs.length > 10_000) stats.lagMs.splice(0, 5_000);
-            }
-            break;
-          }
-          case "duplicate":
-            stats.duplicates++;
-            log.debug("duplicate {id} on {topic}", { id: d.headers.id, topic });
-            break;
-          case "filtered":
-            stats.filtered++;
-            break;
-          case "skipped":
-            stats.skipped++;
-            break;
-          case "dead-lettered":
-            stats.deadLettered++;
-            log.error("dead-lettered {topic}/{partition}@{offset} to {dlq}: {error}", {
-              topic,
-              partition,
-              offset: d.offset,
-              dlq,
-              error: outcome.error,
+      autoCommitInterval: 1000,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const deliveries = batch.messages.map((m) => deliveryOf(batch.topic, batch.partition, m));
+        const deps = depsFor(heartbeat);
+        for (let start = 0; start < deliveries.length; start += maxBatch) {
+          if (!isRunning() || isStale()) return;
+          const chunk = deliveries.slice(start, start + maxBatch);
+          let outcomes: Outcome[];
+          try {
+            outcomes = await processBatch(chunk, deps);
+          } catch (error) {
+            // processBatch does not throw; anything here is a bug in the runtime itself. Leave
+            // the offsets unresolved (the messages come back) rather than crash the group.
+            log.error("processing {topic}/{partition} failed: {error}", {
+              topic: batch.topic,
+              partition: batch.partition,
+              error,
             });
-            break;
-          case "aborted":
-            // Shutdown: throwing keeps the offset uncommitted so the next owner redelivers it.
-            throw new Error("consumer stopping");
+            throw error;
+          }
+          for (const [k, d] of chunk.entries()) {
+            const outcome = outcomes[k]!;
+            // Shutdown: an unresolved offset hands the message to the next owner.
+            if (outcome.kind === "aborted") return;
+            count(d, outcome);
+            resolveOffset(d.offset);
+          }
+          await heartbeat();
         }
       },
     });

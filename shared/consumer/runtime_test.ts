@@ -14,7 +14,13 @@ import { uuidv7 } from "../ids.ts";
 import { flushOutbox } from "../outbox.ts";
 import { events } from "../proto.ts";
 import type { Reaction } from "../reaction.ts";
-import { activeIds, currentTraceparent, traceIdOf } from "../tracing.ts";
+import {
+  activeIds,
+  contextFromTraceparent,
+  currentTraceparent,
+  traceIdOf,
+  withSpan,
+} from "../tracing.ts";
 import { type ConsumerRuntime, startConsumer } from "./runtime.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -251,6 +257,44 @@ Deno.test(
       assert.equal(traceIdOf(`00-${traceId}-${"1".repeat(16)}-01`), traceId);
     } finally {
       ac.abort();
+      await rt?.stop();
+      await b.cleanup();
+    }
+  },
+);
+
+Deno.test(
+  "consumer: a backlog is applied in batches, each event in its own trace, once",
+  opts,
+  async () => {
+    const b = await bench();
+    let rt: ConsumerRuntime | undefined;
+    try {
+      // Commit a backlog before the consumer exists, each event in a trace of its own.
+      const traceOf = new Map<string, string>();
+      for (let i = 0; i < 20; i++) {
+        const traceId = crypto.randomUUID().replaceAll("-", "");
+        traceOf.set(`backlog-${i}`, traceId);
+        await withSpan("request", {
+          parent: contextFromTraceparent(`00-${traceId}-${"2".repeat(16)}-01`),
+        }, () => commitEvent(b, `backlog-${i}`));
+      }
+      const seen = new Map<string, string>();
+      const reaction = counting(b);
+      const inner = reaction.handle;
+      rt = await consumer(b, {
+        ...reaction,
+        handle: async (e, tx, meta) => {
+          await inner(e, tx, meta);
+          seen.set((e as events.OrderCreatedEvent).orderId, activeIds().traceId);
+        },
+      });
+      await until(() => rt!.stats().applied === 20, "the backlog to apply");
+      const [row] = await b.sql<{ n: number; total: number }[]>`
+      select count(*)::int as n, sum(n)::int as total from applied`;
+      assert.deepEqual(row, { n: 20, total: 20 }, "every event applied exactly once");
+      for (const [orderId, traceId] of traceOf) assert.equal(seen.get(orderId), traceId, orderId);
+    } finally {
       await rt?.stop();
       await b.cleanup();
     }
