@@ -35,6 +35,7 @@ import {
   readPidFile,
   rotateLog,
   silent,
+  sleep,
   tailFile,
   waitUntil,
 } from "./process.ts";
@@ -265,17 +266,29 @@ export async function ensurePostgres(
       await Deno.chown(logFile, owner.uid, owner.gid);
     }
     onProgress(`postgres: starting on ${cfg.host}:${port}`);
-    const r = await pgRun(owner, layout.pgRoot, join(bin, "pg_ctl"), [
-      "-D",
-      layout.pgData,
-      "-l",
-      logFile,
-      "-w",
-      "-t",
-      "60",
-      "-s",
-      "start",
-    ]);
+    const start = () =>
+      pgRun(owner, layout.pgRoot, join(bin, "pg_ctl"), [
+        "-D",
+        layout.pgData,
+        "-l",
+        logFile,
+        "-w",
+        "-t",
+        "60",
+        "-s",
+        "start",
+      ]);
+    let r = await start();
+    // After a crash (SIGKILL of the postmaster) its backends linger for a moment, still attached
+    // to the old shared memory, and the new postmaster refuses to start: give them time to go.
+    for (
+      let attempt = 1;
+      attempt < 15 && r.code !== 0 && postgresPid(cfg) === undefined;
+      attempt++
+    ) {
+      await sleep(1000);
+      r = await start();
+    }
     const pid = postgresPid(cfg);
     if (r.code !== 0 || pid === undefined) {
       throw new InfraError(

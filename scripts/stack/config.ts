@@ -99,7 +99,16 @@ export function appEnv(
   return { ...env, ...opts.extra };
 }
 
+/**
+ * V8 flags of the application processes (`STOCKLET_V8_FLAGS`): a small young generation keeps each
+ * process about 20 MiB smaller, which matters when eight of them share a laptop with Kafka.
+ */
+export function appV8Flags(): string {
+  return Deno.env.get("STOCKLET_V8_FLAGS") ?? "--max-semi-space-size=2";
+}
+
 /** The `deno run` arguments of an application process. */
 export function appArgs(app: AppName): string[] {
-  return ["run", "-A", "--no-prompt", entryOf(app)];
+  const v8 = appV8Flags();
+  return ["run", "-A", "--no-prompt", ...(v8 ? [`--v8-flags=${v8}`] : []), entryOf(app)];
 }
