@@ -5,8 +5,7 @@
  * The header is forwarded untouched: services verify the token again and never trust the edge.
  * @module
  */
-import { bearerToken, type TokenVerifier } from "@stocklet/shared/auth";
-import { decodeJwt } from "jose";
+import { bearerToken, cachingVerifier, type TokenVerifier } from "@stocklet/shared/auth";
 
 /** Options for {@linkcode tokenCheck}. */
 export interface TokenCheckOptions {
@@ -41,40 +40,17 @@ export interface TokenCheck {
  * ```
  */
 export function tokenCheck(opts: TokenCheckOptions): TokenCheck {
-  const size = opts.cacheSize ?? 10_000;
-  const ttl = opts.cacheTtlMs ?? 30_000;
-  const now = opts.now ?? Date.now;
-  /** token → time (ms) it stops being trusted; Map order is insertion order (oldest first). */
-  const verified = new Map<string, number>();
-
-  function remember(token: string): void {
-    if (size <= 0 || ttl <= 0) return;
-    let until = now() + ttl;
-    try {
-      const { exp } = decodeJwt(token);
-      if (typeof exp === "number") until = Math.min(until, exp * 1000);
-    } catch {
-      return;
-    }
-    if (verified.size >= size) {
-      const oldest = verified.keys().next().value;
-      if (oldest !== undefined) verified.delete(oldest);
-    }
-    verified.set(token, until);
-  }
-
+  const verifier = cachingVerifier(opts.verifier, {
+    ...(opts.cacheSize !== undefined ? { size: opts.cacheSize } : {}),
+    ...(opts.cacheTtlMs !== undefined ? { ttlMs: opts.cacheTtlMs } : {}),
+    ...(opts.now !== undefined ? { now: opts.now } : {}),
+  });
   return {
     async check(authorization: string | null): Promise<void> {
       if (authorization === null) return;
       const token = bearerToken(authorization);
       if (token === undefined) return;
-      const until = verified.get(token);
-      if (until !== undefined) {
-        if (now() < until) return;
-        verified.delete(token);
-      }
-      await opts.verifier.verify(token);
-      remember(token);
+      await verifier.verify(token);
     },
   };
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import {
   bearerToken,
+  cachingVerifier,
   jwksVerifier,
   type Principal,
   requireAdmin,
@@ -145,4 +146,28 @@ Deno.test("require helpers answer 401 without a user and 403 without the right",
   assert.equal(code(() => requireOwnerOrAdmin(customer, "u2")), Code.PERMISSION_DENIED);
   assert.equal(code(() => requireOwnerOrAdmin(customer, "u1")), Code.OK);
   assert.equal(code(() => requireOwnerOrAdmin(admin, "u2")), Code.OK);
+});
+
+Deno.test("cachingVerifier() checks a token once per TTL, never past its expiry, and never caches a failure", async () => {
+  let calls = 0;
+  let clock = 1_000_000;
+  const inner = {
+    verify: (token: string) => {
+      calls++;
+      if (token === "bad") return Promise.reject(new ServiceError(Code.UNAUTHENTICATED, "no"));
+      return Promise.resolve({ userId: "u", roles: [] });
+    },
+  };
+  const cached = cachingVerifier(inner, { ttlMs: 10_000, now: () => clock });
+  const exp = Math.floor((clock + 5_000) / 1000);
+  const token = `${b64url("{}")}.${b64url(JSON.stringify({ exp }))}.sig`;
+  await cached.verify(token);
+  await cached.verify(token);
+  assert.equal(calls, 1);
+  clock += 6_000; // past exp, within the TTL
+  await cached.verify(token);
+  assert.equal(calls, 2);
+  await assert.rejects(cached.verify("bad"));
+  await assert.rejects(cached.verify("bad"));
+  assert.equal(calls, 4);
 });

@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import { jwksVerifier, type TokenVerifier } from "./auth.ts";
+import { cachingVerifier, jwksVerifier, type TokenVerifier } from "./auth.ts";
 import { type ConsumerRuntime, startConsumer } from "./consumer/mod.ts";
 import type { Sql } from "./db.ts";
 import { list, port, str, url, type Var } from "./config.ts";
@@ -98,7 +98,7 @@ export interface RunningService {
 /** Starts the gRPC server, the REST gateway, the consumers and the background tasks. */
 export async function startService(opts: ServiceOptions): Promise<RunningService> {
   const { config: cfg, sql } = opts;
-  const verifier = opts.verifier ?? jwksVerifier({ jwks: cfg.jwksUrl });
+  const verifier = opts.verifier ?? cachingVerifier(jwksVerifier({ jwks: cfg.jwksUrl }));
   const consumer = opts.reactions?.length
     ? await startConsumer({
       service: opts.name,
