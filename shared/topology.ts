@@ -26,6 +26,11 @@ export interface ServiceSpec {
   database: string;
   /** Whether it writes an outbox (and so has a Debezium connector). Auth has none. */
   outbox: boolean;
+  /**
+   * How often its Debezium connector polls the WAL when idle (ms). Every idle connector costs CPU
+   * in Connect, so only the saga's hops poll fast; user registrations can wait 100 ms.
+   */
+  outboxPollMs?: number;
 }
 
 /** Every service, in start-up order (auth first: the others fetch its JWKS). */
@@ -35,7 +40,14 @@ export const SERVICES: readonly ServiceSpec[] = [
   { name: "payment", httpPort: 8093, grpcPort: 9193, database: "payment", outbox: true },
   { name: "product", httpPort: 8094, grpcPort: 9194, database: "product", outbox: true },
   { name: "shipping", httpPort: 8095, grpcPort: 9195, database: "shipping", outbox: true },
-  { name: "user", httpPort: 8096, grpcPort: 9196, database: "user", outbox: true },
+  {
+    name: "user",
+    httpPort: 8096,
+    grpcPort: 9196,
+    database: "user",
+    outbox: true,
+    outboxPollMs: 100,
+  },
   { name: "warehouse", httpPort: 8097, grpcPort: 9197, database: "warehouse", outbox: true },
 ];
 

@@ -159,7 +159,12 @@ export async function serviceInit(svc: string, opts: ServiceInitOptions): Promis
     if (topics.created.length) say(`${svc}: created topics ${topics.created.join(", ")}`);
     const names = opts.connector ?? connectorOf(svc);
     const db = { ...parsePgUrl(url), database };
-    const config = outboxConnectorConfig({ names, db, partitions });
+    const config = outboxConnectorConfig({
+      names,
+      db,
+      partitions,
+      ...(spec.outboxPollMs ? { pollMs: spec.outboxPollMs } : {}),
+    });
     const action = await applyConnector(opts.connectUrl, url, names, config, opts.timeoutMs);
     if (action !== "unchanged") say(`${svc}: connector ${names.name} ${action}`);
     connector = { name: names.name, action };
