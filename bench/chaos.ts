@@ -1,0 +1,467 @@
+/**
+ * `deno task chaos [--replay-only] [options]`: the chaos suite, on the test stack.
+ *
+ * While orders flow (open loop, the bench's 80/10/10 mix), each service, the edge, Kafka Connect,
+ * the Kafka broker and PostgreSQL are in turn killed with SIGKILL and restarted (apps with
+ * `restartTestApp`, infrastructure with `infraUp`), with time to recover in between. Then, once
+ * every order ended and every consumer caught up, the invariants (bench/invariants.ts) are checked
+ * and printed as a table, dead letters are listed with their `dlq.error`, and the replay check
+ * (bench/replay.ts) rewinds every consumer group and proves no database changes. Exits 1 on any
+ * violation.
+ *
+ * Options: --rate R (orders/s, 10), --customers N (12), --steady S (seconds of calm before each
+ * kill, 12), --victims a,b,… (default: every service, edge, connect, kafka, postgres),
+ * --grace-ms MS (60000), --no-replay, --replay-only, --keep-stack.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { SERVICE_NAMES } from "../shared/topology.ts";
+import { connectorOf, consumerGroupOf, deadLetterTopicOf, SERVICES } from "../shared/topology.ts";
+import { type Component, componentPid, COMPONENTS, infraUp } from "../scripts/infra/mod.ts";
+import { childrenOf, isAlive, portOpen, tailFile, waitUntil } from "../scripts/infra/process.ts";
+import { getConnectorStatus } from "../scripts/infra/connect.ts";
+import { appLogFile, appPid, isReady } from "../scripts/stack/apps.ts";
+import { type AppName, stackPorts } from "../scripts/stack/config.ts";
+import { restartTestApp, stackApps } from "../scripts/stack/test_stack.ts";
+import { waitCaughtUp } from "../tests/support/kafka.ts";
+import {
+  benchKafka,
+  collectSnapshot,
+  endOffsets,
+  inFlightOrders,
+  type RunLedger,
+} from "./collect.ts";
+import { checkInvariants, type Verdict } from "./invariants.ts";
+import { LoadGenerator, sleep } from "./load.ts";
+import { replayCheck, type ReplayResult } from "./replay.ts";
+import { mdTable, textTable } from "./report.ts";
+import { rng } from "./stats.ts";
+import { CONSUMING_SERVICES, resolveTarget, type Target } from "./target.ts";
+import { TERMINAL_TOPICS } from "./terminal.ts";
+import { parseMix, setupFixture } from "./workload.ts";
+
+/** The chaos suite's settings. */
+export interface ChaosConfig {
+  rate: number;
+  customers: number;
+  steadySeconds: number;
+  victims: string[];
+  graceMs: number;
+  replay: boolean;
+  replayOnly: boolean;
+  keepStack: boolean;
+}
+
+/** Every victim, in kill order. */
+export const ALL_VICTIMS: readonly string[] = [
+  ...SERVICE_NAMES,
+  "edge",
+  "connect",
+  "kafka",
+  "postgres",
+];
+
+/** Parses the command line. */
+export function parseChaosArgs(argv: string[]): ChaosConfig {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      rate: { type: "string", default: "10" },
+      customers: { type: "string", default: "12" },
+      steady: { type: "string", default: "12" },
+      victims: { type: "string" },
+      "grace-ms": { type: "string", default: "60000" },
+      "no-replay": { type: "boolean", default: false },
+      "replay-only": { type: "boolean", default: false },
+      "keep-stack": { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  const victims = values.victims ? values.victims.split(",").map((v) => v.trim()) : [
+    ...ALL_VICTIMS,
+  ];
+  for (const v of victims) {
+    if (!ALL_VICTIMS.includes(v)) throw new Error(`--victims: unknown ${v} (${ALL_VICTIMS})`);
+  }
+  return {
+    rate: Number(values.rate),
+    customers: Number(values.customers),
+    steadySeconds: Number(values.steady),
+    victims,
+    graceMs: Number(values["grace-ms"]),
+    replay: !values["no-replay"],
+    replayOnly: values["replay-only"],
+    keepStack: values["keep-stack"],
+  };
+}
+
+const t0 = Date.now();
+function log(line: string): void {
+  console.error(`[chaos ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}`);
+}
+
+/** One kill and its recovery. */
+export interface KillRecord {
+  victim: string;
+  killedAt: number;
+  recoveredAt: number;
+  /** Problems seen while recovering (a failed connector task, a slow restart…). */
+  notes: string[];
+}
+
+async function waitAppsReady(apps: AppName[], timeoutMs: number): Promise<AppName[]> {
+  const ports = stackPorts("test");
+  let notReady: AppName[] = apps;
+  await waitUntil(async () => {
+    const states = await Promise.all(apps.map((a) => isReady(a, ports)));
+    notReady = apps.filter((_, i) => !states[i]);
+    return notReady.length === 0;
+  }, { timeoutMs, intervalMs: 500 });
+  return notReady;
+}
+
+/** Waits for every outbox connector to run; restarts failed ones (noting it) so the run goes on. */
+async function waitConnectors(connectUrl: string, timeoutMs: number): Promise<string[]> {
+  const notes: string[] = [];
+  const names = SERVICES.filter((s) => s.outbox).map((s) => connectorOf(s.name).name);
+  const restarted = new Set<string>();
+  const ok = await waitUntil(async () => {
+    let all = true;
+    for (const name of names) {
+      const st = await getConnectorStatus(connectUrl, name).catch(() => undefined);
+      const states = st ? [st.connector.state, ...st.tasks.map((t) => t.state)] : ["MISSING"];
+      if (states.every((s) => s === "RUNNING") && (st?.tasks.length ?? 0) > 0) continue;
+      all = false;
+      if (states.includes("FAILED") && !restarted.has(name)) {
+        restarted.add(name);
+        const trace = st?.tasks.find((t) => t.state === "FAILED")?.trace?.split("\n")[0] ?? "";
+        notes.push(`connector ${name} FAILED (${trace}); restarted it by hand`);
+        await fetch(
+          `${connectUrl}/connectors/${name}/restart?includeTasks=true&onlyFailed=true`,
+          { method: "POST" },
+        ).then((r) => r.body?.cancel()).catch(() => {});
+      }
+    }
+    return all;
+  }, { timeoutMs, intervalMs: 1000 }).catch(() => false);
+  if (!ok) notes.push(`connectors not all RUNNING after ${timeoutMs / 1000} s`);
+  return notes;
+}
+
+/** The last error line of an app's log (ANSI colours stripped), for a crash report. */
+function lastError(app: AppName): string {
+  // deno-lint-ignore no-control-regex
+  const lines = tailFile(appLogFile("test", app), 200).replace(/\x1b\[[0-9;]*m/g, "").split("\n");
+  const i = lines.findLastIndex((l) => /^error: |Uncaught/.test(l));
+  return i < 0 ? "no error in its log" : lines.slice(i, i + 2).map((l) => l.trim()).join(" ");
+}
+
+function procExists(pid: number): boolean {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function kill(target: Target, victim: string): Promise<KillRecord> {
+  const infra = target.api.stack.infra;
+  const killedAt = Date.now();
+  const notes: string[] = [];
+  if ((COMPONENTS as readonly string[]).includes(victim)) {
+    const c = victim as Component;
+    const pid = componentPid(target.infra, c);
+    if (pid === undefined) throw new Error(`${c} does not run`);
+    const pids = c === "postgres" ? [pid, ...childrenOf(pid)] : [pid];
+    for (const p of pids) {
+      try {
+        Deno.kill(p, "SIGKILL");
+      } catch { /* gone */ }
+    }
+    // Gone from /proc, not merely a zombie: PostgreSQL refuses to start while kill(old pid, 0)
+    // still succeeds ("lock file postmaster.pid already exists").
+    await waitUntil(() => pids.every((p) => !isAlive(p) && !procExists(p)), {
+      timeoutMs: 15_000,
+    });
+    // A killed JVM can hold its listening socket for a moment after it stopped being "alive".
+    const port = c === "postgres"
+      ? target.infra.ports.postgres
+      : c === "kafka"
+      ? target.infra.ports.kafka
+      : target.infra.ports.connect;
+    await waitUntil(async () => !(await portOpen(target.infra.host, port)), {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
+    log(`killed ${c} (${pids.length} process${pids.length > 1 ? "es" : ""}); restarting…`);
+    for (let attempt = 1;; attempt++) {
+      try {
+        await infraUp(target.infra, { onProgress: (l) => log(`  ${l}`) });
+        break;
+      } catch (e) {
+        if (attempt >= 5) throw e;
+        notes.push(`infra up failed (attempt ${attempt}): ${String(e).split("\n")[0]}`);
+        await sleep(3000);
+      }
+    }
+  } else {
+    log(`killing ${victim} (SIGKILL) and restarting…`);
+    await restartTestApp(victim as AppName, infra, "SIGKILL");
+  }
+  const apps = await stackApps();
+  // An app that died meanwhile (a crash caused by the kill) never gets ready: note why, and
+  // start it again so the rest of the run can go on.
+  await waitUntil(async () => {
+    const states = await Promise.all(apps.map((a) => isReady(a, stackPorts("test"))));
+    return states.every(Boolean) || apps.some((a) => appPid("test", a) === undefined);
+  }, { timeoutMs: 60_000, intervalMs: 500 });
+  for (const a of apps.filter((x) => appPid("test", x) === undefined)) {
+    notes.push(`${a} exited (${lastError(a)}); restarted by hand`);
+    await restartTestApp(a, infra).catch((e) => notes.push(`restarting ${a} failed: ${e}`));
+  }
+  const notReady = await waitAppsReady(apps, 180_000);
+  if (notReady.length) notes.push(`not ready 180 s after the restart: ${notReady}`);
+  notes.push(...await waitConnectors(infra.connectUrl, 120_000));
+  const recoveredAt = Date.now();
+  log(
+    `${victim} recovered in ${((recoveredAt - killedAt) / 1000).toFixed(1)} s` +
+      (notes.length ? ` (${notes.join("; ")})` : ""),
+  );
+  return { victim, killedAt, recoveredAt, notes };
+}
+
+function printVerdicts(verdicts: Verdict[], kills: KillRecord[]): void {
+  console.log(
+    "\n" + textTable(
+      ["invariant", "result", "checked"],
+      verdicts.map((v) => [v.name, v.ok ? "PASS" : "FAIL", v.detail]),
+    ),
+  );
+  for (const v of verdicts.filter((x) => !x.ok)) {
+    console.log(`\n${v.name}:`);
+    for (const line of v.violations) console.log(`  - ${line}`);
+  }
+  if (kills.length) {
+    console.log(
+      "\n" + textTable(
+        ["victim", "down → recovered", "notes"],
+        kills.map((k) => [
+          k.victim,
+          `${((k.recoveredAt - k.killedAt) / 1000).toFixed(1)} s`,
+          k.notes.join("; "),
+        ]),
+      ),
+    );
+  }
+}
+
+function printReplay(r: ReplayResult): void {
+  console.log(
+    `\nreplay: ${r.records} records re-delivered to ${r.groups.length} groups in ${
+      (r.tookMs / 1000).toFixed(0)
+    } s; ${r.tables} tables fingerprinted: ${
+      r.ok ? "no database changed — PASS" : `${r.diffs.length} tables changed — FAIL`
+    }`,
+  );
+  if (!r.ok) {
+    console.log(
+      textTable(
+        ["database", "table", "before (count:md5)", "after"],
+        r.diffs.map((d) => [d.database, d.table, d.before, d.after]),
+      ),
+    );
+  }
+}
+
+/** Runs the suite; returns whether everything held. */
+export async function runChaos(cfg: ChaosConfig): Promise<boolean> {
+  const target = await resolveTarget({ stack: "test", log });
+  const kafka = benchKafka(target.kafkaBrokers);
+  let ok = true;
+  try {
+    if (cfg.replayOnly) {
+      const r = await replayCheck({
+        kafka,
+        infra: target.api.stack.infra,
+        pgUrl: target.pgUrl,
+        services: CONSUMING_SERVICES,
+        log,
+      });
+      printReplay(r);
+      return r.ok;
+    }
+    const dlqTopics = CONSUMING_SERVICES.map((s) => deadLetterTopicOf(consumerGroupOf(s)));
+    const startOffsets = await endOffsets(kafka, [...TERMINAL_TOPICS, ...dlqTopics]);
+    const fixture = await setupFixture(target.api, {
+      customers: cfg.customers,
+      poorCustomers: Math.max(1, Math.ceil(cfg.customers / 4)),
+      products: 10,
+      stockPerProduct: 100_000,
+      log,
+    });
+    const gen = new LoadGenerator(target.api, fixture, parseMix("80/10/10"), {
+      rand: rng(7),
+      timeoutMs: 20_000,
+    });
+    const stop = new AbortController();
+    log(`load: ${cfg.rate} orders/s; victims: ${cfg.victims.join(", ")}`);
+    const load = gen.run("chaos", cfg.rate, 3_600_000, stop.signal);
+    const kills: KillRecord[] = [];
+    try {
+      for (const v of cfg.victims) {
+        await sleep(cfg.steadySeconds * 1000);
+        const killedAt = Date.now();
+        try {
+          kills.push(await kill(target, v));
+        } catch (e) {
+          // Record it as a failed recovery, bring everything back, and go on with the others.
+          log(`${v}: kill/restart failed: ${e}`);
+          await infraUp(target.infra).catch(() => {});
+          const notReady = await waitAppsReady(await stackApps(), 180_000);
+          kills.push({
+            victim: v,
+            killedAt,
+            recoveredAt: Date.now(),
+            notes: [
+              `kill/restart failed: ${String(e).split("\n")[0]}`,
+              ...(notReady.length ? [`not ready: ${notReady}`] : []),
+            ],
+          });
+        }
+      }
+      await sleep(cfg.steadySeconds * 1000);
+    } finally {
+      stop.abort();
+      await load;
+      await gen.settle();
+    }
+    const placed = gen.orders.length;
+    const acked = gen.orders.filter((o) => o.status === 200 && o.orderId);
+    log(`load stopped: ${placed} place requests, ${acked.length} acknowledged`);
+
+    // Let everything end: orders terminal, consumers caught up (compensations included).
+    const groups = CONSUMING_SERVICES.map(consumerGroupOf);
+    const last = kills.at(-1)?.recoveredAt ?? Date.now();
+    log("waiting for every order to end and every group to catch up…");
+    const customers = [...fixture.credits.keys()];
+    await waitUntil(
+      async () => (await inFlightOrders(target.pgUrl, customers).catch(() => 1)) === 0,
+      { timeoutMs: Math.max(5_000, last + cfg.graceMs - Date.now()), intervalMs: 2000 },
+    );
+    await waitCaughtUp(kafka, groups, 120_000).catch((e) => log(`not caught up: ${e}`));
+    await sleep(3000);
+    await waitCaughtUp(kafka, groups, 120_000).catch((e) => log(`not caught up: ${e}`));
+
+    const ledger: RunLedger = {
+      customers,
+      products: [...fixture.added.keys()],
+      credits: Object.fromEntries(fixture.credits),
+      added: Object.fromEntries(fixture.added),
+      acknowledged: acked.map((o) => ({ id: o.orderId!, at: o.answeredAt ?? o.sentAt })),
+      recoveries: kills.map((k) => k.recoveredAt),
+      startOffsets,
+      deadLetterTopics: dlqTopics,
+    };
+    const snap = await collectSnapshot(target.pgUrl, kafka, ledger);
+    const verdicts = checkInvariants({ ...snap, graceMs: cfg.graceMs });
+    const recovery: Verdict = {
+      name: "every component recovered by itself",
+      ok: kills.every((k) => k.notes.length === 0),
+      detail: `${kills.length} kills`,
+      violations: kills.flatMap((k) => k.notes.map((n) => `${k.victim}: ${n}`)),
+    };
+    verdicts.unshift(recovery);
+    printVerdicts(verdicts, kills);
+    if (snap.deadLetters.length) {
+      console.log("\ndead letters written during the run:");
+      for (const d of snap.deadLetters) {
+        console.log(
+          `  ${d.topic} ${d.partition}/${d.offset} from ${d.sourceTopic} key ${d.key}` +
+            `${d.ours ? "" : " (not this run's)"}: dlq.error=${d.error}`,
+        );
+      }
+    } else console.log("\ndead-letter topics: nothing written during the run");
+    const rejectedBy = new Map<string, number>();
+    for (const o of snap.orders) {
+      const k = o.status === 4 ? "approved" : o.status === 3 ? "rejected" : "in flight";
+      rejectedBy.set(k, (rejectedBy.get(k) ?? 0) + 1);
+    }
+    console.log(
+      `\norders: ${placed} place requests, ${acked.length} acknowledged, ${snap.orders.length} in ` +
+        `the database (${[...rejectedBy].map(([k, n]) => `${n} ${k}`).join(", ")})`,
+    );
+    ok = verdicts.every((v) => v.ok);
+    await writeReport(verdicts, kills, undefined);
+
+    if (cfg.replay) {
+      const r = await replayCheck({
+        kafka,
+        infra: target.api.stack.infra,
+        pgUrl: target.pgUrl,
+        services: CONSUMING_SERVICES,
+        log,
+      });
+      printReplay(r);
+      await writeReport(verdicts, kills, r);
+      ok &&= r.ok;
+    }
+    return ok;
+  } finally {
+    if (!cfg.keepStack) {
+      const stopped = await target.release();
+      if (stopped.length) log(`stopped what the suite started: ${stopped.join(", ")}`);
+    }
+  }
+}
+
+async function writeReport(
+  verdicts: Verdict[],
+  kills: KillRecord[],
+  replay: ReplayResult | undefined,
+): Promise<void> {
+  const dir = new URL("./results/", import.meta.url).pathname;
+  await Deno.mkdir(dir, { recursive: true });
+  const md = [
+    "# Stocklet chaos run — latest",
+    "",
+    `Run ${new Date(t0).toISOString()} on the test stack.`,
+    "",
+    mdTable(
+      ["invariant", "result", "checked"],
+      verdicts.map((v) => [v.name, v.ok ? "PASS" : "FAIL", v.detail]),
+    ),
+    "",
+    ...verdicts.filter((v) => !v.ok).flatMap((v) => [
+      `**${v.name}**:`,
+      "",
+      ...v.violations.map((l) => `- ${l}`),
+      "",
+    ]),
+    mdTable(
+      ["victim", "down → recovered", "notes"],
+      kills.map((k) => [
+        k.victim,
+        `${((k.recoveredAt - k.killedAt) / 1000).toFixed(1)} s`,
+        k.notes.join("; "),
+      ]),
+    ),
+    "",
+    replay
+      ? `Replay: ${replay.records} records re-delivered to ${replay.groups.length} groups; ` +
+        `${replay.tables} tables: ${replay.ok ? "unchanged" : `${replay.diffs.length} changed`}.`
+      : "",
+    "",
+  ].join("\n");
+  await Deno.writeTextFile(`${dir}chaos-latest.md`, md);
+  await Deno.writeTextFile(
+    `${dir}chaos-latest.json`,
+    JSON.stringify({ verdicts, kills, replay }, null, 2) + "\n",
+  );
+}
+
+if (import.meta.main) {
+  const ok = await runChaos(parseChaosArgs(Deno.args));
+  console.log(ok ? "\nchaos: every invariant held" : "\nchaos: VIOLATIONS (see above)");
+  Deno.exit(ok ? 0 : 1);
+}

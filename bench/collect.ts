@@ -1,0 +1,267 @@
+/**
+ * Gathering the chaos snapshot: the run's rows from the order, payment, warehouse and shipping
+ * databases, and the records written to the terminal and dead-letter topics since the run began.
+ * @module
+ */
+import { type IHeaders, Kafka, logLevel } from "kafkajs";
+import postgres from "postgres";
+import { parseTimestamp } from "../shared/consumer/lag.ts";
+import type { ChaosSnapshot, SnapDeadLetter, SnapOrder, SnapTerminal } from "./invariants.ts";
+import { TERMINAL_TOPICS } from "./terminal.ts";
+
+/** Partition → offset, per topic. */
+export type Offsets = Map<string, Map<number, string>>;
+
+/** A quiet client. */
+export function benchKafka(brokers: string[]): Kafka {
+  return new Kafka({ clientId: "stocklet-chaos", brokers, logLevel: logLevel.NOTHING });
+}
+
+/** The current end offsets of topics (missing topics are left out). */
+export async function endOffsets(kafka: Kafka, topics: readonly string[]): Promise<Offsets> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const out: Offsets = new Map();
+    for (const t of topics) {
+      if (!existing.has(t)) continue;
+      out.set(t, new Map((await admin.fetchTopicOffsets(t)).map((p) => [p.partition, p.high])));
+    }
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A record as read. */
+export interface ReadRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Uint8Array | null;
+  headers: Record<string, string>;
+}
+
+function headerText(h: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h ?? {})) {
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first === undefined || first === null) continue;
+    out[k] = typeof first === "string" ? first : first.toString("utf8");
+  }
+  return out;
+}
+
+/**
+ * Reads every record written to the topics since `from` (topics absent from `from` are read from
+ * the beginning) up to their current end, with a throwaway group positioned by the admin API.
+ */
+export async function readSince(
+  kafka: Kafka,
+  topics: readonly string[],
+  from: Offsets,
+): Promise<ReadRecord[]> {
+  const ends = await endOffsets(kafka, topics);
+  const group = `stocklet-chaos-read-${crypto.randomUUID()}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  const remaining = new Set<string>();
+  try {
+    for (const [t, parts] of ends) {
+      const start = from.get(t);
+      await admin.setOffsets({
+        groupId: group,
+        topic: t,
+        partitions: [...parts].map(([p]) => ({ partition: p, offset: start?.get(p) ?? "0" })),
+      });
+      for (const [p, end] of parts) {
+        const s = BigInt(start?.get(p) ?? "0");
+        if (BigInt(end) > s) remaining.add(`${t}/${p}`);
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const records: ReadRecord[] = [];
+  if (remaining.size === 0) return records;
+  const consumer = kafka.consumer({ groupId: group, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [...ends.keys()], fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`reading ${[...remaining]} did not finish in 120 s`)),
+      120_000,
+    );
+    consumer.run({
+      eachMessage: ({ topic, partition, message }) => {
+        records.push({
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key ? message.key.toString("utf8") : null,
+          value: message.value
+            ? new Uint8Array(message.value.buffer, message.value.byteOffset, message.value.length)
+            : null,
+          headers: headerText(message.headers),
+        });
+        const end = ends.get(topic)?.get(partition);
+        if (end !== undefined && BigInt(message.offset) + 1n >= BigInt(end)) {
+          remaining.delete(`${topic}/${partition}`);
+        }
+        if (remaining.size === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+        return Promise.resolve();
+      },
+    }).catch(reject);
+  });
+  await consumer.disconnect();
+  const admin2 = kafka.admin();
+  await admin2.connect().then(() => admin2.deleteGroups([group])).catch(() => {});
+  await admin2.disconnect().catch(() => {});
+  return records;
+}
+
+/** What the run created and did, to pick its rows out of shared databases. */
+export interface RunLedger {
+  customers: string[];
+  products: string[];
+  credits: Record<string, bigint>;
+  added: Record<string, number>;
+  acknowledged: Array<{ id: string; at: number }>;
+  recoveries: number[];
+  /** Offsets of the terminal and dead-letter topics when the run began. */
+  startOffsets: Offsets;
+  deadLetterTopics: string[];
+}
+
+async function withDb<T>(url: string, fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(url, { max: 1, onnotice: () => {}, types: { bigint: postgres.BigInt } });
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** How many of the customers' orders are still in flight (PROCESSING or PENDING). */
+export function inFlightOrders(
+  pgUrl: (db: string) => string,
+  customers: string[],
+): Promise<number> {
+  return withDb(pgUrl("order"), async (sql) => {
+    const [r] = await sql<Array<{ n: number }>>`
+      select count(*)::int as n from orders
+      where customer_id = any(${customers}::uuid[]) and status in (1, 2)`;
+    return r?.n ?? 0;
+  });
+}
+
+/** Takes the snapshot the invariants are checked on. */
+export async function collectSnapshot(
+  pgUrl: (db: string) => string,
+  kafka: Kafka,
+  run: RunLedger,
+): Promise<ChaosSnapshot> {
+  const customers = run.customers;
+  const orders = await withDb(pgUrl("order"), async (sql) => {
+    const rows = await sql<
+      Array<{
+        id: string;
+        customer_id: string;
+        status: number;
+        total_price_cents: bigint | null;
+        created_at: Date;
+        items: Record<string, number> | null;
+      }>
+    >`
+      select o.id, o.customer_id, o.status, o.total_price_cents, o.created_at,
+        (select json_object_agg(i.product_id, i.quantity) from order_items i
+          where i.order_id = o.id) as items
+      from orders o where o.customer_id = any(${customers}::uuid[])`;
+    return rows.map((r): SnapOrder => ({
+      id: r.id,
+      customerId: r.customer_id,
+      status: r.status,
+      totalCents: r.total_price_cents,
+      createdAt: r.created_at.getTime(),
+      items: r.items ?? {},
+    }));
+  });
+  const orderIds = orders.map((o) => o.id);
+  const pay = await withDb(pgUrl("payment"), async (sql) => {
+    const txs = await sql<
+      Array<{ order_id: string; amount_cents: bigint; reversed: boolean }>
+    >`select order_id, amount_cents, reversed_at is not null as reversed from transactions
+      where customer_id = any(${customers}::uuid[])`;
+    const bal = await sql<Array<{ customer_id: string; balance_cents: bigint }>>`
+      select customer_id, balance_cents from balances where customer_id = any(${customers}::uuid[])`;
+    return { txs, bal };
+  });
+  const wh = await withDb(pgUrl("warehouse"), async (sql) => {
+    const stock = await sql<Array<{ product_id: string; quantity: number }>>`
+      select product_id, quantity from product_stock
+      where product_id = any(${run.products}::uuid[])`;
+    const res = await sql<Array<{ order_id: string; status: number }>>`
+      select order_id, status from reservations where order_id = any(${orderIds}::uuid[])`;
+    return { stock, res };
+  });
+  const shipments = await withDb(
+    pgUrl("shipping"),
+    (sql) =>
+      sql<Array<{ order_id: string; status: number }>>`
+      select order_id, status from shipments where order_id = any(${orderIds}::uuid[])`,
+  );
+
+  const ours = new Set([...orderIds, ...customers, ...run.products]);
+  const records = await readSince(
+    kafka,
+    [...TERMINAL_TOPICS, ...run.deadLetterTopics],
+    run.startOffsets,
+  );
+  const terminals: SnapTerminal[] = [];
+  const deadLetters: SnapDeadLetter[] = [];
+  for (const r of records) {
+    if ((TERMINAL_TOPICS as readonly string[]).includes(r.topic)) {
+      if (!r.key || !ours.has(r.key)) continue;
+      terminals.push({
+        orderId: r.key,
+        status: r.topic === "order.state.approved" ? "APPROVED" : "REJECTED",
+        eventId: r.headers.id ?? "",
+        committedAt: parseTimestamp(r.headers.created_at ?? "") ?? NaN,
+      });
+    } else {
+      deadLetters.push({
+        topic: r.topic,
+        partition: r.partition,
+        offset: r.offset,
+        key: r.key,
+        error: r.headers["dlq.error"] ?? "(no dlq.error header)",
+        sourceTopic: r.headers["dlq.topic"] ?? "?",
+        consumer: r.headers["dlq.consumer"] ?? "?",
+        ours: r.key !== null && ours.has(r.key),
+      });
+    }
+  }
+  return {
+    orders,
+    acknowledged: run.acknowledged,
+    terminals,
+    transactions: pay.txs.map((t) => ({
+      orderId: t.order_id,
+      amountCents: t.amount_cents,
+      reversed: t.reversed,
+    })),
+    balances: Object.fromEntries(pay.bal.map((b) => [b.customer_id, b.balance_cents])),
+    credits: run.credits,
+    stock: Object.fromEntries(wh.stock.map((s) => [s.product_id, s.quantity])),
+    added: run.added,
+    reservations: wh.res.map((r) => ({ orderId: r.order_id, status: r.status })),
+    shipments: shipments.map((x) => ({ orderId: x.order_id, status: x.status })),
+    deadLetters,
+    recoveries: run.recoveries,
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * The replay check: every consuming service is stopped, its consumer group rewound to the earliest
+ * offset of every topic it reads, and started again, so the whole history of events is delivered a
+ * second time; once the groups caught up, every database must be exactly as before
+ * (tests/support/state.ts fingerprint).
+ * @module
+ */
+import type { Kafka } from "kafkajs";
+import { consumerGroupOf, type ServiceName } from "../shared/topology.ts";
+import type { InfraHandle } from "../scripts/infra/mod.ts";
+import { stopApp } from "../scripts/stack/apps.ts";
+import { restartTestApp } from "../scripts/stack/test_stack.ts";
+import { waitCaughtUp } from "../tests/support/kafka.ts";
+import { fingerprint, type StateFingerprint } from "../tests/support/state.ts";
+import { sleep } from "./load.ts";
+
+/** One table whose fingerprint changed. */
+export interface TableDiff {
+  database: string;
+  table: string;
+  before: string;
+  after: string;
+}
+
+/** The outcome of a replay. */
+export interface ReplayResult {
+  ok: boolean;
+  /** Records delivered again (sum over groups and their topics). */
+  records: number;
+  groups: string[];
+  tables: number;
+  diffs: TableDiff[];
+  tookMs: number;
+}
+
+/** The tables whose `count:md5` differ between two fingerprints. Pure. */
+export function diffFingerprints(a: StateFingerprint, b: StateFingerprint): TableDiff[] {
+  const out: TableDiff[] = [];
+  for (const database of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const ta = a[database] ?? {};
+    const tb = b[database] ?? {};
+    for (const table of new Set([...Object.keys(ta), ...Object.keys(tb)])) {
+      const before = ta[table] ?? "(missing)";
+      const after = tb[table] ?? "(missing)";
+      if (before !== after) out.push({ database, table, before, after });
+    }
+  }
+  return out;
+}
+
+/** How many tables a fingerprint covers. */
+export function tableCount(f: StateFingerprint): number {
+  return Object.values(f).reduce((n, t) => n + Object.keys(t).length, 0);
+}
+
+/** Rewinds one group to the earliest offset of each topic it has offsets for; the record count. */
+async function rewind(
+  kafka: Kafka,
+  groupId: string,
+  log: (line: string) => void,
+): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const committed = await admin.fetchOffsets({ groupId });
+    let records = 0;
+    for (const { topic } of committed) {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        try {
+          await admin.resetOffsets({ groupId, topic, earliest: true });
+          break;
+        } catch (e) {
+          // The group still has a member (a killed one lingers until its session times out).
+          if (Date.now() > deadline) throw e;
+          log(`replay: ${groupId} ${topic}: ${(e as Error).message}; retrying`);
+          await sleep(1000);
+        }
+      }
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        records += Number(p.high) - Number(p.low);
+      }
+    }
+    return records;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Options of {@linkcode replayCheck}. */
+export interface ReplayOptions {
+  kafka: Kafka;
+  infra: InfraHandle;
+  pgUrl: (db: string) => string;
+  services: readonly ServiceName[];
+  log: (line: string) => void;
+}
+
+/** Stops the services, rewinds their groups, restarts them and compares the databases. */
+export async function replayCheck(o: ReplayOptions): Promise<ReplayResult> {
+  const t0 = Date.now();
+  const groups = o.services.map(consumerGroupOf);
+  o.log("replay: waiting for every group to catch up…");
+  await waitCaughtUp(o.kafka, groups, 300_000);
+  await sleep(2000);
+  await waitCaughtUp(o.kafka, groups, 300_000);
+  const before = await fingerprint(o.pgUrl);
+  o.log(`replay: fingerprinted ${tableCount(before)} tables; stopping ${o.services.join(", ")}…`);
+  await Promise.all(o.services.map((svc) => stopApp("test", svc)));
+  o.log(`replay: stopped in ${((Date.now() - t0) / 1000).toFixed(1)} s; rewinding…`);
+  let records = 0;
+  try {
+    // kafkajs sets offsets through a short-lived group member per topic (seconds each): the
+    // groups are independent, so they are rewound side by side.
+    const counts = await Promise.all(groups.map((g) => rewind(o.kafka, g, o.log)));
+    records = counts.reduce((a, b) => a + b, 0);
+    o.log(`replay: rewound ${groups.length} groups (${records} records); restarting…`);
+  } finally {
+    for (const svc of o.services) await restartTestApp(svc, o.infra);
+  }
+  await waitCaughtUp(o.kafka, groups, 900_000);
+  await sleep(3000);
+  await waitCaughtUp(o.kafka, groups, 300_000);
+  const after = await fingerprint(o.pgUrl);
+  const diffs = diffFingerprints(before, after);
+  return {
+    ok: diffs.length === 0,
+    records,
+    groups,
+    tables: tableCount(after),
+    diffs,
+    tookMs: Date.now() - t0,
+  };
+}

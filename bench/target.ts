@@ -1,0 +1,181 @@
+/**
+ * Which running stack the bench and the chaos suite talk to, and how: the dev stack through its
+ * edge (http://127.0.0.1:8080) when it answers, else the test stack (brought up with
+ * `ensureTestStack`), through its edge or, while there is none, straight to the services. Also
+ * knows every process of the stack (apps and infrastructure, from their pid files) for RSS.
+ * @module
+ */
+import { Api } from "../tests/support/api.ts";
+import { SERVICE_NAMES, type ServiceName } from "../shared/topology.ts";
+import {
+  type Component,
+  componentPid,
+  COMPONENTS,
+  type InfraConfig,
+  infraConfig,
+  infraDown,
+  infraHandle,
+} from "../scripts/infra/mod.ts";
+import { childrenOf } from "../scripts/infra/process.ts";
+import { appPid, isReady } from "../scripts/stack/apps.ts";
+import { type AppName, stackPorts } from "../scripts/stack/config.ts";
+import {
+  ensureTestStack,
+  stackApps,
+  stopTestStack,
+  TEST_SETTINGS,
+  type TestStack,
+} from "../scripts/stack/test_stack.ts";
+
+/** Which stack. */
+export type StackKind = "dev" | "test";
+
+/** The REST client of the bench: the tests' Api, with the admin of the stack it talks to. */
+export class BenchApi extends Api {
+  #admin: Promise<string> | undefined;
+  constructor(stack: TestStack, readonly adminEmail: string, readonly adminPassword: string) {
+    super(stack);
+  }
+
+  /** The admin's token (logged in once). */
+  override adminToken(): Promise<string> {
+    return this.#admin ??= this.login(this.adminEmail, this.adminPassword);
+  }
+}
+
+/** A process group to measure: one app, or an infrastructure component with its children. */
+export interface ProcessGroup {
+  name: string;
+  kind: "app" | "infra";
+  pids: number[];
+}
+
+/** A resolved stack. */
+export interface Target {
+  kind: StackKind;
+  api: BenchApi;
+  /** The edge's URL, or undefined when requests go straight to the services. */
+  edgeUrl: string | undefined;
+  infra: InfraConfig;
+  kafkaBrokers: string[];
+  pgUrl(db: string): string;
+  /** A service's own HTTP port (for /metrics). */
+  serviceUrl(svc: ServiceName): string;
+  /** The stack's processes right now (pids re-read from the pid files each call). */
+  processes(): Promise<ProcessGroup[]>;
+  /** Stops what this resolution started (test stack apps and/or infrastructure). */
+  release(): Promise<string[]>;
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1500) });
+    await res.body?.cancel();
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+async function processesOf(kind: StackKind, cfg: InfraConfig): Promise<ProcessGroup[]> {
+  const out: ProcessGroup[] = [];
+  for (const c of COMPONENTS) {
+    const pid = componentPid(cfg, c);
+    if (pid === undefined) continue;
+    out.push({
+      name: c,
+      kind: "infra",
+      pids: c === "postgres" ? [pid, ...childrenOf(pid)] : [pid],
+    });
+  }
+  for (const app of await stackApps()) {
+    const pid = appPid(kind, app);
+    if (pid !== undefined) out.push({ name: app, kind: "app", pids: [pid] });
+  }
+  return out;
+}
+
+/** Options of {@linkcode resolveTarget}. */
+export interface ResolveOptions {
+  /** Force a stack; by default the dev stack if its edge answers, else the test stack. */
+  stack?: StackKind;
+  log?: (line: string) => void;
+}
+
+/**
+ * Finds (or, for the test stack, brings up) the stack to measure. The caller should call
+ * `release()` at the end: it stops only what this call started.
+ */
+export async function resolveTarget(opts: ResolveOptions = {}): Promise<Target> {
+  const log = opts.log ?? ((l: string) => console.error(l));
+  const devPorts = stackPorts("dev");
+  const devEdge = `http://127.0.0.1:${devPorts.edge}`;
+  let kind = opts.stack;
+  if (!kind) kind = (await answers(`${devEdge}/healthz`)) ? "dev" : "test";
+
+  if (kind === "dev") {
+    if (!(await answers(`${devEdge}/healthz`))) {
+      throw new Error(
+        `the dev stack's edge does not answer at ${devEdge} (start \`deno task dev\`)`,
+      );
+    }
+    const cfg = infraConfig("dev");
+    const stack: TestStack = {
+      infra: infraHandle(cfg),
+      ports: devPorts,
+      edgeUrl: devEdge,
+      serviceUrl: (svc) => `http://127.0.0.1:${devPorts.http[svc]}`,
+      started: [],
+    };
+    const api = new BenchApi(
+      stack,
+      Deno.env.get("STOCKLET_ADMIN_EMAIL") ?? "admin@stocklet.local",
+      Deno.env.get("STOCKLET_ADMIN_PASSWORD") ?? "stocklet-admin",
+    );
+    return {
+      kind,
+      api,
+      edgeUrl: devEdge,
+      infra: cfg,
+      kafkaBrokers: stack.infra.kafkaBrokers,
+      pgUrl: stack.infra.pgUrl,
+      serviceUrl: stack.serviceUrl,
+      processes: () => processesOf("dev", cfg),
+      release: () => Promise.resolve([]),
+    };
+  }
+
+  const cfg = infraConfig("test");
+  const ports = stackPorts("test");
+  const apps = await stackApps();
+  const appsRunning = (await Promise.all(
+    apps.map(async (a: AppName) => appPid("test", a) !== undefined && await isReady(a, ports)),
+  )).every(Boolean);
+  const infraRunning = COMPONENTS.every((c: Component) => componentPid(cfg, c) !== undefined);
+  const stack = await ensureTestStack({ log });
+  const api = new BenchApi(stack, TEST_SETTINGS.adminEmail, TEST_SETTINGS.adminPassword);
+  return {
+    kind,
+    api,
+    edgeUrl: stack.edgeUrl,
+    infra: cfg,
+    kafkaBrokers: stack.infra.kafkaBrokers,
+    pgUrl: stack.infra.pgUrl,
+    serviceUrl: stack.serviceUrl,
+    processes: () => processesOf("test", cfg),
+    async release() {
+      const stopped: string[] = [];
+      if (!appsRunning) {
+        await stopTestStack();
+        stopped.push("test stack apps");
+      }
+      if (!infraRunning) {
+        stopped.push(...(await infraDown(cfg)).map((c) => `infra ${c}`));
+      }
+      return stopped;
+    },
+  };
+}
+
+/** The services that consume events (every one but auth). */
+export const CONSUMING_SERVICES: readonly ServiceName[] = SERVICE_NAMES.filter((s) => s !== "auth");
