@@ -33,14 +33,14 @@ export interface Tx extends postgres.TransactionSql<DbTypes> {
 
 /** Options for {@linkcode connectDb}. */
 export interface DbOptions {
-  /** Pool size. @default 10 */
+  /** Pool size (a service needs few: consumers run one transaction at a time per partition). @default 5 */
   max?: number;
 }
 
 /** Opens a pool for a `postgres://` URL. */
 export function connectDb(url: string, opts: DbOptions = {}): Sql {
   return postgres(url, {
-    max: opts.max ?? 10,
+    max: opts.max ?? 5,
     idle_timeout: 60,
     connect_timeout: 10,
     onnotice: () => {},

@@ -165,6 +165,12 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     };
     Deno.addSignalListener("SIGINT", onSignal);
     Deno.addSignalListener("SIGTERM", onSignal);
+    globalThis.addEventListener("error", (e) => {
+      // An uncaught exception inside a client library's socket callback (postgres.js can throw
+      // one while a connection dies: porsager/postgres#1154) must not take the service down.
+      e.preventDefault();
+      log.error("uncaught exception: {error}", { error: e.error ?? e.message });
+    });
     globalThis.addEventListener("unhandledrejection", (e) => {
       // A stray rejection (e.g. inside a client library) is logged, never fatal.
       e.preventDefault();

@@ -55,6 +55,12 @@ export interface ProcessDeps {
    * is the event's `traceparent`, so the events it publishes continue that trace). Default: as is.
    */
   inSpan?<T>(d: Delivery, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs a multi-event transaction exclusively. A batch locks the rows of several aggregates in
+   * arrival order (e.g. the stock of several orders' products), so two batches running side by side
+   * can deadlock; the runtime serialises them. Default: as is.
+   */
+  exclusive?<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 /** Thrown by a reaction to ask for a retry without counting towards the dead-letter limit. */
@@ -203,28 +209,31 @@ export async function processBatch(
   } else if (todo.length > 1) {
     if (deps.stopping()) return batch.map(() => ({ kind: "aborted" }));
     try {
-      const applied = await deps.transaction(`consume ${todo.length} events`, async (tx) => {
-        const fresh = new Set(
-          (await tx<{ event_id: string }[]>`
+      const exclusive = deps.exclusive ?? ((fn) => fn());
+      const applied = await exclusive(() =>
+        deps.transaction(`consume ${todo.length} events`, async (tx) => {
+          const fresh = new Set(
+            (await tx<{ event_id: string }[]>`
             insert into inbox (consumer, event_id, topic)
             select ${deps.consumer}, e.id, e.topic
             from unnest(${todo.map((t) => t.d.headers.id!)}::uuid[], ${
-            todo.map((t) => t.d.topic)
-          }::text[]) as e(id, topic)
+              todo.map((t) => t.d.topic)
+            }::text[]) as e(id, topic)
             on conflict do nothing
             returning event_id`).map((r) => r.event_id),
-        );
-        const done = new Set<number>();
-        for (const t of todo) {
-          if (!fresh.has(t.d.headers.id!)) continue;
-          await (deps.inSpan ?? passThrough)(
-            t.d,
-            () => t.reaction.handle(t.event, tx, metaOf(t.d)),
           );
-          done.add(t.i);
-        }
-        return done;
-      });
+          const done = new Set<number>();
+          for (const t of todo) {
+            if (!fresh.has(t.d.headers.id!)) continue;
+            await (deps.inSpan ?? passThrough)(
+              t.d,
+              () => t.reaction.handle(t.event, tx, metaOf(t.d)),
+            );
+            done.add(t.i);
+          }
+          return done;
+        })
+      );
       for (const t of todo) {
         outcomes[t.i] = applied.has(t.i) ? { kind: "applied" } : { kind: "duplicate" };
       }

@@ -133,6 +133,8 @@ export async function startConsumer(opts: ConsumerOptions): Promise<ConsumerRunt
   const group = opts.group ?? consumerGroupOf(opts.service);
   const dlq = deadLetterTopicOf(group);
   const maxBatch = opts.maxBatch ?? 50;
+  /** Multi-event transactions run one at a time (see ProcessDeps.exclusive). */
+  let batchLock: Promise<void> = Promise.resolve();
   const reactions = new Map(opts.reactions.map((r) => [r.topic, r]));
   const kafka = kafkaClient(`${opts.service}-consumer`, opts.brokers);
   if (opts.createTopics ?? true) await ensureTopics(opts.brokers, [...reactions.keys(), dlq]);
@@ -194,6 +196,11 @@ export async function startConsumer(opts: ConsumerOptions): Promise<ConsumerRunt
       });
     },
     inSpan: spanOf,
+    exclusive: (fn) => {
+      const run = batchLock.then(fn);
+      batchLock = run.then(() => {}, () => {});
+      return run;
+    },
     ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
     ...(opts.initialBackoffMs !== undefined ? { initialBackoffMs: opts.initialBackoffMs } : {}),
     ...(opts.maxBackoffMs !== undefined ? { maxBackoffMs: opts.maxBackoffMs } : {}),
