@@ -23,6 +23,7 @@ import {
 } from "./policy.ts";
 import { forward } from "./proxy.ts";
 import { type EdgeRoute, edgeRoutes, routerOf } from "./routes.ts";
+import { type ResponseCache, responseCache } from "./cache.ts";
 
 /** Options for {@linkcode edgeHandler}. */
 export interface EdgeOptions {
@@ -46,6 +47,8 @@ export interface EdgeOptions {
   docs?: DocsHandler | false;
   /** Verified-token cache (see auth.ts). @default { size: 10_000, ttlMs: 30_000 } */
   tokenCache?: { size?: number; ttlMs?: number };
+  /** The shared cache of public reads (see cache.ts); false for none. @default a responseCache() */
+  cache?: ResponseCache | false;
 }
 
 /** The edge's fetch handler, for `Deno.serve`. */
@@ -92,6 +95,7 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
   const log = opts.accessLog || undefined;
   const docs = opts.docs || undefined;
   const upstreams = new Map<string, string>(Object.entries(opts.upstreams));
+  const cache = opts.cache === false ? undefined : opts.cache ?? responseCache();
   let openapi = opts.openapi;
 
   async function local(method: string, path: string): Promise<Response> {
@@ -140,16 +144,19 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
             span.setAttribute("stocklet.upstream", route.service);
           }
           const clientIp = clientIpOf(info);
-          res = await forward(req, {
-            url: upstreams.get(route.service)! + path + search,
-            service: route.service,
-            timeoutMs: route.timeoutMs,
-            requestId,
-            bodyLimitBytes: bodyLimit,
-            dropTraceHeaders: span !== undefined,
-            ...(clientIp ? { clientIp } : {}),
-            proto: req.url.startsWith("https:") ? "https" : "http",
-          });
+          const upstream = route;
+          const toUpstream = () =>
+            forward(req, {
+              url: upstreams.get(upstream.service)! + path + search,
+              service: upstream.service,
+              timeoutMs: upstream.timeoutMs,
+              requestId,
+              bodyLimitBytes: bodyLimit,
+              dropTraceHeaders: span !== undefined,
+              ...(clientIp ? { clientIp } : {}),
+              proto: req.url.startsWith("https:") ? "https" : "http",
+            });
+          res = cache ? await cache.serve(req, path + search, toUpstream) : await toUpstream();
         } else {
           res = await local(req.method, path);
         }

@@ -92,5 +92,8 @@ export function productRpc(sql: Sql): ServiceBinding {
       });
       return { product: toProduct(row) };
     },
+  }, {
+    // The catalogue is public and read far more than written: shared caches may keep it a second.
+    publicCacheSeconds: { viewProducts: 1, viewProduct: 1 },
   });
 }

@@ -38,6 +38,17 @@ export type ServiceImpl<S extends DescService> = {
 export interface ServiceBinding {
   readonly desc: DescService;
   readonly impl: Record<string, UnaryHandler<DescMessage, DescMessage>>;
+  /**
+   * Public reads that shared caches (the edge, a CDN) may keep, by method local name → seconds.
+   * REST answers such a GET made without credentials with `Cache-Control: public, max-age=N`.
+   */
+  readonly publicCacheSeconds?: Readonly<Record<string, number>>;
+}
+
+/** Options of {@linkcode bindService}. */
+export interface BindOptions<S extends DescService> {
+  /** Public reads shared caches may keep for a few seconds (see ServiceBinding). */
+  publicCacheSeconds?: { [K in keyof S["method"]]?: number };
 }
 
 /**
@@ -48,12 +59,22 @@ export interface ServiceBinding {
  * const binding = bindService(order.OrderService, { placeOrder: async (req, ctx) => ({ … }), … });
  * ```
  */
-export function bindService<S extends DescService>(desc: S, impl: ServiceImpl<S>): ServiceBinding {
+export function bindService<S extends DescService>(
+  desc: S,
+  impl: ServiceImpl<S>,
+  opts: BindOptions<S> = {},
+): ServiceBinding {
   for (const m of desc.methods) {
     if (m.methodKind !== "unary") throw new Error(`${desc.typeName}.${m.name}: only unary RPCs`);
     if (typeof (impl as Record<string, unknown>)[m.localName] !== "function") {
       throw new Error(`${desc.typeName}.${m.name} has no handler`);
     }
   }
-  return { desc, impl: impl as unknown as ServiceBinding["impl"] };
+  return {
+    desc,
+    impl: impl as unknown as ServiceBinding["impl"],
+    ...(opts.publicCacheSeconds
+      ? { publicCacheSeconds: opts.publicCacheSeconds as Record<string, number> }
+      : {}),
+  };
 }

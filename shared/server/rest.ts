@@ -73,8 +73,15 @@ export function restApp(opts: RestOptions): Hono {
         const json = toJson(route.method.output, response as MessageShape<DescMessage>, {
           alwaysEmitImplicit: true,
         });
+        const seconds = route.binding.publicCacheSeconds?.[route.method.localName];
+        const cacheControl = route.verb !== "GET"
+          ? undefined
+          : token === undefined && seconds
+          ? `public, max-age=${seconds}`
+          : "private, no-store";
         return c.json(json as Record<string, unknown>, 200 as ContentfulStatusCode, {
           "x-request-id": requestId,
+          ...(cacheControl ? { "cache-control": cacheControl } : {}),
         });
       } catch (err) {
         return errorResponse(err, requestId);
