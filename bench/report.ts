@@ -326,7 +326,9 @@ export function markdown(r: BenchResult): string {
     "- Outbox lag: each service's `GET /metrics` `consumer.lagMs` (Debezium `created_at` header → " +
       "end of the handling transaction), restricted to the events applied during the half-peak run.",
     "- Reads: " + (r.reads[0]?.tool === "wrk" ? "wrk" : "a Deno fetch loop") +
-      " with a bearer token; product list is public, order by id is the customer's own order.",
+      ": the product list as a visitor reads the public catalogue (no token: the service marks it " +
+      "`Cache-Control: public, max-age=1`, so the edge's shared cache may answer), the order by id " +
+      "with its owner's bearer token (never cached).",
     "- Memory: VmRSS and PSS from /proc of every process named by the pid files (PostgreSQL: the " +
       "postmaster and all its children), sampled every second; the total is the peak of the sum.",
     "",
