@@ -3,7 +3,8 @@
  * `id` (uuid → Kafka header `id`, the consumers' dedupe key), `aggregatetype` (the topic),
  * `aggregateid` (the Kafka key), `type` (the message's full name → header `type`), `payload`
  * (protobuf bytes, passed through unchanged) and `traceparent` (→ header `traceparent`).
- * Debezium's EventRouter relays the insert; the row is deleted in the same transaction.
+ * Debezium's EventRouter relays the insert from the WAL; {@linkcode purgeOutbox} deletes rows
+ * that were relayed.
  * @module
  */
 import { create, type DescMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
@@ -45,12 +46,28 @@ export function outboxEvent<D extends DescMessage>(
   };
 }
 
-/** Inserts the rows and deletes them again (two statements, whatever the number of events). */
+/** Inserts the rows (one statement, whatever the number of events). */
 export async function flushOutbox(
   tx: postgres.TransactionSql<DbTypes>,
   rows: OutboxEvent[],
 ): Promise<void> {
   const columns = ["id", "aggregatetype", "aggregateid", "type", "payload", "traceparent"];
   await tx`insert into outbox ${tx(rows as never, columns as never)}`;
-  await tx`delete from outbox where id in ${tx(rows.map((r) => r.id))}`;
+}
+
+/**
+ * Deletes outbox rows older than `olderThanMs`. Debezium relays each row from the WAL when its
+ * transaction commits, so a row's only use is over by then: purging in the background keeps the
+ * table small without an extra statement in every business transaction (Debezium ignores the
+ * deletes: `tombstones.on.delete=false`).
+ *
+ * @returns How many rows were deleted.
+ */
+export async function purgeOutbox(
+  sql: postgres.Sql<DbTypes>,
+  olderThanMs: number,
+): Promise<number> {
+  const rows = await sql`
+    delete from outbox where created_at < clock_timestamp() - ${olderThanMs} * interval '1 millisecond'`;
+  return rows.count;
 }

@@ -15,6 +15,7 @@
 import { cachingVerifier, jwksVerifier, type TokenVerifier } from "./auth.ts";
 import { type ConsumerRuntime, startConsumer } from "./consumer/mod.ts";
 import type { Sql } from "./db.ts";
+import { purgeOutbox } from "./outbox.ts";
 import { list, port, str, url, type Var } from "./config.ts";
 import { getLog } from "./logging.ts";
 import type { Reaction } from "./reaction.ts";
@@ -66,6 +67,31 @@ export function commonConfig(
 
 /** A background loop; it must return soon after the signal aborts. */
 export type BackgroundTask = (signal: AbortSignal) => Promise<void>;
+
+/** Resolves after ms, or at once when the signal aborts. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}
+
+/** Every 2 s, deletes outbox rows older than 10 s (relayed long since). */
+export function outboxPurger(sql: Sql): BackgroundTask {
+  return async (signal) => {
+    while (!signal.aborted) {
+      await pause(2_000, signal);
+      if (signal.aborted) return;
+      await purgeOutbox(sql, 10_000).catch((error) =>
+        log.warn("outbox purge failed: {error}", { error })
+      );
+    }
+  };
+}
 
 /** Options for {@linkcode startService}. */
 export interface ServiceOptions {
@@ -131,7 +157,9 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   }, app.fetch);
 
   const tasksStop = new AbortController();
-  const tasks = (opts.tasks ?? []).map((task) =>
+  const background = [...(opts.tasks ?? [])];
+  if (serviceSpec(opts.name).outbox) background.push(outboxPurger(sql));
+  const tasks = background.map((task) =>
     task(tasksStop.signal).catch((error) => log.error("background task failed: {error}", { error }))
   );
 

@@ -37,7 +37,7 @@ export async function priceOrder(tx: Tx, quote: events.ProductPriceQuoteEvent): 
     unit: quote.productPricesCents,
     itemsCents: quote.totalPriceCents,
     totalCents: quote.totalPriceCents,
-  });
+  }, current.items);
   if (!o) return;
   tx.publish("order.state.pending", o.id, events.OrderPendingEventSchema, {
     revision: 1,

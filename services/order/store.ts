@@ -25,7 +25,9 @@ export interface OrderRow {
   unit_prices: Record<string, bigint>;
 }
 
-type Row = Omit<OrderRow, "items" | "unit_prices">;
+/** An `orders` row without its items. */
+export type OrderState = Omit<OrderRow, "items" | "unit_prices">;
+type Row = OrderState;
 interface ItemRow {
   order_id: string;
   product_id: string;
@@ -57,10 +59,23 @@ async function withItems(sql: Sql | Tx, rows: Row[]): Promise<OrderRow[]> {
   });
 }
 
-/** One order with its items, or undefined. */
+/** One order with its items, or undefined (one query). */
 export async function findOrder(sql: Sql | Tx, id: string): Promise<OrderRow | undefined> {
-  const rows = await sql<Row[]>`select * from orders where id = ${id}`;
-  return (await withItems(sql, rows))[0];
+  const [row] = await sql<Array<Row & { item_rows: Array<[string, number, string | null]> }>>`
+    select o.*, coalesce((
+      select json_agg(json_build_array(i.product_id, i.quantity, i.unit_price_cents::text))
+      from order_items i where i.order_id = o.id
+    ), '[]'::json) as item_rows
+    from orders o where o.id = ${id}`;
+  if (!row) return undefined;
+  const { item_rows, ...order } = row;
+  return {
+    ...order,
+    items: Object.fromEntries(item_rows.map(([p, q]) => [p, q])),
+    unit_prices: Object.fromEntries(
+      item_rows.filter(([, , u]) => u !== null).map(([p, , u]) => [p, BigInt(u!)]),
+    ),
+  };
 }
 
 /** A page of a customer's orders, newest first (one extra row to tell whether more follow). */
@@ -104,6 +119,8 @@ export async function markPending(
   from: Status,
   to: Status,
   prices: { unit: Record<string, bigint>; itemsCents: bigint; totalCents: bigint },
+  /** The order's items (product id → quantity), as read before. */
+  items: Record<string, number>,
 ): Promise<OrderRow | undefined> {
   const [row] = await tx<Row[]>`
     update orders set status = ${to}, items_price_cents = ${prices.itemsCents},
@@ -117,17 +134,20 @@ export async function markPending(
     update order_items i set unit_price_cents = u.unit
     from unnest(${ids}::uuid[], ${units}::bigint[]) as u(product_id, unit)
     where i.order_id = ${id} and i.product_id = u.product_id`;
-  return (await withItems(tx, [row]))[0];
+  return { ...row, items, unit_prices: { ...prices.unit } };
 }
 
-/** Moves an order from one of `from` to `to`, setting the given columns; undefined if it was not in `from`. */
+/**
+ * Moves an order from one of `from` to `to`, setting the given columns; undefined if it was not in
+ * `from`. Returns the order without its items (no step after pricing needs them).
+ */
 export async function moveOrder(
   tx: Tx,
   id: string,
   from: readonly Status[],
   to: Status,
   set: { transactionId?: string; shipmentId?: string; rejectReason?: RejectReason } = {},
-): Promise<OrderRow | undefined> {
+): Promise<OrderState | undefined> {
   const [row] = await tx<Row[]>`
     update orders set status = ${to},
       transaction_id = coalesce(${set.transactionId ?? null}::uuid, transaction_id),
@@ -136,7 +156,7 @@ export async function moveOrder(
       updated_at = now()
     where id = ${id} and status = any(${from as number[]}::smallint[])
     returning *`;
-  return row ? (await withItems(tx, [row]))[0] : undefined;
+  return row;
 }
 
 /** Ids of in-flight orders older than the cutoff, locked for this transaction (others skip them). */

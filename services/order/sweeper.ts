@@ -6,7 +6,7 @@
  */
 import { type Sql, transaction } from "@stocklet/shared/db";
 import { getLog } from "@stocklet/shared/logging";
-import type { BackgroundTask } from "@stocklet/shared/service";
+import { type BackgroundTask, pause } from "@stocklet/shared/service";
 import { RejectReason } from "./domain.ts";
 import { rejectOrder } from "./saga.ts";
 import { lockStalled } from "./store.ts";
@@ -41,13 +41,7 @@ export async function sweepOnce(sql: Sql, opts: SweeperOptions): Promise<number>
 export function sagaTimeoutSweeper(sql: Sql, opts: SweeperOptions): BackgroundTask {
   return async (signal) => {
     while (!signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, opts.intervalMs);
-        signal.addEventListener("abort", () => {
-          clearTimeout(t);
-          resolve();
-        }, { once: true });
-      });
+      await pause(opts.intervalMs, signal);
       if (signal.aborted) return;
       try {
         const n = await sweepOnce(sql, opts);
