@@ -58,7 +58,8 @@ export function outboxConnectorConfig(opts: OutboxConnectorOptions): Record<stri
     "topic.prefix": names.name,
     "slot.name": names.slot,
     "publication.name": names.publication,
-    "publication.autocreate.mode": "filtered",
+    // service-init creates the publication itself, inserts only (see ensureInsertPublication).
+    "publication.autocreate.mode": "disabled",
     "table.include.list": "public.outbox",
     "snapshot.mode": "no_data",
     "tombstones.on.delete": "false",
@@ -132,6 +133,7 @@ export async function applyConnector(
   config: Record<string, string>,
   timeoutMs = 60_000,
 ): Promise<ConnectorAction> {
+  await ensureInsertPublication(pgUrl, names.publication);
   const current = await getConnectorConfig(connectUrl, names.name);
   let action: ConnectorAction = current && sameConfig(current, config)
     ? "unchanged"
@@ -146,6 +148,34 @@ export async function applyConnector(
   await waitConnectorRunning(connectUrl, names.name, timeoutMs);
   await waitSlotActive(pgUrl, names.slot, timeoutMs);
   return action;
+}
+
+/**
+ * Makes the connector's publication publish the outbox's inserts and nothing else. Relayed rows are
+ * deleted later (purgeOutbox); with deletes left out of the publication, Postgres never decodes
+ * them for Debezium and Connect never reads them, so purging costs the relay nothing.
+ */
+export async function ensureInsertPublication(pgUrl: string, publication: string): Promise<void> {
+  const sql = postgres(pgUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [pub] = await sql<{ ins: boolean; upd: boolean; del: boolean; trunc: boolean }[]>`
+      select pubinsert as ins, pubupdate as upd, pubdelete as del, pubtruncate as trunc
+      from pg_publication where pubname = ${publication}`;
+    if (!pub) {
+      await sql`create publication ${sql(publication)} for table public.outbox
+                with (publish = 'insert')`;
+      return;
+    }
+    if (!pub.ins || pub.upd || pub.del || pub.trunc) {
+      await sql`alter publication ${sql(publication)} set (publish = 'insert')`;
+    }
+    const [member] = await sql`
+      select 1 from pg_publication_tables
+      where pubname = ${publication} and schemaname = 'public' and tablename = 'outbox'`;
+    if (!member) await sql`alter publication ${sql(publication)} add table public.outbox`;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
 }
 
 /**

@@ -64,7 +64,7 @@ async function sourceHash(): Promise<string> {
       }
     }
   }
-  for (const d of ["shared", "services", "edge", "migrations"]) {
+  for (const d of ["shared", "services", "edge", "migrations", "scripts/service_init"]) {
     await walk(join(ROOT, d)).catch(() => {});
   }
   parts.sort();
