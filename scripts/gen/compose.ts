@@ -212,6 +212,7 @@ function initEnv(spec: ServiceSpec): Record<string, string> {
   return {
     SERVICE: spec.name,
     DATABASE_URL: databaseUrlOf(spec),
+    LOG_LEVEL: host("LOG_LEVEL"),
     ...(spec.outbox
       ? {
         KAFKA_BROKERS,

@@ -26,7 +26,9 @@ export const TEST_SETTINGS = {
   adminEmail: "admin@stocklet.test",
   adminPassword: "test-admin-password",
   /** Saga timeout of the order service. */
-  sagaTimeoutMs: 30_000,
+  sagaTimeoutMs: 10_000,
+  /** How often the order service looks for stalled sagas. */
+  sweepIntervalMs: 1_000,
   /** Per-shipment unit limit of the shipping service. */
   maxUnitsPerShipment: 100,
 } as const;
@@ -81,6 +83,7 @@ function envOf(app: AppName, ports: StackPorts, infra: InfraHandle): Record<stri
       STOCKLET_ADMIN_EMAIL: TEST_SETTINGS.adminEmail,
       STOCKLET_ADMIN_PASSWORD: TEST_SETTINGS.adminPassword,
       ORDER_SAGA_TIMEOUT_MS: String(TEST_SETTINGS.sagaTimeoutMs),
+      ORDER_SWEEP_INTERVAL_MS: String(TEST_SETTINGS.sweepIntervalMs),
       SHIPPING_MAX_UNITS_PER_SHIPMENT: String(TEST_SETTINGS.maxUnitsPerShipment),
       LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "info",
     },
