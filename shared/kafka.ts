@@ -31,10 +31,14 @@ export function kafkaClient(clientId: string, brokers: string[]): Kafka {
   });
 }
 
-/** Partitions of new topics: `STOCKLET_TOPIC_PARTITIONS`, default 3. */
+/**
+ * Partitions of new topics: `STOCKLET_TOPIC_PARTITIONS`, default 1. One partition per topic lets a
+ * consumer apply a topic's backlog in one transaction, which on a small machine beats spreading it
+ * (measured: peak 100 → 120 orders/s on 2 cores); raise it to run several instances of a service.
+ */
 export function topicPartitions(): number {
   const raw = Deno.env.get("STOCKLET_TOPIC_PARTITIONS");
-  if (raw === undefined || raw === "") return 3;
+  if (raw === undefined || raw === "") return 1;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) {
     throw new Error(`STOCKLET_TOPIC_PARTITIONS=${raw} is not a positive integer`);

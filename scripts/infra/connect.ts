@@ -22,14 +22,16 @@ import {
   waitUntil,
 } from "./process.ts";
 
-/** JVM flags of the Connect worker: about 145–160 MiB RSS. */
+/**
+ * JVM flags of the Connect worker: a small serial-GC heap, and the full JIT (C2): limiting it to
+ * C1 saves a few MiB but costs throughput (measured: peak 140 → 160 orders/s on 2 cores).
+ */
 export const CONNECT_JVM_FLAGS: readonly string[] = [
   "-Xms64m",
   "-Xmx256m",
   "-XX:+UseSerialGC",
   "-XX:MaxMetaspaceSize=160m",
   "-XX:ReservedCodeCacheSize=48m",
-  "-XX:TieredStopAtLevel=1",
   "-Xss512k",
   "-Djava.awt.headless=true",
 ];
