@@ -28,7 +28,7 @@ import {
  */
 export const CONNECT_JVM_FLAGS: readonly string[] = [
   "-Xms64m",
-  "-Xmx256m",
+  "-Xmx160m",
   "-XX:+UseSerialGC",
   "-XX:MaxMetaspaceSize=160m",
   "-XX:ReservedCodeCacheSize=48m",

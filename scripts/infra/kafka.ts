@@ -27,7 +27,7 @@ import { healthError, portTakenError } from "./errors.ts";
  */
 export const BROKER_JVM_FLAGS: readonly string[] = [
   "-Xms64m",
-  "-Xmx256m",
+  "-Xmx160m",
   "-XX:+UseSerialGC",
   "-XX:MaxMetaspaceSize=128m",
   "-XX:ReservedCodeCacheSize=48m",
