@@ -3,7 +3,8 @@
  * databases, and the records written to the terminal and dead-letter topics since the run began.
  * @module
  */
-import { type IHeaders, Kafka, logLevel } from "kafkajs";
+import { Kafka, logLevel } from "kafkajs";
+import { type Delivery, deliveryOf } from "../shared/consumer/mod.ts";
 import postgres from "postgres";
 import { parseTimestamp } from "../shared/consumer/lag.ts";
 import type { ChaosSnapshot, SnapDeadLetter, SnapOrder, SnapTerminal } from "./invariants.ts";
@@ -34,25 +35,8 @@ export async function endOffsets(kafka: Kafka, topics: readonly string[]): Promi
   }
 }
 
-/** A record as read. */
-export interface ReadRecord {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: string | null;
-  value: Uint8Array | null;
-  headers: Record<string, string>;
-}
-
-function headerText(h: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h ?? {})) {
-    const first = Array.isArray(v) ? v[0] : v;
-    if (first === undefined || first === null) continue;
-    out[k] = typeof first === "string" ? first : first.toString("utf8");
-  }
-  return out;
-}
+/** A record as read (the consumer runtime's own view of a message). */
+export type ReadRecord = Delivery;
 
 /**
  * Reads every record written to the topics since `from` (topics absent from `from` are read from
@@ -96,16 +80,7 @@ export async function readSince(
     );
     consumer.run({
       eachMessage: ({ topic, partition, message }) => {
-        records.push({
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key ? message.key.toString("utf8") : null,
-          value: message.value
-            ? new Uint8Array(message.value.buffer, message.value.byteOffset, message.value.length)
-            : null,
-          headers: headerText(message.headers),
-        });
+        records.push(deliveryOf(topic, partition, message));
         const end = ends.get(topic)?.get(partition);
         if (end !== undefined && BigInt(message.offset) + 1n >= BigInt(end)) {
           remaining.delete(`${topic}/${partition}`);

@@ -13,6 +13,7 @@ import { ensureTopics } from "../service_init/topics.ts";
 import { deleteConnector } from "./connect.ts";
 import type { InfraHandle } from "./mod.ts";
 import { sleep } from "./process.ts";
+import type { OutboxEvent } from "../../shared/outbox.ts";
 
 /** A throwaway database of a service, with its outbox connector routing to `topic`. */
 export interface OutboxFixture {
@@ -135,14 +136,7 @@ async function dropOutboxFixture(
 }
 
 /** One outbox row, as shared/outbox.ts writes it. */
-export interface OutboxRow {
-  id: string;
-  aggregatetype: string;
-  aggregateid: string;
-  type: string;
-  payload: Uint8Array;
-  traceparent: string | null;
-}
+export type OutboxRow = OutboxEvent;
 
 function hex(bytes: number): string {
   return [...crypto.getRandomValues(new Uint8Array(bytes))]

@@ -6,6 +6,7 @@ export {
   type ConsumerOptions,
   type ConsumerRuntime,
   type ConsumerStats,
+  deliveryOf,
   startConsumer,
 } from "./runtime.ts";
 export {

@@ -74,25 +74,24 @@ export interface ConsumerRuntime {
   stop(): Promise<void>;
 }
 
-// kafkajs hands out Node Buffers; their toString() is UTF-8.
-function headerText(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers ?? {})) {
+/**
+ * A kafkajs message as a {@linkcode Delivery}: key and headers as UTF-8 text (the first value of a
+ * repeated header), the value as bytes. kafkajs hands out Node Buffers; their toString() is UTF-8.
+ */
+export function deliveryOf(topic: string, partition: number, m: KafkaMessage): Delivery {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) {
     const first = Array.isArray(v) ? v[0] : v;
     if (first === undefined || first === null) continue;
-    out[k] = typeof first === "string" ? first : first.toString("utf8");
+    headers[k] = typeof first === "string" ? first : first.toString("utf8");
   }
-  return out;
-}
-
-function deliveryOf(topic: string, partition: number, m: KafkaMessage): Delivery {
   return {
     topic,
     partition,
     offset: m.offset,
     key: m.key ? m.key.toString("utf8") : null,
     value: m.value ? new Uint8Array(m.value.buffer, m.value.byteOffset, m.value.byteLength) : null,
-    headers: headerText(m.headers),
+    headers,
   };
 }
 
