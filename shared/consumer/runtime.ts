@@ -6,13 +6,7 @@
  * time each, so per-key order holds.
  * @module
  */
-import {
-  type Consumer,
-  type IHeaders,
-  type KafkaMessage,
-  Partitioners,
-  type Producer,
-} from "kafkajs";
+import { type Consumer, type KafkaMessage, Partitioners, type Producer } from "kafkajs";
 import { Buffer } from "node:buffer";
 import { connectorLag } from "./lag.ts";
 import type { Sql, Tx } from "../db.ts";
