@@ -1,6 +1,7 @@
--- The transactional outbox (shared/outbox.ts): each event is inserted and deleted in the
--- business transaction; Debezium's EventRouter relays the insert from the WAL to the topic named
--- by aggregatetype (key aggregateid, value payload, headers id, type, traceparent, created_at).
+-- The transactional outbox (shared/outbox.ts): each event is inserted in the business
+-- transaction; Debezium's EventRouter relays the insert from the WAL to the topic named by
+-- aggregatetype (key aggregateid, value payload, headers id, type, traceparent, created_at).
+-- Relayed rows are purged in the background (the publication carries inserts only).
 create table outbox (
   id uuid primary key,
   aggregatetype text not null,
