@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { SERVICES } from "@stocklet/shared/topology";
-import { testKeys } from "../shared/server/testing.ts";
+import { testKeys } from "@stocklet/shared/server/testing";
 import type { AccessEntry } from "./access_log.ts";
 import { edgeHandler, type EdgeOptions } from "./app.ts";
 import { DEFAULT_BODY_LIMIT_BYTES } from "./policy.ts";

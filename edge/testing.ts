@@ -3,26 +3,12 @@
  * kind (valid, expired, tampered, unsigned, from another key).
  * @module
  */
-import {
-  jwksVerifier,
-  TOKEN_AUDIENCE,
-  TOKEN_ISSUER,
-  type TokenVerifier,
-} from "@stocklet/shared/auth";
+import { type SignOptions, testKeys } from "@stocklet/shared/server/testing";
+import type { TokenVerifier } from "@stocklet/shared/auth";
 import { type ServiceName, SERVICES } from "@stocklet/shared/topology";
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
+import type { JWK } from "jose";
 
-/** Claims and header overrides for {@linkcode TokenKit.sign}. */
-export interface SignOptions {
-  sub?: string;
-  roles?: string[];
-  /** Expiry (seconds since the epoch). @default now + 300 */
-  exp?: number;
-  /** Issued at (seconds since the epoch). @default now */
-  iat?: number;
-  iss?: string;
-  aud?: string;
-}
+export type { SignOptions };
 
 /** A signing key with the verifier that trusts it. */
 export interface TokenKit {
@@ -33,23 +19,8 @@ export interface TokenKit {
 
 /** A fresh ES256 key, a verifier over its JWKS and a signer with full control of the claims. */
 export async function tokenKit(): Promise<TokenKit> {
-  const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
-  const jwk: JWK = { ...(await exportJWK(publicKey)), kid: "edge-test", alg: "ES256", use: "sig" };
-  return {
-    jwk,
-    verifier: jwksVerifier({ jwks: { keys: [jwk] } }),
-    sign(opts: SignOptions = {}): Promise<string> {
-      const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({ roles: opts.roles ?? ["customer"] })
-        .setProtectedHeader({ alg: "ES256", kid: "edge-test" })
-        .setSubject(opts.sub ?? "0190c1d2-0000-7000-8000-000000000001")
-        .setIssuer(opts.iss ?? TOKEN_ISSUER)
-        .setAudience(opts.aud ?? TOKEN_AUDIENCE)
-        .setIssuedAt(opts.iat ?? now)
-        .setExpirationTime(opts.exp ?? now + 300)
-        .sign(privateKey);
-    },
-  };
+  const keys = await testKeys();
+  return { verifier: keys.verifier, jwk: keys.jwk, sign: (opts) => keys.signWith(opts) };
 }
 
 function b64url(text: string): string {
