@@ -279,15 +279,17 @@ export async function runChaos(cfg: ChaosConfig): Promise<boolean> {
   const target = await resolveTarget({ stack: "test", log });
   const kafka = benchKafka(target.kafkaBrokers);
   let ok = true;
+  const replay = () =>
+    replayCheck({
+      kafka,
+      infra: target.api.stack.infra,
+      pgUrl: target.pgUrl,
+      services: CONSUMING_SERVICES,
+      log,
+    });
   try {
     if (cfg.replayOnly) {
-      const r = await replayCheck({
-        kafka,
-        infra: target.api.stack.infra,
-        pgUrl: target.pgUrl,
-        services: CONSUMING_SERVICES,
-        log,
-      });
+      const r = await replay();
       printReplay(r);
       return r.ok;
     }
@@ -395,13 +397,7 @@ export async function runChaos(cfg: ChaosConfig): Promise<boolean> {
     await writeReport(verdicts, kills, undefined);
 
     if (cfg.replay) {
-      const r = await replayCheck({
-        kafka,
-        infra: target.api.stack.infra,
-        pgUrl: target.pgUrl,
-        services: CONSUMING_SERVICES,
-        log,
-      });
+      const r = await replay();
       printReplay(r);
       await writeReport(verdicts, kills, r);
       ok &&= r.ok;
