@@ -51,6 +51,21 @@ export interface InfraConfig {
 /** The port shift of the `test` profile. */
 export const TEST_PORT_OFFSET = 100;
 
+/**
+ * An extra shift of every `test` port (infrastructure and application processes):
+ * `STOCKLET_TEST_PORT_SHIFT`, default 0. Two checkouts (git worktrees) on one machine run their
+ * own test stacks side by side when each has its own shift (e.g. 0, 200, 400).
+ */
+export function testPortShift(): number {
+  const raw = Deno.env.get("STOCKLET_TEST_PORT_SHIFT");
+  if (raw === undefined || raw === "") return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 5000) {
+    throw new Error(`STOCKLET_TEST_PORT_SHIFT=${raw} is not an integer between 0 and 5000`);
+  }
+  return n;
+}
+
 /** Database role (and password) that owns everything; a superuser with REPLICATION. */
 export const PG_USER = "stocklet";
 /** Password of {@linkcode PG_USER}. */
@@ -110,7 +125,7 @@ export function profileFromEnv(): InfraProfile {
  * ```
  */
 export function infraConfig(profile: InfraProfile = profileFromEnv()): InfraConfig {
-  const shift = profile === "test" ? TEST_PORT_OFFSET : 0;
+  const shift = profile === "test" ? TEST_PORT_OFFSET + testPortShift() : 0;
   const port = (name: keyof InfraPorts, def: number): number =>
     portFromEnv(portEnvName(profile, name), def + shift);
   return {

@@ -11,7 +11,7 @@ import {
   type ServiceName,
   serviceSpec,
 } from "../../shared/topology.ts";
-import type { InfraProfile } from "../infra/config.ts";
+import { type InfraProfile, testPortShift } from "../infra/config.ts";
 import { ROOT, STATE_DIR } from "../lib/paths.ts";
 
 /** An application process of the stack. */
@@ -35,7 +35,7 @@ export const TEST_APP_PORT_OFFSET = 10_000;
 
 /** The application ports of a profile. */
 export function stackPorts(profile: InfraProfile): StackPorts {
-  const shift = profile === "test" ? TEST_APP_PORT_OFFSET : 0;
+  const shift = profile === "test" ? TEST_APP_PORT_OFFSET + testPortShift() : 0;
   const http = {} as Record<ServiceName, number>;
   const grpc = {} as Record<ServiceName, number>;
   for (const name of SERVICE_NAMES) {
