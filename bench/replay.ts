@@ -91,7 +91,7 @@ async function rewind(
 export interface ReplayOptions {
   kafka: Kafka;
   infra: InfraHandle;
-  pgUrl: (db: string) => string;
+  serviceDbUrl: (service: string) => string;
   services: readonly ServiceName[];
   log: (line: string) => void;
 }
@@ -104,7 +104,7 @@ export async function replayCheck(o: ReplayOptions): Promise<ReplayResult> {
   await waitCaughtUp(o.kafka, groups, 300_000);
   await sleep(2000);
   await waitCaughtUp(o.kafka, groups, 300_000);
-  const before = await fingerprint(o.pgUrl);
+  const before = await fingerprint(o.serviceDbUrl);
   o.log(`replay: fingerprinted ${tableCount(before)} tables; stopping ${o.services.join(", ")}…`);
   await Promise.all(o.services.map((svc) => stopApp("test", svc)));
   o.log(`replay: stopped in ${((Date.now() - t0) / 1000).toFixed(1)} s; rewinding…`);
@@ -121,7 +121,7 @@ export async function replayCheck(o: ReplayOptions): Promise<ReplayResult> {
   await waitCaughtUp(o.kafka, groups, 900_000);
   await sleep(3000);
   await waitCaughtUp(o.kafka, groups, 300_000);
-  const after = await fingerprint(o.pgUrl);
+  const after = await fingerprint(o.serviceDbUrl);
   const diffs = diffFingerprints(before, after);
   return {
     ok: diffs.length === 0,

@@ -58,7 +58,8 @@ export interface Target {
   edgeUrl: string | undefined;
   infra: InfraConfig;
   kafkaBrokers: string[];
-  pgUrl(db: string): string;
+  /** A service's own database URL. */
+  serviceDbUrl(service: string): string;
   /** A service's own HTTP port (for /metrics). */
   serviceUrl(svc: ServiceName): string;
   /** The stack's processes right now (pids re-read from the pid files each call). */
@@ -138,7 +139,7 @@ export async function resolveTarget(opts: ResolveOptions = {}): Promise<Target> 
       edgeUrl: devEdge,
       infra: cfg,
       kafkaBrokers: stack.infra.kafkaBrokers,
-      pgUrl: stack.infra.pgUrl,
+      serviceDbUrl: stack.infra.serviceDbUrl,
       serviceUrl: stack.serviceUrl,
       processes: () => processesOf("dev", cfg),
       release: () => Promise.resolve([]),
@@ -160,7 +161,7 @@ export async function resolveTarget(opts: ResolveOptions = {}): Promise<Target> 
     edgeUrl: stack.edgeUrl,
     infra: cfg,
     kafkaBrokers: stack.infra.kafkaBrokers,
-    pgUrl: stack.infra.pgUrl,
+    serviceDbUrl: stack.infra.serviceDbUrl,
     serviceUrl: stack.serviceUrl,
     processes: () => processesOf("test", cfg),
     async release() {

@@ -16,14 +16,15 @@ import { cachingVerifier, jwksVerifier, type TokenVerifier } from "./auth.ts";
 import { type ConsumerRuntime, startConsumer } from "./consumer/mod.ts";
 import type { Sql } from "./db.ts";
 import { purgeOutbox } from "./outbox.ts";
-import { list, port, str, url, type Var } from "./config.ts";
+import { int, list, port, str, url, type Var } from "./config.ts";
 import { getLog } from "./logging.ts";
 import type { Reaction } from "./reaction.ts";
 import { type GrpcServer, startGrpcServer } from "./server/grpc.ts";
 import type { ServiceBinding } from "./server/handler.ts";
 import type { ReadinessChecks } from "./server/health.ts";
 import { restApp } from "./server/rest.ts";
-import { DEFAULT_PORTS, type ServiceName, serviceSpec } from "./topology.ts";
+import { DEFAULT_PORTS, placementOf, relayOf, type ServiceName, serviceSpec } from "./topology.ts";
+import { relayProblem, RelayWatch } from "./relay_watch.ts";
 
 const log = getLog("service");
 
@@ -41,6 +42,10 @@ export interface CommonConfig {
   kafkaBrokers: string[];
   /** `AUTH_JWKS_URL`: where access tokens' keys are published. */
   jwksUrl: string;
+  /** `OUTBOX_SLOT`: the replication slot that relays its outbox (services with an outbox). */
+  outboxSlot: string;
+  /** `OUTBOX_RELAY_MAX_LAG_MS`: readiness fails when the relay is further behind. */
+  relayMaxLagMs: number;
 }
 
 /** The variable specs of {@linkcode CommonConfig}, with defaults that match the dev stack. */
@@ -49,19 +54,24 @@ export function commonConfig(
 ): { [K in keyof CommonConfig]: Var<CommonConfig[K]> } {
   const spec = serviceSpec(name);
   const auth = serviceSpec("auth");
+  const place = placementOf(name);
   return {
     host: str("BIND_HOST", { default: "127.0.0.1" }),
     httpPort: port("HTTP_PORT", { default: spec.httpPort }),
     grpcPort: port("GRPC_PORT", { default: spec.grpcPort }),
     databaseUrl: url("DATABASE_URL", {
       protocols: ["postgres", "postgresql"],
-      default: `postgres://stocklet:stocklet@127.0.0.1:${DEFAULT_PORTS.postgres}/${spec.database}`,
+      default: `postgres://${place.role}:stocklet@127.0.0.1:${DEFAULT_PORTS.postgres}/${
+        encodeURIComponent(place.database)
+      }`,
     }),
     kafkaBrokers: list("KAFKA_BROKERS", { default: [`127.0.0.1:${DEFAULT_PORTS.kafka}`] }),
     jwksUrl: url("AUTH_JWKS_URL", {
       protocols: ["http", "https"],
       default: `http://127.0.0.1:${auth.httpPort}/v1/auth/jwks`,
     }),
+    outboxSlot: str("OUTBOX_SLOT", { default: spec.outbox ? relayOf(name).slot : "" }),
+    relayMaxLagMs: int("OUTBOX_RELAY_MAX_LAG_MS", { default: 60_000, min: 1_000 }),
   };
 }
 
@@ -80,15 +90,26 @@ export function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Every 2 s, deletes outbox rows older than 10 s (relayed long since). */
-export function outboxPurger(sql: Sql): BackgroundTask {
+/**
+ * Every 2 s, follows the relay's slot and deletes the outbox rows it confirmed (never one it has
+ * not relayed: with the relay down or its slot lost, rows stay until it is repaired).
+ */
+export function outboxPurger(sql: Sql, watch: RelayWatch): BackgroundTask {
   return async (signal) => {
+    let warned: string | undefined;
     while (!signal.aborted) {
       await pause(2_000, signal);
       if (signal.aborted) return;
-      await purgeOutbox(sql, 10_000).catch((error) =>
-        log.warn("outbox purge failed: {error}", { error })
-      );
+      try {
+        const state = await watch.tick();
+        if (state.slot !== "ok" && state.slot !== warned) {
+          log.warn("outbox relay slot {slot} is {state}", { slot: watch.slot, state: state.slot });
+        }
+        warned = state.slot === "ok" ? undefined : state.slot;
+        if (state.relayedBefore) await purgeOutbox(sql, state.relayedBefore);
+      } catch (error) {
+        log.warn("outbox purge failed: {error}", { error });
+      }
     }
   };
 }
@@ -141,9 +162,19 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     port: cfg.grpcPort,
   });
 
+  const relay = serviceSpec(opts.name).outbox ? new RelayWatch(sql, cfg.outboxSlot) : undefined;
+  const startedAt = Date.now();
   const readiness: ReadinessChecks = {
     db: () => sql`select 1`,
     ...(consumer ? { kafka: () => consumer.healthy() } : {}),
+    ...(relay
+      ? {
+        relay: () => {
+          const problem = relayProblem(relay.state, { maxLagMs: cfg.relayMaxLagMs, startedAt });
+          return problem ? Promise.reject(new Error(problem)) : Promise.resolve();
+        },
+      }
+      : {}),
     ...opts.readiness,
   };
   const app = restApp({ bindings: opts.bindings, verifier, readiness });
@@ -158,7 +189,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
 
   const tasksStop = new AbortController();
   const background = [...(opts.tasks ?? [])];
-  if (serviceSpec(opts.name).outbox) background.push(outboxPurger(sql));
+  if (relay) background.push(outboxPurger(sql, relay));
   const tasks = background.map((task) =>
     task(tasksStop.signal).catch((error) => log.error("background task failed: {error}", { error }))
   );

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
-import { DEFAULT_PORTS, SERVICES, serviceSpec } from "../../shared/topology.ts";
+import { DEFAULT_PORTS, placementOf, SERVICES, serviceSpec } from "../../shared/topology.ts";
 import {
   APP_NETWORK,
   CONNECT_PLUGIN_PATH,
@@ -364,13 +364,21 @@ Deno.test("compose: the services get container addresses, the topology's ports a
       s.env.OTEL_EXPORTER_OTLP_ENDPOINT,
       `http://${HOSTS.otelCollector}:${CONTAINER_PORTS.otlpHttp}`,
     );
+    // The service connects as its own role to its own database (the isolated layout); its init
+    // job, as the administrator, made that role with the password the service is given.
+    const place = placementOf(spec.name, "isolated");
     const db = new URL(s.env.DATABASE_URL!);
     assert.equal(db.hostname, postgresOf(spec.name));
-    assert.equal(db.pathname, `/${spec.database}`);
+    assert.equal(db.pathname, `/${place.database}`);
+    assert.equal(decodeURIComponent(db.username), place.role);
+    assert.equal(s.env.STOCKLET_DB_LAYOUT, "isolated");
     const pg = serviceOf(full, postgresOf(spec.name)).env;
-    assert.equal(decodeURIComponent(db.username), pg.POSTGRES_USER);
-    assert.equal(decodeURIComponent(db.password), pg.POSTGRES_PASSWORD);
-    assert.equal(pg.POSTGRES_DB, spec.database);
+    assert.equal(pg.POSTGRES_DB, place.database);
+    const init = serviceOf(full, initOf(spec.name)).env;
+    const adminDb = new URL(init.DATABASE_URL!);
+    assert.equal(decodeURIComponent(adminDb.username), pg.POSTGRES_USER);
+    assert.equal(decodeURIComponent(adminDb.password), pg.POSTGRES_PASSWORD);
+    assert.equal(init.STOCKLET_SERVICE_DB_PASSWORD, decodeURIComponent(db.password));
     assert.equal(s.env.AUTH_JWKS_URL, `http://auth:${serviceSpec("auth").httpPort}/v1/auth/jwks`);
     if (spec.name === "auth") {
       assert.equal(s.env.USER_GRPC_ADDR, `user:${serviceSpec("user").grpcPort}`);

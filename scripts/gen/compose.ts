@@ -21,6 +21,7 @@ import { CONNECT_JVM_FLAGS, workerProperties } from "../infra/connect.ts";
 import type { InfraConfig } from "../infra/config.ts";
 import {
   DEFAULT_PORTS,
+  placementOf,
   type ServiceName,
   SERVICES,
   type ServiceSpec,
@@ -103,6 +104,11 @@ export const HOST_VARIABLES: ReadonlyArray<{ name: string; fallback: string; doc
     doc: "DEV ONLY default. Password of the databases' `stocklet` role (URL-safe characters).",
   },
   {
+    name: "STOCKLET_SERVICE_DB_PASSWORD",
+    fallback: "stocklet",
+    doc: "DEV ONLY default. Password of each service's own database role (URL-safe characters).",
+  },
+  {
     name: "AUTH_PRIVATE_KEY",
     fallback: "",
     doc: "The P-256 PEM key (or its base64) tokens are signed with; empty: auth generates one " +
@@ -149,11 +155,25 @@ function host(name: string): string {
   return fromHost(v.name, v.fallback);
 }
 
-/** The `postgres://` URL of a service's database inside the compose network. */
+/**
+ * Compose gives every service its own PostgreSQL container: the `isolated` layout (a database per
+ * service, each with the service's schema and role, and one Debezium connector each).
+ */
+export const COMPOSE_DB_LAYOUT = "isolated";
+
+/** The administrator's `postgres://` URL of a service's database (its init job uses it). */
 export function databaseUrlOf(spec: ServiceSpec): string {
   return `postgres://${PG_USER}:${host("STOCKLET_PG_PASSWORD")}@${
     postgresOf(spec.name)
-  }:${CONTAINER_PORTS.postgres}/${spec.database}`;
+  }:${CONTAINER_PORTS.postgres}/${placementOf(spec.name, COMPOSE_DB_LAYOUT).database}`;
+}
+
+/** The service's own `postgres://` URL: its role, which sees only its schema. */
+export function serviceDatabaseUrlOf(spec: ServiceSpec): string {
+  const p = placementOf(spec.name, COMPOSE_DB_LAYOUT);
+  return `postgres://${p.role}:${host("STOCKLET_SERVICE_DB_PASSWORD")}@${
+    postgresOf(spec.name)
+  }:${CONTAINER_PORTS.postgres}/${p.database}`;
 }
 
 const KAFKA_BROKERS = `${HOSTS.kafka}:${CONTAINER_PORTS.kafka}`;
@@ -166,7 +186,8 @@ function commonEnv(spec: ServiceSpec): Record<string, string> {
     BIND_HOST: "0.0.0.0",
     HTTP_PORT: String(spec.httpPort),
     GRPC_PORT: String(spec.grpcPort),
-    DATABASE_URL: databaseUrlOf(spec),
+    DATABASE_URL: serviceDatabaseUrlOf(spec),
+    STOCKLET_DB_LAYOUT: COMPOSE_DB_LAYOUT,
     KAFKA_BROKERS,
     AUTH_JWKS_URL: `http://${auth.name}:${auth.httpPort}/v1/auth/jwks`,
     STOCKLET_TOPIC_PARTITIONS: host("STOCKLET_TOPIC_PARTITIONS"),
@@ -212,6 +233,8 @@ function initEnv(spec: ServiceSpec): Record<string, string> {
   return {
     SERVICE: spec.name,
     DATABASE_URL: databaseUrlOf(spec),
+    STOCKLET_DB_LAYOUT: COMPOSE_DB_LAYOUT,
+    STOCKLET_SERVICE_DB_PASSWORD: host("STOCKLET_SERVICE_DB_PASSWORD"),
     LOG_LEVEL: host("LOG_LEVEL"),
     ...(spec.outbox
       ? {
@@ -391,11 +414,18 @@ export function composeModel(consumers: ReadonlySet<string>): Yaml {
       environment: {
         POSTGRES_USER: PG_USER,
         POSTGRES_PASSWORD: host("STOCKLET_PG_PASSWORD"),
-        POSTGRES_DB: spec.database,
+        POSTGRES_DB: placementOf(spec.name, COMPOSE_DB_LAYOUT).database,
       },
       volumes: [`${spec.name}-pgdata:/var/lib/postgresql/data`],
       healthcheck: {
-        test: ["CMD", "pg_isready", "-U", PG_USER, "-d", spec.database],
+        test: [
+          "CMD",
+          "pg_isready",
+          "-U",
+          PG_USER,
+          "-d",
+          placementOf(spec.name, COMPOSE_DB_LAYOUT).database,
+        ],
         interval: "5s",
         timeout: "5s",
         retries: 20,

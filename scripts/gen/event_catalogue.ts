@@ -11,9 +11,9 @@ import { join } from "node:path";
 import { type DescEnum, type DescField, type DescMessage, ScalarType } from "@bufbuild/protobuf";
 import { EVENT_SCHEMAS, producerOf, TOPICS } from "../../shared/topics.ts";
 import {
-  connectorOf,
   consumerGroupOf,
   deadLetterTopicOf,
+  relaysOf,
   SERVICE_NAMES,
   type ServiceName,
 } from "../../shared/topology.ts";
@@ -543,9 +543,10 @@ export function catalogueMarkdown(input: CatalogueInput): string {
     "## Envelope",
     "",
     "A service never writes to Kafka itself. It inserts each event into its `outbox` table in " +
-      "the transaction that changes its state; Debezium's outbox EventRouter (one connector per " +
-      `service, e.g. ${code(connectorOf("order").name)}) reads the insert from the WAL and ` +
-      "produces one record:",
+      "the transaction that changes its state; Debezium's outbox EventRouter (one connector " +
+      `over every outbox, ${code(relaysOf("shared")[0]!.name)}, in the default \`shared\` ` +
+      "database layout; one per service in the `isolated` one) reads the insert from the WAL " +
+      "and produces one record:",
     "",
     "| Part | Content |",
     "| --- | --- |",

@@ -187,12 +187,12 @@ Deno.test({
       const statusBefore = await getConnectorStatus(handle.connectUrl, f.connector.name);
 
       const again = await serviceInit("warehouse", {
-        pgUrl: handle.pgUrl("postgres"),
+        adminUrl: handle.pgUrl("postgres"),
         connectUrl: handle.connectUrl,
         kafkaBrokers: handle.kafkaBrokers,
         migrationsDir: f.migrationsDir,
-        database: f.database,
-        connector: f.connector,
+        placement: f.report.placement,
+        relay: f.connector,
       });
       assert.equal(again.changed, false);
       assert.match(again.summary, /up to date/);

@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import postgres from "postgres";
 import { type InitReport, MIGRATIONS_ROOT, serviceInit } from "../service_init/mod.ts";
+import { withDatabase } from "../service_init/database.ts";
+import { placementOf, RELAY_SCHEMA, type RelaySpec } from "../../shared/topology.ts";
 import { ensureTopics } from "../service_init/topics.ts";
 import { deleteConnector } from "./connect.ts";
 import type { InfraHandle } from "./mod.ts";
@@ -19,10 +21,10 @@ import type { OutboxEvent } from "../../shared/outbox.ts";
 export interface OutboxFixture {
   service: string;
   database: string;
-  connector: { name: string; slot: string; publication: string };
+  connector: RelaySpec;
   /** A fresh topic (3 partitions) for the rows this fixture inserts. */
   topic: string;
-  /** A pool on the database. */
+  /** A pool on the database, as the service's role (its schema is the search_path). */
   sql: postgres.Sql;
   /** Where its migrations were copied (only `000001_outbox`). */
   migrationsDir: string;
@@ -37,8 +39,9 @@ function suffix(): string {
 }
 
 /**
- * Creates a database `it_<svc>_<suffix>` with the service's outbox migration, its connector
- * (`it-<svc>-<suffix>`, own slot and publication) and a fresh topic.
+ * Creates a database `it_<svc>_<suffix>` with the service's schema and outbox migration, a
+ * connector of its own over it (`it-<svc>-<suffix>`, own slot and publication: the `isolated`
+ * layout's shape) and a fresh topic.
  */
 export async function createOutboxFixture(
   infra: InfraHandle,
@@ -46,11 +49,15 @@ export async function createOutboxFixture(
 ): Promise<OutboxFixture> {
   const s = suffix();
   const database = `it_${service}_${s}`;
-  const connector = {
+  const connector: RelaySpec = {
     name: `it-${service}-${s}`,
     slot: `it_${service}_${s}`,
     publication: `it_${service}_${s}`,
+    database,
+    services: [service as RelaySpec["services"][number]],
+    tables: [`${service}.outbox`, `${RELAY_SCHEMA}.outbox`],
   };
+  const placement = { ...placementOf(service), database };
   const topic = `it.${service}.${s}`;
   const migrationsDir = await Deno.makeTempDir({ prefix: "stocklet-mig-" });
   for (const f of ["000001_outbox.up.sql", "000001_outbox.down.sql"]) {
@@ -63,18 +70,21 @@ export async function createOutboxFixture(
   try {
     await ensureTopics(infra.kafkaBrokers, [topic], 3);
     report = await serviceInit(service, {
-      pgUrl: infra.pgUrl("postgres"),
+      adminUrl: infra.pgUrl("postgres"),
       connectUrl: infra.connectUrl,
       kafkaBrokers: infra.kafkaBrokers,
       migrationsDir,
-      database,
-      connector,
+      placement,
+      relay: connector,
     });
   } catch (e) {
     await drop().catch(() => {});
     throw e;
   }
-  const sql = postgres(infra.pgUrl(database), { max: 4, onnotice: () => {} });
+  const sql = postgres(
+    withDatabase(infra.serviceDbUrl(service), database),
+    { max: 4, onnotice: () => {} },
+  );
   return {
     service,
     database,

@@ -26,7 +26,8 @@ export interface StackPorts {
 
 /** What the stack's processes need to reach the infrastructure. */
 export interface InfraEndpoints {
-  pgUrl(db: string): string;
+  /** A service's own database URL (its role on its database). */
+  serviceDbUrl(service: string): string;
   kafkaBrokers: string[];
 }
 
@@ -95,7 +96,7 @@ export function appEnv(
   } else {
     env.HTTP_PORT = String(ports.http[app]);
     env.GRPC_PORT = String(ports.grpc[app]);
-    env.DATABASE_URL = infra.pgUrl(serviceSpec(app).database);
+    env.DATABASE_URL = infra.serviceDbUrl(app);
     if (app === "auth") env.USER_GRPC_ADDR = `127.0.0.1:${ports.grpc.user}`;
   }
   return { ...env, ...opts.extra };

@@ -7,20 +7,23 @@
 import postgres from "postgres";
 import { SERVICES } from "../../shared/topology.ts";
 
-/** Table → `count:md5` per database. */
+/** Table → `count:md5` per service. */
 export type StateFingerprint = Record<string, Record<string, string>>;
 
 const BOOKKEEPING = new Set(["outbox", "inbox", "schema_migrations"]);
 
-/** Fingerprints every service database reachable through pgUrl(db). */
-export async function fingerprint(pgUrl: (db: string) => string): Promise<StateFingerprint> {
+/** Fingerprints every service's tables, each read through its own database URL. */
+export async function fingerprint(
+  serviceDbUrl: (service: string) => string,
+): Promise<StateFingerprint> {
   const out: StateFingerprint = {};
   for (const svc of SERVICES) {
-    const sql = postgres(pgUrl(svc.database), { max: 1, onnotice: () => {} });
+    const sql = postgres(serviceDbUrl(svc.name), { max: 1, onnotice: () => {} });
     try {
       const tables = await sql<Array<{ table_name: string }>>`
         select table_name from information_schema.tables
-        where table_schema = 'public' and table_type = 'BASE TABLE' order by table_name`;
+        where table_schema = current_schema() and table_type = 'BASE TABLE'
+        order by table_name`;
       const db: Record<string, string> = {};
       for (const { table_name } of tables) {
         if (BOOKKEEPING.has(table_name)) continue;
@@ -30,7 +33,7 @@ export async function fingerprint(pgUrl: (db: string) => string): Promise<StateF
         );
         db[table_name] = `${r!.n}:${r!.h}`;
       }
-      out[svc.database] = db;
+      out[svc.name] = db;
     } finally {
       await sql.end();
     }
