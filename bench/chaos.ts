@@ -14,6 +14,7 @@
  * --grace-ms MS (60000), --no-replay, --replay-only, --keep-stack.
  * @module
  */
+import "../shared/kafkajs_timer_fix.ts";
 import { parseArgs } from "node:util";
 import { SERVICE_NAMES } from "../shared/topology.ts";
 import { consumerGroupOf, deadLetterTopicOf, relaysOf } from "../shared/topology.ts";

@@ -19,12 +19,47 @@ export interface CompareFixture {
   customers: Array<{ id: string; token: string }>;
 }
 
-/** Creates 50 products with plenty of stock and 200 customers credited far beyond their needs. */
+/**
+ * Creates 50 products with plenty of stock and 200 customers credited far beyond their needs, or
+ * reuses the ones a previous run on the same stack created (kept in `cacheFile`) while they still
+ * exist and their tokens still work.
+ */
 export async function compareFixture(
   api: BenchApi,
-  opts: { products?: number; customers?: number; log?: (l: string) => void } = {},
+  opts: {
+    products?: number;
+    customers?: number;
+    log?: (l: string) => void;
+    cacheFile?: string;
+  } = {},
 ): Promise<CompareFixture> {
   const log = opts.log ?? (() => {});
+  if (opts.cacheFile) {
+    try {
+      const cached = JSON.parse(await Deno.readTextFile(opts.cacheFile)) as CompareFixture;
+      const c = cached.customers[0];
+      const product = await api.call("GET", `/v1/product/${cached.products[0]}`);
+      const who = c && await api.call("GET", `/v1/payment/balance/${c.id}`, { token: c.token });
+      if (
+        product.status === 200 && who?.status === 200 &&
+        cached.products.length === (opts.products ?? 50) &&
+        cached.customers.length === (opts.customers ?? 200)
+      ) {
+        log(`fixture: reusing ${opts.cacheFile}`);
+        return cached;
+      }
+    } catch { /* none yet, or stale */ }
+  }
+  const made = await makeFixture(api, opts, log);
+  if (opts.cacheFile) await Deno.writeTextFile(opts.cacheFile, JSON.stringify(made));
+  return made;
+}
+
+async function makeFixture(
+  api: BenchApi,
+  opts: { products?: number; customers?: number },
+  log: (l: string) => void,
+): Promise<CompareFixture> {
   const t0 = performance.now();
   const products = await pool(
     Array.from({ length: opts.products ?? 50 }, (_, i) => i),

@@ -13,6 +13,7 @@
  * --read-connections N (64), --no-reads, --no-direct-reads, --out DIR, --name NAME, --keep-stack.
  * @module
  */
+import "../shared/kafkajs_timer_fix.ts";
 import { parseArgs } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
 import { latencySamples, peakOf, type PhaseStats, phaseStats } from "./analysis.ts";

@@ -33,7 +33,10 @@ const { values } = parseArgs({
 });
 const log = (l: string) => console.error(`[side-by-side] ${l}`);
 const target = await resolveTarget({ stack: values.stack as "dev" | "test", log });
-const fixture = await compareFixture(target.api, { log });
+const fixture = await compareFixture(target.api, {
+  log,
+  cacheFile: `${target.infra.stateDir}/bench-fixture.json`,
+});
 const poller = new TerminalPoller(target.serviceDbUrl("order"));
 poller.start();
 const placer = new ComparePlacer(target.api, fixture, poller, rng(42));

@@ -3,6 +3,7 @@
  * through our logger, and idempotent topic creation.
  * @module
  */
+import "./kafkajs_timer_fix.ts";
 import { type Admin, Kafka, type logCreator, logLevel } from "kafkajs";
 import { getLog } from "./logging.ts";
 

@@ -4,6 +4,7 @@
  * shared/outbox.ts does them, and a kafkajs collector.
  * @module
  */
+import "../../shared/kafkajs_timer_fix.ts";
 import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";

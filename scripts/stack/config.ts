@@ -110,8 +110,28 @@ export function appV8Flags(): string {
   return Deno.env.get("STOCKLET_V8_FLAGS") ?? "--max-semi-space-size=2";
 }
 
+/**
+ * The inspector port of an app from `STOCKLET_INSPECT` (`order:9230,edge:9231`), to attach a
+ * profiler or debugger to a running stack (`scripts/profile.ts`).
+ */
+export function inspectPortOf(app: AppName): number | undefined {
+  for (const part of (Deno.env.get("STOCKLET_INSPECT") ?? "").split(",")) {
+    const [name, port] = part.split(":");
+    if (name === app && Number(port) > 0) return Number(port);
+  }
+  return undefined;
+}
+
 /** The `deno run` arguments of an application process. */
 export function appArgs(app: AppName): string[] {
   const v8 = appV8Flags();
-  return ["run", "-A", "--no-prompt", ...(v8 ? [`--v8-flags=${v8}`] : []), entryOf(app)];
+  const inspect = inspectPortOf(app);
+  return [
+    "run",
+    "-A",
+    "--no-prompt",
+    ...(v8 ? [`--v8-flags=${v8}`] : []),
+    ...(inspect ? [`--inspect=127.0.0.1:${inspect}`] : []),
+    entryOf(app),
+  ];
 }
