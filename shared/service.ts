@@ -13,12 +13,12 @@
  * @module
  */
 import { cachingVerifier, jwksVerifier, type TokenVerifier } from "./auth.ts";
-import { type ConsumerRuntime, startConsumer } from "./consumer/mod.ts";
+import { type ConsumerRuntime, purgeInbox, startConsumer } from "./consumer/mod.ts";
 import type { Sql } from "./db.ts";
 import { purgeOutbox } from "./outbox.ts";
 import { int, list, port, str, url, type Var } from "./config.ts";
 import { getLog } from "./logging.ts";
-import type { Reaction } from "./reaction.ts";
+import type { Reaction } from "./consumer/reaction.ts";
 import { type GrpcServer, startGrpcServer } from "./server/grpc.ts";
 import type { ServiceBinding } from "./server/handler.ts";
 import type { ReadinessChecks } from "./server/health.ts";
@@ -114,6 +114,22 @@ export function outboxPurger(sql: Sql, watch: RelayWatch): BackgroundTask {
   };
 }
 
+/**
+ * Every minute, deletes inbox rows older than the consumed topics' retention: Kafka no longer holds
+ * their events, so no redelivery can need them.
+ */
+export function inboxPurger(sql: Sql, retentionMs: number, intervalMs = 60_000): BackgroundTask {
+  return async (signal) => {
+    while (!signal.aborted) {
+      await pause(intervalMs, signal);
+      if (signal.aborted || !Number.isFinite(retentionMs)) return;
+      await purgeInbox(sql, retentionMs).catch((error) =>
+        log.warn("inbox purge failed: {error}", { error })
+      );
+    }
+  };
+}
+
 /** Options for {@linkcode startService}. */
 export interface ServiceOptions {
   name: ServiceName;
@@ -190,6 +206,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const tasksStop = new AbortController();
   const background = [...(opts.tasks ?? [])];
   if (relay) background.push(outboxPurger(sql, relay));
+  if (consumer) background.push(inboxPurger(sql, consumer.retentionMs));
   const tasks = background.map((task) =>
     task(tasksStop.signal).catch((error) => log.error("background task failed: {error}", { error }))
   );

@@ -14,7 +14,7 @@ import { connectDb, type Sql, transaction } from "../db.ts";
 import { uuidv7 } from "../ids.ts";
 import { flushOutbox, purgeOutbox } from "../outbox.ts";
 import { events } from "../proto.ts";
-import type { Reaction } from "../reaction.ts";
+import type { Reaction } from "./reaction.ts";
 import {
   activeIds,
   contextFromTraceparent,

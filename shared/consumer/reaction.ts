@@ -5,8 +5,8 @@
  * @module
  */
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
-import type { Tx } from "./db.ts";
-import { schemaOf } from "./topics.ts";
+import type { Tx } from "../db.ts";
+import { schemaOf } from "../topics.ts";
 
 /** What the runtime knows about a delivered event besides its payload. */
 export interface EventMeta {

@@ -4,14 +4,10 @@ import type { Tx } from "../db.ts";
 import { Code, ServiceError } from "../errors.ts";
 import { uuidv7 } from "../ids.ts";
 import { events } from "../proto.ts";
-import { on, type Reaction } from "../reaction.ts";
-import {
-  type Delivery,
-  processBatch,
-  processDelivery,
-  type ProcessDeps,
-  RetryLater,
-} from "./process.ts";
+import { type ApplyDeps, applyRound } from "./apply.ts";
+import type { Delivery } from "./delivery.ts";
+import { on, type Reaction } from "./reaction.ts";
+import { RetryLater } from "./retry.ts";
 
 const TOPIC = "order.state.created";
 
@@ -70,7 +66,7 @@ function delivery(overrides: Partial<Delivery> = {}): Delivery {
 function deps(reaction: Reaction<DescMessage>, db = fakeDb()) {
   const dead: Array<{ d: Delivery; error: string; attempts: number }> = [];
   const sleeps: number[] = [];
-  const d: ProcessDeps = {
+  const d: ApplyDeps = {
     consumer: "order-service",
     reactions: new Map([[reaction.topic, reaction]]),
     transaction: (name, fn) => db.transaction(name, fn),
@@ -78,36 +74,44 @@ function deps(reaction: Reaction<DescMessage>, db = fakeDb()) {
       dead.push({ d: x, error, attempts });
       return Promise.resolve();
     },
-    stopping: () => false,
-    sleep: (ms) => {
-      sleeps.push(ms);
-      return Promise.resolve();
+    retry: { maxAttempts: 3 },
+    hooks: {
+      stopping: () => false,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return Promise.resolve();
+      },
     },
-    maxAttempts: 3,
   };
   return { d, dead, sleeps, db };
 }
 
-Deno.test("processDelivery() applies an event once and recognises its redelivery", async () => {
+/** Applies one delivery as a round of its own. */
+async function applyOne(x: Delivery, d: ApplyDeps) {
+  const [outcome] = await applyRound([x], d);
+  return outcome!;
+}
+
+Deno.test("applyRound() applies an event once and recognises its redelivery", async () => {
   const seen: string[] = [];
   const { d, db } = deps(on(TOPIC, events.OrderCreatedEventSchema, (e) => {
     seen.push(e.orderId);
     return Promise.resolve();
   }));
   const msg = delivery();
-  assert.deepEqual(await processDelivery(msg, d), { kind: "applied" });
-  assert.deepEqual(await processDelivery(msg, d), { kind: "duplicate" });
+  assert.deepEqual(await applyOne(msg, d), { kind: "applied" });
+  assert.deepEqual(await applyOne(msg, d), { kind: "duplicate" });
   assert.deepEqual(seen, ["o-1"]);
   assert.equal(db.inbox.size, 1);
 });
 
-Deno.test("processDelivery() dead-letters an undecodable payload without calling the handler", async () => {
+Deno.test("applyRound() dead-letters an undecodable payload without calling the handler", async () => {
   let called = false;
   const { d, dead } = deps(on(TOPIC, events.OrderCreatedEventSchema, () => {
     called = true;
     return Promise.resolve();
   }));
-  const outcome = await processDelivery(
+  const outcome = await applyOne(
     delivery({ value: new Uint8Array([0xff, 0xff, 0xff]) }),
     d,
   );
@@ -117,40 +121,40 @@ Deno.test("processDelivery() dead-letters an undecodable payload without calling
   assert.match(dead[0]!.error, /cannot decode stocklet\.events\.v1\.OrderCreatedEvent/);
 });
 
-Deno.test("processDelivery() dead-letters a message without a valid id header", async () => {
+Deno.test("applyRound() dead-letters a message without a valid id header", async () => {
   const { d, dead } = deps(on(TOPIC, events.OrderCreatedEventSchema, () => Promise.resolve()));
-  const outcome = await processDelivery(delivery({ headers: { id: "not-a-uuid" } }), d);
+  const outcome = await applyOne(delivery({ headers: { id: "not-a-uuid" } }), d);
   assert.equal(outcome.kind, "dead-lettered");
   assert.match(dead[0]!.error, /id/);
 });
 
-Deno.test("processDelivery() retries a failing handler and succeeds once, with backoff", async () => {
+Deno.test("applyRound() retries a failing handler and succeeds once, with backoff", async () => {
   let calls = 0;
   const { d, sleeps, db } = deps(on(TOPIC, events.OrderCreatedEventSchema, () => {
     calls++;
     if (calls < 3) throw new Error("flaky");
     return Promise.resolve();
   }));
-  d.maxAttempts = 5;
-  assert.deepEqual(await processDelivery(delivery(), d), { kind: "applied" });
+  d.retry = { maxAttempts: 5 };
+  assert.deepEqual(await applyOne(delivery(), d), { kind: "applied" });
   assert.equal(calls, 3);
   assert.deepEqual(sleeps, [50, 100]);
   assert.equal(db.inbox.size, 1, "the failed attempts rolled their inbox rows back");
 });
 
-Deno.test("processDelivery() dead-letters after maxAttempts non-transient failures", async () => {
+Deno.test("applyRound() dead-letters after maxAttempts non-transient failures", async () => {
   let calls = 0;
   const { d, dead } = deps(on(TOPIC, events.OrderCreatedEventSchema, () => {
     calls++;
     throw new TypeError("bug");
   }));
-  const outcome = await processDelivery(delivery(), d);
+  const outcome = await applyOne(delivery(), d);
   assert.deepEqual(outcome, { kind: "dead-lettered", error: "TypeError: bug", attempts: 3 });
   assert.equal(calls, 3);
   assert.equal(dead.length, 1);
 });
 
-Deno.test("processDelivery() retries transient failures without limit, never dead-letters them", async () => {
+Deno.test("applyRound() retries transient failures without limit, never dead-letters them", async () => {
   let calls = 0;
   const { d, dead, sleeps } = deps(on(TOPIC, events.OrderCreatedEventSchema, () => {
     calls++;
@@ -159,30 +163,30 @@ Deno.test("processDelivery() retries transient failures without limit, never dea
     if (calls < 10) throw Object.assign(new Error("refused"), { code: "ECONNREFUSED" });
     return Promise.resolve();
   }));
-  d.maxBackoffMs = 400;
-  assert.deepEqual(await processDelivery(delivery(), d), { kind: "applied" });
+  d.retry = { ...d.retry, maxBackoffMs: 400 };
+  assert.deepEqual(await applyOne(delivery(), d), { kind: "applied" });
   assert.equal(calls, 10);
   assert.equal(dead.length, 0);
   assert.equal(Math.max(...sleeps), 400, "backoff is capped");
 });
 
-Deno.test("processDelivery() stops retrying when shutdown begins", async () => {
+Deno.test("applyRound() stops retrying when shutdown begins", async () => {
   let stopping = false;
   const { d } = deps(on(TOPIC, events.OrderCreatedEventSchema, () => {
     stopping = true;
     throw new RetryLater("db down");
   }));
-  d.stopping = () => stopping;
-  assert.deepEqual(await processDelivery(delivery(), d), { kind: "aborted" });
+  d.hooks.stopping = () => stopping;
+  assert.deepEqual(await applyOne(delivery(), d), { kind: "aborted" });
 });
 
-Deno.test("processDelivery() skips filtered events without a transaction", async () => {
+Deno.test("applyRound() skips filtered events without a transaction", async () => {
   const { d, db } = deps(
     on(TOPIC, events.OrderCreatedEventSchema, () => Promise.reject(new Error("no")), {
       filter: (e) => e.orderId !== "o-1",
     }),
   );
-  assert.deepEqual(await processDelivery(delivery(), d), { kind: "filtered" });
+  assert.deepEqual(await applyOne(delivery(), d), { kind: "filtered" });
   assert.equal(db.txs, 0);
 });
 
@@ -204,42 +208,75 @@ function order(id: string, eventId = uuidv7()): Delivery {
   });
 }
 
-Deno.test("processBatch() applies a batch in one transaction, in order, skipping duplicates", async () => {
+Deno.test("applyRound() applies a round in one transaction, in order, skipping duplicates", async () => {
   const seen: string[] = [];
   const { d, db } = deps(on(TOPIC, events.OrderCreatedEventSchema, (e) => {
     seen.push(e.orderId);
     return Promise.resolve();
   }));
   const first = order("o-1");
-  const out = await processBatch([first, order("o-2"), { ...first }, order("o-3")], d);
+  const out = await applyRound([first, order("o-2"), { ...first }, order("o-3")], d);
   assert.deepEqual(out.map((o) => o.kind), ["applied", "applied", "duplicate", "applied"]);
   assert.deepEqual(seen, ["o-1", "o-2", "o-3"]);
-  assert.equal(db.txs, 1, "one transaction for the whole batch");
-  const again = await processBatch([order("o-4"), { ...first }], d);
+  assert.equal(db.txs, 1, "one transaction for the whole round");
+  const again = await applyRound([order("o-4"), { ...first }], d);
   assert.deepEqual(again.map((o) => o.kind), ["applied", "duplicate"]);
 });
 
-Deno.test("processBatch() falls back to one-by-one when one event fails: the rest apply once", async () => {
+Deno.test("applyRound() falls back to one-by-one when one event fails: the rest apply once", async () => {
   const seen: string[] = [];
   const { d, dead } = deps(on(TOPIC, events.OrderCreatedEventSchema, (e) => {
     if (e.orderId === "bad") throw new TypeError("bug");
     seen.push(e.orderId);
     return Promise.resolve();
   }));
-  const out = await processBatch([order("a"), order("bad"), order("c")], d);
+  const out = await applyRound([order("a"), order("bad"), order("c")], d);
   assert.deepEqual(out.map((o) => o.kind), ["applied", "dead-lettered", "applied"]);
   // The batch attempt ran a and then failed on bad: rolled back, so a applies exactly once more.
   assert.deepEqual(seen.filter((x) => x === "a").length, 2);
   assert.equal(dead.length, 1);
 });
 
-Deno.test("processBatch() dead-letters poison without holding up the batch", async () => {
+Deno.test("applyRound() dead-letters poison without holding up the batch", async () => {
   const { d, dead } = deps(on(TOPIC, events.OrderCreatedEventSchema, () => Promise.resolve()));
-  const out = await processBatch([
+  const out = await applyRound([
     order("a"),
     delivery({ value: new Uint8Array([0xff]) }),
     order("b"),
   ], d);
   assert.deepEqual(out.map((o) => o.kind), ["applied", "dead-lettered", "applied"]);
   assert.equal(dead.length, 1);
+});
+
+Deno.test("applyRound() writes nothing once shutdown began, so no poison is dead-lettered twice", async () => {
+  let stopping = false;
+  const { d, dead } = deps(on(TOPIC, events.OrderCreatedEventSchema, (e) => {
+    if (e.orderId === "a") {
+      stopping = true; // shutdown begins while a's transaction runs, and it fails
+      throw new RetryLater("db down");
+    }
+    return Promise.resolve();
+  }));
+  d.hooks.stopping = () => stopping;
+  const poisonAfter = delivery({ partition: 0, value: new Uint8Array([0xff]) });
+  const poisonElsewhere = delivery({ partition: 1, value: new Uint8Array([0xff]) });
+  const out = await applyRound([order("a"), order("b"), poisonAfter, poisonElsewhere], d);
+  // Nothing is written once shutdown began: every offset stays unresolved, and the next owner
+  // applies a and b and dead-letters each poison record, once.
+  assert.deepEqual(out.map((o) => o.kind), ["aborted", "aborted", "aborted", "aborted"]);
+  assert.equal(dead.length, 0);
+});
+
+Deno.test("applyRound() applies the events of several topics' partitions together, each partition in order", async () => {
+  const seen: string[] = [];
+  const { d, db } = deps(on(TOPIC, events.OrderCreatedEventSchema, (e) => {
+    seen.push(e.orderId);
+    return Promise.resolve();
+  }));
+  const p0 = [order("p0-a"), order("p0-b")].map((x) => ({ ...x, partition: 0 }));
+  const p1 = [order("p1-a"), order("p1-b")].map((x) => ({ ...x, partition: 1 }));
+  const out = await applyRound([...p0, ...p1], d);
+  assert.deepEqual(out.map((o) => o.kind), ["applied", "applied", "applied", "applied"]);
+  assert.deepEqual(seen, ["p0-a", "p0-b", "p1-a", "p1-b"]);
+  assert.equal(db.txs, 1);
 });
