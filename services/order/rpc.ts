@@ -13,6 +13,7 @@ import { order } from "@stocklet/shared/proto";
 import { bindService, type ServiceBinding } from "@stocklet/shared/server";
 import { serviceInfo } from "@stocklet/shared/service_info";
 import { tagActiveSpan } from "@stocklet/shared/tracing";
+import type { Admission } from "./admission.ts";
 import { Status } from "./domain.ts";
 import { publishCreated } from "./saga.ts";
 import { findOrder, insertOrder, listOrders, type OrderRow } from "./store.ts";
@@ -35,8 +36,8 @@ export function toOrder(row: OrderRow): order.Order {
   });
 }
 
-/** The OrderService handlers. */
-export function orderRpc(sql: Sql): ServiceBinding {
+/** The OrderService handlers (new orders pass the admission gate first, when given one). */
+export function orderRpc(sql: Sql, admission?: Admission): ServiceBinding {
   return bindService(order.OrderService, {
     serviceInfo: () => Promise.resolve(serviceInfo("order")),
 
@@ -62,6 +63,7 @@ export function orderRpc(sql: Sql): ServiceBinding {
 
     async placeOrder(req, ctx) {
       const user = requireUser(ctx.principal);
+      admission?.admit();
       const id = uuidv7();
       tagActiveSpan("stocklet.order_id", id);
       const row = await transaction(sql, "place order", async (tx) => {

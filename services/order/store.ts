@@ -169,3 +169,10 @@ export async function lockStalled(tx: Tx, olderThan: Date, limit: number): Promi
     for update skip locked`;
   return rows.map((r) => r.id);
 }
+
+/** How many orders are in flight (PROCESSING or PENDING), from the partial index. */
+export async function countInFlight(sql: Sql): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from orders where status in (1, 2)`;
+  return row!.n;
+}

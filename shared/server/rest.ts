@@ -26,9 +26,14 @@ export interface RestOptions {
 
 function errorResponse(err: unknown, requestId: string): Response {
   const se = toServiceError(err);
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "x-request-id": requestId,
+  };
+  if (se.retryAfterSeconds !== undefined) headers["retry-after"] = String(se.retryAfterSeconds);
   return new Response(JSON.stringify(errorBody(se)), {
     status: httpStatusOf(se.code),
-    headers: { "content-type": "application/json", "x-request-id": requestId },
+    headers,
   });
 }
 
