@@ -102,8 +102,17 @@ export class TerminalPoller {
   #stopped = false;
   polls = 0;
 
-  constructor(orderDbUrl: string, readonly intervalMs = 5) {
-    this.#sql = postgres(orderDbUrl, { max: 1, onnotice: () => {} });
+  /**
+   * @param orderDbUrl A URL of the order service's database.
+   * @param schema The order service's schema (when the URL's role does not have it as its
+   *   search_path, e.g. an administrator's, whose backend the CPU figures tell apart).
+   */
+  constructor(orderDbUrl: string, schema?: string, readonly intervalMs = 5) {
+    this.#sql = postgres(orderDbUrl, {
+      max: 1,
+      onnotice: () => {},
+      ...(schema ? { connection: { search_path: `"${schema}"` } } : {}),
+    });
   }
 
   /** Starts polling. */
@@ -241,13 +250,19 @@ export function figuresOf(
   };
 }
 
+/** A phase's figures and its orders. */
+export interface PhaseRun {
+  figures: PhaseFigures;
+  orders: Timed[];
+}
+
 /** Open loop: `rate` orders/s for `seconds`, then up to `graceMs` for the stragglers. */
 export async function openLoop(
   placer: ComparePlacer,
   rate: number,
   seconds: number,
   graceMs = 30_000,
-): Promise<PhaseFigures> {
+): Promise<PhaseRun> {
   const orders: Promise<Timed>[] = [];
   const t0 = Date.now();
   const end = t0 + seconds * 1000;
@@ -263,7 +278,7 @@ export async function openLoop(
     );
   }
   const settled = await settle(orders, graceMs);
-  return figuresOf(`open ${rate}/s`, rate, seconds, settled);
+  return { figures: figuresOf(`open ${rate}/s`, rate, seconds, settled), orders: settled };
 }
 
 /** Closed loop: `inFlight` workers each place an order and wait for it, for `seconds`. */
@@ -272,7 +287,7 @@ export async function closedLoop(
   inFlight: number,
   seconds: number,
   graceMs = 30_000,
-): Promise<PhaseFigures> {
+): Promise<PhaseRun> {
   const end = Date.now() + seconds * 1000;
   const all: Promise<Timed>[] = [];
   const worker = async () => {
@@ -287,18 +302,21 @@ export async function closedLoop(
   const settled = await settle(all, graceMs);
   // Only orders completed inside the window count towards the rate.
   const inside = settled.filter((t) => t.doneAt === undefined || t.doneAt <= end);
-  return figuresOf(`closed ${inFlight} in flight`, inFlight, seconds, inside);
+  return {
+    figures: figuresOf(`closed ${inFlight} in flight`, inFlight, seconds, inside),
+    orders: settled,
+  };
 }
 
 /** One order at a time, `n` of them: the unloaded latency. */
-export async function alone(placer: ComparePlacer, n: number): Promise<PhaseFigures> {
+export async function alone(placer: ComparePlacer, n: number): Promise<PhaseRun> {
   const out: Timed[] = [];
   const t0 = Date.now();
   for (let i = 0; i < n; i++) {
     out.push(await placer.one());
     await new Promise((r) => setTimeout(r, 50));
   }
-  return figuresOf("one order alone", 1, (Date.now() - t0) / 1000, out);
+  return { figures: figuresOf("one order alone", 1, (Date.now() - t0) / 1000, out), orders: out };
 }
 
 async function settle(orders: Promise<Timed>[], graceMs: number): Promise<Timed[]> {
@@ -326,5 +344,3 @@ export function line(f: PhaseFigures): string {
     String(f.p99).padStart(5)
   } ms  placed ${f.placed}, refused ${f.refused}, failed ${f.failed}, unfinished ${f.unfinished}`;
 }
-
-export { percentile };

@@ -48,7 +48,7 @@ export function outboxEvent<D extends DescMessage>(
 
 /** Inserts the rows (one statement, whatever the number of events). */
 export async function flushOutbox(
-  tx: postgres.TransactionSql<DbTypes>,
+  tx: postgres.Sql<DbTypes>,
   rows: OutboxEvent[],
 ): Promise<void> {
   const columns = ["id", "aggregatetype", "aggregateid", "type", "payload", "traceparent"];

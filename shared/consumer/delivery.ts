@@ -17,6 +17,10 @@ export interface Delivery {
   value: Uint8Array | null;
   /** Header values as UTF-8 strings (the first of repeated keys). */
   headers: Record<string, string>;
+  /** The record's Kafka timestamp (ms): when Debezium read the outbox row from the WAL. */
+  timestamp?: number;
+  /** When this process received it (ms). */
+  receivedAt?: number;
 }
 
 /**
@@ -37,6 +41,8 @@ export function deliveryOf(topic: string, partition: number, m: KafkaMessage): D
     key: m.key ? m.key.toString("utf8") : null,
     value: m.value ? new Uint8Array(m.value.buffer, m.value.byteOffset, m.value.byteLength) : null,
     headers,
+    timestamp: Number(m.timestamp),
+    receivedAt: Date.now(),
   };
 }
 

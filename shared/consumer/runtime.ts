@@ -143,11 +143,12 @@ export async function startConsumer(opts: ConsumerOptions): Promise<ConsumerRunt
       heartbeat = beat;
       const deliveries = batch.messages.map((m) => deliveryOf(batch.topic, batch.partition, m));
       const outcomes = await rounds.submit(deliveries);
+      const at = Date.now();
       for (const [k, d] of deliveries.entries()) {
         const o = outcomes[k]!;
         // Shutdown: an unresolved offset hands the message (and the rest) to the next owner.
         if (o.kind === "aborted") break;
-        stats.count(d, o);
+        stats.count(d, o, at);
         if (o.kind === "dead-lettered") {
           log.error("dead-lettered {topic}/{partition}@{offset} to {dlq}: {error}", {
             topic: d.topic,

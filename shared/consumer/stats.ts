@@ -7,6 +7,18 @@ import type { Outcome } from "./apply.ts";
 import type { Delivery } from "./delivery.ts";
 import { connectorLag } from "./lag.ts";
 
+/**
+ * Where one applied event's time went, from its outbox row to the commit of the transaction that
+ * applied it (ms): the relay reading it from the WAL (Debezium's timestamp − the row's
+ * `created_at`), the trip to this process (Connect, the broker, the fetch), and applying it.
+ */
+export interface HopSample {
+  topic: string;
+  relayMs: number;
+  deliverMs: number;
+  applyMs: number;
+}
+
 /** Counters of a running consumer. */
 export interface ConsumerStats {
   applied: number;
@@ -19,7 +31,12 @@ export interface ConsumerStats {
   rounds: number;
   /** Commit → handled lag of recent events, in ms (from the `created_at` header). */
   lagMs: readonly number[];
+  /** The anatomy of recent events' hops (the last {@linkcode KEEP} applied). */
+  hops: readonly HopSample[];
 }
+
+/** Recent samples kept. */
+const KEEP = 5_000;
 
 /** Keeps a consumer's counters. */
 export class StatsKeeper {
@@ -32,17 +49,26 @@ export class StatsKeeper {
     retries: 0,
     rounds: 0,
     lagMs: [] as number[],
+    hops: [] as HopSample[],
   };
 
-  /** Counts one delivery's outcome. */
-  count(d: Delivery, o: Outcome): void {
+  /** Counts one delivery's outcome; `at` is when its transaction committed. */
+  count(d: Delivery, o: Outcome, at: number = Date.now()): void {
     switch (o.kind) {
       case "applied": {
         this.#s.applied++;
-        const lag = connectorLag(d.headers.created_at);
+        const lag = connectorLag(d.headers.created_at, at);
         if (lag !== undefined) {
-          this.#s.lagMs.push(lag);
-          if (this.#s.lagMs.length > 10_000) this.#s.lagMs.splice(0, 5_000);
+          keep(this.#s.lagMs, lag);
+          if (d.timestamp !== undefined && d.receivedAt !== undefined) {
+            const created = at - lag;
+            keep(this.#s.hops, {
+              topic: d.topic,
+              relayMs: Math.max(0, d.timestamp - created),
+              deliverMs: Math.max(0, d.receivedAt - d.timestamp),
+              applyMs: Math.max(0, at - d.receivedAt),
+            });
+          }
         }
         break;
       }
@@ -75,6 +101,11 @@ export class StatsKeeper {
 
   /** A copy of the counters. */
   snapshot(): ConsumerStats {
-    return { ...this.#s, lagMs: [...this.#s.lagMs] };
+    return { ...this.#s, lagMs: [...this.#s.lagMs], hops: [...this.#s.hops] };
   }
+}
+
+function keep<T>(list: T[], x: T): void {
+  list.push(x);
+  if (list.length > 2 * KEEP) list.splice(0, list.length - KEEP);
 }
