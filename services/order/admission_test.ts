@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Sql } from "@stocklet/shared/db";
-import { Code, ServiceError } from "@stocklet/shared/errors";
+import { Code, type ServiceError } from "@stocklet/shared/errors";
 import { Admission } from "./admission.ts";
 
 /** A database whose count of in-flight orders is whatever the test says. */
