@@ -5,7 +5,7 @@
  * applied in between are the phase's lags.
  * @module
  */
-import type { ServiceName } from "../shared/topology.ts";
+import type { ServiceName } from "@stocklet/shared/topology";
 import { summarize, type Summary } from "./stats.ts";
 
 /** One service's consumer numbers at one moment. */

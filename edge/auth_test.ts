@@ -1,17 +1,17 @@
 import assert from "node:assert/strict";
 import { ServiceError } from "@stocklet/shared/errors";
 import { tokenCheck } from "./auth.ts";
-import { tokenKit } from "./testing.ts";
+import { testKeys } from "@stocklet/testing/tokens";
 
 Deno.test("tokenCheck() lets requests without Authorization through", async () => {
-  const kit = await tokenKit();
+  const kit = await testKeys();
   const auth = tokenCheck({ verifier: kit.verifier });
   await auth.check(null);
   await auth.check("");
 });
 
 Deno.test("tokenCheck() accepts a valid bearer token and rejects others with 401", async () => {
-  const kit = await tokenKit();
+  const kit = await testKeys();
   const auth = tokenCheck({ verifier: kit.verifier });
   await auth.check(`Bearer ${await kit.sign()}`);
   for (
@@ -26,7 +26,7 @@ Deno.test("tokenCheck() accepts a valid bearer token and rejects others with 401
 });
 
 Deno.test("tokenCheck() remembers a verified token until the TTL or its expiry", async () => {
-  const kit = await tokenKit();
+  const kit = await testKeys();
   let calls = 0;
   let now = Date.now();
   const auth = tokenCheck({
@@ -59,7 +59,7 @@ Deno.test("tokenCheck() remembers a verified token until the TTL or its expiry",
 });
 
 Deno.test("tokenCheck() evicts the oldest token when full", async () => {
-  const kit = await tokenKit();
+  const kit = await testKeys();
   let calls = 0;
   const auth = tokenCheck({
     verifier: {

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
-import { DEFAULT_PORTS, SERVICES, serviceSpec } from "../../shared/topology.ts";
+import { DEFAULT_PORTS, SERVICES, serviceSpec } from "@stocklet/shared/topology";
 import {
   APP_NETWORK,
   CONNECT_PLUGIN_PATH,
@@ -22,8 +22,8 @@ import {
   HOSTS,
   initOf,
   postgresOf,
-} from "../../scripts/gen/compose.ts";
-import { dynamicEnvReadsOf, envReadsOf, localModulesOf } from "../../scripts/gen/source_scan.ts";
+} from "@stocklet/scripts/gen/compose";
+import { dynamicEnvReadsOf, envReadsOf, localModulesOf } from "@stocklet/scripts/gen/source_scan";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..", "..");
@@ -45,6 +45,7 @@ function notSetOnPurpose(composeService: string): Record<string, string> {
   return {
     STOCKLET_STATE_DIR: "local tooling's state folder (scripts/lib/paths.ts); unused by the job",
     STOCKLET_INFRA_PROFILE: "picks the local infrastructure; the job is given URLs instead",
+    STOCKLET_TEST_PORT_SHIFT: "moves the local test stack's ports; the job is given URLs instead",
     ...(serviceSpec(svc).outbox ? {} : {
       KAFKA_BROKERS: `${svc} has no outbox: its init needs no Kafka`,
       KAFKA_CONNECT_URL: `${svc} has no outbox: its init needs no Connect`,

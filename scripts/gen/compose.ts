@@ -25,7 +25,7 @@ import {
   SERVICES,
   type ServiceSpec,
   serviceSpec,
-} from "../../shared/topology.ts";
+} from "@stocklet/shared/topology";
 import { denoFmt } from "./fmt.ts";
 import { subscriptionsOf } from "./source_scan.ts";
 

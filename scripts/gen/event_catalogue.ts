@@ -9,14 +9,14 @@
  */
 import { join } from "node:path";
 import { type DescEnum, type DescField, type DescMessage, ScalarType } from "@bufbuild/protobuf";
-import { EVENT_SCHEMAS, producerOf, TOPICS } from "../../shared/topics.ts";
+import { EVENT_SCHEMAS, producerOf, TOPICS } from "@stocklet/shared/topics";
 import {
   connectorOf,
   consumerGroupOf,
   deadLetterTopicOf,
   SERVICE_NAMES,
   type ServiceName,
-} from "../../shared/topology.ts";
+} from "@stocklet/shared/topology";
 import { ROOT } from "../lib/paths.ts";
 import { denoFmt } from "./fmt.ts";
 import {

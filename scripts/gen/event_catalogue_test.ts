@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { events } from "../../shared/proto.ts";
-import { TOPICS } from "../../shared/topics.ts";
-import { consumerGroupOf, deadLetterTopicOf } from "../../shared/topology.ts";
+import { events } from "@stocklet/shared/proto";
+import { TOPICS } from "@stocklet/shared/topics";
+import { consumerGroupOf, deadLetterTopicOf } from "@stocklet/shared/topology";
 import {
   anchorOf,
   CatalogueError,

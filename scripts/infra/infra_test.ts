@@ -5,7 +5,7 @@
  * connector, slot and topic, and drops them.
  */
 import assert from "node:assert/strict";
-import { SERVICES } from "../../shared/topology.ts";
+import { SERVICES } from "@stocklet/shared/topology";
 import { serviceInit } from "../service_init/mod.ts";
 import { getConnectorConfig, getConnectorStatus } from "./connect.ts";
 import { ensureInfra, type InfraHandle, infraStatus, infraUp, stopComponent } from "./mod.ts";
@@ -17,7 +17,7 @@ import {
   quantile,
   randomRow,
   type Received,
-} from "./testing.ts";
+} from "@stocklet/testing/outbox";
 import { sleep } from "./process.ts";
 
 const kafkaOpts = { sanitizeOps: false, sanitizeResources: false };

@@ -13,7 +13,7 @@
  */
 import { join } from "node:path";
 import postgres from "postgres";
-import { SERVICES } from "../../shared/topology.ts";
+import { SERVICES } from "@stocklet/shared/topology";
 import { run } from "../lib/run.ts";
 import { aptInstall, isRoot } from "./apt.ts";
 import {

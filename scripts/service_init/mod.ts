@@ -11,8 +11,8 @@ import {
   consumerGroupOf,
   deadLetterTopicOf,
   serviceSpec,
-} from "../../shared/topology.ts";
-import { topicsProducedBy } from "../../shared/topics.ts";
+} from "@stocklet/shared/topology";
+import { topicsProducedBy } from "@stocklet/shared/topics";
 import { ROOT } from "../lib/paths.ts";
 import {
   applyConnector,

@@ -8,12 +8,12 @@ import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import postgres from "postgres";
-import { type InitReport, MIGRATIONS_ROOT, serviceInit } from "../service_init/mod.ts";
-import { ensureTopics } from "../service_init/topics.ts";
-import { deleteConnector } from "./connect.ts";
-import type { InfraHandle } from "./mod.ts";
-import { sleep } from "./process.ts";
-import type { OutboxEvent } from "../../shared/outbox.ts";
+import type { OutboxEvent } from "@stocklet/shared/outbox";
+import type { InfraHandle } from "@stocklet/scripts/infra";
+import { deleteConnector } from "@stocklet/scripts/infra/connect";
+import { sleep } from "@stocklet/scripts/infra/process";
+import { type InitReport, MIGRATIONS_ROOT, serviceInit } from "@stocklet/scripts/service_init";
+import { ensureTopics } from "@stocklet/scripts/service_init/topics";
 
 /** A throwaway database of a service, with its outbox connector routing to `topic`. */
 export interface OutboxFixture {
