@@ -1,118 +1,138 @@
 /**
- * Payment's saga steps. An allocated shipment is paid from the customer's balance — all of it, or
- * nothing with a FAILED outcome (the balance untouched, no transaction). A rejected order is
- * refunded if it was paid (a timeout can race the payment), or marked so it is never paid later.
+ * Payment's saga steps, each a function of an event and the transaction it runs in. An allocated
+ * shipment is paid from the customer's balance — all of it, or nothing with a FAILED outcome (the
+ * balance untouched, no transaction). A rejected order is refunded if it was paid (a timeout can
+ * race the payment), or marked so that it is never paid later.
  * @module
  */
 import type { Tx } from "@stocklet/shared/db";
 import { uuidv7 } from "@stocklet/shared/ids";
 import { events } from "@stocklet/shared/proto";
+import { decidePayment, PaymentStatus, transitions } from "./domain.ts";
 import {
   credit,
   debit,
   insertOrderPayment,
   insertTransaction,
+  lockBalance,
   lockOrderPayment,
+  moveOrderPayment,
   openBalance,
-  PaymentStatus,
   reverseTransaction,
-  setOrderPaymentStatus,
 } from "./store.ts";
 
 const Type = events.PaymentProcessedEvent_Type;
 
-/** A new user gets a zero balance (`payment.balance.created`). */
-export async function openCustomerBalance(tx: Tx, customerId: string): Promise<void> {
-  if (!(await openBalance(tx, customerId))) return;
-  tx.publish("payment.balance.created", customerId, events.BalanceCreatedEventSchema, {
+/** `user.state.created`: the new customer gets a zero balance (`payment.balance.created`). */
+export async function openCustomerBalance(tx: Tx, e: events.UserCreatedEvent): Promise<void> {
+  if (!(await openBalance(tx, e.userId))) return;
+  tx.publish("payment.balance.created", e.userId, events.BalanceCreatedEventSchema, {
     revision: 1,
-    customerId,
+    customerId: e.userId,
     balanceCents: 0n,
   });
 }
 
-/** An allocated shipment: debit the order's total, or fail without touching anything. */
+/**
+ * Adds to a customer's balance and publishes `payment.balance.credited` (an admin's credit or a
+ * refund). Returns the new balance, or undefined (nothing published) when there is no balance.
+ */
+export async function creditBalance(
+  tx: Tx,
+  customerId: string,
+  amountCents: bigint,
+): Promise<bigint | undefined> {
+  const balance = await credit(tx, customerId, amountCents);
+  if (balance === undefined) return undefined;
+  tx.publish("payment.balance.credited", customerId, events.BalanceCreditedEventSchema, {
+    revision: 1,
+    customerId,
+    amountCents,
+    newBalanceCents: balance,
+  });
+  return balance;
+}
+
+/**
+ * `shipping.shipment.allocation` ALLOCATED: debit the order's total and publish SUCCESS (with the
+ * debit and the transaction), or FAILED without touching anything. Decided once per order.
+ */
 export async function payForOrder(tx: Tx, e: events.ShipmentAllocationEvent): Promise<void> {
   const customerId = e.orderMetadata?.customerId ?? "";
-  const amount = e.orderMetadata?.totalPriceCents ?? 0n;
-  // Claim the order's one payment row first: if it exists, the payment was decided already (or the
-  // order was rejected first) and nothing happens. A concurrent refund waits on this row.
+  const amountCents = e.orderMetadata?.totalPriceCents ?? 0n;
+  const balance = customerId ? await lockBalance(tx, customerId) : undefined;
+  const decision = decidePayment(balance, amountCents);
+  const transactionId = uuidv7();
+  // The order's one payment row decides: if it exists, the payment was decided already (or the
+  // order was rejected first) and nothing happens.
   const claimed = await insertOrderPayment(tx, {
     orderId: e.orderId,
-    status: PaymentStatus.FAILED,
-    reason: "insufficient balance",
+    status: decision.status,
+    ...(decision.status === PaymentStatus.SUCCEEDED ? { transactionId } : {}),
+    ...(decision.status === PaymentStatus.FAILED ? { reason: decision.reason } : {}),
   });
   if (!claimed) return;
-  const base = {
+  const outcome = {
     revision: 1,
     orderId: e.orderId,
     customerId,
-    amountCents: amount,
+    amountCents,
     shipmentId: e.shipmentId,
   };
-  const newBalance = customerId ? await debit(tx, customerId, amount) : undefined;
-  if (newBalance === undefined) {
+  if (decision.status === PaymentStatus.FAILED) {
     tx.publish("payment.processing", e.orderId, events.PaymentProcessedEventSchema, {
-      ...base,
+      ...outcome,
       type: Type.FAILED,
-      failureReason: "insufficient balance",
+      failureReason: decision.reason,
     });
     return;
   }
-  const t = await insertTransaction(tx, {
-    id: uuidv7(),
-    orderId: e.orderId,
-    customerId,
-    amountCents: amount,
-  });
-  await setOrderPaymentStatus(tx, e.orderId, PaymentStatus.SUCCEEDED, t.id);
+  const newBalance = await debit(tx, customerId, amountCents);
+  if (newBalance !== decision.newBalanceCents) {
+    throw new Error(`balance of ${customerId} changed under its lock`);
+  }
+  await insertTransaction(tx, { id: transactionId, orderId: e.orderId, customerId, amountCents });
   tx.publish("payment.balance.debited", customerId, events.BalanceDebitedEventSchema, {
     revision: 1,
     customerId,
-    amountCents: amount,
+    amountCents,
     newBalanceCents: newBalance,
   });
   tx.publish("payment.transaction.created", e.orderId, events.TransactionLoggedEventSchema, {
     revision: 1,
-    transactionId: t.id,
-    amountCents: amount,
+    transactionId,
+    amountCents,
     orderId: e.orderId,
     customerId,
   });
   tx.publish("payment.processing", e.orderId, events.PaymentProcessedEventSchema, {
-    ...base,
+    ...outcome,
     type: Type.SUCCESS,
-    transactionId: t.id,
+    transactionId,
   });
 }
 
-/** A rejected order: refund it if it was paid; otherwise make sure it is never paid. */
-export async function cancelOrderPayment(tx: Tx, orderId: string): Promise<void> {
-  const p = await lockOrderPayment(tx, orderId);
+/** `order.state.rejected`: refund the order if it was paid; otherwise make sure it never is. */
+export async function refundOrder(tx: Tx, e: events.OrderRejectedEvent): Promise<void> {
+  const p = await lockOrderPayment(tx, e.orderId);
   if (!p) {
     await insertOrderPayment(tx, {
-      orderId,
+      orderId: e.orderId,
       status: PaymentStatus.CANCELLED,
       reason: "order rejected",
     });
     return;
   }
-  if (p.status !== PaymentStatus.SUCCEEDED || !p.transaction_id) return;
+  if (!transitions.canMove(p.status, PaymentStatus.REFUNDED) || !p.transaction_id) return;
+  await moveOrderPayment(tx, e.orderId, PaymentStatus.REFUNDED);
   const t = await reverseTransaction(tx, p.transaction_id);
-  await setOrderPaymentStatus(tx, orderId, PaymentStatus.REFUNDED);
   if (!t) return;
-  const newBalance = await credit(tx, t.customer_id, t.amount_cents);
-  tx.publish("payment.transaction.reversed", orderId, events.TransactionReversedEventSchema, {
+  tx.publish("payment.transaction.reversed", e.orderId, events.TransactionReversedEventSchema, {
     revision: 1,
     transactionId: t.id,
     amountCents: t.amount_cents,
-    orderId,
+    orderId: e.orderId,
     customerId: t.customer_id,
   });
-  tx.publish("payment.balance.credited", t.customer_id, events.BalanceCreditedEventSchema, {
-    revision: 1,
-    customerId: t.customer_id,
-    amountCents: t.amount_cents,
-    newBalanceCents: newBalance ?? 0n,
-  });
+  await creditBalance(tx, t.customer_id, t.amount_cents);
 }
