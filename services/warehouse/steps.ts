@@ -1,100 +1,95 @@
 /**
- * The warehouse's saga steps. Stock is taken when an order is pending (all items or none), consumed
- * when its payment succeeds, and returned when anything after the reservation fails or the order is
- * rejected. Every step is keyed by the order's one reservation row, so it happens at most once, in
- * whatever order the events arrive.
+ * The warehouse's saga steps, each a function of an event and the transaction it runs in. Stock is
+ * reserved when an order is pending (all items or none), consumed when its payment succeeds, and
+ * returned when anything after the reservation fails or the order is rejected. Every step is keyed
+ * by the order's one reservation row, so it happens at most once, in whatever order the events
+ * arrive.
  * @module
  */
 import type { Tx } from "@stocklet/shared/db";
 import { uuidv7 } from "@stocklet/shared/ids";
 import { events } from "@stocklet/shared/proto";
+import { ReservationStatus, shortages, transitions } from "./domain.ts";
 import {
   insertReservation,
+  insertReservationItems,
   lockReservation,
+  lockStock,
+  moveReservation,
   openStock,
-  ReservationStatus,
   returnStock,
-  setReservationStatus,
   takeStock,
 } from "./store.ts";
 
 const Type = events.StockReservationEvent_Type;
 
-class Shortage extends Error {
-  constructor(readonly products: string[]) {
-    super(`short of stock: ${products.join(", ")}`);
-  }
+/** The order an event concerns. */
+export interface OrderRef {
+  orderId: string;
+  customerId: string;
 }
 
-/** A new product gets a stock row at 0 (`warehouse.stock.created`). */
-export async function openProductStock(tx: Tx, productId: string): Promise<void> {
-  if (!(await openStock(tx, productId, 0))) return;
-  tx.publish("warehouse.stock.created", productId, events.StockCreatedEventSchema, {
+/** `product.state.created`: the new product gets a stock row at 0 (`warehouse.stock.created`). */
+export async function openProductStock(tx: Tx, e: events.ProductCreatedEvent): Promise<void> {
+  if (!(await openStock(tx, e.productId, 0))) return;
+  tx.publish("warehouse.stock.created", e.productId, events.StockCreatedEventSchema, {
     revision: 1,
-    productId,
+    productId: e.productId,
     quantity: 0,
   });
 }
 
 /**
- * A pending order: reserve every item (`warehouse.reservation.reserved`) or none
+ * `order.state.pending`: reserve every item (`warehouse.reservation.reserved`) or none
  * (`warehouse.reservation.failed` naming the products short of stock).
  */
 export async function reserveOrder(tx: Tx, e: events.OrderPendingEvent): Promise<void> {
+  const levels = await lockStock(tx, Object.keys(e.itemQuantities));
+  const short = shortages(e.itemQuantities, levels);
   const id = uuidv7();
-  // The row first: a second reservation attempt for this order (or one after its rejection) stops here.
-  const fresh = await insertReservation(tx, {
+  // The order's one reservation row decides: a second attempt for this order (or one after its
+  // rejection) stops here.
+  const claimed = await insertReservation(tx, {
     id,
     orderId: e.orderId,
     customerId: e.customerId || null,
-    status: ReservationStatus.RESERVED,
+    status: short.length ? ReservationStatus.FAILED : ReservationStatus.RESERVED,
   });
-  if (!fresh) return;
-  const metadata = {
+  if (!claimed) return;
+  const orderMetadata = {
     customerId: e.customerId,
     itemsPriceCents: e.itemsPriceCents,
     totalPriceCents: e.totalPriceCents,
   };
-  try {
-    await tx.savepoint(async (sp) => {
-      const short = await takeStock(sp, e.itemQuantities);
-      if (short.length) throw new Shortage(short);
-      const items = Object.entries(e.itemQuantities).map(([product_id, quantity]) => ({
-        reservation_id: id,
-        product_id,
-        quantity,
-      }));
-      await sp`insert into reservation_items ${
-        sp(items, "reservation_id", "product_id", "quantity")
-      }`;
-    });
-  } catch (err) {
-    if (!(err instanceof Shortage)) throw err;
-    await setReservationStatus(tx, id, ReservationStatus.FAILED);
+  if (short.length) {
     tx.publish("warehouse.reservation.failed", e.orderId, events.StockReservationEventSchema, {
       revision: 1,
       type: Type.INSUFFICIENT_STOCK,
       orderId: e.orderId,
-      orderMetadata: metadata,
-      insufficientStock: err.products,
+      orderMetadata,
+      insufficientStock: short,
     });
     return;
   }
+  await takeStock(tx, e.itemQuantities);
+  await insertReservationItems(tx, id, e.itemQuantities);
   tx.publish("warehouse.reservation.reserved", e.orderId, events.StockReservationEventSchema, {
     revision: 1,
     type: Type.STOCK_RESERVED,
     orderId: e.orderId,
-    orderMetadata: metadata,
+    orderMetadata,
     reservationId: id,
     reservationStock: e.itemQuantities,
   });
 }
 
-/** A paid order: the reserved stock leaves (`warehouse.stock.removed`, `.reservation.consumed`). */
-export async function consumeReservation(tx: Tx, orderId: string): Promise<void> {
-  const r = await lockReservation(tx, orderId);
-  if (!r || r.status !== ReservationStatus.RESERVED) return;
-  await setReservationStatus(tx, r.id, ReservationStatus.CONSUMED);
+/**
+ * `payment.processing` SUCCESS: the reserved stock leaves (`warehouse.stock.removed` per product,
+ * `warehouse.reservation.consumed`).
+ */
+export async function consumeReservation(tx: Tx, e: OrderRef): Promise<void> {
+  const r = await lockReservation(tx, e.orderId);
+  if (!r || !(await moveReservation(tx, r.id, ReservationStatus.CONSUMED))) return;
   for (const [productId, amount] of Object.entries(r.items)) {
     tx.publish("warehouse.stock.removed", productId, events.StockRemovedEventSchema, {
       revision: 1,
@@ -103,42 +98,38 @@ export async function consumeReservation(tx: Tx, orderId: string): Promise<void>
       reservationId: r.id,
     });
   }
-  tx.publish("warehouse.reservation.consumed", orderId, events.StockReservationEventSchema, {
+  tx.publish("warehouse.reservation.consumed", e.orderId, events.StockReservationEventSchema, {
     revision: 1,
     type: Type.STOCK_CONSUMED,
-    orderId,
+    orderId: e.orderId,
     reservationId: r.id,
     reservationStock: r.items,
   });
 }
 
 /**
- * A failed or rejected order: reserved (or already consumed, if a timeout raced the payment) stock
- * goes back (`warehouse.reservation.returned`). With no reservation yet, a CANCELLED marker makes
- * sure none is ever made for the order.
+ * A failed allocation or payment, or `order.state.rejected`: reserved (or consumed) stock goes back
+ * (`warehouse.reservation.returned`). With no reservation yet, a CANCELLED marker makes sure none
+ * is ever made for the order.
  */
-export async function returnReservation(
-  tx: Tx,
-  orderId: string,
-  customerId: string,
-): Promise<void> {
-  const r = await lockReservation(tx, orderId);
+export async function returnReservation(tx: Tx, e: OrderRef): Promise<void> {
+  const r = await lockReservation(tx, e.orderId);
   if (!r) {
     await insertReservation(tx, {
       id: uuidv7(),
-      orderId,
-      customerId: customerId || null,
+      orderId: e.orderId,
+      customerId: e.customerId || null,
       status: ReservationStatus.CANCELLED,
     });
     return;
   }
-  if (r.status !== ReservationStatus.RESERVED && r.status !== ReservationStatus.CONSUMED) return;
+  if (!transitions.canMove(r.status, ReservationStatus.RETURNED)) return;
   await returnStock(tx, r.items);
-  await setReservationStatus(tx, r.id, ReservationStatus.RETURNED);
-  tx.publish("warehouse.reservation.returned", orderId, events.StockReservationEventSchema, {
+  await moveReservation(tx, r.id, ReservationStatus.RETURNED);
+  tx.publish("warehouse.reservation.returned", e.orderId, events.StockReservationEventSchema, {
     revision: 1,
     type: Type.STOCK_RETURNED,
-    orderId,
+    orderId: e.orderId,
     reservationId: r.id,
     reservationStock: r.items,
   });
