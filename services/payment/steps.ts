@@ -5,6 +5,7 @@
  * race the payment), or marked so that it is never paid later.
  * @module
  */
+import { claimRow } from "@stocklet/shared/claim";
 import type { Tx } from "@stocklet/shared/db";
 import { uuidv7 } from "@stocklet/shared/ids";
 import { events } from "@stocklet/shared/proto";
@@ -63,8 +64,9 @@ export async function payForOrder(tx: Tx, e: events.ShipmentAllocationEvent): Pr
   const balance = customerId ? await lockBalance(tx, customerId) : undefined;
   const decision = decidePayment(balance, amountCents);
   const transactionId = uuidv7();
-  // The order's one payment row decides: if it exists, the payment was decided already (or the
-  // order was rejected first) and nothing happens.
+  // The order's one payment row decides: if it exists, the payment was decided already or the
+  // order was rejected first (a CANCELLED marker), and nothing happens. A rejection racing this
+  // step waits for its commit, then refunds what it did.
   const claimed = await insertOrderPayment(tx, {
     orderId: e.orderId,
     status: decision.status,
@@ -112,17 +114,24 @@ export async function payForOrder(tx: Tx, e: events.ShipmentAllocationEvent): Pr
   });
 }
 
-/** `order.state.rejected`: refund the order if it was paid; otherwise make sure it never is. */
+/**
+ * `order.state.rejected`: refund the order if it was paid; otherwise make sure it never is. Both
+ * are decided by the order's payment row: claimed here with a CANCELLED marker when there is none
+ * (a later payment finds it and does nothing), or, when the payment step got there first (even
+ * while this ran), locked and read back.
+ */
 export async function refundOrder(tx: Tx, e: events.OrderRejectedEvent): Promise<void> {
-  const p = await lockOrderPayment(tx, e.orderId);
-  if (!p) {
-    await insertOrderPayment(tx, {
-      orderId: e.orderId,
-      status: PaymentStatus.CANCELLED,
-      reason: "order rejected",
-    });
-    return;
-  }
+  const claim = await claimRow(
+    () =>
+      insertOrderPayment(tx, {
+        orderId: e.orderId,
+        status: PaymentStatus.CANCELLED,
+        reason: "order rejected",
+      }),
+    () => lockOrderPayment(tx, e.orderId),
+  );
+  if (claim.claimed) return;
+  const p = claim.current;
   if (!transitions.canMove(p.status, PaymentStatus.REFUNDED) || !p.transaction_id) return;
   await moveOrderPayment(tx, e.orderId, PaymentStatus.REFUNDED);
   const t = await reverseTransaction(tx, p.transaction_id);

@@ -192,6 +192,52 @@ Deno.test("payment steps: balances, payments, refunds, duplicates and races", as
       assert.deepEqual(await pay(orderId, c, 300n), []);
       assert.equal(await balanceOf(p, c), 1000n);
     });
+    await t.step("race: the refund waits for the payment it undoes, then refunds it", async () => {
+      const c = await customer(p, credit, 1000n);
+      const orderId = uuidv7();
+      const payment = p.hold(
+        "shipping.shipment.allocation",
+        events.ShipmentAllocationEventSchema,
+        allocated(orderId, c, 400n),
+      );
+      await payment.applied; // paid, not committed
+      const refund = p.start(
+        "order.state.rejected",
+        events.OrderRejectedEventSchema,
+        rejected(orderId, c),
+      );
+      await p.lockWaiters(1); // the rejection is blocked on the payment's row
+      await payment.commit();
+      await refund;
+      const out = await p.drain();
+      assert.equal(out.filter((e) => e.topic === "payment.balance.debited").length, 1);
+      assert.equal(out.filter((e) => e.topic === "payment.balance.credited").length, 1);
+      assert.equal(out.filter((e) => e.topic === "payment.transaction.reversed").length, 1);
+      assert.equal(await balanceOf(p, c), 1000n, "the debit was refunded exactly once");
+      assert.deepEqual(await reject(orderId, c), []);
+      assert.equal(await balanceOf(p, c), 1000n);
+    });
+
+    await t.step("race: a payment behind the rejection's marker pays nothing", async () => {
+      const c = await customer(p, credit, 1000n);
+      const orderId = uuidv7();
+      const marker = p.hold(
+        "order.state.rejected",
+        events.OrderRejectedEventSchema,
+        rejected(orderId, c),
+      );
+      await marker.applied;
+      const payment = p.start(
+        "shipping.shipment.allocation",
+        events.ShipmentAllocationEventSchema,
+        allocated(orderId, c, 400n),
+      );
+      await p.lockWaiters(1);
+      await marker.commit();
+      await payment;
+      assert.deepEqual(await p.drain(), []);
+      assert.equal(await balanceOf(p, c), 1000n);
+    });
   } finally {
     await p.close();
   }

@@ -5,6 +5,7 @@
  * most once, in any arrival order.
  * @module
  */
+import { claimRow } from "@stocklet/shared/claim";
 import type { Tx } from "@stocklet/shared/db";
 import { uuidv7 } from "@stocklet/shared/ids";
 import { events } from "@stocklet/shared/proto";
@@ -42,7 +43,9 @@ export async function allocateShipment(
     customerId: e.orderMetadata?.customerId || null,
     status: problem ? ShipmentStatus.FAILED : ShipmentStatus.ALLOCATED,
   });
-  if (!claimed) return; // already allocated, failed, or the order was rejected first
+  // Already allocated or failed, or the order was rejected first (a CANCELLED marker). A rejection
+  // racing this step waits for its commit, then releases what it allocated.
+  if (!claimed) return;
   if (!problem) await insertShipmentItems(tx, id, e.reservationStock);
   tx.publish("shipping.shipment.allocation", e.orderId, events.ShipmentAllocationEventSchema, {
     revision: 1,
@@ -56,20 +59,23 @@ export async function allocateShipment(
 
 /**
  * `payment.processing` FAILED or `order.state.rejected`: release an allocated shipment
- * (ALLOCATION_RELEASED). With no shipment yet, a CANCELLED marker makes sure none is allocated
- * later.
+ * (ALLOCATION_RELEASED). Decided by the order's shipment row: claimed here with a CANCELLED marker
+ * when there is none (a later allocation finds it and allocates nothing), or, when the allocation
+ * got there first (even while this ran), locked and read back.
  */
 export async function releaseShipment(tx: Tx, e: OrderRef): Promise<void> {
-  const s = await lockShipmentOfOrder(tx, e.orderId);
-  if (!s) {
-    await insertShipment(tx, {
-      id: uuidv7(),
-      orderId: e.orderId,
-      customerId: e.customerId || null,
-      status: ShipmentStatus.CANCELLED,
-    });
-    return;
-  }
+  const claim = await claimRow(
+    () =>
+      insertShipment(tx, {
+        id: uuidv7(),
+        orderId: e.orderId,
+        customerId: e.customerId || null,
+        status: ShipmentStatus.CANCELLED,
+      }),
+    () => lockShipmentOfOrder(tx, e.orderId),
+  );
+  if (claim.claimed) return;
+  const s = claim.current;
   if (!transitions.canMove(s.status, ShipmentStatus.RELEASED)) return;
   await moveShipment(tx, s.id, ShipmentStatus.RELEASED);
   tx.publish("shipping.shipment.allocation", e.orderId, events.ShipmentAllocationEventSchema, {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { uuidv7 } from "@stocklet/shared/ids";
 import { events, shipping } from "@stocklet/shared/proto";
-import { only, type SagaParticipant, sagaParticipant } from "@stocklet/testing/saga";
+import { only, type SagaParticipant, sagaParticipant, topicsOf } from "@stocklet/testing/saga";
 import { shippingReactions } from "./reactions.ts";
 
 const Allocation = events.ShipmentAllocationEvent_Type;
@@ -121,6 +121,57 @@ Deno.test("shipping steps: allocate, refuse, release, duplicates and races", asy
       assert.equal((await shipmentOf(p, orderId))?.status, shipping.ShipmentStatus.CANCELLED);
       assert.deepEqual(await allocate(orderId, { [uuidv7()]: 1 }), []);
     });
+    await t.step(
+      "race: the release waits for the allocation it undoes, then releases it",
+      async () => {
+        const orderId = uuidv7();
+        const allocation = p.hold(
+          "warehouse.reservation.reserved",
+          events.StockReservationEventSchema,
+          reserved(orderId, { [uuidv7()]: 2 }),
+        );
+        await allocation.applied;
+        const release = p.start(
+          "order.state.rejected",
+          events.OrderRejectedEventSchema,
+          rejected(orderId),
+        );
+        await p.lockWaiters(1);
+        await allocation.commit();
+        await release;
+        const out = await p.drain();
+        assert.deepEqual(
+          out.map((e) => (e.event as events.ShipmentAllocationEvent).type),
+          [Allocation.ALLOCATED, Allocation.ALLOCATION_RELEASED],
+          `published ${topicsOf(out)}`,
+        );
+        assert.equal((await shipmentOf(p, orderId))?.status, shipping.ShipmentStatus.RELEASED);
+        assert.deepEqual(await reject(orderId), []);
+      },
+    );
+
+    await t.step(
+      "race: an allocation behind the rejection's marker allocates nothing",
+      async () => {
+        const orderId = uuidv7();
+        const marker = p.hold(
+          "order.state.rejected",
+          events.OrderRejectedEventSchema,
+          rejected(orderId),
+        );
+        await marker.applied;
+        const allocation = p.start(
+          "warehouse.reservation.reserved",
+          events.StockReservationEventSchema,
+          reserved(orderId, { [uuidv7()]: 2 }),
+        );
+        await p.lockWaiters(1);
+        await marker.commit();
+        await allocation;
+        assert.deepEqual(await p.drain(), []);
+        assert.equal((await shipmentOf(p, orderId))?.status, shipping.ShipmentStatus.CANCELLED);
+      },
+    );
   } finally {
     await p.close();
   }

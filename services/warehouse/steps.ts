@@ -6,6 +6,7 @@
  * arrive.
  * @module
  */
+import { claimRow } from "@stocklet/shared/claim";
 import type { Tx } from "@stocklet/shared/db";
 import { uuidv7 } from "@stocklet/shared/ids";
 import { events } from "@stocklet/shared/proto";
@@ -47,8 +48,9 @@ export async function reserveOrder(tx: Tx, e: events.OrderPendingEvent): Promise
   const levels = await lockStock(tx, Object.keys(e.itemQuantities));
   const short = shortages(e.itemQuantities, levels);
   const id = uuidv7();
-  // The order's one reservation row decides: a second attempt for this order (or one after its
-  // rejection) stops here.
+  // The order's one reservation row decides: a second attempt for this order, or one after its
+  // rejection (a CANCELLED marker), stops here. A rejection racing this step waits for its commit,
+  // then returns what it took.
   const claimed = await insertReservation(tx, {
     id,
     orderId: e.orderId,
@@ -109,20 +111,23 @@ export async function consumeReservation(tx: Tx, e: OrderRef): Promise<void> {
 
 /**
  * A failed allocation or payment, or `order.state.rejected`: reserved (or consumed) stock goes back
- * (`warehouse.reservation.returned`). With no reservation yet, a CANCELLED marker makes sure none
- * is ever made for the order.
+ * (`warehouse.reservation.returned`). Decided by the order's reservation row: claimed here with a
+ * CANCELLED marker when there is none (a later reservation finds it and takes nothing), or, when
+ * the reservation got there first (even while this ran), locked and read back.
  */
 export async function returnReservation(tx: Tx, e: OrderRef): Promise<void> {
-  const r = await lockReservation(tx, e.orderId);
-  if (!r) {
-    await insertReservation(tx, {
-      id: uuidv7(),
-      orderId: e.orderId,
-      customerId: e.customerId || null,
-      status: ReservationStatus.CANCELLED,
-    });
-    return;
-  }
+  const claim = await claimRow(
+    () =>
+      insertReservation(tx, {
+        id: uuidv7(),
+        orderId: e.orderId,
+        customerId: e.customerId || null,
+        status: ReservationStatus.CANCELLED,
+      }),
+    () => lockReservation(tx, e.orderId),
+  );
+  if (claim.claimed) return;
+  const r = claim.current;
   if (!transitions.canMove(r.status, ReservationStatus.RETURNED)) return;
   await returnStock(tx, r.items);
   await moveReservation(tx, r.id, ReservationStatus.RETURNED);

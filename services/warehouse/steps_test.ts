@@ -190,6 +190,55 @@ Deno.test("warehouse steps: reserve, consume, return, duplicates and races", asy
       assert.deepEqual(await reserve(orderId, { [a]: 4 }), []);
       assert.equal(await stockOf(p, a), 10);
     });
+    await t.step(
+      "race: the return waits for the reservation it undoes, then returns it",
+      async () => {
+        const a = await product(p, 10);
+        const orderId = uuidv7();
+        const reservation = p.hold(
+          "order.state.pending",
+          events.OrderPendingEventSchema,
+          pending(orderId, { [a]: 4 }),
+        );
+        await reservation.applied;
+        const giveBack = p.start(
+          "order.state.rejected",
+          events.OrderRejectedEventSchema,
+          rejected(orderId),
+        );
+        await p.lockWaiters(1);
+        await reservation.commit();
+        await giveBack;
+        const out = await p.drain();
+        assert.deepEqual(topicsOf(out), [
+          "warehouse.reservation.reserved",
+          "warehouse.reservation.returned",
+        ]);
+        assert.equal(await stockOf(p, a), 10, "the stock came back exactly once");
+        assert.deepEqual(await reject(orderId), []);
+        assert.equal(await stockOf(p, a), 10);
+      },
+    );
+    await t.step("race: a reservation behind the rejection's marker takes nothing", async () => {
+      const a = await product(p, 10);
+      const orderId = uuidv7();
+      const marker = p.hold(
+        "order.state.rejected",
+        events.OrderRejectedEventSchema,
+        rejected(orderId),
+      );
+      await marker.applied;
+      const reservation = p.start(
+        "order.state.pending",
+        events.OrderPendingEventSchema,
+        pending(orderId, { [a]: 4 }),
+      );
+      await p.lockWaiters(1);
+      await marker.commit();
+      await reservation;
+      assert.deepEqual(await p.drain(), []);
+      assert.equal(await stockOf(p, a), 10);
+    });
   } finally {
     await p.close();
   }
