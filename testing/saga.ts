@@ -21,6 +21,7 @@ import {
 } from "@bufbuild/protobuf";
 import { type Sql, transaction } from "@stocklet/shared/db";
 import { uuidv7 } from "@stocklet/shared/ids";
+import { events } from "@stocklet/shared/proto";
 import type { Reaction } from "@stocklet/shared/reaction";
 import { schemaOf } from "@stocklet/shared/topics";
 import { createTestDb, type TestDb } from "./db.ts";
@@ -211,4 +212,45 @@ export function only<D extends DescMessage>(
 /** The topics of published events, in order. */
 export function topicsOf(published: readonly Published[]): string[] {
   return published.map((p) => p.topic);
+}
+
+/** A delivery's arguments: topic, schema and event (spread them into `deliver`, `hold`, `start`). */
+export type Delivery<D extends DescMessage> = readonly [
+  topic: string,
+  schema: D,
+  event: MessageInitShape<D>,
+];
+
+/**
+ * `order.state.rejected` for an order (reason TIMEOUT: the one that can race every step).
+ *
+ * @example
+ * ```ts
+ * await warehouse.deliver(...orderRejected(orderId, customerId));
+ * ```
+ */
+export function orderRejected(
+  orderId: string,
+  customerId: string,
+): Delivery<typeof events.OrderRejectedEventSchema> {
+  return ["order.state.rejected", events.OrderRejectedEventSchema, {
+    revision: 1,
+    orderId,
+    customerId,
+    reason: events.OrderRejectedEvent_Reason.TIMEOUT,
+  }];
+}
+
+/** `payment.processing` with an outcome for an order. */
+export function paymentProcessed(
+  orderId: string,
+  customerId: string,
+  type: events.PaymentProcessedEvent_Type,
+): Delivery<typeof events.PaymentProcessedEventSchema> {
+  return ["payment.processing", events.PaymentProcessedEventSchema, {
+    revision: 1,
+    type,
+    orderId,
+    customerId,
+  }];
 }

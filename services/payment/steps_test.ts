@@ -7,7 +7,13 @@ import assert from "node:assert/strict";
 import { uuidv7 } from "@stocklet/shared/ids";
 import { events } from "@stocklet/shared/proto";
 import { restApp } from "@stocklet/shared/server";
-import { only, type SagaParticipant, sagaParticipant, topicsOf } from "@stocklet/testing/saga";
+import {
+  only,
+  orderRejected,
+  type SagaParticipant,
+  sagaParticipant,
+  topicsOf,
+} from "@stocklet/testing/saga";
 import { testKeys } from "@stocklet/testing/tokens";
 import { paymentReactions } from "./reactions.ts";
 import { paymentRpc } from "./rpc.ts";
@@ -45,13 +51,6 @@ function allocated(orderId: string, customerId: string, totalPriceCents: bigint)
   };
 }
 
-const rejected = (orderId: string, customerId: string) => ({
-  revision: 1,
-  orderId,
-  customerId,
-  reason: events.OrderRejectedEvent_Reason.TIMEOUT,
-});
-
 Deno.test("payment steps: balances, payments, refunds, duplicates and races", async (t) => {
   const p = await sagaParticipant("payment", paymentReactions());
   const keys = await testKeys();
@@ -72,11 +71,7 @@ Deno.test("payment steps: balances, payments, refunds, duplicates and races", as
       allocated(orderId, customerId, cents),
     );
   const reject = (orderId: string, customerId: string) =>
-    p.deliver(
-      "order.state.rejected",
-      events.OrderRejectedEventSchema,
-      rejected(orderId, customerId),
-    );
+    p.deliver(...orderRejected(orderId, customerId));
 
   try {
     await t.step("a new user gets a zero balance, once", async () => {
@@ -201,11 +196,7 @@ Deno.test("payment steps: balances, payments, refunds, duplicates and races", as
         allocated(orderId, c, 400n),
       );
       await payment.applied; // paid, not committed
-      const refund = p.start(
-        "order.state.rejected",
-        events.OrderRejectedEventSchema,
-        rejected(orderId, c),
-      );
+      const refund = p.start(...orderRejected(orderId, c));
       await p.lockWaiters(1); // the rejection is blocked on the payment's row
       await payment.commit();
       await refund;
@@ -221,11 +212,7 @@ Deno.test("payment steps: balances, payments, refunds, duplicates and races", as
     await t.step("race: a payment behind the rejection's marker pays nothing", async () => {
       const c = await customer(p, credit, 1000n);
       const orderId = uuidv7();
-      const marker = p.hold(
-        "order.state.rejected",
-        events.OrderRejectedEventSchema,
-        rejected(orderId, c),
-      );
+      const marker = p.hold(...orderRejected(orderId, c));
       await marker.applied;
       const payment = p.start(
         "shipping.shipment.allocation",

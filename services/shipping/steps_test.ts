@@ -6,7 +6,14 @@
 import assert from "node:assert/strict";
 import { uuidv7 } from "@stocklet/shared/ids";
 import { events, shipping } from "@stocklet/shared/proto";
-import { only, type SagaParticipant, sagaParticipant, topicsOf } from "@stocklet/testing/saga";
+import {
+  only,
+  orderRejected,
+  paymentProcessed,
+  type SagaParticipant,
+  sagaParticipant,
+  topicsOf,
+} from "@stocklet/testing/saga";
 import { shippingReactions } from "./reactions.ts";
 
 const Allocation = events.ShipmentAllocationEvent_Type;
@@ -33,13 +40,6 @@ const reserved = (orderId: string, items: Record<string, number>) => ({
   reservationStock: items,
 });
 
-const rejected = (orderId: string) => ({
-  revision: 1,
-  orderId,
-  customerId,
-  reason: events.OrderRejectedEvent_Reason.TIMEOUT,
-});
-
 Deno.test("shipping steps: allocate, refuse, release, duplicates and races", async (t) => {
   const p = await sagaParticipant("shipping", shippingReactions(MAX_UNITS));
   const allocate = (orderId: string, items: Record<string, number>) =>
@@ -48,15 +48,9 @@ Deno.test("shipping steps: allocate, refuse, release, duplicates and races", asy
       events.StockReservationEventSchema,
       reserved(orderId, items),
     );
-  const reject = (orderId: string) =>
-    p.deliver("order.state.rejected", events.OrderRejectedEventSchema, rejected(orderId));
+  const reject = (orderId: string) => p.deliver(...orderRejected(orderId, customerId));
   const paymentOutcome = (orderId: string, type: events.PaymentProcessedEvent_Type) =>
-    p.deliver("payment.processing", events.PaymentProcessedEventSchema, {
-      revision: 1,
-      type,
-      orderId,
-      customerId,
-    });
+    p.deliver(...paymentProcessed(orderId, customerId, type));
   try {
     await t.step("reserved stock within the limit is allocated, once", async () => {
       const orderId = uuidv7();
@@ -131,11 +125,7 @@ Deno.test("shipping steps: allocate, refuse, release, duplicates and races", asy
           reserved(orderId, { [uuidv7()]: 2 }),
         );
         await allocation.applied;
-        const release = p.start(
-          "order.state.rejected",
-          events.OrderRejectedEventSchema,
-          rejected(orderId),
-        );
+        const release = p.start(...orderRejected(orderId, customerId));
         await p.lockWaiters(1);
         await allocation.commit();
         await release;
@@ -154,11 +144,7 @@ Deno.test("shipping steps: allocate, refuse, release, duplicates and races", asy
       "race: an allocation behind the rejection's marker allocates nothing",
       async () => {
         const orderId = uuidv7();
-        const marker = p.hold(
-          "order.state.rejected",
-          events.OrderRejectedEventSchema,
-          rejected(orderId),
-        );
+        const marker = p.hold(...orderRejected(orderId, customerId));
         await marker.applied;
         const allocation = p.start(
           "warehouse.reservation.reserved",

@@ -6,7 +6,14 @@
 import assert from "node:assert/strict";
 import { uuidv7 } from "@stocklet/shared/ids";
 import { events } from "@stocklet/shared/proto";
-import { only, type SagaParticipant, sagaParticipant, topicsOf } from "@stocklet/testing/saga";
+import {
+  only,
+  orderRejected,
+  paymentProcessed,
+  type SagaParticipant,
+  sagaParticipant,
+  topicsOf,
+} from "@stocklet/testing/saga";
 import { warehouseReactions } from "./reactions.ts";
 
 const Stock = events.StockReservationEvent_Type;
@@ -38,26 +45,13 @@ const pending = (orderId: string, items: Record<string, number>) => ({
   totalPriceCents: 500n,
 });
 
-const rejected = (orderId: string) => ({
-  revision: 1,
-  orderId,
-  customerId,
-  reason: events.OrderRejectedEvent_Reason.TIMEOUT,
-});
-
 Deno.test("warehouse steps: reserve, consume, return, duplicates and races", async (t) => {
   const p = await sagaParticipant("warehouse", warehouseReactions());
   const reserve = (orderId: string, items: Record<string, number>) =>
     p.deliver("order.state.pending", events.OrderPendingEventSchema, pending(orderId, items));
-  const reject = (orderId: string) =>
-    p.deliver("order.state.rejected", events.OrderRejectedEventSchema, rejected(orderId));
+  const reject = (orderId: string) => p.deliver(...orderRejected(orderId, customerId));
   const paymentOutcome = (orderId: string, type: events.PaymentProcessedEvent_Type) =>
-    p.deliver("payment.processing", events.PaymentProcessedEventSchema, {
-      revision: 1,
-      type,
-      orderId,
-      customerId,
-    });
+    p.deliver(...paymentProcessed(orderId, customerId, type));
   try {
     await t.step("a new product gets a stock row at 0, once", async () => {
       const id = uuidv7();
@@ -201,11 +195,7 @@ Deno.test("warehouse steps: reserve, consume, return, duplicates and races", asy
           pending(orderId, { [a]: 4 }),
         );
         await reservation.applied;
-        const giveBack = p.start(
-          "order.state.rejected",
-          events.OrderRejectedEventSchema,
-          rejected(orderId),
-        );
+        const giveBack = p.start(...orderRejected(orderId, customerId));
         await p.lockWaiters(1);
         await reservation.commit();
         await giveBack;
@@ -222,11 +212,7 @@ Deno.test("warehouse steps: reserve, consume, return, duplicates and races", asy
     await t.step("race: a reservation behind the rejection's marker takes nothing", async () => {
       const a = await product(p, 10);
       const orderId = uuidv7();
-      const marker = p.hold(
-        "order.state.rejected",
-        events.OrderRejectedEventSchema,
-        rejected(orderId),
-      );
+      const marker = p.hold(...orderRejected(orderId, customerId));
       await marker.applied;
       const reservation = p.start(
         "order.state.pending",
