@@ -9,7 +9,7 @@ import type { Tx } from "@stocklet/shared/db";
 import { uuidv7 } from "@stocklet/shared/ids";
 import { getLog } from "@stocklet/shared/logging";
 import { events } from "@stocklet/shared/proto";
-import { checkQuote, eventReason, RejectReason, Status } from "./domain.ts";
+import { checkQuote, eventReason, RejectReason, Status, transitions } from "./domain.ts";
 import { findOrder, insertOrder, markPending, moveOrder, type OrderRow } from "./store.ts";
 
 const log = getLog("order", "saga");
@@ -34,7 +34,7 @@ export async function placeOrder(
 export async function priceOrder(tx: Tx, quote: events.ProductPriceQuoteEvent): Promise<void> {
   const current = await findOrder(tx, quote.orderId);
   if (!current) return log.warn("quote for unknown order {orderId}", { orderId: quote.orderId });
-  if (current.status !== Status.PROCESSING) return;
+  if (!transitions.canMove(current.status, Status.PENDING)) return; // priced already, or over
   const problem = checkQuote(current.items, quote);
   if (problem) {
     // A quote that does not match the order cannot be trusted with money: reject, loudly.
