@@ -6,7 +6,7 @@
  * each service's `GET /metrics` (`consumer.hops`), bracketed by two snapshots.
  * @module
  */
-import type { ServiceName } from "../shared/topology.ts";
+import type { ServiceName } from "@stocklet/shared/topology";
 import { summarize, type Summary } from "./stats.ts";
 
 /** One applied event's hop, as a service reports it. */

@@ -14,17 +14,23 @@
  * --grace-ms MS (60000), --no-replay, --replay-only, --keep-stack.
  * @module
  */
-import "../shared/kafkajs_timer_fix.ts";
+import "@stocklet/shared/kafkajs_timer_fix";
 import { parseArgs } from "node:util";
-import { SERVICE_NAMES } from "../shared/topology.ts";
-import { consumerGroupOf, deadLetterTopicOf, relaysOf } from "../shared/topology.ts";
-import { type Component, componentPid, COMPONENTS, infraUp } from "../scripts/infra/mod.ts";
-import { childrenOf, isAlive, portOpen, tailFile, waitUntil } from "../scripts/infra/process.ts";
-import { getConnectorStatus } from "../scripts/infra/connect.ts";
-import { appLogFile, appPid, isReady } from "../scripts/stack/apps.ts";
-import { type AppName, stackPorts } from "../scripts/stack/config.ts";
-import { restartTestApp, stackApps } from "../scripts/stack/test_stack.ts";
-import { waitCaughtUp } from "../tests/support/kafka.ts";
+import { SERVICE_NAMES } from "@stocklet/shared/topology";
+import { consumerGroupOf, deadLetterTopicOf, relaysOf } from "@stocklet/shared/topology";
+import { type Component, componentPid, COMPONENTS, infraUp } from "@stocklet/scripts/infra";
+import {
+  childrenOf,
+  isAlive,
+  portOpen,
+  tailFile,
+  waitUntil,
+} from "@stocklet/scripts/infra/process";
+import { getConnectorStatus } from "@stocklet/scripts/infra/connect";
+import { appLogFile, appPid, isReady } from "@stocklet/scripts/stack/apps";
+import { type AppName, stackPorts } from "@stocklet/scripts/stack/config";
+import { restartTestApp, stackApps } from "@stocklet/scripts/stack";
+import { waitCaughtUp } from "@stocklet/testing/kafka";
 import {
   benchKafka,
   collectSnapshot,

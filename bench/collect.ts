@@ -4,9 +4,9 @@
  * @module
  */
 import { Kafka, logLevel } from "kafkajs";
-import { type Delivery, deliveryOf } from "../shared/consumer/mod.ts";
+import { type Delivery, deliveryOf } from "@stocklet/shared/consumer";
 import postgres from "postgres";
-import { parseTimestamp } from "../shared/consumer/lag.ts";
+import { parseTimestamp } from "@stocklet/shared/consumer/lag";
 import type { ChaosSnapshot, SnapDeadLetter, SnapOrder, SnapTerminal } from "./invariants.ts";
 import { TERMINAL_TOPICS } from "./terminal.ts";
 

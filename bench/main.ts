@@ -15,11 +15,11 @@
  * --keep-stack.
  * @module
  */
-import "../shared/kafkajs_timer_fix.ts";
+import "@stocklet/shared/kafkajs_timer_fix";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
-import { dbLayout, placementOf } from "../shared/topology.ts";
-import { pgUrlOf } from "../scripts/infra/config.ts";
+import { dbLayout, placementOf } from "@stocklet/shared/topology";
+import { pgUrlOf } from "@stocklet/scripts/infra";
 import { anatomy, snapshotHops } from "./anatomy.ts";
 import {
   alone,
@@ -46,7 +46,7 @@ import {
   slope,
   textTable,
 } from "./report.ts";
-import { pssKiB } from "../scripts/infra/process.ts";
+import { pssKiB } from "@stocklet/scripts/infra/process";
 import { RssSampler } from "./rss.ts";
 import { rng } from "./stats.ts";
 import { renderChart } from "./svg.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { events } from "../shared/proto.ts";
+import { events } from "@stocklet/shared/proto";
 import { parseChaosArgs } from "./chaos.ts";
 import { anatomy, hopsBetween } from "./anatomy.ts";
 import { cpuPerOrder, pgRoleOf } from "./cpu.ts";

@@ -2,16 +2,16 @@
  * The replay check: every consuming service is stopped, its consumer group rewound to the earliest
  * offset of every topic it reads, and started again, so the whole history of events is delivered a
  * second time; once the groups caught up, every database must be exactly as before
- * (tests/support/state.ts fingerprint).
+ * (`@stocklet/testing/state` fingerprint).
  * @module
  */
 import type { Kafka } from "kafkajs";
-import { consumerGroupOf, type ServiceName } from "../shared/topology.ts";
-import type { InfraHandle } from "../scripts/infra/mod.ts";
-import { stopApp } from "../scripts/stack/apps.ts";
-import { restartTestApp } from "../scripts/stack/test_stack.ts";
-import { waitCaughtUp } from "../tests/support/kafka.ts";
-import { fingerprint, type StateFingerprint } from "../tests/support/state.ts";
+import { consumerGroupOf, type ServiceName } from "@stocklet/shared/topology";
+import type { InfraHandle } from "@stocklet/scripts/infra";
+import { stopApp } from "@stocklet/scripts/stack/apps";
+import { restartTestApp } from "@stocklet/scripts/stack";
+import { waitCaughtUp } from "@stocklet/testing/kafka";
+import { fingerprint, type StateFingerprint } from "@stocklet/testing/state";
 import { sleep } from "./load.ts";
 
 /** One table whose fingerprint changed. */

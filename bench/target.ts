@@ -5,8 +5,8 @@
  * knows every process of the stack (apps and infrastructure, from their pid files) for RSS.
  * @module
  */
-import { Api } from "../tests/support/api.ts";
-import { SERVICE_NAMES, type ServiceName } from "../shared/topology.ts";
+import { Api } from "@stocklet/testing/stack";
+import { SERVICE_NAMES, type ServiceName } from "@stocklet/shared/topology";
 import {
   type Component,
   componentPid,
@@ -15,17 +15,17 @@ import {
   infraConfig,
   infraDown,
   infraHandle,
-} from "../scripts/infra/mod.ts";
-import { childrenOf } from "../scripts/infra/process.ts";
-import { appPid, isReady } from "../scripts/stack/apps.ts";
-import { type AppName, stackPorts } from "../scripts/stack/config.ts";
+} from "@stocklet/scripts/infra";
+import { childrenOf } from "@stocklet/scripts/infra/process";
+import { appPid, isReady } from "@stocklet/scripts/stack/apps";
+import { type AppName, stackPorts } from "@stocklet/scripts/stack/config";
 import {
   ensureTestStack,
   stackApps,
   stopTestStack,
   TEST_SETTINGS,
   type TestStack,
-} from "../scripts/stack/test_stack.ts";
+} from "@stocklet/scripts/stack";
 
 /** Which stack. */
 export type StackKind = "dev" | "test";

@@ -5,7 +5,7 @@
  * credentials and a five-step walkthrough. Spans go to a built-in OTLP collector, so
  * `deno task trace <order_id>` shows an order's saga. Ctrl-C stops everything this run started.
  */
-import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from "../shared/topology.ts";
+import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from "@stocklet/shared/topology";
 import { type Component, infraConfig, infraUp, stopComponent } from "./infra/mod.ts";
 import { portOpen, waitUntil } from "./infra/process.ts";
 import { initServices } from "./service_init/mod.ts";

@@ -10,7 +10,7 @@
  *              by hand); 0 means none
  * @module
  */
-import { SERVICE_NAMES } from "../shared/topology.ts";
+import { SERVICE_NAMES } from "@stocklet/shared/topology";
 import { infraConfig, InfraError, infraUp, isProfile, profileFromEnv } from "./infra/mod.ts";
 import { MigrationError } from "./service_init/migrations.ts";
 import { relayInit, serviceInit } from "./service_init/mod.ts";

@@ -2,22 +2,24 @@
  * A service's process: its common configuration, then one call that serves its handlers over gRPC
  * and REST, runs its reactions and background tasks, and shuts all of it down cleanly on SIGINT or
  * SIGTERM (HTTP first, then consumers drain, then gRPC, then the database pool).
+ * {@linkcode runService} is a whole `main.ts` for a service that needs nothing else.
  *
  * @example
  * ```ts
- * const cfg = loadConfig({ ...commonConfig("order"), timeoutMs: int("ORDER_TIMEOUT_MS") });
- * setupLogging("order");
- * const sql = connectDb(cfg.databaseUrl);
- * await startService({ name: "order", config: cfg, sql, bindings: [...], reactions: [...] });
+ * await runService("shipping", {
+ *   config: { maxUnits: int("SHIPPING_MAX_UNITS_PER_SHIPMENT", { default: 100 }) },
+ *   bindings: (sql) => [shippingRpc(sql)],
+ *   reactions: (config) => shippingReactions(config.maxUnits),
+ * });
  * ```
  * @module
  */
 import { cachingVerifier, jwksVerifier, type TokenVerifier } from "./auth.ts";
 import { type ConsumerRuntime, purgeInbox, startConsumer } from "./consumer/mod.ts";
-import type { Sql } from "./db.ts";
+import { connectDb, type Sql } from "./db.ts";
 import { purgeOutbox } from "./outbox.ts";
-import { int, list, port, str, url, type Var } from "./config.ts";
-import { getLog } from "./logging.ts";
+import { int, list, loadConfig, port, str, url, type Var } from "./config.ts";
+import { getLog, setupLogging } from "./logging.ts";
 import type { Reaction } from "./consumer/reaction.ts";
 import { type GrpcServer, startGrpcServer } from "./server/grpc.ts";
 import type { ServiceBinding } from "./server/handler.ts";
@@ -255,4 +257,42 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   }
 
   return { httpPort: cfg.httpPort, grpcPort: grpc.port, consumer, stop };
+}
+
+/** The parts {@linkcode runService} builds a service from, given its pool and configuration. */
+export interface ServiceParts<X extends Record<string, unknown>> {
+  /** The variables the service reads besides the common ones. */
+  config?: { [K in keyof X]: Var<X[K]> };
+  /** Its RPC handlers. */
+  bindings(sql: Sql, config: CommonConfig & X): ServiceBinding[];
+  /** Its reactions (topic → saga step). */
+  reactions?(config: CommonConfig & X): Reaction[];
+  /** Its background loops. */
+  tasks?(sql: Sql, config: CommonConfig & X): BackgroundTask[];
+}
+
+/**
+ * A service's whole `main.ts`: its configuration (the common variables and its own, all checked
+ * at once), logging, a database pool, then {@linkcode startService} with its parts.
+ */
+export function runService<X extends Record<string, unknown> = Record<never, never>>(
+  name: ServiceName,
+  parts: ServiceParts<X>,
+): Promise<RunningService> {
+  const config = loadConfig<CommonConfig & X>(
+    {
+      ...commonConfig(name),
+      ...parts.config,
+    } as { [K in keyof (CommonConfig & X)]: Var<(CommonConfig & X)[K]> },
+  );
+  setupLogging(name);
+  const sql = connectDb(config.databaseUrl);
+  return startService({
+    name,
+    config,
+    sql,
+    bindings: parts.bindings(sql, config),
+    ...(parts.reactions ? { reactions: parts.reactions(config) } : {}),
+    ...(parts.tasks ? { tasks: parts.tasks(sql, config) } : {}),
+  });
 }

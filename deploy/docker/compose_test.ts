@@ -1,6 +1,6 @@
 /**
  * The compose deployment, checked without a container engine: `docker compose config` (or the
- * Debian package `docker-compose`, installed on first use when running as root) validates and
+ * Debian package `docker-compose`, which `deno task test` installs when missing) validates and
  * normalises compose.yaml (+ compose.override.yaml); then the normalised model is compared with
  * the code. Every environment variable a service (or an init job) reads, found by scanning its
  * module graph, must be set, or excused below with a reason; every variable set must be read by
@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
-import { DEFAULT_PORTS, placementOf, SERVICES, serviceSpec } from "../../shared/topology.ts";
+import { DEFAULT_PORTS, placementOf, SERVICES, serviceSpec } from "@stocklet/shared/topology";
 import {
   APP_NETWORK,
   CONNECT_PLUGIN_PATH,
@@ -22,8 +22,9 @@ import {
   HOSTS,
   initOf,
   postgresOf,
-} from "../../scripts/gen/compose.ts";
-import { dynamicEnvReadsOf, envReadsOf, localModulesOf } from "../../scripts/gen/source_scan.ts";
+} from "@stocklet/scripts/gen/compose";
+import { dynamicEnvReadsOf, envReadsOf, localModulesOf } from "@stocklet/scripts/gen/source_scan";
+import { findComposeTool } from "@stocklet/scripts/compose_tool";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..", "..");
@@ -45,6 +46,7 @@ function notSetOnPurpose(composeService: string): Record<string, string> {
   return {
     STOCKLET_STATE_DIR: "local tooling's state folder (scripts/lib/paths.ts); unused by the job",
     STOCKLET_INFRA_PROFILE: "picks the local infrastructure; the job is given URLs instead",
+    STOCKLET_TEST_PORT_SHIFT: "moves the local test stack's ports; the job is given URLs instead",
     ...(serviceSpec(svc).outbox ? {} : {
       KAFKA_BROKERS: `${svc} has no outbox: its init needs no Kafka`,
       KAFKA_CONNECT_URL: `${svc} has no outbox: its init needs no Connect`,
@@ -62,45 +64,18 @@ const KNOWN_DYNAMIC_READS = new Set([
 // ---------------------------------------------------------------------------------------------
 // The compose tool.
 
-async function succeeds(cmd: string, args: string[]): Promise<boolean> {
-  try {
-    const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output();
-    return out.success;
-  } catch {
-    return false; // not installed
-  }
-}
-
-async function apt(args: string[]): Promise<boolean> {
-  const out = await new Deno.Command("apt-get", {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-    env: { DEBIAN_FRONTEND: "noninteractive" },
-  }).output().catch(() => undefined);
-  return out?.success ?? false;
-}
-
 let composeTool: Promise<string[]> | undefined;
 
-/** `docker compose` if the plugin works, else `docker-compose` (installed with apt as root). */
+/** The compose CLI (`deno task test` installs one before the tests run; a test installs nothing). */
 function compose(): Promise<string[]> {
-  return composeTool ??= (async () => {
-    if (await succeeds("docker", ["compose", "version"])) return ["docker", "compose"];
-    if (await succeeds("docker-compose", ["version"])) return ["docker-compose"];
-    if (Deno.uid() === 0) {
-      console.error("compose_test: installing docker-compose with apt-get (once)…");
-      const installed = await apt(["install", "-y", "-q", "docker-compose"]) ||
-        (await apt(["update", "-q"]) && await apt(["install", "-y", "-q", "docker-compose"]));
-      if (installed && await succeeds("docker-compose", ["version"])) return ["docker-compose"];
-    }
+  return composeTool ??= findComposeTool().then((tool) => {
+    if (tool) return tool;
     throw new Error(
       "deploy/docker/compose_test.ts needs `docker compose` or `docker-compose` to validate the " +
-        "compose files, and found neither" +
-        (Deno.uid() === 0 ? " (apt-get install -y docker-compose failed)" : "") +
-        ": install the Debian package docker-compose or Docker's compose plugin.",
+        "compose files and found neither: run it through `deno task test` (which installs the " +
+        "Debian package docker-compose as root) or install it yourself.",
     );
-  })();
+  });
 }
 
 type Yaml = Record<string, unknown>;

@@ -12,11 +12,11 @@
  * outbox, `KAFKA_BROKERS` and `KAFKA_CONNECT_URL`.
  * @module
  */
-import { ConfigError, list, loadConfig, oneOf, url } from "../../shared/config.ts";
-import { SERVICE_NAMES, serviceSpec } from "../../shared/topology.ts";
-import { MigrationError } from "../../scripts/service_init/migrations.ts";
-import { serviceInit } from "../../scripts/service_init/mod.ts";
-import { InfraError } from "../../scripts/infra/process.ts";
+import { ConfigError, list, loadConfig, oneOf, url } from "@stocklet/shared/config";
+import { SERVICE_NAMES, serviceSpec } from "@stocklet/shared/topology";
+import { MigrationError } from "@stocklet/scripts/service_init/migrations";
+import { serviceInit } from "@stocklet/scripts/service_init";
+import { InfraError } from "@stocklet/scripts/infra/process";
 
 async function main(): Promise<number> {
   const { service, databaseUrl } = loadConfig({

@@ -22,11 +22,12 @@ import type { InfraConfig } from "../infra/config.ts";
 import {
   DEFAULT_PORTS,
   placementOf,
+  relayOf,
   type ServiceName,
   SERVICES,
   type ServiceSpec,
   serviceSpec,
-} from "../../shared/topology.ts";
+} from "@stocklet/shared/topology";
 import { denoFmt } from "./fmt.ts";
 import { subscriptionsOf } from "./source_scan.ts";
 
@@ -145,6 +146,16 @@ export const HOST_VARIABLES: ReadonlyArray<{ name: string; fallback: string; doc
     fallback: "",
     doc: "Partitions of the topics service-init and the consumers create.",
   },
+  {
+    name: "ORDER_MAX_IN_FLIGHT",
+    fallback: "",
+    doc: "New orders are refused (429) while this many are in flight (order).",
+  },
+  {
+    name: "OUTBOX_RELAY_MAX_LAG_MS",
+    fallback: "",
+    doc: "A service is not ready while its outbox relay is further behind (ms).",
+  },
   { name: "LOG_LEVEL", fallback: "", doc: "debug, info, warning or error (services)." },
   { name: "STOCKLET_EDGE_PORT", fallback: String(DEFAULT_PORTS.edge), doc: "Envoy's host port." },
 ];
@@ -188,6 +199,9 @@ function commonEnv(spec: ServiceSpec): Record<string, string> {
     GRPC_PORT: String(spec.grpcPort),
     DATABASE_URL: serviceDatabaseUrlOf(spec),
     STOCKLET_DB_LAYOUT: COMPOSE_DB_LAYOUT,
+    // The replication slot of the service's own connector (its outbox purge follows it).
+    OUTBOX_SLOT: spec.outbox ? relayOf(spec.name, COMPOSE_DB_LAYOUT).slot : "",
+    OUTBOX_RELAY_MAX_LAG_MS: host("OUTBOX_RELAY_MAX_LAG_MS"),
     KAFKA_BROKERS,
     AUTH_JWKS_URL: `http://${auth.name}:${auth.httpPort}/v1/auth/jwks`,
     STOCKLET_TOPIC_PARTITIONS: host("STOCKLET_TOPIC_PARTITIONS"),
@@ -218,6 +232,7 @@ function ownEnv(name: ServiceName): Record<string, string> {
       return {
         ORDER_SAGA_TIMEOUT_MS: host("ORDER_SAGA_TIMEOUT_MS"),
         ORDER_SWEEP_INTERVAL_MS: host("ORDER_SWEEP_INTERVAL_MS"),
+        ORDER_MAX_IN_FLIGHT: host("ORDER_MAX_IN_FLIGHT"),
       };
     case "shipping":
       return { SHIPPING_MAX_UNITS_PER_SHIPMENT: host("SHIPPING_MAX_UNITS_PER_SHIPMENT") };

@@ -9,14 +9,14 @@
  */
 import { join } from "node:path";
 import { type DescEnum, type DescField, type DescMessage, ScalarType } from "@bufbuild/protobuf";
-import { EVENT_SCHEMAS, producerOf, TOPICS } from "../../shared/topics.ts";
+import { EVENT_SCHEMAS, producerOf, TOPICS } from "@stocklet/shared/topics";
 import {
   consumerGroupOf,
   deadLetterTopicOf,
   relaysOf,
   SERVICE_NAMES,
   type ServiceName,
-} from "../../shared/topology.ts";
+} from "@stocklet/shared/topology";
 import { ROOT } from "../lib/paths.ts";
 import { denoFmt } from "./fmt.ts";
 import {
@@ -296,11 +296,11 @@ export function filterMeaning(sub: Subscription, schema: DescMessage): FilterMea
  * @throws CatalogueError when none are found (the source changed shape).
  */
 export async function deadLetterHeadersOf(root: string = ROOT): Promise<string[]> {
-  const file = join(root, "shared", "consumer", "runtime.ts");
+  const file = join(root, "shared", "consumer", "dead_letter.ts");
   const src = blankComments(await Deno.readTextFile(file));
   const names = [...src.matchAll(/["'](dlq\.[\w.-]+)["']\s*:/g)].map((m) => m[1]!);
   if (!names.length) {
-    throw new CatalogueError("found no `dlq.*` headers in shared/consumer/runtime.ts");
+    throw new CatalogueError("found no `dlq.*` headers in shared/consumer/dead_letter.ts");
   }
   return [...new Set(names)];
 }

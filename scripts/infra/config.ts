@@ -12,7 +12,7 @@
  * @module
  */
 import { join } from "node:path";
-import { DEFAULT_PORTS, placementOf } from "../../shared/topology.ts";
+import { DEFAULT_PORTS, placementOf } from "@stocklet/shared/topology";
 import { STATE_DIR } from "../lib/paths.ts";
 
 /** A set of infrastructure processes with its own state and ports. */

@@ -6,7 +6,7 @@
  * @module
  */
 import postgres from "postgres";
-import type { DbPlacement } from "../../shared/topology.ts";
+import type { DbPlacement } from "@stocklet/shared/topology";
 
 /** A `postgres://` URL with another database (and, optionally, other credentials). */
 export function withDatabase(

@@ -18,8 +18,8 @@ import {
   relaysOf,
   type RelaySpec,
   serviceSpec,
-} from "../../shared/topology.ts";
-import { topicsProducedBy } from "../../shared/topics.ts";
+} from "@stocklet/shared/topology";
+import { topicsProducedBy } from "@stocklet/shared/topics";
 import { serviceDbPassword } from "../infra/config.ts";
 import { ROOT } from "../lib/paths.ts";
 import { ensurePlacement, parsePgUrl, withDatabase } from "./database.ts";

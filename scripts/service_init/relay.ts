@@ -7,7 +7,7 @@
  * @module
  */
 import postgres from "postgres";
-import { RELAY_HEARTBEAT_TOPIC, RELAY_SCHEMA, type RelaySpec } from "../../shared/topology.ts";
+import { RELAY_HEARTBEAT_TOPIC, RELAY_SCHEMA, type RelaySpec } from "@stocklet/shared/topology";
 import {
   deleteConnector,
   getConnectorConfig,

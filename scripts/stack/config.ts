@@ -10,7 +10,7 @@ import {
   SERVICE_NAMES,
   type ServiceName,
   serviceSpec,
-} from "../../shared/topology.ts";
+} from "@stocklet/shared/topology";
 import { type InfraProfile, testPortShift } from "../infra/config.ts";
 import { ROOT, STATE_DIR } from "../lib/paths.ts";
 

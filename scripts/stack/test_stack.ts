@@ -6,7 +6,7 @@
  * @module
  */
 import { join, relative } from "node:path";
-import { SERVICE_NAMES, type ServiceName } from "../../shared/topology.ts";
+import { SERVICE_NAMES, type ServiceName } from "@stocklet/shared/topology";
 import { infraConfig, pgUrlOf } from "../infra/config.ts";
 import { type InfraHandle, infraUp } from "../infra/mod.ts";
 import { ROOT } from "../lib/paths.ts";

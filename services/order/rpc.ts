@@ -6,17 +6,16 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { isAdmin, requireUser } from "@stocklet/shared/auth";
 import { type Sql, transaction } from "@stocklet/shared/db";
-import { notFound, permissionDenied } from "@stocklet/shared/errors";
-import { uuidv7 } from "@stocklet/shared/ids";
+import { permissionDenied } from "@stocklet/shared/errors";
+import { findOwned } from "@stocklet/shared/owned";
 import { pageOf, pageRequest } from "@stocklet/shared/paging";
 import { order } from "@stocklet/shared/proto";
 import { bindService, type ServiceBinding } from "@stocklet/shared/server";
 import { serviceInfo } from "@stocklet/shared/service_info";
 import { tagActiveSpan } from "@stocklet/shared/tracing";
 import type { Admission } from "./admission.ts";
-import { Status } from "./domain.ts";
-import { publishCreated } from "./saga.ts";
-import { findOrder, insertOrder, listOrders, type OrderRow } from "./store.ts";
+import { placeOrder } from "./steps.ts";
+import { findOrder, listOrders, type OrderRow } from "./store.ts";
 
 /** The wire form of an order. */
 export function toOrder(row: OrderRow): order.Order {
@@ -42,10 +41,7 @@ export function orderRpc(sql: Sql, admission?: Admission): ServiceBinding {
     serviceInfo: () => Promise.resolve(serviceInfo("order")),
 
     async viewOrder(req, ctx) {
-      const user = requireUser(ctx.principal);
-      const row = await findOrder(sql, req.orderId);
-      // Someone else's order is "not found": its existence is not the caller's business.
-      if (!row || (row.customer_id !== user.userId && !isAdmin(user))) throw notFound("order");
+      const row = await findOwned(ctx.principal, "order", () => findOrder(sql, req.orderId));
       return { order: toOrder(row) };
     },
 
@@ -64,18 +60,12 @@ export function orderRpc(sql: Sql, admission?: Admission): ServiceBinding {
     async placeOrder(req, ctx) {
       const user = requireUser(ctx.principal);
       admission?.admit();
-      const id = uuidv7();
-      tagActiveSpan("stocklet.order_id", id);
-      const row = await transaction(sql, "place order", async (tx) => {
-        const o = await insertOrder(tx, {
-          id,
-          customerId: user.userId,
-          status: Status.PROCESSING,
-          items: req.cart,
-        });
-        publishCreated(tx, o);
-        return o;
-      });
+      const row = await transaction(
+        sql,
+        "place order",
+        (tx) => placeOrder(tx, user.userId, req.cart),
+      );
+      tagActiveSpan("stocklet.order_id", row.id);
       return { order: toOrder(row) };
     },
   });

@@ -1,15 +1,15 @@
 /**
  * The consumer runtime against the real test infrastructure: Postgres with an outbox, Debezium
  * relaying it, Kafka, and a kafkajs consumer group. Each test uses a throwaway database, connector
- * and topic (scripts/infra/testing.ts), dropped at the end.
+ * and topic (`@stocklet/testing/outbox`), dropped at the end.
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { create, type DescMessage, toBinary } from "@bufbuild/protobuf";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
-import { ensureInfra } from "../../scripts/infra/mod.ts";
-import { collect, createOutboxFixture, type OutboxFixture } from "../../scripts/infra/testing.ts";
-import { withDatabase } from "../../scripts/service_init/database.ts";
+import { testInfra } from "@stocklet/testing/infra";
+import { collect, createOutboxFixture, type OutboxFixture } from "@stocklet/testing/outbox";
+import { withDatabase } from "@stocklet/scripts/service_init";
 import { connectDb, type Sql, transaction } from "../db.ts";
 import { uuidv7 } from "../ids.ts";
 import { flushOutbox, purgeOutbox } from "../outbox.ts";
@@ -37,7 +37,7 @@ interface Bench {
 }
 
 async function bench(): Promise<Bench> {
-  const infra = await ensureInfra("test");
+  const infra = await testInfra();
   const fixture = await createOutboxFixture(infra, "order");
   const sql = connectDb(withDatabase(infra.serviceDbUrl("order"), fixture.database));
   await sql`create table applied (order_id text primary key, n integer not null)`;

@@ -13,7 +13,8 @@ import { uuidv7 } from "../ids.ts";
 import type { ServiceBinding } from "./handler.ts";
 import { checkReadiness, type ReadinessChecks } from "./health.ts";
 import { invoke } from "./pipeline.ts";
-import { buildRequest, parseJsonBody, routesOf, sortRoutes } from "./transcode.ts";
+import { sortRoutes } from "./routes.ts";
+import { buildRequest, parseJsonBody, routesOf } from "./transcode.ts";
 
 /** Options for {@linkcode restApp}. */
 export interface RestOptions {

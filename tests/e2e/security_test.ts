@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { importJWK, type JWK, SignJWT } from "jose";
 import postgres from "postgres";
-import { type Answer, api, type Customer } from "../support/api.ts";
+import { type Answer, api, type Customer } from "@stocklet/testing/stack";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 

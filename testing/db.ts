@@ -1,16 +1,17 @@
 /**
- * Test fixtures for the identity services: a throwaway database per test file, with a service's
- * migrations applied, on the project's `test` infrastructure (or on the Postgres named by
- * `STOCKLET_TEST_PG_ADMIN_URL`, for quick runs against a server you already have).
+ * A service's database for a test: a throwaway database with the service's migrations applied, on
+ * the project's `test` infrastructure (or on the Postgres named by `STOCKLET_TEST_PG_ADMIN_URL`,
+ * for quick runs against a server you already have). The one place that knows how a test gets a
+ * service's tables.
  * @module
  */
 import { join } from "node:path";
 import postgres from "postgres";
 import { connectDb, type Sql } from "@stocklet/shared/db";
-import { ensureInfra } from "../../scripts/infra/mod.ts";
-import { MIGRATIONS_ROOT } from "../../scripts/service_init.ts";
-import { migrate, migrationConnection } from "../../scripts/service_init/migrate.ts";
-import { loadMigrations } from "../../scripts/service_init/migrations.ts";
+import { MIGRATIONS_ROOT } from "@stocklet/scripts/service_init";
+import { migrate, migrationConnection } from "@stocklet/scripts/service_init/migrate";
+import { loadMigrations } from "@stocklet/scripts/service_init/migrations";
+import { testInfra } from "./infra.ts";
 
 /** A database created for one test file. */
 export interface TestDb {
@@ -28,7 +29,7 @@ let infraAdminUrl: Promise<string> | undefined;
 function adminUrl(): Promise<string> {
   const explicit = Deno.env.get("STOCKLET_TEST_PG_ADMIN_URL");
   if (explicit) return Promise.resolve(explicit);
-  return infraAdminUrl ??= ensureInfra("test").then((infra) => infra.pgUrl("postgres"));
+  return infraAdminUrl ??= testInfra().then((infra) => infra.pgUrl("postgres"));
 }
 
 function withDatabase(url: string, db: string): string {

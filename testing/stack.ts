@@ -1,12 +1,13 @@
 /**
- * A small client of Stocklet's public REST API for end-to-end tests: it goes through the edge
+ * The running test stack and a small client of its public REST API (end-to-end tests and the
+ * bench): requests go through the edge
  * (or straight to the service owning the path prefix, while no edge runs) and knows the saga's
  * usual moves (register, log in, create and stock a product, credit a balance, place an order and
  * wait for it to settle).
  * @module
  */
-import type { ServiceName } from "../../shared/topology.ts";
-import { TEST_SETTINGS, type TestStack } from "../../scripts/stack/test_stack.ts";
+import type { ServiceName } from "@stocklet/shared/topology";
+import { ensureTestStack, TEST_SETTINGS, type TestStack } from "@stocklet/scripts/stack";
 
 /** A JSON answer. */
 export interface Answer<T = Record<string, unknown>> {
@@ -260,8 +261,5 @@ let shared: Promise<Api> | undefined;
 
 /** The API client of the (started once, then reused) test stack. */
 export function api(): Promise<Api> {
-  return shared ??= (async () => {
-    const { ensureTestStack } = await import("../../scripts/stack/test_stack.ts");
-    return new Api(await ensureTestStack());
-  })();
+  return shared ??= ensureTestStack().then((stack) => new Api(stack));
 }

@@ -3,7 +3,7 @@
  * wait until consumer groups have caught up with every topic they read.
  * @module
  */
-import "../../shared/kafkajs_timer_fix.ts";
+import "@stocklet/shared/kafkajs_timer_fix";
 import { type IHeaders, Kafka, logLevel, Partitioners } from "kafkajs";
 
 /** A record as read. */

@@ -5,7 +5,7 @@
  * @module
  */
 import postgres from "postgres";
-import { SERVICES } from "../../shared/topology.ts";
+import { SERVICES } from "@stocklet/shared/topology";
 
 /** Table → `count:md5` per service. */
 export type StateFingerprint = Record<string, Record<string, string>>;

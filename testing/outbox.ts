@@ -4,19 +4,23 @@
  * shared/outbox.ts does them, and a kafkajs collector.
  * @module
  */
-import "../../shared/kafkajs_timer_fix.ts";
+import "@stocklet/shared/kafkajs_timer_fix";
 import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import postgres from "postgres";
-import { type InitReport, MIGRATIONS_ROOT, serviceInit } from "../service_init/mod.ts";
-import { withDatabase } from "../service_init/database.ts";
-import { placementOf, RELAY_SCHEMA, type RelaySpec } from "../../shared/topology.ts";
-import { ensureTopics } from "../service_init/topics.ts";
-import { deleteConnector } from "./connect.ts";
-import type { InfraHandle } from "./mod.ts";
-import { sleep } from "./process.ts";
-import type { OutboxEvent } from "../../shared/outbox.ts";
+import type { OutboxEvent } from "@stocklet/shared/outbox";
+import type { InfraHandle } from "@stocklet/scripts/infra";
+import { deleteConnector } from "@stocklet/scripts/infra/connect";
+import { sleep } from "@stocklet/scripts/infra/process";
+import {
+  type InitReport,
+  MIGRATIONS_ROOT,
+  serviceInit,
+  withDatabase,
+} from "@stocklet/scripts/service_init";
+import { placementOf, RELAY_SCHEMA, type RelaySpec } from "@stocklet/shared/topology";
+import { ensureTopics } from "@stocklet/scripts/service_init/topics";
 
 /** A throwaway database of a service, with its outbox connector routing to `topic`. */
 export interface OutboxFixture {
