@@ -97,11 +97,7 @@ export const PLACE_ORDER_SAGA: readonly SagaLine[] = [
                       alt: [{
                         when: "the balance covers the total",
                         lines: [
-                          {
-                            note: "debit",
-                            over: "payment",
-                            publishes: ["payment.balance.debited", "payment.transaction.created"],
-                          },
+                          { note: "debit", over: "payment" },
                           {
                             topic: "payment.processing",
                             from: "payment",
@@ -118,10 +114,7 @@ export const PLACE_ORDER_SAGA: readonly SagaLine[] = [
                           {
                             note: "stock consumed",
                             over: "warehouse",
-                            publishes: [
-                              "warehouse.stock.removed",
-                              "warehouse.reservation.consumed",
-                            ],
+                            publishes: ["warehouse.reservation.consumed"],
                           },
                         ],
                       }, {

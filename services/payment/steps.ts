@@ -56,7 +56,7 @@ export async function creditBalance(
 
 /**
  * `shipping.shipment.allocation` ALLOCATED: debit the order's total and publish SUCCESS (with the
- * debit and the transaction), or FAILED without touching anything. Decided once per order.
+ * transaction and the amount), or FAILED without touching anything. Decided once per order.
  */
 export async function payForOrder(tx: Tx, e: events.ShipmentAllocationEvent): Promise<void> {
   const customerId = e.orderMetadata?.customerId ?? "";
@@ -94,19 +94,9 @@ export async function payForOrder(tx: Tx, e: events.ShipmentAllocationEvent): Pr
     throw new Error(`balance of ${customerId} changed under its lock`);
   }
   await insertTransaction(tx, { id: transactionId, orderId: e.orderId, customerId, amountCents });
-  tx.publish("payment.balance.debited", customerId, events.BalanceDebitedEventSchema, {
-    revision: 1,
-    customerId,
-    amountCents,
-    newBalanceCents: newBalance,
-  });
-  tx.publish("payment.transaction.created", e.orderId, events.TransactionLoggedEventSchema, {
-    revision: 1,
-    transactionId,
-    amountCents,
-    orderId: e.orderId,
-    customerId,
-  });
+  // One event for the one fact: the SUCCESS outcome carries the transaction, the customer and the
+  // amount debited (separate "balance debited" and "transaction logged" events would say the same
+  // again and cost the relay two more records per order).
   tx.publish("payment.processing", e.orderId, events.PaymentProcessedEventSchema, {
     ...outcome,
     type: Type.SUCCESS,

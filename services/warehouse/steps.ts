@@ -86,20 +86,12 @@ export async function reserveOrder(tx: Tx, e: events.OrderPendingEvent): Promise
 }
 
 /**
- * `payment.processing` SUCCESS: the reserved stock leaves (`warehouse.stock.removed` per product,
- * `warehouse.reservation.consumed`).
+ * `payment.processing` SUCCESS: the reserved stock leaves (`warehouse.reservation.consumed`, which
+ * names every product and quantity: one event, not one more per product).
  */
 export async function consumeReservation(tx: Tx, e: OrderRef): Promise<void> {
   const r = await lockReservation(tx, e.orderId);
   if (!r || !(await moveReservation(tx, r.id, ReservationStatus.CONSUMED))) return;
-  for (const [productId, amount] of Object.entries(r.items)) {
-    tx.publish("warehouse.stock.removed", productId, events.StockRemovedEventSchema, {
-      revision: 1,
-      productId,
-      amount,
-      reservationId: r.id,
-    });
-  }
   tx.publish("warehouse.reservation.consumed", e.orderId, events.StockReservationEventSchema, {
     revision: 1,
     type: Type.STOCK_CONSUMED,
