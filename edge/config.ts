@@ -6,6 +6,7 @@
  * | `BIND_HOST` | `127.0.0.1` |
  * | `STOCKLET_EDGE_PORT` | `8080` |
  * | `<SVC>_HTTP_URL` (e.g. `ORDER_HTTP_URL`) | `http://127.0.0.1:<httpPort from topology>` |
+ * | `WEB_HTTP_URL` | `http://127.0.0.1:8090` (the web front: every path outside `/v1/`) |
  * | `AUTH_JWKS_URL` | `<AUTH_HTTP_URL>/v1/auth/jwks` |
  * | `STOCKLET_CORS_ORIGINS` | `*` (comma-separated origins otherwise) |
  * | `STOCKLET_EDGE_MAX_BODY_BYTES` | `1048576` |
@@ -24,7 +25,14 @@ import {
   url,
   type Var,
 } from "@stocklet/shared/config";
-import { DEFAULT_PORTS, type ServiceName, SERVICES, serviceSpec } from "@stocklet/shared/topology";
+import {
+  DEFAULT_PORTS,
+  httpUrlVar,
+  type ServiceName,
+  SERVICES,
+  serviceSpec,
+  WEB,
+} from "@stocklet/shared/topology";
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from "./policy.ts";
 
 /** The edge's settings. */
@@ -35,6 +43,8 @@ export interface EdgeConfig {
   port: number;
   /** Base URL of each service's REST gateway (no trailing slash). */
   upstreams: Record<ServiceName, string>;
+  /** Base URL of the web front, which serves every path outside `/v1/` (no trailing slash). */
+  web: string;
   /** Where access tokens' keys are published. */
   jwksUrl: string;
   /** Origins allowed by CORS; `["*"]` allows any. */
@@ -48,8 +58,8 @@ export interface EdgeConfig {
 }
 
 /** The environment variable holding a service's upstream URL, e.g. `ORDER_HTTP_URL`. */
-export function upstreamVar(service: ServiceName): string {
-  return `${service.toUpperCase()}_HTTP_URL`;
+export function upstreamVar(service: ServiceName | "web"): string {
+  return httpUrlVar(service);
 }
 
 function trimSlash(u: string): string {
@@ -98,6 +108,10 @@ export function loadEdgeConfig(
         protocols: ["http", "https"],
         default: `${authUrl}/v1/auth/jwks`,
       }),
+      web: url(httpUrlVar("web"), {
+        protocols: ["http", "https"],
+        default: `http://127.0.0.1:${WEB.httpPort}`,
+      }),
       corsOrigins: list("STOCKLET_CORS_ORIGINS", { default: ["*"] }),
       bodyLimitBytes: int("STOCKLET_EDGE_MAX_BODY_BYTES", {
         default: DEFAULT_BODY_LIMIT_BYTES,
@@ -111,5 +125,5 @@ export function loadEdgeConfig(
     }, env)
   );
   if (problems.length || !rest) throw new ConfigError(problems);
-  return { ...rest, upstreams: upstreams as Record<ServiceName, string> };
+  return { ...rest, web: trimSlash(rest.web), upstreams: upstreams as Record<ServiceName, string> };
 }

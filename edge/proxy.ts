@@ -50,6 +50,14 @@ export interface ForwardOptions {
   clientIp?: string;
   /** The scheme the client used (`x-forwarded-proto`). @default "http" */
   proto?: string;
+  /**
+   * The timeout covers only the wait for the response's headers; the body may then stream for as
+   * long as it lasts (the web front's live order pages are server-sent event streams).
+   * @default false
+   */
+  streaming?: boolean;
+  /** Aborts the request (and a streaming body) early, e.g. when the edge stops. */
+  signal?: AbortSignal;
 }
 
 /** A header list as fetch takes it (cheaper to build than a Headers object). */
@@ -174,16 +182,25 @@ export async function forward(req: Request, opts: ForwardOptions): Promise<Respo
     ? await readBody(req, opts.bodyLimitBytes)
     : undefined;
   let res: Response;
+  // A streaming response must outlive the timeout: a timer cleared once the headers are in.
+  const abort = opts.streaming ? new AbortController() : undefined;
+  const timer = abort
+    ? setTimeout(() => abort.abort(new DOMException("timed out", "TimeoutError")), opts.timeoutMs)
+    : undefined;
+  const signals = [abort?.signal ?? AbortSignal.timeout(opts.timeoutMs)];
+  if (opts.signal) signals.push(opts.signal);
   try {
     res = await fetch(opts.url, {
       method: req.method,
       headers,
       ...(body ? { body } : {}),
       redirect: "manual",
-      signal: AbortSignal.timeout(opts.timeoutMs),
+      signal: signals.length === 1 ? signals[0]! : AbortSignal.any(signals),
     });
   } catch (err) {
-    throw upstreamError(err, opts.service, opts.timeoutMs);
+    throw upstreamError(abort?.signal.reason ?? err, opts.service, opts.timeoutMs);
+  } finally {
+    clearTimeout(timer);
   }
   const back: HeaderPairs = [];
   for (const pair of res.headers) {
