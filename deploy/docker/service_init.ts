@@ -1,6 +1,6 @@
 /**
- * The compose init job of one service: `deno run -A deploy/docker/service_init.ts` with
- * `SERVICE=<svc>`. It runs the same service-init as `deno task service-init` (database,
+ * The compose init job of one service (or the web front): `deno run -A
+ * deploy/docker/service_init.ts` with `SERVICE=<svc>`. It runs the same service-init as `deno task service-init` (database,
  * migrations from `migrations/<svc>/`, and for a service with an outbox its topics and Debezium
  * connector), but starts no infrastructure: the database, Kafka and Kafka Connect are compose
  * services, given by URL. It exits 0 once the connector streams, which is what the service waits
@@ -11,18 +11,18 @@
  * @module
  */
 import { ConfigError, list, loadConfig, oneOf, url } from "../../shared/config.ts";
-import { SERVICE_NAMES, serviceSpec } from "../../shared/topology.ts";
+import { DATABASE_OWNERS, databaseOwner } from "../../shared/topology.ts";
 import { MigrationError } from "../../scripts/service_init/migrations.ts";
 import { serviceInit } from "../../scripts/service_init/mod.ts";
 import { InfraError } from "../../scripts/infra/process.ts";
 
 async function main(): Promise<number> {
   const { service, databaseUrl } = loadConfig({
-    service: oneOf("SERVICE", SERVICE_NAMES),
+    service: oneOf("SERVICE", DATABASE_OWNERS.map((o) => o.name)),
     databaseUrl: url("DATABASE_URL", { protocols: ["postgres", "postgresql"] }),
   });
-  // A service without an outbox (auth) needs neither Kafka nor Connect.
-  const infra = serviceSpec(service).outbox
+  // A service without an outbox (auth, the web front) needs neither Kafka nor Connect.
+  const infra = databaseOwner(service).outbox
     ? loadConfig({
       kafkaBrokers: list("KAFKA_BROKERS"),
       connectUrl: url("KAFKA_CONNECT_URL", { protocols: ["http", "https"] }),

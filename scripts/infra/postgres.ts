@@ -13,7 +13,7 @@
  */
 import { join } from "node:path";
 import postgres from "postgres";
-import { SERVICES } from "../../shared/topology.ts";
+import { DATABASE_OWNERS } from "../../shared/topology.ts";
 import { run } from "../lib/run.ts";
 import { aptInstall, isRoot } from "./apt.ts";
 import {
@@ -305,7 +305,7 @@ export async function ensurePostgres(
     started = true;
     onProgress(`postgres: ready on port ${port} in ${elapsed(t0)}`);
   }
-  const created = await ensureDatabases(cfg, SERVICES.map((s) => s.database));
+  const created = await ensureDatabases(cfg, DATABASE_OWNERS.map((s) => s.database));
   if (created.length) onProgress(`postgres: created databases ${created.join(", ")}`);
   return started;
 }

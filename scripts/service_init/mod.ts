@@ -1,6 +1,6 @@
 /**
- * service-init: what a service needs before it starts, idempotently. For every service, its
- * database and migrations; for services with an outbox, also its topics (the ones it produces and
+ * service-init: what a service needs before it starts, idempotently. For every service (and the
+ * web front, which keeps a read model), its database and migrations; for services with an outbox, also its topics (the ones it produces and
  * its consumer group's dead-letter topic) and its Debezium outbox connector.
  * @module
  */
@@ -9,8 +9,8 @@ import postgres from "postgres";
 import {
   connectorOf,
   consumerGroupOf,
+  databaseOwner,
   deadLetterTopicOf,
-  serviceSpec,
 } from "../../shared/topology.ts";
 import { topicsProducedBy } from "../../shared/topics.ts";
 import { ROOT } from "../lib/paths.ts";
@@ -118,7 +118,7 @@ export function topicsOfService(svc: string): string[] {
  * ```
  */
 export async function serviceInit(svc: string, opts: ServiceInitOptions): Promise<InitReport> {
-  const spec = serviceSpec(svc);
+  const spec = databaseOwner(svc);
   const database = opts.database ?? spec.database;
   const url = withDatabase(opts.pgUrl, database);
   const say = opts.onProgress ?? (() => {});
