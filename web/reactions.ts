@@ -7,7 +7,7 @@
 import type { TxSql } from "@stocklet/shared/db";
 import { events } from "@stocklet/shared/proto";
 import { type EventMeta, on, type Reaction } from "@stocklet/shared/reaction";
-import { changeEmail, forgetCustomer, recordStep, upsertCustomer } from "./store.ts";
+import { changeEmail, type Customer, forgetCustomer, recordStep, upsertCustomer } from "./store.ts";
 import {
   allocationStep,
   approvedStep,
@@ -22,10 +22,20 @@ import {
   type TimelineStep,
 } from "./timeline.ts";
 
+/** When the event's producer committed it (now, if the header is missing). */
+function committedAt(meta: EventMeta): Date {
+  return meta.createdAt ?? new Date();
+}
+
 /** Stores a step (if the event is one), dated when its producer committed it. */
 function step(tx: TxSql, meta: EventMeta, s: TimelineStep | undefined): Promise<void> {
   if (!s) return Promise.resolve();
-  return recordStep(tx, meta.id, meta.createdAt ?? new Date(), s);
+  return recordStep(tx, meta.id, committedAt(meta), s);
+}
+
+/** A customer as a `user.state.created` event describes them. */
+function customerOf(e: events.UserCreatedEvent): Customer {
+  return { id: e.userId, email: e.email, firstName: e.firstName, lastName: e.lastName };
 }
 
 /** The web front's reactions. */
@@ -97,13 +107,11 @@ export function webReactions(): Reaction[] {
       (e, tx, m) => step(tx, m, rejectedStep(e)),
     ),
 
-    on("user.state.created", events.UserCreatedEventSchema, (e, tx, m) =>
-      upsertCustomer(tx, {
-        id: e.userId,
-        email: e.email,
-        firstName: e.firstName,
-        lastName: e.lastName,
-      }, m.createdAt ?? new Date())),
+    on(
+      "user.state.created",
+      events.UserCreatedEventSchema,
+      (e, tx, m) => upsertCustomer(tx, customerOf(e), committedAt(m)),
+    ),
     on(
       "user.attr.email",
       events.UserEmailUpdatedEventSchema,

@@ -16,6 +16,7 @@ import {
   deadLetterTopicOf,
   SERVICE_NAMES,
   type ServiceName,
+  WEB,
 } from "../../shared/topology.ts";
 import { ROOT } from "../lib/paths.ts";
 import { denoFmt } from "./fmt.ts";
@@ -511,7 +512,9 @@ export function catalogueMarkdown(input: CatalogueInput): string {
   const topicNames = [...topics.keys()].sort();
   const consumersOf = (t: string) => f.subs.filter((s) => s.topic === t);
   const publishersOf = (t: string) => f.pubs.filter((p) => p.topic === t);
-  const groups = SERVICE_NAMES.filter((svc) => f.subs.some((s) => s.service === svc));
+  const groups = [...SERVICE_NAMES, WEB.name].filter((svc) =>
+    f.subs.some((s) => s.service === svc)
+  );
   const L: string[] = [];
 
   L.push(
