@@ -28,6 +28,7 @@ import {
   type TransactionJson,
 } from "./api.ts";
 import type { Assets } from "./assets.ts";
+import { gzip, MIN_COMPRESSED_BYTES, negotiate } from "./compress.ts";
 import {
   addToCart,
   CART_COOKIE,
@@ -114,10 +115,15 @@ async function page(
   jsx: ReturnType<typeof CataloguePage>,
   status = 200,
 ): Promise<Response> {
-  const html = "<!doctype html>" + String(await jsx);
-  return c.body(html, status as 200, {
+  const html = new TextEncoder().encode("<!doctype html>" + String(await jsx));
+  const coding = html.byteLength >= MIN_COMPRESSED_BYTES
+    ? negotiate(c.req.header("accept-encoding"), ["gzip"])
+    : undefined;
+  return c.body(coding ? gzip(html) : html, status as 200, {
     "content-type": "text/html; charset=utf-8",
     "cache-control": "private, no-store",
+    vary: "accept-encoding, cookie",
+    ...(coding ? { "content-encoding": coding } : {}),
     ...SECURITY_HEADERS,
   });
 }
@@ -190,7 +196,12 @@ export function webApp(deps: WebDeps): Hono<Env> {
       }
     }
     if (session && c.req.method === "GET" && !c.req.path.startsWith("/static/")) {
-      const name = (await customersById(sql, [session.userId])).get(session.userId)?.firstName;
+      // The read model knows the name, unless the person registered a moment ago: ask the user
+      // service then.
+      const name = (await customersById(sql, [session.userId])).get(session.userId)?.firstName ??
+        await services.get<{ user?: { firstName?: string } }>(`/v1/user/users/${session.userId}`, {
+          token,
+        }).then((r) => r.user?.firstName, () => undefined);
       if (name) session.name = name;
     }
     c.set("session", session);
@@ -209,7 +220,10 @@ export function webApp(deps: WebDeps): Hono<Env> {
       );
     }
   });
-  app.get("/static/*", (c) => deps.assets.serve(c.req.path) ?? c.notFound());
+  app.get(
+    "/static/*",
+    (c) => deps.assets.serve(c.req.path, c.req.header("accept-encoding")) ?? c.notFound(),
+  );
   app.get("/favicon.ico", (c) => c.redirect(deps.assets.url("favicon.svg"), 301));
 
   // ---- shopper ------------------------------------------------------------------------------
