@@ -16,20 +16,18 @@
  */
 import {
   bool,
-  ConfigError,
+  configParts,
   int,
   list,
-  loadConfig,
   port,
+  serviceUrlSpec,
   str,
   url,
-  type Var,
 } from "@stocklet/shared/config";
 import {
   DEFAULT_PORTS,
   httpUrlVar,
   type ServiceName,
-  SERVICES,
   serviceSpec,
   WEB,
 } from "@stocklet/shared/topology";
@@ -80,50 +78,31 @@ function trimSlash(u: string): string {
 export function loadEdgeConfig(
   env: Record<string, string | undefined> = Deno.env.toObject(),
 ): EdgeConfig {
-  const upstreamSpec: Record<string, Var<string>> = {};
-  for (const s of SERVICES) {
-    upstreamSpec[s.name] = url(upstreamVar(s.name), {
+  const parts = configParts(env);
+  const upstreams = parts.load(serviceUrlSpec());
+  const authUrl = upstreams?.auth ?? `http://127.0.0.1:${serviceSpec("auth").httpPort}`;
+  const rest = parts.load<Omit<EdgeConfig, "upstreams">>({
+    host: str("BIND_HOST", { default: "127.0.0.1" }),
+    port: port("STOCKLET_EDGE_PORT", { default: DEFAULT_PORTS.edge }),
+    jwksUrl: url("AUTH_JWKS_URL", {
       protocols: ["http", "https"],
-      default: `http://127.0.0.1:${s.httpPort}`,
-    });
-  }
-  const problems: string[] = [];
-  function attempt<T>(load: () => T): T | undefined {
-    try {
-      return load();
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      problems.push(...e.problems);
-      return undefined;
-    }
-  }
-  const upstreams = attempt(() => loadConfig<Record<string, string>>(upstreamSpec, env)) ?? {};
-  for (const k of Object.keys(upstreams)) upstreams[k] = trimSlash(upstreams[k]!);
-  const authUrl = upstreams.auth ?? `http://127.0.0.1:${serviceSpec("auth").httpPort}`;
-  const rest = attempt(() =>
-    loadConfig<Omit<EdgeConfig, "upstreams">>({
-      host: str("BIND_HOST", { default: "127.0.0.1" }),
-      port: port("STOCKLET_EDGE_PORT", { default: DEFAULT_PORTS.edge }),
-      jwksUrl: url("AUTH_JWKS_URL", {
-        protocols: ["http", "https"],
-        default: `${authUrl}/v1/auth/jwks`,
-      }),
-      web: url(httpUrlVar("web"), {
-        protocols: ["http", "https"],
-        default: `http://127.0.0.1:${WEB.httpPort}`,
-      }),
-      corsOrigins: list("STOCKLET_CORS_ORIGINS", { default: ["*"] }),
-      bodyLimitBytes: int("STOCKLET_EDGE_MAX_BODY_BYTES", {
-        default: DEFAULT_BODY_LIMIT_BYTES,
-        min: 0,
-      }),
-      timeoutMs: int("STOCKLET_EDGE_TIMEOUT_MS", {
-        default: DEFAULT_UPSTREAM_TIMEOUT_MS,
-        min: 1,
-      }),
-      accessLog: bool("STOCKLET_EDGE_ACCESS_LOG", { default: true }),
-    }, env)
-  );
-  if (problems.length || !rest) throw new ConfigError(problems);
-  return { ...rest, web: trimSlash(rest.web), upstreams: upstreams as Record<ServiceName, string> };
+      default: `${authUrl}/v1/auth/jwks`,
+    }),
+    web: url(httpUrlVar("web"), {
+      protocols: ["http", "https"],
+      default: `http://127.0.0.1:${WEB.httpPort}`,
+    }),
+    corsOrigins: list("STOCKLET_CORS_ORIGINS", { default: ["*"] }),
+    bodyLimitBytes: int("STOCKLET_EDGE_MAX_BODY_BYTES", {
+      default: DEFAULT_BODY_LIMIT_BYTES,
+      min: 0,
+    }),
+    timeoutMs: int("STOCKLET_EDGE_TIMEOUT_MS", {
+      default: DEFAULT_UPSTREAM_TIMEOUT_MS,
+      min: 1,
+    }),
+    accessLog: bool("STOCKLET_EDGE_ACCESS_LOG", { default: true }),
+  });
+  parts.done();
+  return { ...rest!, web: trimSlash(rest!.web), upstreams: upstreams! };
 }

@@ -12,15 +12,8 @@
  * | `STOCKLET_TRACE_URL` | unset: the order page shows the `deno task trace <id>` command |
  * @module
  */
-import { ConfigError, list, loadConfig, port, str, url, type Var } from "@stocklet/shared/config";
-import {
-  DEFAULT_PORTS,
-  httpUrlVar,
-  type ServiceName,
-  SERVICES,
-  serviceSpec,
-  WEB,
-} from "@stocklet/shared/topology";
+import { configParts, list, port, serviceUrlSpec, str, url } from "@stocklet/shared/config";
+import { DEFAULT_PORTS, type ServiceName, serviceSpec, WEB } from "@stocklet/shared/topology";
 
 /** The web front's settings. */
 export interface WebConfig {
@@ -51,50 +44,31 @@ export interface WebConfig {
 export function loadWebConfig(
   env: Record<string, string | undefined> = Deno.env.toObject(),
 ): WebConfig {
-  const upstreamSpec: Record<string, Var<string>> = {};
-  for (const s of SERVICES) {
-    upstreamSpec[s.name] = url(httpUrlVar(s.name), {
-      protocols: ["http", "https"],
-      default: `http://127.0.0.1:${s.httpPort}`,
-    });
-  }
-  const problems: string[] = [];
-  function attempt<T>(load: () => T): T | undefined {
-    try {
-      return load();
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      problems.push(...e.problems);
-      return undefined;
-    }
-  }
-  const upstreams = attempt(() => loadConfig<Record<string, string>>(upstreamSpec, env)) ?? {};
-  for (const k of Object.keys(upstreams)) upstreams[k] = upstreams[k]!.replace(/\/+$/, "");
+  const parts = configParts(env);
+  const upstreams = parts.load(serviceUrlSpec());
   const auth = serviceSpec("auth");
-  const rest = attempt(() =>
-    loadConfig<Omit<WebConfig, "upstreams">>({
-      host: str("BIND_HOST", { default: "127.0.0.1" }),
-      port: port("HTTP_PORT", { default: WEB.httpPort }),
-      databaseUrl: url("DATABASE_URL", {
-        protocols: ["postgres", "postgresql"],
-        default: `postgres://stocklet:stocklet@127.0.0.1:${DEFAULT_PORTS.postgres}/${WEB.database}`,
-      }),
-      kafkaBrokers: list("KAFKA_BROKERS", { default: [`127.0.0.1:${DEFAULT_PORTS.kafka}`] }),
-      jwksUrl: url("AUTH_JWKS_URL", {
-        protocols: ["http", "https"],
-        default: `http://127.0.0.1:${auth.httpPort}/v1/auth/jwks`,
-      }),
-      traceUrl: {
-        ...str("STOCKLET_TRACE_URL", { default: "" }),
-        parse(raw: string): string {
-          if (!raw.includes("{order_id}")) throw new Error("must contain {order_id}");
-          url("STOCKLET_TRACE_URL", { protocols: ["http", "https"] })
-            .parse(raw.replaceAll("{order_id}", "x"));
-          return raw;
-        },
+  const rest = parts.load<Omit<WebConfig, "upstreams">>({
+    host: str("BIND_HOST", { default: "127.0.0.1" }),
+    port: port("HTTP_PORT", { default: WEB.httpPort }),
+    databaseUrl: url("DATABASE_URL", {
+      protocols: ["postgres", "postgresql"],
+      default: `postgres://stocklet:stocklet@127.0.0.1:${DEFAULT_PORTS.postgres}/${WEB.database}`,
+    }),
+    kafkaBrokers: list("KAFKA_BROKERS", { default: [`127.0.0.1:${DEFAULT_PORTS.kafka}`] }),
+    jwksUrl: url("AUTH_JWKS_URL", {
+      protocols: ["http", "https"],
+      default: `http://127.0.0.1:${auth.httpPort}/v1/auth/jwks`,
+    }),
+    traceUrl: {
+      ...str("STOCKLET_TRACE_URL", { default: "" }),
+      parse(raw: string): string {
+        if (!raw.includes("{order_id}")) throw new Error("must contain {order_id}");
+        url("STOCKLET_TRACE_URL", { protocols: ["http", "https"] })
+          .parse(raw.replaceAll("{order_id}", "x"));
+        return raw;
       },
-    }, env)
-  );
-  if (problems.length || !rest) throw new ConfigError(problems);
-  return { ...rest, upstreams: upstreams as Record<ServiceName, string> };
+    },
+  });
+  parts.done();
+  return { ...rest!, upstreams: upstreams! };
 }

@@ -343,11 +343,13 @@ Deno.test("compose: every environment variable the code reads is set, and nothin
     const reads = await envReadsOf(files, ROOT);
     assert.ok(reads.has("DATABASE_URL"), `the scan found no variables in ${t.entry}'s modules`);
     if (t.compose === WEB.name) {
-      // The web front reads every service's URL through httpUrlVar(name), which the scan cannot
-      // name: count them as read by web/config.ts, as long as it still does so.
-      const config = await Deno.readTextFile(join(ROOT, "web", "config.ts"));
-      assert.match(config, /url\(httpUrlVar\(s\.name\)/, "web/config.ts reads <SVC>_HTTP_URL");
-      for (const s of SERVICES) reads.set(httpUrlVar(s.name), ["web/config.ts"]);
+      // The web front reads every service's URL through serviceUrlSpec() (httpUrlVar(name)),
+      // which the scan cannot name: count them as read, as long as it still does so.
+      const web = await Deno.readTextFile(join(ROOT, "web", "config.ts"));
+      const kit = await Deno.readTextFile(join(ROOT, "shared", "config.ts"));
+      assert.match(web, /serviceUrlSpec\(\)/, "web/config.ts reads the services' URLs");
+      assert.match(kit, /url\(httpUrlVar\(s\.name\)/, "serviceUrlSpec() reads <SVC>_HTTP_URL");
+      for (const s of SERVICES) reads.set(httpUrlVar(s.name), ["shared/config.ts"]);
     }
     const set = serviceOf(full, t.compose).env;
     const excused = notSetOnPurpose(t.compose);

@@ -220,6 +220,7 @@ Deno.test(
       const item = cardNamed(visitor, name);
       await item.getByText("6.75").waitFor();
       await item.getByText("In stock").waitFor();
+      await j.shot(visitor, "catalogue", { fullPage: false });
       await item.getByRole("link", { name }).focus();
       await visitor.keyboard.press("Enter");
       await visitor.waitForURL(/\/products\//);

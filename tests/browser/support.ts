@@ -52,8 +52,8 @@ export interface Journey {
   person(): Promise<Page>;
   /** Everything that went wrong so far, one line each. */
   problems: string[];
-  /** Saves a named screenshot of a page (besides the journey's last page). */
-  shot(page: Page, name: string): Promise<string>;
+  /** Saves a named screenshot of a page (besides the journey's last page); whole page by default. */
+  shot(page: Page, name: string, opts?: { fullPage?: boolean }): Promise<string>;
 }
 
 /** Requests cancelled by the page itself (a navigation, or a live stream it closed) are not failures. */
@@ -91,9 +91,9 @@ export async function journey(name: string, fn: (j: Journey) => Promise<void>): 
   const problems: string[] = [];
   let last: Page | undefined;
   await Deno.mkdir(SCREENSHOTS_DIR, { recursive: true });
-  const shot = async (page: Page, file: string) => {
+  const shot = async (page: Page, file: string, opts: { fullPage?: boolean } = {}) => {
     const path = join(SCREENSHOTS_DIR, `${file}.png`);
-    await page.screenshot({ path, fullPage: true });
+    await page.screenshot({ path, fullPage: opts.fullPage ?? true });
     return path;
   };
   const j: Journey = {

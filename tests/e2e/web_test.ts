@@ -4,7 +4,7 @@
  * cookie, and the two reads the pages added to the API (admin order search, stock levels).
  */
 import assert from "node:assert/strict";
-import { api, type Customer, unique } from "../support/api.ts";
+import { api, unique } from "../support/api.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -50,12 +50,7 @@ async function followOrder(
   }
 }
 
-async function buyer(credit: bigint): Promise<Customer> {
-  const a = await api();
-  const c = await a.customer();
-  if (credit > 0n) await a.credit(c.id, credit);
-  return c;
-}
+const buyer = async (credit: bigint) => (await api()).buyer(credit);
 
 Deno.test(
   "web: an order's page is pushed each step of its saga until it is Approved",

@@ -4,6 +4,7 @@
  * admin's token (the services check the role; these pages are only shown to admins).
  * @module
  */
+import type { Child } from "hono/jsx";
 import type { OrderJson, ProductJson } from "../api.ts";
 import { formatCents } from "../money.ts";
 import type { Customer, DeadLetter } from "../store.ts";
@@ -20,6 +21,56 @@ import {
   When,
 } from "./layout.tsx";
 import { OrdersTable } from "./orders.tsx";
+
+/**
+ * A one-field form of a table row that calls the API (app.js) and re-renders the page: the field
+ * is labelled for screen readers (the row says what it is for sighted people), and the button is
+ * described by the row's name.
+ */
+function InlineApiForm(props: {
+  api: string;
+  done: string;
+  /** The path parameter: its name and value, e.g. `["id", productId]`. */
+  param: [string, string];
+  id: string;
+  name: string;
+  label: string;
+  json: "cents" | "int";
+  value?: string;
+  button: string;
+  /** The id of what the button acts on (the row's name). */
+  describes: string;
+  before?: Child;
+}) {
+  return (
+    <form
+      data-api={props.api}
+      data-then="reload"
+      data-done={props.done}
+      class="inline-form"
+      novalidate
+    >
+      {props.before}
+      <input type="hidden" name={props.param[0]} value={props.param[1]} />
+      <label for={props.id} class="visually-hidden">{props.label}</label>
+      <input
+        id={props.id}
+        name={props.name}
+        data-json={props.json}
+        inputmode={props.json === "cents" ? "decimal" : "numeric"}
+        value={props.value}
+        class="short"
+        required
+        aria-describedby={`${props.id}-error`}
+      />
+      <button type="submit" class="small secondary" aria-describedby={props.describes}>
+        {props.button}
+      </button>
+      <span id={`${props.id}-error`} class="field-error" data-field-error={props.name}></span>
+      <FormError />
+    </form>
+  );
+}
 
 /** Every order, filtered. */
 export function AdminOrdersPage(props: {
@@ -130,68 +181,32 @@ export function AdminProductsPage(props: {
                   <ShortId id={p.id} />
                 </th>
                 <td>
-                  <form
-                    data-api="PATCH /v1/product/{id}"
-                    data-then="reload"
-                    data-done={`Price of ${p.name} saved.`}
-                    class="inline-form"
-                    novalidate
-                  >
-                    <input type="hidden" name="id" value={p.id} />
-                    <label for={`price-${p.id}`} class="visually-hidden">Price of {p.name}</label>
-                    <input
-                      id={`price-${p.id}`}
-                      name="price_cents"
-                      data-json="cents"
-                      inputmode="decimal"
-                      value={formatCents(p.priceCents ?? "0")}
-                      class="short"
-                      required
-                      aria-describedby={`price-${p.id}-error`}
-                    />
-                    <button type="submit" class="small secondary" aria-describedby={`name-${p.id}`}>
-                      Save price
-                    </button>
-                    <span
-                      id={`price-${p.id}-error`}
-                      class="field-error"
-                      data-field-error="price_cents"
-                    >
-                    </span>
-                    <FormError />
-                  </form>
+                  <InlineApiForm
+                    api="PATCH /v1/product/{id}"
+                    done={`Price of ${p.name} saved.`}
+                    param={["id", p.id]}
+                    id={`price-${p.id}`}
+                    name="price_cents"
+                    label={`Price of ${p.name}`}
+                    json="cents"
+                    value={formatCents(p.priceCents ?? "0")}
+                    button="Save price"
+                    describes={`name-${p.id}`}
+                  />
                 </td>
                 <td>
-                  <form
-                    data-api="POST /v1/warehouse/product/{product_id}/stock"
-                    data-then="reload"
-                    data-done={`Stock of ${p.name} added.`}
-                    class="inline-form"
-                    novalidate
-                  >
-                    <span class="stock-now" data-stock>{q === undefined ? "—" : q}</span>
-                    <input type="hidden" name="product_id" value={p.id} />
-                    <label for={`add-${p.id}`} class="visually-hidden">
-                      Units to add to {p.name}
-                    </label>
-                    <input
-                      id={`add-${p.id}`}
-                      name="quantity"
-                      data-json="int"
-                      type="number"
-                      min="1"
-                      max="1000000"
-                      class="short"
-                      required
-                      aria-describedby={`add-${p.id}-error`}
-                    />
-                    <button type="submit" class="small secondary" aria-describedby={`name-${p.id}`}>
-                      Add stock
-                    </button>
-                    <span id={`add-${p.id}-error`} class="field-error" data-field-error="quantity">
-                    </span>
-                    <FormError />
-                  </form>
+                  <InlineApiForm
+                    api="POST /v1/warehouse/product/{product_id}/stock"
+                    done={`Stock of ${p.name} added.`}
+                    param={["product_id", p.id]}
+                    id={`add-${p.id}`}
+                    name="quantity"
+                    label={`Units to add to ${p.name}`}
+                    json="int"
+                    button="Add stock"
+                    describes={`name-${p.id}`}
+                    before={<span class="stock-now" data-stock>{q === undefined ? "—" : q}</span>}
+                  />
                 </td>
               </tr>
             );
@@ -251,41 +266,17 @@ export function AdminCustomersPage(props: {
                     {props.balances.has(c.id) ? <Money cents={props.balances.get(c.id)} /> : "—"}
                   </td>
                   <td>
-                    <form
-                      data-api="POST /v1/payment/balance/{customer_id}/credit"
-                      data-then="reload"
-                      data-done={`Credited ${name}.`}
-                      class="inline-form"
-                      novalidate
-                    >
-                      <input type="hidden" name="customer_id" value={c.id} />
-                      <label for={`credit-${c.id}`} class="visually-hidden">
-                        Amount to credit to {name}
-                      </label>
-                      <input
-                        id={`credit-${c.id}`}
-                        name="amount_cents"
-                        data-json="cents"
-                        inputmode="decimal"
-                        class="short"
-                        required
-                        aria-describedby={`credit-${c.id}-error`}
-                      />
-                      <button
-                        type="submit"
-                        class="small secondary"
-                        aria-describedby={`cust-${c.id}`}
-                      >
-                        Credit
-                      </button>
-                      <span
-                        id={`credit-${c.id}-error`}
-                        class="field-error"
-                        data-field-error="amount_cents"
-                      >
-                      </span>
-                      <FormError />
-                    </form>
+                    <InlineApiForm
+                      api="POST /v1/payment/balance/{customer_id}/credit"
+                      done={`Credited ${name}.`}
+                      param={["customer_id", c.id]}
+                      id={`credit-${c.id}`}
+                      name="amount_cents"
+                      label={`Amount to credit to ${name}`}
+                      json="cents"
+                      button="Credit"
+                      describes={`cust-${c.id}`}
+                    />
                   </td>
                 </tr>
               );

@@ -1,4 +1,7 @@
 // @ts-check
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+/// <reference lib="esnext" />
 /**
  * Stocklet's storefront in the browser: the cart cookie (add, change, remove without leaving the
  * page), forms that talk to the API through the edge with the session's token (log in, register,
@@ -81,11 +84,10 @@ async function api(method, path, body) {
   const token = cookie(SESSION);
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  /** @type {RequestInit} */
+  const init = { method, headers };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  const res = await fetch(path, init);
   /** @type {any} */
   let json = {};
   try {
@@ -98,7 +100,7 @@ async function api(method, path, body) {
 function cents(text) {
   const m = /^(\d{1,15})(?:\.(\d{1,2}))?$/.exec(text.trim().replaceAll(",", ""));
   if (!m) return undefined;
-  return String(BigInt(m[1]) * 100n + BigInt((m[2] ?? "").padEnd(2, "0")));
+  return String(BigInt(m[1] ?? "0") * 100n + BigInt((m[2] ?? "").padEnd(2, "0")));
 }
 
 /** @param {HTMLFormElement} form */

@@ -1,4 +1,7 @@
 // @ts-check
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+/// <reference lib="esnext" />
 /**
  * The order page, live: the server pushes the saga's rendering (`event: saga`) whenever a step of
  * the order commits, over server-sent events (the browser reconnects by itself). No timer polls.
