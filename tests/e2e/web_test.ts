@@ -4,7 +4,12 @@
  * cookie, and the two reads the pages added to the API (admin order search, stock levels).
  */
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { ensureTopics } from "@stocklet/shared/kafka";
+import { events } from "@stocklet/shared/proto";
 import { api, unique } from "../support/api.ts";
+import { republish, testKafka } from "../support/kafka.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -273,3 +278,56 @@ Deno.test("api: stock levels of several products in one public read", opts, asyn
   assert.equal((await a.call("GET", "/v1/warehouse/stock")).status, 400);
   assert.equal((await a.call("GET", `/v1/warehouse/stock?product_ids=${unique()}`)).status, 400);
 });
+
+Deno.test(
+  "web: the admin's dead-letter page shows a new dead-letter topic's records and why",
+  opts,
+  async () => {
+    const a = await api();
+    const edge = a.stack.edgeUrl!;
+    const admin = cookie(await a.adminToken());
+    const topic = `e2e-${unique()}.dlq`;
+    const orderId = crypto.randomUUID();
+    await ensureTopics(a.stack.infra.kafkaBrokers, [topic], 1);
+    const event = toBinary(
+      events.OrderCreatedEventSchema,
+      create(events.OrderCreatedEventSchema, { orderId, itemQuantities: { [orderId]: 1 } }),
+    );
+    await republish(testKafka(a.stack.infra.kafkaBrokers), [{
+      topic,
+      key: Buffer.from(orderId) as never,
+      value: Buffer.from(event) as never,
+      headers: {
+        id: crypto.randomUUID(),
+        type: "stocklet.events.v1.OrderCreatedEvent",
+        "dlq.error": "Error: the e2e poison pill",
+        "dlq.topic": "order.state.created",
+        "dlq.partition": "0",
+        "dlq.offset": "41",
+        "dlq.consumer": "e2e-group",
+        "dlq.attempts": "5",
+        "dlq.at": new Date().toISOString(),
+      },
+    }]);
+    // The first view starts reading the new topic; its record shows within a few seconds.
+    let html = "";
+    for (let i = 0; i < 100 && !html.includes("the e2e poison pill"); i++) {
+      const r = await fetch(`${edge}/admin/dead-letters?topic=${encodeURIComponent(topic)}`, {
+        headers: admin,
+      });
+      assert.equal(r.status, 200);
+      html = await r.text();
+      if (!html.includes("the e2e poison pill")) await new Promise((res) => setTimeout(res, 200));
+    }
+    assert.match(html, /the e2e poison pill/);
+    assert.match(
+      html,
+      /<code>order\.state\.created<\/code> → <strong>e2e-group<\/strong> after 5 attempts/,
+    );
+    assert.ok(html.includes(`&quot;orderId&quot;: &quot;${orderId}&quot;`), "the payload, decoded");
+    const customer = await a.customer();
+    const denied = await fetch(`${edge}/admin/dead-letters`, { headers: cookie(customer.token) });
+    assert.equal(denied.status, 403);
+    await denied.body?.cancel();
+  },
+);
