@@ -45,10 +45,15 @@ export interface TestStack {
   started: AppName[];
 }
 
-/** The application processes of the stack (the web front and the edge once they exist). */
+/**
+ * The application processes of the stack (the web front and the edge once they exist).
+ * `STOCKLET_WEB=off` leaves the web front out (e.g. to benchmark the backend alone: its saga
+ * projection consumes every saga event).
+ */
 export async function stackApps(): Promise<AppName[]> {
   const apps: AppName[] = [...SERVICE_NAMES];
-  for (const app of ["web", "edge"] as const) {
+  const web = Deno.env.get("STOCKLET_WEB") !== "off";
+  for (const app of web ? ["web", "edge"] as const : ["edge"] as const) {
     try {
       await Deno.stat(entryOf(app));
       apps.push(app);
