@@ -1,13 +1,15 @@
 /**
  * `deno task test`: the whole suite against real infrastructure. It brings up the test stack
- * (Postgres, Kafka, Kafka Connect with Debezium, the seven services and the edge, on the test
- * ports, reusing whatever already runs), runs every `*_test.ts` with a JUnit report in
+ * (Postgres, Kafka, Kafka Connect with Debezium, the seven services, the web front and the edge, on
+ * the test ports, reusing whatever already runs), installs Debian's Chromium for the browser
+ * journeys when it is missing, runs every `*_test.ts` with a JUnit report in
  * .stocklet/test-results/junit.xml, stops what it started, and prints `N passed, N failed` counted
  * from that report.
  *
  * `deno task test <paths…>` runs only those files or folders.
  */
-import { join } from "node:path";
+import { join, relative, resolve } from "node:path";
+import { ensureChromium } from "./browser/chromium.ts";
 import { COMPONENTS, infraConfig, infraStatus, stopComponent } from "./infra/mod.ts";
 import { countJunit } from "./lib/junit.ts";
 import { ROOT, STATE_DIR } from "./lib/paths.ts";
@@ -18,6 +20,12 @@ import { ensureTestStack, stackApps, stopTestStack } from "./stack/test_stack.ts
 export const JUNIT_PATH: string = join(STATE_DIR, "test-results", "junit.xml");
 
 const say = (line: string) => console.error(`test: ${line}`);
+
+/** Whether a test path includes the browser journeys (tests/browser/). */
+function needsBrowser(path: string): boolean {
+  const p = relative(ROOT, resolve(ROOT, path));
+  return p === "" || p === "tests" || p.startsWith(join("tests", "browser"));
+}
 
 async function runDenoTest(paths: string[]): Promise<number> {
   const child = new Deno.Command(Deno.execPath(), {
@@ -54,6 +62,14 @@ async function main(): Promise<number> {
   } catch (e) {
     // The tests that need the stack will fail and say so; the others still run and count.
     say(`the test stack did not come up: ${e instanceof Error ? e.message : e}`);
+  }
+  if (paths.some((p) => needsBrowser(p))) {
+    try {
+      await ensureChromium((line) => say(line));
+    } catch (e) {
+      // The browser journeys will fail and say so; everything else still runs.
+      say(`no Chromium for the browser tests: ${e instanceof Error ? e.message : e}`);
+    }
   }
   const code = await runDenoTest(paths);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
