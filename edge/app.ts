@@ -21,9 +21,11 @@ import {
   REQUEST_ID_HEADER,
   SANE_REQUEST_ID,
 } from "./policy.ts";
-import { forward } from "./proxy.ts";
+import { forward, readBody } from "./proxy.ts";
+import { loginAccountOf, type RateKey, rateLimitedError, rateLimiter } from "./rate_limit.ts";
 import { type EdgeRoute, edgeRoutes, routerOf } from "./routes.ts";
 import { type ResponseCache, responseCache } from "./cache.ts";
+import { type RateLimit, type RateLimitName, rateLimitsOf } from "./policy.ts";
 
 /** Options for {@linkcode edgeHandler}. */
 export interface EdgeOptions {
@@ -49,6 +51,8 @@ export interface EdgeOptions {
   tokenCache?: { size?: number; ttlMs?: number };
   /** The shared cache of public reads (see cache.ts); false for none. @default a responseCache() */
   cache?: ResponseCache | false;
+  /** Rate limits per client address and login account (see rate_limit.ts); false: none. @default false */
+  rateLimits?: Readonly<Record<RateLimitName, RateLimit>> | false;
 }
 
 /** The edge's fetch handler, for `Deno.serve`. */
@@ -96,7 +100,39 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
   const docs = opts.docs || undefined;
   const upstreams = new Map<string, string>(Object.entries(opts.upstreams));
   const cache = opts.cache === false ? undefined : opts.cache ?? responseCache();
+  const limiter = opts.rateLimits ? rateLimiter({ limits: opts.rateLimits }) : undefined;
+  const limitsOf = new Map(routes.map((r) => [r.rpc, rateLimitsOf(r.rpc)]));
   let openapi = opts.openapi;
+
+  /**
+   * Takes a token from each of the route's buckets (by client address; a login's account from
+   * its body, which is then read here); throws 429 with Retry-After when one is empty.
+   * @returns the body when it was read.
+   */
+  async function limit(
+    req: Request,
+    route: EdgeRoute,
+    clientIp: string | undefined,
+  ): Promise<{ bytes: Uint8Array<ArrayBuffer> | undefined } | undefined> {
+    if (!limiter) return undefined;
+    let body: { bytes: Uint8Array<ArrayBuffer> | undefined } | undefined;
+    const keys: RateKey[] = [];
+    for (const name of limitsOf.get(route.rpc) ?? ["address" as const]) {
+      if (name === "login-account") {
+        body = { bytes: await readBody(req, bodyLimit) };
+        const account = loginAccountOf(body.bytes);
+        if (account !== undefined) keys.push({ limit: name, key: account });
+      } else {
+        keys.push({ limit: name, key: clientIp ?? "unknown" });
+      }
+    }
+    const denied = limiter.take(keys);
+    if (denied) {
+      const e = rateLimitedError(denied);
+      throw new EdgeError(429, e.message, undefined, denied.retryAfterSeconds);
+    }
+    return body;
+  }
 
   async function local(method: string, path: string): Promise<Response> {
     if (method === "GET") {
@@ -131,11 +167,14 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
       if (preflight) {
         res = preflight;
       } else {
+        route = router.match(req.method, path);
+        const clientIp = clientIpOf(info);
+        // Abuse is turned away before any other work (Envoy: local_ratelimit before jwt_authn).
+        const body = route ? await limit(req, route, clientIp) : undefined;
         // Like Envoy's jwt_authn in front of the router: a token that is sent must be valid,
         // whatever the path.
         const authorization = req.headers.get("authorization");
         if (authorization !== null) await tokens.check(authorization);
-        route = router.match(req.method, path);
         if (route) {
           const span = trace.getActiveSpan();
           if (span) {
@@ -143,7 +182,6 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
             span.setAttribute("http.route", route.template);
             span.setAttribute("stocklet.upstream", route.service);
           }
-          const clientIp = clientIpOf(info);
           const upstream = route;
           const toUpstream = () =>
             forward(req, {
@@ -154,6 +192,7 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
               bodyLimitBytes: bodyLimit,
               dropTraceHeaders: span !== undefined,
               ...(clientIp ? { clientIp } : {}),
+              ...(body ? { body } : {}),
               proto: req.url.startsWith("https:") ? "https" : "http",
             });
           res = cache ? await cache.serve(req, path + search, toUpstream) : await toUpstream();

@@ -11,6 +11,8 @@
  * | `STOCKLET_EDGE_MAX_BODY_BYTES` | `1048576` |
  * | `STOCKLET_EDGE_TIMEOUT_MS` | `10000` |
  * | `STOCKLET_EDGE_ACCESS_LOG` | `true` |
+ * | `STOCKLET_RATE_LIMIT` | `on` (`off`: no limits — load tests; the dev and test stacks) |
+ * | `STOCKLET_RATE_LIMITS` | the defaults of policy.ts; overrides as `name=requests/seconds,…` |
  * @module
  */
 import {
@@ -25,7 +27,14 @@ import {
   type Var,
 } from "@stocklet/shared/config";
 import { DEFAULT_PORTS, type ServiceName, SERVICES, serviceSpec } from "@stocklet/shared/topology";
-import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from "./policy.ts";
+import {
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_RATE_LIMITS,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  type RateLimit,
+  type RateLimitName,
+} from "./policy.ts";
+import { parseRateLimits } from "./rate_limit.ts";
 
 /** The edge's settings. */
 export interface EdgeConfig {
@@ -45,6 +54,8 @@ export interface EdgeConfig {
   timeoutMs: number;
   /** Write one access log line per request. @default true */
   accessLog: boolean;
+  /** The rate limits, or false when they are off (`STOCKLET_RATE_LIMIT=off`). */
+  rateLimits: Record<RateLimitName, RateLimit> | false;
 }
 
 /** The environment variable holding a service's upstream URL, e.g. `ORDER_HTTP_URL`. */
@@ -91,7 +102,12 @@ export function loadEdgeConfig(
   for (const k of Object.keys(upstreams)) upstreams[k] = trimSlash(upstreams[k]!);
   const authUrl = upstreams.auth ?? `http://127.0.0.1:${serviceSpec("auth").httpPort}`;
   const rest = attempt(() =>
-    loadConfig<Omit<EdgeConfig, "upstreams">>({
+    loadConfig<
+      Omit<EdgeConfig, "upstreams" | "rateLimits"> & {
+        rateLimits: boolean;
+        limits: Record<RateLimitName, RateLimit>;
+      }
+    >({
       host: str("BIND_HOST", { default: "127.0.0.1" }),
       port: port("STOCKLET_EDGE_PORT", { default: DEFAULT_PORTS.edge }),
       jwksUrl: url("AUTH_JWKS_URL", {
@@ -108,8 +124,27 @@ export function loadEdgeConfig(
         min: 1,
       }),
       accessLog: bool("STOCKLET_EDGE_ACCESS_LOG", { default: true }),
+      rateLimits: {
+        name: "STOCKLET_RATE_LIMIT",
+        default: true,
+        parse(raw: string): boolean {
+          if (raw === "on") return true;
+          if (raw === "off") return false;
+          throw new Error(`must be on or off, got "${raw}"`);
+        },
+      } satisfies Var<boolean>,
+      limits: {
+        name: "STOCKLET_RATE_LIMITS",
+        default: { ...DEFAULT_RATE_LIMITS },
+        parse: (raw: string) => parseRateLimits(raw, DEFAULT_RATE_LIMITS),
+      } satisfies Var<Record<RateLimitName, RateLimit>>,
     }, env)
   );
   if (problems.length || !rest) throw new ConfigError(problems);
-  return { ...rest, upstreams: upstreams as Record<ServiceName, string> };
+  const { limits, rateLimits, ...others } = rest;
+  return {
+    ...others,
+    rateLimits: rateLimits ? limits : false,
+    upstreams: upstreams as Record<ServiceName, string>,
+  };
 }
