@@ -69,7 +69,7 @@ export function authVerifier(
  * Deadline of the calls that run scrypt in the user service: at OWASP's cost one takes about
  * 0.3 s of CPU, and a burst of logins queues on its thread pool.
  */
-const CREDENTIAL_CALL_TIMEOUT_MS = 15_000;
+const CREDENTIAL_CALL_TIMEOUT_MS = 25_000;
 
 /** Codes meaning "the user service could not answer": the caller may retry later (503). */
 const UNREACHABLE: ReadonlySet<number> = new Set([
