@@ -44,7 +44,35 @@ const MAX_N = 2 ** 20;
 const MAX_R = 32;
 const MAX_P = 16;
 
+/**
+ * How many derivations run at once. Each takes 128 MiB at today's cost and a core for about
+ * 0.3 s: on a small machine a burst of logins would otherwise take half a gigabyte and gain no
+ * throughput. The others wait their turn.
+ */
+const MAX_CONCURRENT_DERIVATIONS = 2;
+let running = 0;
+const waiting: Array<() => void> = [];
+
+async function withSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= MAX_CONCURRENT_DERIVATIONS) {
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  } else {
+    running++;
+  }
+  try {
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    if (next) next(); // the slot passes straight on
+    else running--;
+  }
+}
+
 function derive(password: string, salt: Uint8Array, params: ScryptParams): Promise<Buffer> {
+  return withSlot(() => deriveNow(password, salt, params));
+}
+
+function deriveNow(password: string, salt: Uint8Array, params: ScryptParams): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     scrypt(
       // NFC, so that the same password typed on two keyboards (composed or decomposed accents)

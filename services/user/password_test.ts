@@ -104,3 +104,15 @@ Deno.test("verifyAgainstDummy() is false and costs about a real verification", a
   // Loose bounds: the point is "same order of magnitude", not a benchmark.
   assert.ok(dummyMs > realMs / 4 && dummyMs < realMs * 4, `${dummyMs} vs ${realMs} ms`);
 });
+
+Deno.test("hashPassword() under a burst: every queued derivation finishes and verifies", async () => {
+  const started = performance.now();
+  const hashes = await Promise.all(
+    Array.from({ length: 6 }, (_, i) => hashPassword(`pw-${i}-long-enough`, CHEAP)),
+  );
+  assert.equal(new Set(hashes).size, 6);
+  for (const [i, h] of hashes.entries()) {
+    assert.equal(await verifyPassword(`pw-${i}-long-enough`, h), true);
+  }
+  assert.ok(performance.now() - started < 30_000);
+});
