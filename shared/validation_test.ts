@@ -101,6 +101,10 @@ const CASES: Record<string, Case> = {
       },
     ],
   },
+  "stocklet.user.v1.ListRevokedCredentialsRequest": {
+    valid: { maxAgeSeconds: 86_460 },
+    invalid: [{ json: { maxAgeSeconds: 0 }, field: "max_age_seconds", rule: "int32.gt" }],
+  },
   "stocklet.product.v1.ViewProductRequest": {
     valid: { id: ID },
     invalid: [{ json: { id: "1' OR '1'='1" }, field: "id", rule: "string.uuid" }],
