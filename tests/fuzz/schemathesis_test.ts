@@ -70,6 +70,9 @@ async function fuzzAs(role: string, token: string | undefined): Promise<RunCount
   ];
   const out = await new Deno.Command(st, {
     args,
+    // Schemathesis keeps a cache in its working directory: in the role's (wiped) report folder,
+    // so every run starts from the seed alone.
+    cwd: dir,
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },
