@@ -9,7 +9,7 @@
  * the services' error shape `{code, message, details}`.
  * @module
  */
-import { TOKEN_AUDIENCE, TOKEN_ISSUER } from "@stocklet/shared/auth";
+import { JWKS_MAX_AGE_SECONDS, TOKEN_AUDIENCE, TOKEN_ISSUER } from "@stocklet/shared/auth";
 import { Code, type Code as GrpcCode } from "@stocklet/shared/errors";
 import { DEFAULT_PORTS, type ServiceName, SERVICES } from "@stocklet/shared/topology";
 import { stringify } from "yaml";
@@ -321,8 +321,10 @@ export function envoyConfig(opts: EnvoyOptions = {}): Yaml {
             cluster: "auth",
             timeout: "1s",
           },
-          cache_duration: "300s",
-          async_fetch: {},
+          // New keys are published twice this long before they sign (services/auth/key_ring.ts).
+          cache_duration: `${JWKS_MAX_AGE_SECONDS}s`,
+          // Fetched in the background; a failed refresh keeps the last set and retries.
+          async_fetch: { failed_refetch_duration: "5s" },
           retry_policy: {
             num_retries: 3,
             retry_back_off: { base_interval: "0.5s", max_interval: "5s" },

@@ -34,6 +34,12 @@ export const TOKEN_ISSUER = "stocklet-auth";
 export const TOKEN_AUDIENCE = "stocklet";
 /** The role that may administer the catalogue, stock and balances. */
 export const ADMIN_ROLE = "admin";
+/**
+ * The longest a verifier keeps a key set before refreshing it (ours: 300 s; Envoy's
+ * `cache_duration`). A new signing key is published at least twice this long before it signs.
+ */
+export const JWKS_MAX_AGE_SECONDS = 300;
+
 /** The claim holding the credential version the token was issued for. */
 export const CREDENTIAL_CLAIM = "cv";
 
@@ -94,7 +100,7 @@ export interface JwksVerifierOptions {
   clockTolerance?: number;
   /** Minimum time between two fetches of the key set (bounds refetches on unknown kids). @default 5000 */
   cooldownMs?: number;
-  /** How old the key set may get before it is refreshed (in the background). @default 300_000 */
+  /** How old the key set may get before it is refreshed (in the background). @default JWKS_MAX_AGE_SECONDS */
   keysMaxAgeMs?: number;
   /** How old the revocation list may get before it is refreshed (in the background). @default 5000 */
   revocationsMaxAgeMs?: number;
@@ -242,7 +248,7 @@ export function jwksVerifier(opts: JwksVerifierOptions): TokenVerifier {
       const set = await loaderOf(source as Source<JSONWebKeySet>, timeoutMs, parseKeySet)();
       return { set, getKey: createLocalJWKSet(set) };
     },
-    opts.keysMaxAgeMs ?? 300_000,
+    opts.keysMaxAgeMs ?? JWKS_MAX_AGE_SECONDS * 1000,
     now,
   );
   const fixedKeys = fixed ? createLocalJWKSet(fixed) : undefined;

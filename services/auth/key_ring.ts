@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { JWKS_MAX_AGE_SECONDS } from "@stocklet/shared/auth";
 import type { Sql } from "@stocklet/shared/db";
 import { getLog } from "@stocklet/shared/logging";
 import type { PublicEcJwk, SigningKey } from "./keys.ts";
@@ -34,7 +35,10 @@ export interface KeyRingOptions {
   tokenTtlSeconds: number;
   /** A generated key is replaced once it has signed this long; 0: never. @default 30 days */
   rotateAfterMs?: number;
-  /** A new key is published this long before it signs. @default 5 minutes */
+  /**
+   * A new key is published this long before it signs: twice the longest a verifier (or Envoy)
+   * caches the key set, so every one of them knows it in time. @default 2 × JWKS_MAX_AGE_SECONDS
+   */
   publishLeadMs?: number;
 }
 
@@ -53,7 +57,7 @@ export function fixedKeys(key: SigningKey, previous: readonly PublicEcJwk[] = []
 /** Loads the signing key (creating the first one) and the published set. */
 export async function openKeyRing(sql: Sql, opts: KeyRingOptions): Promise<KeyRing> {
   const rotateAfterMs = opts.rotateAfterMs ?? 30 * 86_400_000;
-  const leadMs = opts.publishLeadMs ?? 5 * 60_000;
+  const leadMs = opts.publishLeadMs ?? 2 * JWKS_MAX_AGE_SECONDS * 1000;
   const operatorKey = opts.pem ? await resolveSigningKey(sql, opts.pem) : undefined;
   let signing = operatorKey ?? await resolveSigningKey(sql, "");
   let published: readonly PublicEcJwk[] = [signing.publicJwk];
