@@ -76,6 +76,9 @@ export function revocationId(userId: string, credentialVersion: string): string 
     .slice(0, 22);
 }
 
+/** How often a source that failed is tried again (at most). */
+const RETRY_MS = 1_000;
+
 /** How long a verification waits for a stale revocation list to be refreshed. */
 const REVOCATIONS_WAIT_MS = 250;
 
@@ -203,20 +206,22 @@ class Published<T> {
   }
 
   /**
-   * The current copy: waits for the first load; refreshes a stale one, waiting for it at most
-   * `waitMs` (then going on with the copy in hand while the refresh completes in the background).
+   * The current copy. Without one yet, waits for a load (joining one in flight; a source that just
+   * failed is tried again at most once a second, the caller gets undefined meanwhile). A stale one
+   * is refreshed, waiting for it at most `waitMs` (then going on with the copy in hand while the
+   * refresh completes in the background).
    */
   async current(waitMs = 0): Promise<T | undefined> {
+    const pending = this.#inflight ??
+      (this.sinceAttempt() >= RETRY_MS ? undefined : null);
     if (this.#value === undefined) {
-      await this.refresh();
-    } else if (this.now() - this.#loadedAt > this.maxAgeMs) {
-      // A failing source is retried at most once per maxAge/5 (not on every call).
-      const pending = this.#inflight ??
-        (this.sinceAttempt() > this.maxAgeMs / 5 ? this.refresh() : undefined);
-      if (pending && waitMs > 0) {
+      if (pending !== null) await (pending ?? this.refresh());
+    } else if (this.now() - this.#loadedAt > this.maxAgeMs && pending !== null) {
+      const refreshing = pending ?? this.refresh();
+      if (waitMs > 0) {
         let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([
-          pending,
+          refreshing,
           new Promise((resolve) => timer = setTimeout(resolve, waitMs)),
         ]);
         clearTimeout(timer);

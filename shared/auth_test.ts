@@ -247,14 +247,26 @@ Deno.test("jwksVerifier() answers 503, not 401, while it never had a key set (is
   const auth = fakeAuthority({ keys: [jwk] });
   auth.state.failKeys = true;
   try {
-    const remote = jwksVerifier({ jwks: auth.url, cooldownMs: 0, revocations: false });
-    await assert.rejects(remote.verify(await sign()), (e: unknown) => {
+    let clock = 1_000_000;
+    const remote = jwksVerifier({
+      jwks: auth.url,
+      cooldownMs: 0,
+      revocations: false,
+      now: () => clock,
+    });
+    const unavailable = (e: unknown) => {
       assert.ok(e instanceof ServiceError);
       assert.equal(e.code, Code.UNAVAILABLE);
       assert.match(e.message, /token keys are unavailable/);
       return true;
-    });
+    };
+    await assert.rejects(remote.verify(await sign()), unavailable);
+    // Retried at most once a second: a burst of requests does not become a burst of fetches.
+    const fetches = auth.state.keyFetches;
+    await assert.rejects(remote.verify(await sign()), unavailable);
+    assert.equal(auth.state.keyFetches, fetches);
     auth.state.failKeys = false;
+    clock += 1_000;
     assert.equal((await remote.verify(await sign())).userId, "user-1", "recovers by itself");
   } finally {
     await auth.close();
