@@ -9,20 +9,9 @@ import { loadEdgeConfig } from "../../edge/config.ts";
 import { startEdge } from "../../edge/server.ts";
 import { DEFAULT_RATE_LIMITS } from "../../edge/policy.ts";
 import { type Answer, Api, api, subjectOf, unique } from "../support/api.ts";
+import { assert4xx } from "../support/asserts.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-
-function assert4xx(r: Answer, status: number, what: string, field?: string): void {
-  assert.equal(r.status, status, `${what}: ${JSON.stringify(r.json)}`);
-  const body = r.json as { code?: unknown; message?: unknown; details?: Array<{ field?: string }> };
-  assert.equal(typeof body.message, "string", `${what}: error body`);
-  if (field) {
-    assert.ok(
-      body.details?.some((d) => d.field === field),
-      `${what}: the error names ${field}: ${JSON.stringify(body)}`,
-    );
-  }
-}
 
 Deno.test("#1: NUL in any text field is a 400 naming the field, not a 500", opts, async () => {
   const a = await api();
