@@ -2,13 +2,11 @@
  * The Lua filter of deploy/envoy/envoy.yaml, run for real (LuaJIT, as Envoy runs it) against a
  * stand-in for Envoy's request and response handles: it strips identity headers by prefix, puts a
  * login's account in the rate-limit header (never trusting the client's), and turns the rate
- * limiter's reset into Retry-After. LuaJIT comes from Debian (installed on first use as root).
+ * limiter's reset into Retry-After. LuaJIT comes from Debian (`deno task test` installs it).
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { parse } from "yaml";
-import { aptInstall, isRoot } from "../scripts/infra/apt.ts";
-import { STATE_DIR } from "../scripts/lib/paths.ts";
+import { LUAJIT } from "../scripts/lib/luajit.ts";
 import { LOGIN_ACCOUNT_HEADER } from "./policy.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -32,16 +30,13 @@ async function has(cmd: string): Promise<boolean> {
 
 let luajit: Promise<string> | undefined;
 
-/** LuaJIT, installed with apt when missing (as root). */
+/** LuaJIT (`deno task test` installs the Debian package beforehand: scripts/lib/luajit.ts). */
 function ensureLuajit(): Promise<string> {
   return luajit ??= (async () => {
-    if (await has("luajit")) return "luajit";
-    if (isRoot()) {
-      await Deno.mkdir(STATE_DIR, { recursive: true });
-      await aptInstall(["luajit"], "the Envoy Lua filter test", join(STATE_DIR, "apt-luajit.log"));
-      if (await has("luajit")) return "luajit";
-    }
-    throw new Error("edge/envoy_lua_test.ts needs luajit (Debian package luajit)");
+    if (await has(LUAJIT)) return LUAJIT;
+    throw new Error(
+      "edge/envoy_lua_test.ts needs luajit: run it through `deno task test`, or apt-get install luajit",
+    );
   })();
 }
 

@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import { COMPONENTS, infraConfig, infraStatus, stopComponent } from "./infra/mod.ts";
 import { countJunit } from "./lib/junit.ts";
+import { ensureLuajit } from "./lib/luajit.ts";
 import { ensureSchemathesis } from "./lib/schemathesis.ts";
 import { ROOT, STATE_DIR } from "./lib/paths.ts";
 import { appPid } from "./stack/apps.ts";
@@ -55,6 +56,12 @@ async function main(): Promise<number> {
   } catch (e) {
     // The tests that need the stack will fail and say so; the others still run and count.
     say(`the test stack did not come up: ${e instanceof Error ? e.message : e}`);
+  }
+  if (paths.some((p) => p === "." || p.replace(/^\.\//, "").startsWith("edge"))) {
+    // Envoy's Lua filter runs under LuaJIT in edge/envoy_lua_test.ts.
+    await ensureLuajit(say).catch((e) =>
+      say(`luajit could not be installed: ${e instanceof Error ? e.message : e}`)
+    );
   }
   if (paths.some((p) => p === "." || p.replace(/^\.\//, "").startsWith("tests"))) {
     // The API fuzzer (PyPI) of tests/fuzz, in its own virtualenv; quick once installed.
