@@ -24,6 +24,7 @@ import {
 import { forward } from "./proxy.ts";
 import { type EdgeRoute, edgeRoutes, routerOf } from "./routes.ts";
 import { type ResponseCache, responseCache } from "./cache.ts";
+import { recordEdgeRequest } from "./metrics.ts";
 
 /** Options for {@linkcode edgeHandler}. */
 export interface EdgeOptions {
@@ -167,6 +168,15 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
     }
     res.headers.set(REQUEST_ID_HEADER, requestId);
     cors.decorate(res.headers, origin);
+    recordEdgeRequest({
+      method: req.method,
+      route: route?.template,
+      upstream: route?.service,
+      status: res.status,
+      seconds: (performance.now() - t0) / 1000,
+      cache: res.headers.get("x-cache"),
+      refused: res.status === 429 && failure instanceof EdgeError,
+    });
     if (log) {
       log({
         method: req.method,
