@@ -15,13 +15,25 @@ function windowed(points: readonly Point[], windowMs: number, now: number): Poin
   return points.slice(i);
 }
 
-/** How much a cumulative number series grew over the window. */
+/** A point's cumulative count: a sum's value, a histogram's count. */
+const countOf = (p: Point): number => p.v ?? p.h?.count ?? 0;
+
+/**
+ * Whether a series' first point in the window started counting inside it (a series born in the
+ * window, with no point before it): its whole value is then growth within the window.
+ */
+function bornInside(ps: readonly Point[], windowMs: number, now: number): boolean {
+  const first = ps[0];
+  return first !== undefined && first.t > now - windowMs && (first.s ?? 0) > now - windowMs;
+}
+
+/** How much a cumulative series (a counter's value, a histogram's count) grew over the window. */
 export function increaseOf(s: Series, windowMs: number, now: number): number {
   const ps = windowed(s.points, windowMs, now);
-  let total = 0;
+  let total = bornInside(ps, windowMs, now) ? countOf(ps[0]!) : 0;
   for (let i = 1; i < ps.length; i++) {
-    const a = ps[i - 1]!.v ?? 0;
-    const b = ps[i]!.v ?? 0;
+    const a = countOf(ps[i - 1]!);
+    const b = countOf(ps[i]!);
     total += b >= a ? b - a : b;
   }
   return total;
@@ -32,12 +44,16 @@ export function increase(series: readonly Series[], windowMs: number, now: numbe
   return series.reduce((n, s) => n + increaseOf(s, windowMs, now), 0);
 }
 
-/** The seconds a window's points actually span (at most windowMs; 0 with fewer than 2 points). */
+/**
+ * The seconds a window's points actually span (at most windowMs; 0 with fewer than 2 points), from
+ * a series' start when it was born inside the window.
+ */
 export function spanSeconds(series: readonly Series[], windowMs: number, now: number): number {
   let span = 0;
   for (const s of series) {
     const ps = windowed(s.points, windowMs, now);
-    if (ps.length >= 2) span = Math.max(span, ps.at(-1)!.t - ps[0]!.t);
+    const from = bornInside(ps, windowMs, now) ? ps[0]!.s! : ps[0]?.t ?? 0;
+    if (ps.length >= 2 || from < (ps[0]?.t ?? 0)) span = Math.max(span, ps.at(-1)!.t - from);
   }
   return Math.min(span, windowMs) / 1000;
 }
@@ -59,6 +75,12 @@ const emptyHistogram = (bounds: number[]): HistogramValue => ({
 export function histogramIncreaseOf(s: Series, windowMs: number, now: number): HistogramValue {
   const ps = windowed(s.points, windowMs, now).filter((p) => p.h);
   const out = emptyHistogram(ps.at(-1)?.h?.bounds ?? []);
+  if (bornInside(ps, windowMs, now)) {
+    const first = ps[0]!.h!;
+    out.count = first.count;
+    out.sum = first.sum;
+    out.buckets = [...first.buckets];
+  }
   for (let i = 1; i < ps.length; i++) {
     const a = ps[i - 1]!.h!;
     const b = ps[i]!.h!;
@@ -97,7 +119,7 @@ export function histogramIncrease(
  *
  * @example
  * ```ts
- * quantile(0.5, { count: 4, sum: 1, bounds: [0.1, 0.2], buckets: [0, 4, 0] }); // → 0.15
+ * quantile(0.5, { count: 4, sum: 1, bounds: [0.1, 0.2], buckets: [0, 4, 0] }); // → 0.15 (about)
  * ```
  */
 export function quantile(q: number, h: HistogramValue): number | undefined {

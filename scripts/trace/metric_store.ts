@@ -21,6 +21,8 @@ export interface HistogramValue {
 /** One point of a series: a time (ms) and a number (sums, gauges) or a histogram. */
 export interface Point {
   t: number;
+  /** When the cumulative value started from zero (ms; the process's start, or its reset). */
+  s?: number;
   v?: number;
   h?: HistogramValue;
 }
@@ -41,12 +43,14 @@ export interface Series {
 
 interface OtlpNumberPoint {
   attributes?: KeyValue[];
+  startTimeUnixNano?: string | number;
   timeUnixNano?: string | number;
   asDouble?: number;
   asInt?: string | number;
 }
 interface OtlpHistogramPoint {
   attributes?: KeyValue[];
+  startTimeUnixNano?: string | number;
   timeUnixNano?: string | number;
   count?: string | number;
   sum?: number;
@@ -150,6 +154,7 @@ export class MetricStore {
             for (const dp of m.sum.dataPoints ?? []) {
               push("sum", m.sum.isMonotonic ?? false, dp.attributes, {
                 t: timeOf(dp.timeUnixNano, now),
+                s: timeOf(dp.startTimeUnixNano, 0),
                 v: Number(dp.asDouble ?? dp.asInt ?? 0),
               });
             }
@@ -164,6 +169,7 @@ export class MetricStore {
             for (const dp of m.histogram.dataPoints ?? []) {
               push("histogram", true, dp.attributes, {
                 t: timeOf(dp.timeUnixNano, now),
+                s: timeOf(dp.startTimeUnixNano, 0),
                 h: {
                   count: Number(dp.count ?? 0),
                   sum: Number(dp.sum ?? 0),
