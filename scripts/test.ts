@@ -11,6 +11,7 @@
 import { join } from "node:path";
 import { COMPONENTS, infraConfig, infraStatus, stopComponent } from "./infra/mod.ts";
 import { ensureComposeTool } from "./lib/compose_tool.ts";
+import { ensureAptTool } from "./lib/apt_tool.ts";
 import { countJunit } from "./lib/junit.ts";
 import { ROOT, STATE_DIR } from "./lib/paths.ts";
 import { appPid } from "./stack/apps.ts";
@@ -60,6 +61,9 @@ async function main(): Promise<number> {
   // What the tests need besides the stack, installed here so that no test installs anything.
   if (!(await ensureComposeTool(say))) {
     say("no docker compose CLI (and none could be installed): the compose tests will fail");
+  }
+  if (!(await ensureAptTool("tmux", ["-V"], "tmux", "the terminal dashboard's test", say))) {
+    say("no tmux (and it could not be installed): the `deno task top` test will fail");
   }
   const code = await runDenoTest(paths);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);

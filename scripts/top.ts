@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import type { InfraProfile } from "./infra/config.ts";
 import { collectorPort } from "./stack/config.ts";
 import { fetchMetrics } from "./top/client.ts";
-import { renderTop } from "./top/render.ts";
+import { plain, renderTop } from "./top/render.ts";
 import { TOP_METRICS, topView } from "./top/view.ts";
 
 /** One screen of a collector's metrics. */
@@ -56,7 +56,8 @@ async function main(): Promise<number> {
   };
   const out = (s: string) => Deno.stdout.writeSync(new TextEncoder().encode(s));
   if (values.once || !Deno.stdout.isTerminal()) {
-    out((await screen()).join("\n") + "\n");
+    const lines = await screen();
+    out((Deno.stdout.isTerminal() ? lines : lines.map(plain)).join("\n") + "\n");
     return 0;
   }
 

@@ -49,7 +49,7 @@ export function renderTop(v: TopView, opts: RenderOptions): string[] {
   lines.push(
     `${BOLD}${"SERVICE".padEnd(12)}${cell("REQ/S", 9)}${cell("ERR%", 7)}${cell("P99 ms", 9)}${
       cell("EVENTS/S", 10)
-    }${cell("LAG", 7)}${cell("DLQ", 6)}${cell("OUTBOX", 8)}${RESET}`,
+    }${cell("LAG", 7)}${cell("DLQ", 6)}${cell("OUTBOX", 8)}${cell("MEM MiB", 9)}${RESET}`,
   );
   for (const r of v.services) {
     const err = r.errPct === undefined
@@ -64,7 +64,9 @@ export function renderTop(v: TopView, opts: RenderOptions): string[] {
         r.deadLetters === undefined
           ? cell("-", 6)
           : cell(String(r.deadLetters), 6, r.deadLetters > 0 ? RED : "")
-      }${r.outbox === undefined ? cell("-", 8) : cell(String(r.outbox), 8, r.outbox > 100 ? YELLOW : "")}`,
+      }${r.outbox === undefined ? cell("-", 8) : cell(String(r.outbox), 8, r.outbox > 100 ? YELLOW : "")}${
+        cell(num(r.memMiB, 0), 9)
+      }`,
     );
   }
   if (!v.services.length) lines.push(`${DIM}(no metrics yet: is the stack running?)${RESET}`);

@@ -1,7 +1,7 @@
 /**
  * What `deno task top` shows, computed from a window of the collector's series: per service the
  * request rate, the share of failed requests, the p99 latency, events consumed per second, the
- * consumer lag, dead letters and the outbox backlog; for the saga, orders per second by outcome
+ * consumer lag, dead letters, the outbox backlog and resident memory; for the saga, orders per second by outcome
  * (and rejection reason) and place → terminal p50/p99. Services are whatever exported metrics, so
  * a new one shows up by itself.
  * @module
@@ -26,6 +26,8 @@ export interface ServiceRow {
   deadLetters?: number;
   /** Outbox rows not relayed yet. */
   outbox?: number;
+  /** Resident memory (MiB). */
+  memMiB?: number;
 }
 
 /** The saga's line. */
@@ -60,6 +62,7 @@ export const TOP_METRICS: readonly string[] = [
   "stocklet.saga.started",
   "stocklet.saga.completed",
   "stocklet.saga.duration",
+  "process.memory.usage",
 ];
 
 const ms = (s: number | undefined) => (s === undefined ? undefined : s * 1000);
@@ -88,6 +91,7 @@ export function topView(series: readonly Series[], now: number, windowMs: number
     const consumed = of("messaging.client.consumed.messages");
     const lag = of("stocklet.consumer.lag");
     const outbox = of("stocklet.outbox.pending");
+    const memory = of("process.memory.usage");
     const p99 = ms(quantile(0.99, h));
     return {
       service,
@@ -102,6 +106,7 @@ export function topView(series: readonly Series[], now: number, windowMs: number
         }
         : {}),
       ...(outbox.length ? { outbox: latestSum(outbox) } : {}),
+      ...(memory.length ? { memMiB: latestSum(memory) / 2 ** 20 } : {}),
     };
   });
 

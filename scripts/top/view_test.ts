@@ -94,7 +94,7 @@ Deno.test("renderTop() lays out one line per service and the saga", () => {
     .map(plain);
   assert.match(lines[0]!, /Stocklet top\s+test\s+12:00:00/);
   const order = lines.find((l) => l.startsWith("order"))!;
-  assert.match(order, /^order\s+10\.0\s+5\.0\s+\d+\.\d\s+0\.1\s+12\s+2\s+-$/);
+  assert.match(order, /^order\s+10\.0\s+5\.0\s+\d+\.\d\s+0\.1\s+12\s+2\s+-\s+-$/);
   assert.ok(lines.some((l) => /rejected by reason: timeout 2\.0/.test(l)));
   assert.ok(lines.some((l) => /place → terminal\s+p50 \d+ ms\s+p99 \d+ ms\s+\(20 sagas ended\)/.test(l)));
 });
