@@ -2,19 +2,23 @@
  * `deno task dev`: the whole system on this machine, one command. Infrastructure up → service-init
  * for all seven services → the seven services and the edge (supervised: coloured logs, a crashed
  * process is reported and restarted with backoff) → demo data through the public API → the URLs,
- * credentials and a five-step walkthrough. Spans go to a built-in OTLP collector, so
- * `deno task trace <order_id>` shows an order's saga. Ctrl-C stops everything this run started.
+ * credentials and a five-step walkthrough. Spans and metrics go to a built-in OTLP collector, so
+ * `deno task trace <order_id>` shows an order's saga and `deno task top` the system live;
+ * `--zipkin` also starts Zipkin (its UI on :9411) and forwards every span to it. Ctrl-C stops
+ * everything this run started.
  */
-import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from "@stocklet/shared/topology";
+import { parseArgs } from "node:util";
+import { SERVICE_NAMES, type ServiceName } from "@stocklet/shared/topology";
 import { type Component, infraConfig, infraUp, stopComponent } from "./infra/mod.ts";
 import { portOpen, waitUntil } from "./infra/process.ts";
 import { initServices } from "./service_init/mod.ts";
 import { isReady } from "./stack/apps.ts";
-import { appEnv, type AppName, stackPorts } from "./stack/config.ts";
+import { appEnv, type AppName, collectorPort, stackPorts } from "./stack/config.ts";
 import { stackApps } from "./stack/test_stack.ts";
 import { startTraceCollector, type TraceCollector } from "./trace/collector.ts";
 import { client, type DemoData, seedDemo } from "./dev/seed.ts";
 import { Supervisor } from "./dev/supervisor.ts";
+import { startZipkin, type Zipkin } from "./dev/zipkin.ts";
 
 const BOLD = "\x1b[1m";
 const DIM = "\x1b[2m";
@@ -27,7 +31,12 @@ const ADMIN = {
   password: Deno.env.get("STOCKLET_ADMIN_PASSWORD") ?? "stocklet-admin",
 };
 
-function walkthrough(edge: string, demo: DemoData, tracing: boolean): string {
+function walkthrough(
+  edge: string,
+  demo: DemoData,
+  tracing: boolean,
+  zipkin: string | undefined,
+): string {
   const p = demo.products[0]!;
   const login =
     `TOKEN=$(curl -s ${edge}/v1/auth/login -d '{"email":"${demo.customer.email}","password":"${demo.customer.password}"}' | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`;
@@ -39,6 +48,8 @@ function walkthrough(edge: string, demo: DemoData, tracing: boolean): string {
     `  Admin               ${ADMIN.email} / ${ADMIN.password}`,
     `  Demo customer       ${demo.customer.email} / ${demo.customer.password}  (id ${demo.customer.id})`,
     tracing ? `  Traces              deno task trace <order_id>` : `  Traces              off`,
+    tracing ? `  Metrics             deno task top` : `  Metrics             off`,
+    ...(zipkin ? [`  Zipkin              ${zipkin}/zipkin/`] : []),
     "",
     `${BOLD}Walkthrough${RESET} ${DIM}(in another terminal)${RESET}`,
     `  1. Log in:`,
@@ -59,6 +70,10 @@ function walkthrough(edge: string, demo: DemoData, tracing: boolean): string {
 }
 
 async function main(): Promise<void> {
+  const { values: flags } = parseArgs({
+    args: Deno.args,
+    options: { zipkin: { type: "boolean", default: false } },
+  });
   const t0 = performance.now();
   const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
   const cfg = infraConfig("dev");
@@ -89,12 +104,29 @@ async function main(): Promise<void> {
   for (const r of init.services) say(`  ${r.summary}`);
   for (const c of init.relay.connectors) say(`  relay: connector ${c.name} ${c.action}`);
 
-  const otlpPort = Number(Deno.env.get("STOCKLET_OTLP_PORT") ?? DEFAULT_PORTS.otlp);
+  const otlpPort = collectorPort("dev");
   let collector: TraceCollector | undefined;
+  let zipkin: Zipkin | undefined;
   if (Deno.env.get("STOCKLET_TRACING") !== "off") {
+    if (flags.zipkin) {
+      say("zipkin (its server jar from Maven Central on first use)…");
+      try {
+        zipkin = await startZipkin(cfg, (l) => say(`  ${l}`));
+        say(`  zipkin on ${zipkin.url}/zipkin/`);
+      } catch (e) {
+        say(`  zipkin off: ${e instanceof Error ? e.message : e}`);
+      }
+    }
     try {
-      collector = await startTraceCollector(otlpPort, infra.pgUrl("postgres"));
-      say(`trace collector on :${otlpPort} (OTLP/HTTP JSON → Postgres database "traces")`);
+      collector = await startTraceCollector(otlpPort, infra.pgUrl("postgres"), {
+        ...(zipkin ? { zipkinUrl: zipkin.url } : {}),
+        say,
+      });
+      say(
+        `collector on :${otlpPort} (OTLP/HTTP JSON: spans → Postgres database "traces"${
+          zipkin ? " and Zipkin" : ""
+        }, metrics → deno task top)`,
+      );
     } catch (e) {
       say(
         `tracing off: cannot start the collector on :${otlpPort} (${
@@ -116,6 +148,7 @@ async function main(): Promise<void> {
     say("stopping…");
     await supervisor.stopAll();
     await collector?.stop().catch(() => {});
+    await zipkin?.stop().catch(() => {});
     for (const c of [...infra.started].reverse() as Component[]) {
       say(`  stopping ${c}`);
       await stopComponent(cfg, c);
@@ -161,7 +194,9 @@ async function main(): Promise<void> {
   say("demo data (admin, demo customer with a credited balance, catalogue with stock)…");
   try {
     const demo = await seedDemo(client(baseOf), ADMIN);
-    console.error(walkthrough(edge ?? baseOf("/v1/order/"), demo, collector !== undefined));
+    console.error(
+      walkthrough(edge ?? baseOf("/v1/order/"), demo, collector !== undefined, zipkin?.url),
+    );
     say(`ready in ${elapsed()}`);
   } catch (e) {
     say(`seeding the demo data failed: ${e instanceof Error ? e.message : e}`);
