@@ -12,18 +12,27 @@
  */
 import { createNoopMeter, type Meter, metrics } from "@opentelemetry/api";
 
-/** Whether Stocklet's instruments record (OTel on and `STOCKLET_METRICS` not `off`). */
-export function metricsEnabled(env: (name: string) => string | undefined = envOf): boolean {
-  const otel = (env("OTEL_DENO") ?? "").toLowerCase();
-  return (otel === "true" || otel === "1") && env("STOCKLET_METRICS") !== "off";
+/** The variables that decide whether metrics are on. */
+export interface MetricsEnv {
+  OTEL_DENO?: string | undefined;
+  STOCKLET_METRICS?: string | undefined;
 }
 
-function envOf(name: string): string | undefined {
+function processEnv(): MetricsEnv {
   try {
-    return Deno.env.get(name);
+    return {
+      OTEL_DENO: Deno.env.get("OTEL_DENO"),
+      STOCKLET_METRICS: Deno.env.get("STOCKLET_METRICS"),
+    };
   } catch {
-    return undefined; // no env permission: defaults
+    return {}; // no env permission: off
   }
+}
+
+/** Whether Stocklet's instruments record (OTel on and `STOCKLET_METRICS` not `off`). */
+export function metricsEnabled(env: MetricsEnv = processEnv()): boolean {
+  const otel = (env.OTEL_DENO ?? "").toLowerCase();
+  return (otel === "true" || otel === "1") && env.STOCKLET_METRICS !== "off";
 }
 
 /** The meter of Stocklet's instruments (a no-op one when metrics are off). */
@@ -35,7 +44,14 @@ export const meter: Meter = metricsEnabled()
  * How stale a gauge that has to query something may be (ms): at most one query per this
  * interval, whatever the export interval. `STOCKLET_METRICS_GAUGE_REFRESH_MS`, default 5000.
  */
-export const gaugeRefreshMs: number = Number(envOf("STOCKLET_METRICS_GAUGE_REFRESH_MS") ?? 5000);
+export const gaugeRefreshMs: number = (() => {
+  try {
+    const ms = Number(Deno.env.get("STOCKLET_METRICS_GAUGE_REFRESH_MS"));
+    return ms > 0 ? ms : 5000;
+  } catch {
+    return 5000;
+  }
+})();
 
 /** Bucket bounds (s) for request handling: 0.5 ms … 10 s. */
 export const REQUEST_BUCKETS: readonly number[] = [
