@@ -19,7 +19,9 @@ if (import.meta.main) {
   const collector = await startTraceCollector(port, pgUrlOf(infraConfig(profile), "postgres"), {
     ...(values.zipkin ? { zipkinUrl: values.zipkin } : {}),
   });
-  console.error(`collector on :${port} (OTLP/HTTP JSON; spans → Postgres "traces"; metrics in memory)`);
+  console.error(
+    `collector on :${port} (OTLP/HTTP JSON; spans → Postgres "traces"; metrics in memory)`,
+  );
   const stop = async () => {
     await collector.stop();
     Deno.exit(0);

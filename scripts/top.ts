@@ -50,7 +50,9 @@ async function main(): Promise<number> {
         `Stocklet top  ${source}`,
         "",
         `cannot read ${url}: ${e instanceof Error ? e.message : e}`,
-        `(is \`deno task dev\` running, or the test stack? --stack ${profile === "dev" ? "test" : "dev"})`,
+        `(is \`deno task dev\` running, or the test stack? --stack ${
+          profile === "dev" ? "test" : "dev"
+        })`,
       ];
     }
   };

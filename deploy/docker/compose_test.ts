@@ -552,12 +552,16 @@ Deno.test("compose: Prometheus scrapes the collector's metrics and loads the ale
     // Bind mounts come back absolute from `config`; named volumes stay names.
     return m.source.startsWith("/") ? m.source : join(HERE, m.source);
   };
-  const config = parse(await Deno.readTextFile(mountOf(prom, "/etc/prometheus/prometheus.yml"))) as {
+  const config = parse(
+    await Deno.readTextFile(mountOf(prom, "/etc/prometheus/prometheus.yml")),
+  ) as {
     rule_files: string[];
     scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }>;
   };
   const problems: string[] = [];
-  for (const target of config.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets))) {
+  for (
+    const target of config.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets))
+  ) {
     const [host, port] = target.split(":");
     problems.push(
       ...referenceProblems(full, listening, HOSTS.prometheus, `scrape target ${target}`, {
@@ -584,7 +588,9 @@ Deno.test("compose: Prometheus scrapes the collector's metrics and loads the ale
   const home = grafana.env.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH ?? "";
   assert.ok(files.includes(home.split("/").pop()!), `the home dashboard ${home} is mounted`);
   // The datasource URL is Prometheus where it listens.
-  const ds = parse(await Deno.readTextFile(join(provisioning, "datasources", "prometheus.yaml"))) as {
+  const ds = parse(
+    await Deno.readTextFile(join(provisioning, "datasources", "prometheus.yaml")),
+  ) as {
     datasources: Array<{ url: string }>;
   };
   const u = new URL(ds.datasources[0]!.url);
@@ -595,8 +601,16 @@ Deno.test("compose: Prometheus scrapes the collector's metrics and loads the ale
     }),
     [],
   );
-  for (const [svc, port] of [[prom, CONTAINER_PORTS.prometheus], [grafana, CONTAINER_PORTS.grafana]] as const) {
-    assert.ok(svc.published.some((p) => p.container === port), `${svc.name} is reachable on :${port}`);
+  for (
+    const [svc, port] of [[prom, CONTAINER_PORTS.prometheus], [
+      grafana,
+      CONTAINER_PORTS.grafana,
+    ]] as const
+  ) {
+    assert.ok(
+      svc.published.some((p) => p.container === port),
+      `${svc.name} is reachable on :${port}`,
+    );
   }
 });
 

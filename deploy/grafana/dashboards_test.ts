@@ -7,12 +7,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { ROOT } from "@stocklet/scripts/paths";
+import { instrumentsOf, prometheusNamesOf, seriesNamesIn } from "../../scripts/gen/instruments.ts";
 import {
-  instrumentsOf,
-  prometheusNamesOf,
-  seriesNamesIn,
-} from "../../scripts/gen/instruments.ts";
-import { DASHBOARDS, dashboardPath, DATASOURCE, renderDashboard } from "../../scripts/gen/grafana.ts";
+  dashboardPath,
+  DASHBOARDS,
+  DATASOURCE,
+  renderDashboard,
+} from "../../scripts/gen/grafana.ts";
 
 interface Panel {
   title: string;
@@ -67,7 +68,11 @@ Deno.test("grafana: the dashboards are generated, and every panel reads series t
   for (const spec of DASHBOARDS) {
     const path = join(ROOT, dashboardPath(spec));
     const text = await Deno.readTextFile(path);
-    assert.equal(text, await renderDashboard(spec), `${dashboardPath(spec)} is stale: deno task gen`);
+    assert.equal(
+      text,
+      await renderDashboard(spec),
+      `${dashboardPath(spec)} is stale: deno task gen`,
+    );
     const d = JSON.parse(text) as { uid: string; title: string; panels: Panel[] };
     assert.ok(!uids.has(d.uid), `unique uid ${d.uid}`);
     uids.add(d.uid);
@@ -108,7 +113,13 @@ Deno.test("prometheus: the alert rules are well formed and read series the code 
     groups: Array<{
       name: string;
       rules: Array<
-        { alert: string; expr: string; for?: string; labels: { severity: string }; annotations: { summary: string } }
+        {
+          alert: string;
+          expr: string;
+          for?: string;
+          labels: { severity: string };
+          annotations: { summary: string };
+        }
       >;
     }>;
   };
@@ -119,7 +130,9 @@ Deno.test("prometheus: the alert rules are well formed and read series the code 
   }
   const problems: string[] = [];
   for (const a of alerts) {
-    if (!["warning", "critical"].includes(a.labels?.severity)) problems.push(`${a.alert}: severity`);
+    if (!["warning", "critical"].includes(a.labels?.severity)) {
+      problems.push(`${a.alert}: severity`);
+    }
     if (!a.annotations?.summary) problems.push(`${a.alert}: summary`);
     if (a.for !== undefined && !/^\d+[smh]$/.test(a.for)) problems.push(`${a.alert}: for ${a.for}`);
     for (const name of seriesNamesIn(a.expr)) {

@@ -106,7 +106,9 @@ export async function startZipkin(cfg: InfraConfig, onProgress: Progress): Promi
     try {
       child.kill("SIGKILL");
     } catch { /* gone */ }
-    throw new InfraError(`Zipkin did not answer on ${url}; the end of ${logFile}:\n${tailFile(logFile, 20)}`);
+    throw new InfraError(
+      `Zipkin did not answer on ${url}; the end of ${logFile}:\n${tailFile(logFile, 20)}`,
+    );
   }
   return {
     url,

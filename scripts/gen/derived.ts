@@ -12,7 +12,7 @@ import {
   renderEnvExample,
 } from "./compose.ts";
 import { renderEventCatalogue } from "./event_catalogue.ts";
-import { DASHBOARDS, dashboardPath, renderDashboard } from "./grafana.ts";
+import { dashboardPath, DASHBOARDS, renderDashboard } from "./grafana.ts";
 
 /** One generated file. */
 export interface DerivedArtifact {

@@ -90,9 +90,7 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
         title: "Requests by status ($service)",
         unit: "reqps",
         targets: [{
-          expr: `sum by (rpc_response_status_code) (${
-            rate(`${RPC}_count{job=~"$service"}`)
-          })`,
+          expr: `sum by (rpc_response_status_code) (${rate(`${RPC}_count{job=~"$service"}`)})`,
           legend: "{{rpc_response_status_code}}",
         }],
       },
@@ -124,16 +122,19 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
       {
         title: "Edge: p99 by route",
         unit: "s",
-        targets: [{ expr: q(0.99, "http_route, ", `${EDGE}_bucket${EDGE_SEL}`), legend: "{{http_route}}" }],
+        targets: [{
+          expr: q(0.99, "http_route, ", `${EDGE}_bucket${EDGE_SEL}`),
+          legend: "{{http_route}}",
+        }],
       },
       {
         title: "Edge: cache hit ratio and rate-limited requests",
         unit: "short",
         targets: [
           {
-            expr: `sum(${rate(`stocklet_edge_cache_requests_total{stocklet_cache_result="hit"}`)}) / sum(${
-              rate("stocklet_edge_cache_requests_total")
-            })`,
+            expr: `sum(${
+              rate(`stocklet_edge_cache_requests_total{stocklet_cache_result="hit"}`)
+            }) / sum(${rate("stocklet_edge_cache_requests_total")})`,
             legend: "cache hit ratio",
           },
           { expr: `sum(${rate("stocklet_edge_rate_limited_total")})`, legend: "429/s" },
@@ -147,14 +148,20 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
       {
         title: "Event-loop delay p99",
         unit: "s",
-        targets: [{ expr: q(0.99, "job, ", "stocklet_eventloop_delay_seconds_bucket"), legend: "{{job}}" }],
+        targets: [{
+          expr: q(0.99, "job, ", "stocklet_eventloop_delay_seconds_bucket"),
+          legend: "{{job}}",
+        }],
       },
       {
         title: "Database pool: connections in use and transactions waiting",
         unit: "short",
         targets: [
           { expr: "sum by (job) (db_client_connection_count)", legend: "{{job}} in use" },
-          { expr: "sum by (job) (db_client_connection_pending_requests)", legend: "{{job}} waiting" },
+          {
+            expr: "sum by (job) (db_client_connection_pending_requests)",
+            legend: "{{job}} waiting",
+          },
         ],
       },
     ],
@@ -187,9 +194,9 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
         type: "stat",
         w: 6,
         targets: [{
-          expr: `sum(${rate(`stocklet_saga_completed_total{stocklet_saga_outcome="rejected"}`)}) / sum(${
-            rate("stocklet_saga_completed_total")
-          })`,
+          expr: `sum(${
+            rate(`stocklet_saga_completed_total{stocklet_saga_outcome="rejected"}`)
+          }) / sum(${rate("stocklet_saga_completed_total")})`,
           legend: "rejected",
         }],
       },
@@ -242,7 +249,9 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
         unit: "reqps",
         targets: [{
           expr: `sum by (rpc_response_status_code) (${
-            rate(`${RPC}_count{rpc_method="stocklet.order.v1.OrderService/PlaceOrder", rpc_response_status_code!="OK"}`)
+            rate(
+              `${RPC}_count{rpc_method="stocklet.order.v1.OrderService/PlaceOrder", rpc_response_status_code!="OK"}`,
+            )
           })`,
           legend: "{{rpc_response_status_code}}",
         }],
@@ -288,7 +297,8 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
         title: "Dead letters (last 15 minutes)",
         unit: "short",
         targets: [{
-          expr: `sum by (job, messaging_destination_name) (increase(${CONSUMED}{stocklet_outcome="dead_lettered"}[15m]))`,
+          expr:
+            `sum by (job, messaging_destination_name) (increase(${CONSUMED}{stocklet_outcome="dead_lettered"}[15m]))`,
           legend: "{{job}} ← {{messaging_destination_name}}",
         }],
       },
@@ -328,7 +338,10 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
         title: "Outbox: oldest waiting row, relay lag",
         unit: "s",
         targets: [
-          { expr: "max by (job) (stocklet_outbox_oldest_age_seconds)", legend: "{{job}} oldest row" },
+          {
+            expr: "max by (job) (stocklet_outbox_oldest_age_seconds)",
+            legend: "{{job}} oldest row",
+          },
           { expr: "max by (job) (stocklet_outbox_relay_lag_seconds)", legend: "{{job}} relay lag" },
         ],
       },

@@ -110,7 +110,10 @@ export function seriesNamesIn(expr: string): string[] {
     "humanizePercentage",
   ]);
   // Strip strings, label matchers and ranges, whose contents are not series.
-  const bare = expr.replace(/"[^"]*"/g, '""').replace(/\{[^}]*\}/g, "{}").replace(/\[[^\]]*\]/g, "[]").replace(
+  const bare = expr.replace(/"[^"]*"/g, '""').replace(/\{[^}]*\}/g, "{}").replace(
+    /\[[^\]]*\]/g,
+    "[]",
+  ).replace(
     /by \([^)]*\)/g,
     "by ()",
   );

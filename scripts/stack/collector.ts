@@ -5,7 +5,14 @@
  */
 import { join } from "node:path";
 import type { InfraProfile } from "../infra/config.ts";
-import { isAlive, readPidFile, spawnDetached, stopProcess, tailFile, waitUntil } from "../infra/process.ts";
+import {
+  isAlive,
+  readPidFile,
+  spawnDetached,
+  stopProcess,
+  tailFile,
+  waitUntil,
+} from "../infra/process.ts";
 import { ROOT } from "../lib/paths.ts";
 import { appStateDir, collectorPort } from "./config.ts";
 
@@ -48,7 +55,9 @@ export async function ensureCollector(profile: InfraProfile, zipkinUrl?: string)
   });
   const ok = await waitUntil(() => collectorUp(profile), { timeoutMs: 30_000, intervalMs: 100 });
   if (!ok) {
-    throw new Error(`the collector did not answer; the end of its log:\n${tailFile(collectorLog(profile), 20)}`);
+    throw new Error(
+      `the collector did not answer; the end of its log:\n${tailFile(collectorLog(profile), 20)}`,
+    );
   }
 }
 

@@ -48,7 +48,7 @@ export interface TestStack {
   /** The apps this call started (empty when reused). */
   started: AppName[];
   /** The collector every process exports traces and metrics to (`GET /api/metrics`). */
-  collectorUrl: string;
+  collectorUrl?: string;
 }
 
 /** The application processes of the stack (the edge only once it exists). */

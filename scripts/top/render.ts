@@ -56,17 +56,21 @@ export function renderTop(v: TopView, opts: RenderOptions): string[] {
       ? cell("-", 7)
       : cell(num(r.errPct), 7, r.errPct >= 1 ? RED : r.errPct > 0 ? YELLOW : GREEN);
     lines.push(
-      `${CYAN}${r.service.padEnd(12)}${RESET}${cell(num(r.reqPerS), 9)}${err}${cell(num(r.p99Ms), 9)}${
-        cell(r.consumedPerS === undefined ? "-" : num(r.consumedPerS), 10)
-      }${
-        r.lag === undefined ? cell("-", 7) : cell(String(r.lag), 7, r.lag > 100 ? RED : r.lag > 0 ? YELLOW : "")
+      `${CYAN}${r.service.padEnd(12)}${RESET}${cell(num(r.reqPerS), 9)}${err}${
+        cell(num(r.p99Ms), 9)
+      }${cell(r.consumedPerS === undefined ? "-" : num(r.consumedPerS), 10)}${
+        r.lag === undefined
+          ? cell("-", 7)
+          : cell(String(r.lag), 7, r.lag > 100 ? RED : r.lag > 0 ? YELLOW : "")
       }${
         r.deadLetters === undefined
           ? cell("-", 6)
           : cell(String(r.deadLetters), 6, r.deadLetters > 0 ? RED : "")
-      }${r.outbox === undefined ? cell("-", 8) : cell(String(r.outbox), 8, r.outbox > 100 ? YELLOW : "")}${
-        cell(num(r.memMiB, 0), 9)
-      }`,
+      }${
+        r.outbox === undefined
+          ? cell("-", 8)
+          : cell(String(r.outbox), 8, r.outbox > 100 ? YELLOW : "")
+      }${cell(num(r.memMiB, 0), 9)}`,
     );
   }
   if (!v.services.length) lines.push(`${DIM}(no metrics yet: is the stack running?)${RESET}`);
@@ -74,16 +78,22 @@ export function renderTop(v: TopView, opts: RenderOptions): string[] {
   lines.push("");
   lines.push(`${BOLD}SAGA${RESET}  orders/s`);
   lines.push(
-    `  placed ${BOLD}${num(s.placedPerS)}${RESET}   approved ${GREEN}${num(s.approvedPerS)}${RESET}   rejected ${
-      s.rejectedPerS > 0 ? YELLOW : ""
-    }${num(s.rejectedPerS)}${RESET}   cancelled ${num(s.cancelledPerS)}`,
+    `  placed ${BOLD}${num(s.placedPerS)}${RESET}   approved ${GREEN}${
+      num(s.approvedPerS)
+    }${RESET}   rejected ${s.rejectedPerS > 0 ? YELLOW : ""}${
+      num(s.rejectedPerS)
+    }${RESET}   cancelled ${num(s.cancelledPerS)}`,
   );
   const reasons = Object.entries(s.rejectedBy).filter(([, r]) => r > 0).sort((a, b) => b[1] - a[1]);
   if (reasons.length) {
-    lines.push(`  ${DIM}rejected by reason:${RESET} ${reasons.map(([k, r]) => `${k} ${num(r)}`).join(", ")}`);
+    lines.push(
+      `  ${DIM}rejected by reason:${RESET} ${reasons.map(([k, r]) => `${k} ${num(r)}`).join(", ")}`,
+    );
   }
   lines.push(
-    `  place → terminal  p50 ${BOLD}${num(s.p50Ms, 0)}${RESET} ms   p99 ${BOLD}${num(s.p99Ms, 0)}${RESET} ms   ${DIM}(${s.ended} sagas ended)${RESET}`,
+    `  place → terminal  p50 ${BOLD}${num(s.p50Ms, 0)}${RESET} ms   p99 ${BOLD}${
+      num(s.p99Ms, 0)
+    }${RESET} ms   ${DIM}(${s.ended} sagas ended)${RESET}`,
   );
   lines.push("");
   lines.push(`${DIM}q or Ctrl-C quits${RESET}`);

@@ -96,15 +96,20 @@ Deno.test("renderTop() lays out one line per service and the saga", () => {
   const order = lines.find((l) => l.startsWith("order"))!;
   assert.match(order, /^order\s+10\.0\s+5\.0\s+\d+\.\d\s+0\.1\s+12\s+2\s+-\s+-$/);
   assert.ok(lines.some((l) => /rejected by reason: timeout 2\.0/.test(l)));
-  assert.ok(lines.some((l) => /place → terminal\s+p50 \d+ ms\s+p99 \d+ ms\s+\(20 sagas ended\)/.test(l)));
+  assert.ok(
+    lines.some((l) => /place → terminal\s+p50 \d+ ms\s+p99 \d+ ms\s+\(20 sagas ended\)/.test(l)),
+  );
 });
 
 Deno.test("terminalSvg() draws styled text, escaped", () => {
-  assert.deepEqual(styledRuns("a\x1b[1;31mb\x1b[0mc").map((r) => [r.text, r.style.bold, r.style.colour]), [
-    ["a", false, "#d8d8d8"],
-    ["b", true, "#ff6e67"],
-    ["c", false, "#d8d8d8"],
-  ]);
+  assert.deepEqual(
+    styledRuns("a\x1b[1;31mb\x1b[0mc").map((r) => [r.text, r.style.bold, r.style.colour]),
+    [
+      ["a", false, "#d8d8d8"],
+      ["b", true, "#ff6e67"],
+      ["c", false, "#d8d8d8"],
+    ],
+  );
   const svg = terminalSvg(["x < y", "\x1b[32mok\x1b[0m"], { title: "top" });
   assert.match(svg, /^<svg /);
   assert.match(svg, /x &lt; y/);

@@ -56,8 +56,16 @@ Deno.test("histogramIncrease() merges series' bucket growth", () => {
     ...counter([]),
     kind: "histogram",
     points: [
-      { t: 0, s: -10_000, h: { count: a.reduce((x, y) => x + y), sum: 1, bounds: [0.1], buckets: a } },
-      { t: 2000, s: -10_000, h: { count: b.reduce((x, y) => x + y), sum: 3, bounds: [0.1], buckets: b } },
+      {
+        t: 0,
+        s: -10_000,
+        h: { count: a.reduce((x, y) => x + y), sum: 1, bounds: [0.1], buckets: a },
+      },
+      {
+        t: 2000,
+        s: -10_000,
+        h: { count: b.reduce((x, y) => x + y), sum: 3, bounds: [0.1], buckets: b },
+      },
     ],
   });
   const h = histogramIncrease([mk([1, 0], [3, 1]), mk([0, 0], [1, 1])], 5000, 2000);

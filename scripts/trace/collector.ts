@@ -48,8 +48,15 @@ export async function startTraceCollector(
   const sql: postgres.Sql = await openTraceStore(adminUrl);
   const say = opts.say ?? ((line: string) => console.error(line));
   const forward = opts.zipkinUrl
-    ? zipkinForwarder(opts.zipkinUrl, (e) =>
-      say(`cannot forward spans to Zipkin at ${opts.zipkinUrl}: ${e instanceof Error ? e.message : e}`))
+    ? zipkinForwarder(
+      opts.zipkinUrl,
+      (e) =>
+        say(
+          `cannot forward spans to Zipkin at ${opts.zipkinUrl}: ${
+            e instanceof Error ? e.message : e
+          }`,
+        ),
+    )
     : undefined;
   const metrics = new MetricStore();
   let stored = 0;

@@ -139,10 +139,21 @@ export class MetricStore {
             p: Point,
           ) => {
             const attributes = attributesOf(attrsKv);
-            const key = `${service}\0${instance ?? ""}\0${scope}\0${m.name}\0${stableKey(attributes)}`;
+            const key = `${service}\0${instance ?? ""}\0${scope}\0${m.name}\0${
+              stableKey(attributes)
+            }`;
             let s = this.#series.get(key);
             if (!s) {
-              s = { service, scope, name: m.name, unit: m.unit ?? "", kind, monotonic, attributes, points: [] };
+              s = {
+                service,
+                scope,
+                name: m.name,
+                unit: m.unit ?? "",
+                kind,
+                monotonic,
+                attributes,
+                points: [],
+              };
               this.#series.set(key, s);
             }
             const last = s.points.at(-1);

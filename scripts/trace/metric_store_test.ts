@@ -20,7 +20,12 @@ function exportAt(ms: number, count: number): ExportMetricsRequest {
             unit: "{order}",
             sum: {
               isMonotonic: true,
-              dataPoints: [{ attributes: [], startTimeUnixNano: "1000000", timeUnixNano: ns, asDouble: count }],
+              dataPoints: [{
+                attributes: [],
+                startTimeUnixNano: "1000000",
+                timeUnixNano: ns,
+                asDouble: count,
+              }],
             },
           },
           {

@@ -47,10 +47,13 @@ Deno.test("zipkinTraceUrl() links a trace in Zipkin's UI", () => {
 Deno.test("zipkinForwarder() posts spans to /api/v2/spans and reports a failure once", async () => {
   const got: unknown[] = [];
   const ac = new AbortController();
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", signal: ac.signal, onListen() {} }, async (req) => {
-    got.push({ path: new URL(req.url).pathname, body: await req.json() });
-    return new Response(null, { status: 202 });
-  });
+  const server = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", signal: ac.signal, onListen() {} },
+    async (req) => {
+      got.push({ path: new URL(req.url).pathname, body: await req.json() });
+      return new Response(null, { status: 202 });
+    },
+  );
   try {
     const forward = zipkinForwarder(`http://127.0.0.1:${server.addr.port}`);
     await forward([row]);

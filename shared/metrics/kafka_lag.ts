@@ -42,7 +42,9 @@ export interface PartitionLag {
  * ```
  */
 export function lagOf(
-  committed: ReadonlyArray<{ topic: string; partitions: ReadonlyArray<{ partition: number; offset: string }> }>,
+  committed: ReadonlyArray<
+    { topic: string; partitions: ReadonlyArray<{ partition: number; offset: string }> }
+  >,
   ends: ReadonlyMap<string, ReadonlyArray<{ partition: number; high: string; low: string }>>,
 ): PartitionLag[] {
   const out: PartitionLag[] = [];

@@ -14,11 +14,16 @@ Deno.test("Refreshed reads at most once per interval, one fetch at a time", asyn
   let now = 0;
   let fetches = 0;
   let release!: () => void;
-  const r = new Refreshed(async () => {
-    fetches++;
-    await new Promise<void>((res) => (release = res));
-    return fetches;
-  }, 5000, () => {}, () => now);
+  const r = new Refreshed(
+    async () => {
+      fetches++;
+      await new Promise<void>((res) => (release = res));
+      return fetches;
+    },
+    5000,
+    () => {},
+    () => now,
+  );
   assert.equal(r.read(), undefined); // starts the first fetch
   assert.equal(r.read(), undefined); // one at a time
   assert.equal(fetches, 1);
@@ -36,7 +41,11 @@ Deno.test("Refreshed reads at most once per interval, one fetch at a time", asyn
 Deno.test("lagOf() is end − committed per partition, from the start when nothing is committed", () => {
   const lags = lagOf(
     [{ topic: "t", partitions: [{ partition: 0, offset: "7" }, { partition: 1, offset: "-1" }] }],
-    new Map([["t", [{ partition: 0, high: "10", low: "0" }, { partition: 1, high: "5", low: "2" }]]]),
+    new Map([["t", [{ partition: 0, high: "10", low: "0" }, {
+      partition: 1,
+      high: "5",
+      low: "2",
+    }]]]),
   );
   assert.deepEqual(lags, [
     { topic: "t", partition: 0, end: 10, committed: 7, lag: 3 },

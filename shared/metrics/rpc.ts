@@ -45,7 +45,11 @@ export function isServerError(code: number): boolean {
 const attributeSets = new Map<string, Attributes>();
 
 /** The attributes of one call's measurement. */
-export function rpcAttributes(transport: "grpc" | "http", method: string, code: number): Attributes {
+export function rpcAttributes(
+  transport: "grpc" | "http",
+  method: string,
+  code: number,
+): Attributes {
   const key = `${transport} ${method} ${code}`;
   let attrs = attributeSets.get(key);
   if (!attrs) {
