@@ -171,7 +171,6 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
     recordEdgeRequest({
       method: req.method,
       route: route?.template,
-      upstream: route?.service,
       status: res.status,
       seconds: (performance.now() - t0) / 1000,
       cache: res.headers.get("x-cache"),

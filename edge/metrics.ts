@@ -2,27 +2,27 @@
  * The edge's instruments, recorded once per request when its answer is ready:
  *
  * - `http.server.request.duration` (s) by `http.route` (the route template, `_other` for paths
- *   with no route), `http.request.method`, `http.response.status_code`, `stocklet.upstream` (the
- *   service), and `error.type` for 5xx answers; its count is the request rate. (Deno's own
- *   instrumentation records the same name without the route, in the `deno` scope.)
+ *   with no route; its first segment names the service), `http.request.method`,
+ *   `http.response.status_code`, and `error.type` for 5xx answers; its count is the request rate.
+ *   (Deno's own instrumentation records the same name without the route, in the `deno` scope.)
  * - `stocklet.edge.cache.requests` ({request}) by route and `stocklet.cache.result` (`hit`,
  *   `miss`): public reads answered from, or stored into, the edge's cache;
  * - `stocklet.edge.rate_limited` ({request}) by route: requests the edge refused with 429 itself.
  * @module
  */
 import type { Attributes } from "@opentelemetry/api";
-import { meter, REQUEST_BUCKETS } from "@stocklet/shared/metrics";
+import { meter, REQUEST_BUCKETS, SummedCounter } from "@stocklet/shared/metrics";
 
 const duration = meter.createHistogram("http.server.request.duration", {
   description: "Duration of requests through the edge, per route and status",
   unit: "s",
   advice: { explicitBucketBoundaries: [...REQUEST_BUCKETS] },
 });
-const cacheRequests = meter.createCounter("stocklet.edge.cache.requests", {
+const cacheRequests = new SummedCounter("stocklet.edge.cache.requests", {
   description: "Cacheable reads at the edge, by result (hit, miss)",
   unit: "{request}",
 });
-const rateLimited = meter.createCounter("stocklet.edge.rate_limited", {
+const rateLimited = new SummedCounter("stocklet.edge.rate_limited", {
   description: "Requests the edge refused with 429 (rate limits)",
   unit: "{request}",
 });
@@ -32,8 +32,6 @@ export interface EdgeRequest {
   method: string;
   /** The route template, undefined when no route matched. */
   route: string | undefined;
-  /** The service the route leads to. */
-  upstream: string | undefined;
   status: number;
   seconds: number;
   /** The answer's `x-cache` header (HIT, MISS), if any. */
@@ -59,7 +57,6 @@ export function recordEdgeRequest(r: EdgeRequest): void {
       "http.request.method": r.method,
       "http.route": route,
       "http.response.status_code": r.status,
-      ...(r.upstream ? { "stocklet.upstream": r.upstream } : {}),
       ...(r.status >= 500 ? { "error.type": String(r.status) } : {}),
     })),
   );

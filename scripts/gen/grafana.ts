@@ -263,7 +263,7 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
           expr: q(
             0.99,
             "messaging_destination_name, ",
-            `stocklet_event_hop_duration_seconds_bucket{stocklet_hop_stage="total"}`,
+            "stocklet_event_hop_duration_seconds_bucket",
           ),
           legend: "{{messaging_destination_name}}",
         }],
@@ -311,15 +311,17 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
         }],
       },
       {
-        title: "Hop stages p99: relay (outbox → Kafka), delivery, total",
+        title: "An event's hop p99: relay (outbox → Kafka), delivery, apply, whole",
         unit: "s",
-        targets: [{
-          expr: q(0.99, "stocklet_hop_stage, ", "stocklet_event_hop_duration_seconds_bucket"),
-          legend: "{{stocklet_hop_stage}}",
-        }, {
-          expr: q(0.99, "", "messaging_process_duration_seconds_bucket"),
-          legend: "apply",
-        }],
+        targets: [
+          { expr: q(0.99, "", "stocklet_event_relay_duration_seconds_bucket"), legend: "relay" },
+          {
+            expr: q(0.99, "", "stocklet_event_delivery_duration_seconds_bucket"),
+            legend: "delivery",
+          },
+          { expr: q(0.99, "", "messaging_process_duration_seconds_bucket"), legend: "apply" },
+          { expr: q(0.99, "", "stocklet_event_hop_duration_seconds_bucket"), legend: "whole hop" },
+        ],
       },
       {
         title: "Events per transaction (round size p50, p99)",

@@ -20,6 +20,7 @@ export interface Instrument {
 const KINDS: Record<string, Instrument["kind"]> = {
   createCounter: "counter",
   createObservableCounter: "counter",
+  SummedCounter: "counter",
   createUpDownCounter: "upDownCounter",
   createObservableUpDownCounter: "upDownCounter",
   createHistogram: "histogram",
@@ -33,7 +34,7 @@ export async function instrumentsOf(
 ): Promise<Instrument[]> {
   const out: Instrument[] = [];
   // The options object runs to the call's closing `})` (units such as "{message}" hold braces).
-  const re = /meter\.(create\w+)\(\s*"([^"]+)",\s*\{([\s\S]*?)\}\s*\)/g;
+  const re = /(?:meter\.(create\w+)|new (SummedCounter))\(\s*"([^"]+)",\s*\{([\s\S]*?)\}\s*\)/g;
   async function walk(dir: string): Promise<void> {
     for await (const e of Deno.readDir(dir)) {
       const p = join(dir, e.name);
@@ -41,13 +42,13 @@ export async function instrumentsOf(
       else if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) {
         const text = await Deno.readTextFile(p);
         for (const m of text.matchAll(re)) {
-          const kind = KINDS[m[1]!];
+          const kind = KINDS[m[1] ?? m[2]!];
           if (!kind) continue;
           out.push({
-            name: m[2]!,
+            name: m[3]!,
             kind,
-            unit: /unit:\s*"([^"]*)"/.exec(m[3]!)?.[1] ?? "",
-            description: /description:\s*"([^"]*)"/.exec(m[3]!)?.[1] ?? "",
+            unit: /unit:\s*"([^"]*)"/.exec(m[4]!)?.[1] ?? "",
+            description: /description:\s*"([^"]*)"/.exec(m[4]!)?.[1] ?? "",
             file: relative(ROOT, p),
           });
         }

@@ -93,9 +93,7 @@ export async function sagaFigures(collectorUrl: string, windowMs: number): Promi
     m.now,
   );
   const hop = histogramIncrease(
-    where(m.series.filter((s) => s.name === "stocklet.event.hop.duration"), {
-      "stocklet.hop.stage": "total",
-    }),
+    m.series.filter((s) => s.name === "stocklet.event.hop.duration"),
     windowMs,
     m.now,
   );

@@ -10,14 +10,14 @@
  */
 import type { Attributes } from "@opentelemetry/api";
 import type { Tx } from "@stocklet/shared/db";
-import { LATENCY_BUCKETS, meter } from "@stocklet/shared/metrics";
+import { LATENCY_BUCKETS, meter, SummedCounter } from "@stocklet/shared/metrics";
 import { RejectReason } from "./domain.ts";
 
-const started = meter.createCounter("stocklet.saga.started", {
+const started = new SummedCounter("stocklet.saga.started", {
   description: "Orders placed (sagas started)",
   unit: "{order}",
 });
-const completed = meter.createCounter("stocklet.saga.completed", {
+const completed = new SummedCounter("stocklet.saga.completed", {
   description: "Sagas ended, by outcome (approved, rejected, cancelled) and rejection reason",
   unit: "{order}",
 });
@@ -48,9 +48,11 @@ function setsOf(outcome: SagaOutcome, reason: string | undefined) {
   return sets;
 }
 
+const NONE: Attributes = {};
+
 /** Counts a placed order once `tx` commits. */
 export function sagaStarted(tx: Tx): void {
-  tx.afterCommit(() => started.add(1));
+  tx.afterCommit(() => started.add(1, NONE));
 }
 
 /** Counts a saga's end and its place → terminal time once `tx` commits. */

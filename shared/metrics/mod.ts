@@ -13,6 +13,7 @@ export {
   metricsEnabled,
   Refreshed,
   REQUEST_BUCKETS,
+  SummedCounter,
 } from "./meter.ts";
 export { codeName, isServerError, recordRpc, rpcAttributes } from "./rpc.ts";
 export { ConsumerMeter, type HopTimes, type OutcomeName } from "./consumer.ts";
