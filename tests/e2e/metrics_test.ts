@@ -13,7 +13,12 @@ import { grpcClient } from "@stocklet/shared/server";
 import { consumerGroupOf } from "@stocklet/shared/topology";
 import { type Api, api } from "@stocklet/testing/stack";
 import { testKafka } from "@stocklet/testing/kafka";
-import { counterTotal, fetchMetrics, waitForMetrics } from "@stocklet/scripts/top/client";
+import {
+  counterTotal,
+  fetchMetrics,
+  sagaFigures,
+  waitForMetrics,
+} from "@stocklet/scripts/top/client";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -230,6 +235,11 @@ Deno.test(
         `product records ${name}`,
       );
     }
+    // The bench's figures from the same metrics.
+    const f = await sagaFigures(collectorOf(a), 60_000);
+    assert.ok(f.placeToTerminalMs.count >= 2, "both sagas ended in the last minute");
+    assert.ok(f.placeToTerminalMs.p50! > 0 && f.placeToTerminalMs.p99! >= f.placeToTerminalMs.p50!);
+    assert.ok(f.hopMs.count > 0 && f.stagesMs.relay.count > 0 && f.stagesMs.apply.count > 0);
     // Every consumer reports its lag per topic-partition (end offset − committed).
     const lag = m.series.filter((s) => s.name === "stocklet.consumer.lag" && s.service === "order");
     assert.ok(
