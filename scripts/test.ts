@@ -16,6 +16,7 @@ import { countJunit } from "./lib/junit.ts";
 import { ROOT, STATE_DIR } from "./lib/paths.ts";
 import { appPid } from "./stack/apps.ts";
 import { ensureTestStack, stackApps, stopTestStack } from "./stack/test_stack.ts";
+import { collectorUp, stopCollector } from "./stack/collector.ts";
 
 /** Where the JUnit report of the last run is written. */
 export const JUNIT_PATH: string = join(STATE_DIR, "test-results", "junit.xml");
@@ -49,6 +50,7 @@ async function main(): Promise<number> {
     (await infraStatus(cfg)).filter((s) => s.pid !== undefined).map((s) => s.component),
   );
   const appsBefore = new Set((await stackApps()).filter((a) => appPid("test", a) !== undefined));
+  const collectorBefore = await collectorUp("test");
 
   const t0 = performance.now();
   try {
@@ -73,7 +75,7 @@ async function main(): Promise<number> {
     if (appsNow.some((a) => !appsBefore.has(a))) {
       say("stopping the test stack's services");
       await stopTestStack();
-    }
+    } else if (!collectorBefore) await stopCollector("test");
     const startedInfra = COMPONENTS.filter((c) => !infraBefore.has(c));
     if (startedInfra.length) {
       say(`stopping the test infrastructure this run started (${startedInfra.join(", ")})`);
