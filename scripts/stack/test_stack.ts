@@ -35,6 +35,8 @@ export const TEST_SETTINGS = {
   maxUnitsPerShipment: 100,
   /** How often the idle relay writes a heartbeat. */
   relayHeartbeatMs: 2_000,
+  /** How often the processes export metrics (tests that read them back wait for an export). */
+  metricsIntervalMs: 1_000,
 } as const;
 
 /** A running test stack. */
@@ -94,6 +96,7 @@ function envOf(app: AppName, ports: StackPorts, infra: InfraHandle): Record<stri
       ORDER_SAGA_TIMEOUT_MS: String(TEST_SETTINGS.sagaTimeoutMs),
       ORDER_SWEEP_INTERVAL_MS: String(TEST_SETTINGS.sweepIntervalMs),
       SHIPPING_MAX_UNITS_PER_SHIPMENT: String(TEST_SETTINGS.maxUnitsPerShipment),
+      OTEL_METRIC_EXPORT_INTERVAL: String(TEST_SETTINGS.metricsIntervalMs),
       LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "info",
     },
   });
