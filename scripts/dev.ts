@@ -2,19 +2,23 @@
  * `deno task dev`: the whole system on this machine, one command. Infrastructure up → service-init
  * for all seven services → the seven services and the edge (supervised: coloured logs, a crashed
  * process is reported and restarted with backoff) → demo data through the public API → the URLs,
- * credentials and a five-step walkthrough. Spans go to a built-in OTLP collector, so
- * `deno task trace <order_id>` shows an order's saga. Ctrl-C stops everything this run started.
+ * credentials and a five-step walkthrough. Spans and metrics go to a built-in OTLP collector, so
+ * `deno task trace <order_id>` shows an order's saga and `deno task top` the system live;
+ * `--zipkin` also starts Zipkin (its UI on :9411) and forwards every span to it. Ctrl-C stops
+ * everything this run started.
  */
-import { DATABASE_OWNERS, DEFAULT_PORTS, type ServiceName } from "@stocklet/shared/topology";
+import { parseArgs } from "node:util";
+import { DATABASE_OWNERS, type ServiceName } from "@stocklet/shared/topology";
 import { type Component, infraConfig, infraUp, stopComponent } from "./infra/mod.ts";
 import { portOpen, waitUntil } from "./infra/process.ts";
 import { initServices } from "./service_init/mod.ts";
 import { isReady } from "./stack/apps.ts";
-import { appEnv, type AppName, httpPortOf, stackPorts } from "./stack/config.ts";
+import { appEnv, type AppName, collectorPort, httpPortOf, stackPorts } from "./stack/config.ts";
 import { stackApps } from "./stack/test_stack.ts";
 import { startTraceCollector, type TraceCollector } from "./trace/collector.ts";
 import { client, type DemoData, seedDemo } from "./dev/seed.ts";
 import { Supervisor } from "./dev/supervisor.ts";
+import { startZipkin, type Zipkin } from "./dev/zipkin.ts";
 
 const BOLD = "\x1b[1m";
 const DIM = "\x1b[2m";
@@ -35,6 +39,7 @@ function walkthrough(
   demo: DemoData,
   tracing: boolean,
   storefront: boolean,
+  zipkin: string | undefined,
 ): string {
   const p = demo.products[0]!;
   const login =
@@ -52,6 +57,8 @@ function walkthrough(
     `  Admin               ${ADMIN.email} / ${ADMIN.password}`,
     `  Demo customer       ${demo.customer.email} / ${demo.customer.password}  (id ${demo.customer.id})`,
     tracing ? `  Traces              deno task trace <order_id>` : `  Traces              off`,
+    tracing ? `  Metrics             deno task top` : `  Metrics             off`,
+    ...(zipkin ? [`  Zipkin              ${zipkin}/zipkin/`] : []),
     "",
     `${BOLD}Walkthrough${RESET} ${DIM}(in another terminal)${RESET}`,
     `  1. Log in:`,
@@ -72,6 +79,10 @@ function walkthrough(
 }
 
 async function main(): Promise<void> {
+  const { values: flags } = parseArgs({
+    args: Deno.args,
+    options: { zipkin: { type: "boolean", default: false } },
+  });
   const t0 = performance.now();
   const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
   const cfg = infraConfig("dev");
@@ -102,12 +113,29 @@ async function main(): Promise<void> {
   for (const r of init.services) say(`  ${r.summary}`);
   for (const c of init.relay.connectors) say(`  relay: connector ${c.name} ${c.action}`);
 
-  const otlpPort = Number(Deno.env.get("STOCKLET_OTLP_PORT") ?? DEFAULT_PORTS.otlp);
+  const otlpPort = collectorPort("dev");
   let collector: TraceCollector | undefined;
+  let zipkin: Zipkin | undefined;
   if (Deno.env.get("STOCKLET_TRACING") !== "off") {
+    if (flags.zipkin) {
+      say("zipkin (its server jar from Maven Central on first use)…");
+      try {
+        zipkin = await startZipkin(cfg, (l) => say(`  ${l}`));
+        say(`  zipkin on ${zipkin.url}/zipkin/`);
+      } catch (e) {
+        say(`  zipkin off: ${e instanceof Error ? e.message : e}`);
+      }
+    }
     try {
-      collector = await startTraceCollector(otlpPort, infra.pgUrl("postgres"));
-      say(`trace collector on :${otlpPort} (OTLP/HTTP JSON → Postgres database "traces")`);
+      collector = await startTraceCollector(otlpPort, infra.pgUrl("postgres"), {
+        ...(zipkin ? { zipkinUrl: zipkin.url } : {}),
+        say,
+      });
+      say(
+        `collector on :${otlpPort} (OTLP/HTTP JSON: spans → Postgres database "traces"${
+          zipkin ? " and Zipkin" : ""
+        }, metrics → deno task top)`,
+      );
     } catch (e) {
       say(
         `tracing off: cannot start the collector on :${otlpPort} (${
@@ -129,6 +157,7 @@ async function main(): Promise<void> {
     say("stopping…");
     await supervisor.stopAll();
     await collector?.stop().catch(() => {});
+    await zipkin?.stop().catch(() => {});
     for (const c of [...infra.started].reverse() as Component[]) {
       say(`  stopping ${c}`);
       await stopComponent(cfg, c);
@@ -187,6 +216,7 @@ async function main(): Promise<void> {
         demo,
         collector !== undefined,
         edge !== undefined && apps.includes("web"),
+        zipkin?.url,
       ),
     );
     say(`ready in ${elapsed()}`);

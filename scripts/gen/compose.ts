@@ -45,6 +45,8 @@ export const IMAGES = {
   envoy: "envoyproxy/envoy:v1.35-latest",
   otelCollector: "otel/opentelemetry-collector-contrib:0.111.0",
   jaeger: "jaegertracing/all-in-one:1.62.0",
+  prometheus: "prom/prometheus:v2.55.1",
+  grafana: "grafana/grafana:11.3.1",
   kafkaUi: "kafbat/kafka-ui:v1.0.0",
   adminer: "adminer:4.8.1",
   /** Built from deploy/docker/Dockerfile: the services and their init jobs. */
@@ -59,6 +61,8 @@ export const HOSTS = {
   connect: "connect",
   otelCollector: "otel-collector",
   jaeger: "jaeger",
+  prometheus: "prometheus",
+  grafana: "grafana",
   envoy: "envoy",
   kafkaUi: "kafka-ui",
   adminer: "adminer",
@@ -73,6 +77,10 @@ export const CONTAINER_PORTS = {
   otlpGrpc: 4317,
   otlpHttp: DEFAULT_PORTS.otlp,
   jaegerUi: 16686,
+  /** The collector's Prometheus exporter (deploy/docker/otel-collector.yaml). */
+  collectorMetrics: 8889,
+  prometheus: 9090,
+  grafana: 3000,
   edge: DEFAULT_PORTS.edge,
 } as const;
 
@@ -180,11 +188,26 @@ export const HOST_VARIABLES: ReadonlyArray<
     doc: "A service is not ready while its outbox relay is further behind (ms).",
   },
   { name: "LOG_LEVEL", fallback: "", doc: "debug, info, warning or error (services)." },
+  {
+    name: "STOCKLET_METRICS",
+    fallback: "",
+    doc: "`off`: the services record none of their own metrics (to measure what metrics cost).",
+  },
+  {
+    name: "STOCKLET_METRICS_GAUGE_REFRESH_MS",
+    fallback: "",
+    doc: "How often gauges that query (consumer lag, outbox backlog) refresh at most (ms, 5000).",
+  },
   { name: "STOCKLET_EDGE_PORT", fallback: String(DEFAULT_PORTS.edge), doc: "Envoy's host port." },
   {
     name: "STOCKLET_RATE_LIMIT_PERCENT",
     fallback: "100",
     doc: "Share of requests Envoy's rate limits apply to: 100 (on) or 0 (off, for load tests).",
+  },
+  {
+    name: "GRAFANA_ADMIN_PASSWORD",
+    fallback: "stocklet-grafana",
+    doc: "DEV ONLY default. Grafana's `admin` password (anyone may view the dashboards).",
   },
 ];
 
@@ -240,6 +263,10 @@ function commonEnv(spec: ServiceSpec): Record<string, string> {
     OTEL_SERVICE_NAME: spec.name,
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://${HOSTS.otelCollector}:${CONTAINER_PORTS.otlpHttp}`,
     OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+    // Metrics every 10 s (the OpenTelemetry default is 60 s), as often as Prometheus scrapes.
+    OTEL_METRIC_EXPORT_INTERVAL: "10000",
+    STOCKLET_METRICS: host("STOCKLET_METRICS"),
+    STOCKLET_METRICS_GAUGE_REFRESH_MS: host("STOCKLET_METRICS_GAUGE_REFRESH_MS"),
   };
 }
 
@@ -298,6 +325,8 @@ function webEnv(): Record<string, string> {
     STOCKLET_TOPIC_PARTITIONS: host("STOCKLET_TOPIC_PARTITIONS"),
     LOG_LEVEL: host("LOG_LEVEL"),
     OTEL_DENO: "true",
+    STOCKLET_METRICS: host("STOCKLET_METRICS"),
+    STOCKLET_METRICS_GAUGE_REFRESH_MS: host("STOCKLET_METRICS_GAUGE_REFRESH_MS"),
     OTEL_SERVICE_NAME: WEB.name,
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://${HOSTS.otelCollector}:${CONTAINER_PORTS.otlpHttp}`,
     OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
@@ -424,6 +453,43 @@ export function composeModel(consumers: ReadonlySet<string>): Yaml {
     image: IMAGES.otelCollector,
     volumes: ["./otel-collector.yaml:/etc/otelcol-contrib/config.yaml:ro"],
     depends_on: { [HOSTS.jaeger]: { condition: "service_started" } },
+    networks: [APP_NETWORK],
+    restart: "unless-stopped",
+  };
+  // Metrics: the collector's Prometheus exporter, scraped by Prometheus (with the alert rules),
+  // shown by Grafana with its provisioned datasource and dashboards (deploy/grafana/).
+  services[HOSTS.prometheus] = {
+    image: IMAGES.prometheus,
+    command: [
+      "--config.file=/etc/prometheus/prometheus.yml",
+      "--storage.tsdb.retention.time=7d",
+    ],
+    volumes: [
+      "./prometheus.yml:/etc/prometheus/prometheus.yml:ro",
+      "../prometheus/alerts.yaml:/etc/prometheus/alerts.yaml:ro",
+      "prometheus-data:/prometheus",
+    ],
+    ports: [`${CONTAINER_PORTS.prometheus}:${CONTAINER_PORTS.prometheus}`],
+    depends_on: { [HOSTS.otelCollector]: { condition: "service_started" } },
+    networks: [APP_NETWORK],
+    restart: "unless-stopped",
+  };
+  services[HOSTS.grafana] = {
+    image: IMAGES.grafana,
+    environment: {
+      GF_SECURITY_ADMIN_PASSWORD: host("GRAFANA_ADMIN_PASSWORD"),
+      GF_AUTH_ANONYMOUS_ENABLED: "true",
+      GF_AUTH_ANONYMOUS_ORG_ROLE: "Viewer",
+      GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH: "/var/lib/grafana/dashboards/services.json",
+      GF_ANALYTICS_REPORTING_ENABLED: "false",
+      GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
+    },
+    volumes: [
+      "../grafana/provisioning:/etc/grafana/provisioning:ro",
+      "../grafana/dashboards:/var/lib/grafana/dashboards:ro",
+    ],
+    ports: [`${CONTAINER_PORTS.grafana}:${CONTAINER_PORTS.grafana}`],
+    depends_on: { [HOSTS.prometheus]: { condition: "service_started" } },
     networks: [APP_NETWORK],
     restart: "unless-stopped",
   };
@@ -606,6 +672,7 @@ export function composeModel(consumers: ReadonlySet<string>): Yaml {
     },
     volumes: {
       "kafka-data": {},
+      "prometheus-data": {},
       ...Object.fromEntries(DATABASE_OWNERS.map((s) => [`${s.name}-pgdata`, {}])),
     },
   };
@@ -667,7 +734,8 @@ const HEADER =
 #   (add \`-f deploy/docker/compose.override.yaml\` for Kafka UI, adminer and host ports)
 #
 # The public door is Envoy on http://localhost:8080 (deploy/envoy/envoy.yaml), traces are in
-# Jaeger on http://localhost:16686. Secrets and tunables come from the shell or deploy/docker/.env
+# Jaeger on http://localhost:16686, metrics in Prometheus on http://localhost:9090 and Grafana's
+# dashboards on http://localhost:3000. Secrets and tunables come from the shell or deploy/docker/.env
 # (see .env.example); the fallbacks written here are for development only.
 `;
 

@@ -12,6 +12,7 @@ import {
   renderEnvExample,
 } from "./compose.ts";
 import { renderEventCatalogue } from "./event_catalogue.ts";
+import { dashboardPath, DASHBOARDS, renderDashboard } from "./grafana.ts";
 
 /** One generated file. */
 export interface DerivedArtifact {
@@ -61,4 +62,6 @@ export const derivedArtifacts: DerivedArtifact[] = [
     render: () => Promise.resolve(renderConnectWorkerProperties()),
   },
   { path: "deploy/docker/.env.example", render: () => Promise.resolve(renderEnvExample()) },
+  // The compose deployment's Grafana dashboards, from the instruments' Prometheus names.
+  ...DASHBOARDS.map((d) => ({ path: dashboardPath(d), render: () => renderDashboard(d) })),
 ];

@@ -53,6 +53,24 @@ export function stackPorts(profile: InfraProfile): StackPorts {
   return { http, grpc, web: WEB.httpPort + shift, edge };
 }
 
+/**
+ * The port of a profile's OTLP/HTTP collector (traces and metrics): `STOCKLET_OTLP_PORT` or 4318
+ * in dev; shifted like the test stack's other ports in test (14318 + the port shift).
+ */
+export function collectorPort(profile: InfraProfile): number {
+  return profile === "test"
+    ? DEFAULT_PORTS.otlp + TEST_APP_PORT_OFFSET + testPortShift()
+    : Number(Deno.env.get("STOCKLET_OTLP_PORT") ?? DEFAULT_PORTS.otlp);
+}
+
+/**
+ * How often the stack's processes export metrics (ms): `STOCKLET_METRICS_INTERVAL_MS`, default 2000
+ * (the OpenTelemetry default, 60 s, is too slow for a live dashboard; an export is one small POST).
+ */
+export function metricsIntervalMs(): number {
+  return Number(Deno.env.get("STOCKLET_METRICS_INTERVAL_MS") ?? 2000);
+}
+
 /** Where a profile keeps its application processes' logs and pid files. */
 export function appStateDir(profile: InfraProfile): string {
   return join(STATE_DIR, profile === "test" ? "test-stack" : "stack");
@@ -73,7 +91,7 @@ export function httpPortOf(app: AppName, ports: StackPorts): number {
 export interface AppEnvOptions {
   /** Variables added to (and overriding) every process's environment. */
   extra?: Record<string, string>;
-  /** OTLP/HTTP endpoint to export traces to; tracing is off without one. */
+  /** OTLP/HTTP endpoint to export traces and metrics to; both are off without one. */
   otlpEndpoint?: string;
 }
 
@@ -97,6 +115,7 @@ export function appEnv(
     env.OTEL_EXPORTER_OTLP_PROTOCOL = "http/json";
     // Export spans every second (the default is 5 s), so `deno task trace` sees an order at once.
     env.OTEL_BSP_SCHEDULE_DELAY = "1000";
+    env.OTEL_METRIC_EXPORT_INTERVAL = String(metricsIntervalMs());
   }
   if (app === "edge" || app === "web") {
     // Both call the services over REST; the edge also hands the web front its pages.

@@ -12,10 +12,12 @@ import { type InfraHandle, infraUp } from "../infra/mod.ts";
 import { ROOT } from "../lib/paths.ts";
 import { initServices } from "../service_init/mod.ts";
 import { appPid, isReady, startApp, stopApp, waitReady } from "./apps.ts";
+import { ensureCollector, stopCollector } from "./collector.ts";
 import {
   appEnv,
   type AppName,
   appStateDir,
+  collectorPort,
   entryOf,
   type StackPorts,
   stackPorts,
@@ -33,6 +35,8 @@ export const TEST_SETTINGS = {
   maxUnitsPerShipment: 100,
   /** How often the idle relay writes a heartbeat. */
   relayHeartbeatMs: 2_000,
+  /** How often the processes export metrics (tests that read them back wait for an export). */
+  metricsIntervalMs: 1_000,
 } as const;
 
 /** A running test stack. */
@@ -45,6 +49,8 @@ export interface TestStack {
   serviceUrl(svc: ServiceName): string;
   /** The apps this call started (empty when reused). */
   started: AppName[];
+  /** The collector every process exports traces and metrics to (`GET /api/metrics`). */
+  collectorUrl?: string;
 }
 
 /**
@@ -75,7 +81,17 @@ async function sourceHash(): Promise<string> {
       }
     }
   }
-  for (const d of ["shared", "services", "edge", "web", "migrations", "scripts/service_init"]) {
+  for (
+    const d of [
+      "shared",
+      "services",
+      "edge",
+      "web",
+      "migrations",
+      "scripts/service_init",
+      "scripts/trace",
+    ]
+  ) {
     await walk(join(ROOT, d)).catch(() => {});
   }
   parts.sort();
@@ -88,6 +104,7 @@ const stampFile = () => join(appStateDir("test"), "stack.hash");
 /** The environment of a test-stack process. */
 function envOf(app: AppName, ports: StackPorts, infra: InfraHandle): Record<string, string> {
   return appEnv(app, ports, infra, {
+    otlpEndpoint: `http://127.0.0.1:${collectorPort("test")}`,
     extra: {
       STOCKLET_ADMIN_EMAIL: TEST_SETTINGS.adminEmail,
       STOCKLET_ADMIN_PASSWORD: TEST_SETTINGS.adminPassword,
@@ -99,6 +116,7 @@ function envOf(app: AppName, ports: StackPorts, infra: InfraHandle): Record<stri
       // The edge's rate limits are off in the test stack: the suite, the bench and the chaos
       // suite all talk from one address. tests/e2e/rate_limit_test.ts runs an edge with them on.
       STOCKLET_RATE_LIMIT: "off",
+      OTEL_METRIC_EXPORT_INTERVAL: String(TEST_SETTINGS.metricsIntervalMs),
       LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "info",
     },
   });
@@ -131,9 +149,12 @@ export async function ensureTestStack(
       // Short heartbeats: the relay tests watch an idle slot advance.
       heartbeatMs: TEST_SETTINGS.relayHeartbeatMs,
     });
-    log(`test stack: starting ${apps.join(", ")}…`);
+    log(`test stack: starting the collector, ${apps.join(", ")}…`);
     const t0 = performance.now();
     for (const app of apps) await stopApp("test", app);
+    // A fresh collector with the fresh processes: its series start with them.
+    await stopCollector("test");
+    await ensureCollector("test");
     for (const app of apps) {
       await startApp("test", app, envOf(app, ports, infra));
       started.push(app);
@@ -143,18 +164,22 @@ export async function ensureTestStack(
     await Deno.writeTextFile(stampFile(), hash);
     log(`test stack: ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
+  // A stack left running by an older version has no collector yet.
+  await ensureCollector("test");
   return {
     infra,
     ports,
     edgeUrl: apps.includes("edge") ? `http://127.0.0.1:${ports.edge}` : undefined,
     serviceUrl: (svc) => `http://127.0.0.1:${ports.http[svc]}`,
     started,
+    collectorUrl: `http://127.0.0.1:${collectorPort("test")}`,
   };
 }
 
 /** Stops every application process of the test stack. */
 export async function stopTestStack(): Promise<void> {
   for (const app of (await stackApps()).reverse()) await stopApp("test", app);
+  await stopCollector("test");
   await Deno.remove(stampFile()).catch(() => {});
 }
 

@@ -10,6 +10,7 @@ import { uuidv7 } from "@stocklet/shared/ids";
 import { getLog } from "@stocklet/shared/logging";
 import { events } from "@stocklet/shared/proto";
 import { checkQuote, eventReason, RejectReason, Status, transitions } from "./domain.ts";
+import { sagaEnded, sagaStarted } from "./metrics.ts";
 import { findOrder, insertOrder, markPending, moveOrder, type OrderRow } from "./store.ts";
 
 const log = getLog("order", "saga");
@@ -27,6 +28,7 @@ export async function placeOrder(
     customerId: o.customer_id,
     itemQuantities: o.items,
   });
+  sagaStarted(tx);
   return o;
 }
 
@@ -65,6 +67,7 @@ export async function approveOrder(tx: Tx, e: events.PaymentProcessedEvent): Pro
     ...(e.shipmentId ? { shipmentId: e.shipmentId } : {}),
   });
   if (!o) return;
+  sagaEnded(tx, "approved", o.created_at);
   tx.publish("order.state.approved", o.id, events.OrderApprovedEventSchema, {
     revision: 1,
     orderId: o.id,
@@ -91,6 +94,7 @@ export async function rejectOrder(
     ...(shipmentId ? { shipmentId } : {}),
   });
   if (!o) return;
+  sagaEnded(tx, "rejected", o.created_at, reason);
   tx.publish("order.state.rejected", o.id, events.OrderRejectedEventSchema, {
     revision: 1,
     orderId: o.id,
