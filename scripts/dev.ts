@@ -1,9 +1,12 @@
 /**
  * `deno task dev`: the whole system on this machine, one command. Infrastructure up → service-init
- * for all seven services → the seven services and the edge (supervised: coloured logs, a crashed
- * process is reported and restarted with backoff) → demo data through the public API → the URLs,
- * credentials and a five-step walkthrough. Spans go to a built-in OTLP collector, so
- * `deno task trace <order_id>` shows an order's saga. Ctrl-C stops everything this run started.
+ * for all eight services → the mail catcher, the eight services and the edge (supervised: coloured
+ * logs, a crashed process is reported and restarted with backoff) → demo data through the public
+ * API → the URLs, credentials and a walkthrough. Spans go to a built-in OTLP collector, so
+ * `deno task trace <order_id>` shows an order's saga. The courier simulator dispatches and
+ * delivers approved orders by itself (`STOCKLET_COURIER=off` turns it off), and the notification
+ * service's emails land in the mailbox page (or `deno task mail`). Ctrl-C stops everything this
+ * run started.
  */
 import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from "@stocklet/shared/topology";
 import { type Component, infraConfig, infraUp, stopComponent } from "./infra/mod.ts";
@@ -19,7 +22,7 @@ import { Supervisor } from "./dev/supervisor.ts";
 const BOLD = "\x1b[1m";
 const DIM = "\x1b[2m";
 const RESET = "\x1b[0m";
-const say = (line: string) => console.error(`${BOLD}dev${RESET}       │ ${line}`);
+const say = (line: string) => console.error(`${BOLD}dev${RESET}          │ ${line}`);
 
 /** The admin account the user service creates at start-up. */
 const ADMIN = {
@@ -27,7 +30,21 @@ const ADMIN = {
   password: Deno.env.get("STOCKLET_ADMIN_PASSWORD") ?? "stocklet-admin",
 };
 
-function walkthrough(edge: string, demo: DemoData, tracing: boolean): string {
+/** The courier simulator's settings in dev: on unless `STOCKLET_COURIER` says otherwise. */
+const COURIER = {
+  on: !["off", "false", "0", "no"].includes(
+    (Deno.env.get("STOCKLET_COURIER") ?? "on").toLowerCase(),
+  ),
+  dispatchMs: Deno.env.get("STOCKLET_COURIER_DISPATCH_MS") ?? "5000",
+  deliverMs: Deno.env.get("STOCKLET_COURIER_DELIVER_MS") ?? "10000",
+};
+
+function walkthrough(
+  edge: string,
+  demo: DemoData,
+  tracing: boolean,
+  mailbox: string,
+): string {
   const p = demo.products[0]!;
   const login =
     `TOKEN=$(curl -s ${edge}/v1/auth/login -d '{"email":"${demo.customer.email}","password":"${demo.customer.password}"}' | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`;
@@ -39,6 +56,10 @@ function walkthrough(edge: string, demo: DemoData, tracing: boolean): string {
     `  Admin               ${ADMIN.email} / ${ADMIN.password}`,
     `  Demo customer       ${demo.customer.email} / ${demo.customer.password}  (id ${demo.customer.id})`,
     tracing ? `  Traces              deno task trace <order_id>` : `  Traces              off`,
+    `  Mailbox             ${mailbox}   (or: deno task mail)`,
+    COURIER.on
+      ? `  Courier simulator   on: dispatch ${COURIER.dispatchMs} ms after approval, delivery ${COURIER.deliverMs} ms after dispatch (STOCKLET_COURIER=off to do it by hand)`
+      : `  Courier simulator   off: dispatch and deliver as admin (README, "Fulfilment")`,
     "",
     `${BOLD}Walkthrough${RESET} ${DIM}(in another terminal)${RESET}`,
     `  1. Log in:`,
@@ -51,6 +72,13 @@ function walkthrough(edge: string, demo: DemoData, tracing: boolean): string {
     `     curl -s ${edge}/v1/order/orders/<order_id> -H "authorization: Bearer $TOKEN"`,
     `  5. View the balance (debited by the order's total):`,
     `     curl -s ${edge}/v1/payment/balance/${demo.customer.id} -H "authorization: Bearer $TOKEN"`,
+    COURIER.on
+      ? `  6. Watch it go SHIPPED (carrier, tracking number) and COMPLETED, as the courier moves it`
+      : `  6. Dispatch it as the admin: POST ${edge}/v1/shipping/shipment/<shipping_id>/dispatch`,
+    `  7. Or cancel it before it ships (refunded to the cent):`,
+    `     curl -s -X POST ${edge}/v1/order/orders/<order_id>/cancel -H "authorization: Bearer $TOKEN"`,
+    `  8. The emails it sent: ${mailbox}, or`,
+    `     curl -s ${edge}/v1/notification/list -H "authorization: Bearer $TOKEN"`,
     tracing ? `  Then: deno task trace <order_id>` : "",
     "",
     `${DIM}Ctrl-C stops everything.${RESET}`,
@@ -68,7 +96,11 @@ async function main(): Promise<void> {
   // Fail fast when another stack holds our ports.
   const busy: string[] = [];
   for (const app of apps) {
-    const port = app === "edge" ? ports.edge : ports.http[app as ServiceName];
+    const port = app === "edge"
+      ? ports.edge
+      : app === "mail"
+      ? ports.smtp
+      : ports.http[app as ServiceName];
     if (await portOpen("127.0.0.1", port, 300)) busy.push(`${app} :${port}`);
   }
   if (busy.length) {
@@ -132,7 +164,14 @@ async function main(): Promise<void> {
       app,
       appEnv(app, ports, infra, {
         ...(collector ? { otlpEndpoint: `http://127.0.0.1:${otlpPort}` } : {}),
-        extra: { STOCKLET_ADMIN_EMAIL: ADMIN.email, STOCKLET_ADMIN_PASSWORD: ADMIN.password },
+        profile: "dev",
+        extra: {
+          STOCKLET_ADMIN_EMAIL: ADMIN.email,
+          STOCKLET_ADMIN_PASSWORD: ADMIN.password,
+          STOCKLET_COURIER: COURIER.on ? "on" : "off",
+          STOCKLET_COURIER_DISPATCH_MS: COURIER.dispatchMs,
+          STOCKLET_COURIER_DELIVER_MS: COURIER.deliverMs,
+        },
       }),
     );
   }
@@ -161,7 +200,14 @@ async function main(): Promise<void> {
   say("demo data (admin, demo customer with a credited balance, catalogue with stock)…");
   try {
     const demo = await seedDemo(client(baseOf), ADMIN);
-    console.error(walkthrough(edge ?? baseOf("/v1/order/"), demo, collector !== undefined));
+    console.error(
+      walkthrough(
+        edge ?? baseOf("/v1/order/"),
+        demo,
+        collector !== undefined,
+        `http://127.0.0.1:${ports.mailbox}/`,
+      ),
+    );
     say(`ready in ${elapsed()}`);
   } catch (e) {
     say(`seeding the demo data failed: ${e instanceof Error ? e.message : e}`);

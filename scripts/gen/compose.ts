@@ -4,8 +4,9 @@
  *
  * - `deploy/docker/compose.yaml`: a PostgreSQL per service (`wal_level=logical`, each on its own
  *   network), Kafka 3.9 in KRaft mode with the local broker's settings, Kafka Connect with
- *   Debezium (worker settings of the local one), one service-init job per service, the seven
- *   services (one image), Envoy (deploy/envoy/envoy.yaml), an OpenTelemetry collector and Jaeger.
+ *   Debezium (worker settings of the local one), one service-init job per service, the eight
+ *   services (one image), Envoy (deploy/envoy/envoy.yaml), an OpenTelemetry collector, Jaeger and
+ *   a mail catcher (Mailpit) the notification service sends to.
  * - `deploy/docker/compose.override.yaml`: developer tools (Kafka UI, adminer) and the services'
  *   ports published on the host, as the local stack has them.
  * - `deploy/docker/connect/worker.properties`: the Connect worker's configuration.
@@ -40,6 +41,7 @@ export const IMAGES = {
   jaeger: "jaegertracing/all-in-one:1.62.0",
   kafkaUi: "kafbat/kafka-ui:v1.0.0",
   adminer: "adminer:4.8.1",
+  mailpit: "axllent/mailpit:v1.21",
   /** Built from deploy/docker/Dockerfile: the services and their init jobs. */
   app: "stocklet:dev",
   /** Built from deploy/docker/connect/Dockerfile: Kafka Connect with Debezium. */
@@ -55,6 +57,7 @@ export const HOSTS = {
   envoy: "envoy",
   kafkaUi: "kafka-ui",
   adminer: "adminer",
+  mailpit: "mailpit",
 } as const;
 
 /** Ports the infrastructure listens on inside its containers. */
@@ -67,6 +70,9 @@ export const CONTAINER_PORTS = {
   otlpHttp: DEFAULT_PORTS.otlp,
   jaegerUi: 16686,
   edge: DEFAULT_PORTS.edge,
+  /** Mailpit's SMTP and web UI ports. */
+  mailpitSmtp: 1025,
+  mailpitUi: 8025,
 } as const;
 
 /** The application network every non-database container joins. */
@@ -157,7 +163,23 @@ export const HOST_VARIABLES: ReadonlyArray<{ name: string; fallback: string; doc
     doc: "A service is not ready while its outbox relay is further behind (ms).",
   },
   { name: "LOG_LEVEL", fallback: "", doc: "debug, info, warning or error (services)." },
+  {
+    name: "NOTIFICATION_SMTP_URL",
+    fallback: `smtp://${HOSTS.mailpit}:${CONTAINER_PORTS.mailpitSmtp}`,
+    doc: "The mail server the notification service sends through (the compose mail catcher by " +
+      "default; smtps://user:password@host:465 for a real one).",
+  },
+  {
+    name: "NOTIFICATION_FROM",
+    fallback: "",
+    doc: "The sender of the customers' emails (notification).",
+  },
   { name: "STOCKLET_EDGE_PORT", fallback: String(DEFAULT_PORTS.edge), doc: "Envoy's host port." },
+  {
+    name: "STOCKLET_MAILBOX_PORT",
+    fallback: String(DEFAULT_PORTS.mailbox),
+    doc: "The mail catcher's web UI on the host (Mailpit): the emails customers were sent.",
+  },
 ];
 
 function host(name: string): string {
@@ -235,7 +257,16 @@ function ownEnv(name: ServiceName): Record<string, string> {
         ORDER_MAX_IN_FLIGHT: host("ORDER_MAX_IN_FLIGHT"),
       };
     case "shipping":
-      return { SHIPPING_MAX_UNITS_PER_SHIPMENT: host("SHIPPING_MAX_UNITS_PER_SHIPMENT") };
+      // The courier simulator stays off: dispatch and delivery are the warehouse staff's.
+      return {
+        SHIPPING_MAX_UNITS_PER_SHIPMENT: host("SHIPPING_MAX_UNITS_PER_SHIPMENT"),
+        STOCKLET_COURIER: "off",
+      };
+    case "notification":
+      return {
+        NOTIFICATION_SMTP_URL: host("NOTIFICATION_SMTP_URL"),
+        NOTIFICATION_FROM: host("NOTIFICATION_FROM"),
+      };
     case "product":
     case "payment":
     case "warehouse":
@@ -474,6 +505,10 @@ export function composeModel(consumers: ReadonlySet<string>): Yaml {
           // The others verify tokens with auth's keys.
           ...(spec.name === "auth" ? [] : ["auth"]),
         ),
+        // It retries while the mail server is away, but there is no point starting before it.
+        ...(spec.name === "notification"
+          ? { [HOSTS.mailpit]: { condition: "service_started" } }
+          : {}),
       },
       healthcheck: {
         test: readyCheck(spec.httpPort),
@@ -486,6 +521,15 @@ export function composeModel(consumers: ReadonlySet<string>): Yaml {
       restart: "unless-stopped",
     };
   }
+
+  // A mail catcher: the notification service's emails land here (web UI on the host).
+  services[HOSTS.mailpit] = {
+    image: IMAGES.mailpit,
+    environment: { MP_SMTP_AUTH_ACCEPT_ANY: "1", MP_SMTP_AUTH_ALLOW_INSECURE: "1" },
+    ports: [`${host("STOCKLET_MAILBOX_PORT")}:${CONTAINER_PORTS.mailpitUi}`],
+    networks: [APP_NETWORK],
+    restart: "unless-stopped",
+  };
 
   services[HOSTS.envoy] = {
     image: IMAGES.envoy,
@@ -567,7 +611,8 @@ const HEADER =
 #   (add \`-f deploy/docker/compose.override.yaml\` for Kafka UI, adminer and host ports)
 #
 # The public door is Envoy on http://localhost:8080 (deploy/envoy/envoy.yaml), traces are in
-# Jaeger on http://localhost:16686. Secrets and tunables come from the shell or deploy/docker/.env
+# Jaeger on http://localhost:16686, the emails sent to customers in Mailpit on
+# http://localhost:8025. Secrets and tunables come from the shell or deploy/docker/.env
 # (see .env.example); the fallbacks written here are for development only.
 `;
 

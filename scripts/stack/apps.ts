@@ -1,6 +1,7 @@
 /**
- * Starting, probing and stopping the stack's application processes (detached, with pid files and
- * logs under the profile's state folder), shared by the test stack and the chaos tool.
+ * Starting, probing and stopping the stack's application processes (the services, the edge and
+ * the mail catcher; detached, with pid files and logs under the profile's state folder), shared
+ * by the test stack and the chaos tool.
  * @module
  */
 import { join } from "node:path";
@@ -35,9 +36,9 @@ export function appPid(profile: InfraProfile, app: AppName): number | undefined 
 
 /** The URL that answers 200 once an application process is ready. */
 export function readyUrl(app: AppName, ports: StackPorts): string {
-  return app === "edge"
-    ? `http://127.0.0.1:${ports.edge}/healthz`
-    : `http://127.0.0.1:${ports.http[app]}/readyz`;
+  if (app === "edge") return `http://127.0.0.1:${ports.edge}/healthz`;
+  if (app === "mail") return `http://127.0.0.1:${ports.mailbox}/healthz`;
+  return `http://127.0.0.1:${ports.http[app]}/readyz`;
 }
 
 /** Whether an application process answers its readiness probe. */

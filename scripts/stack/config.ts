@@ -1,7 +1,8 @@
 /**
- * The application processes of a stack (the seven services and the edge): their ports per profile
- * and the environment each one is started with. `dev` uses the topology's ports; `test` shifts
- * them by 10000 (18091…, 19191…, edge 18080), so a running dev stack and the tests never collide.
+ * The application processes of a stack (the eight services, the edge and the mail catcher): their
+ * ports per profile and the environment each one is started with. `dev` uses the topology's
+ * ports; `test` shifts them by 10000 (18091…, 19191…, edge 18080, SMTP 12525, mailbox 18025), so
+ * a running dev stack and the tests never collide.
  * @module
  */
 import { join } from "node:path";
@@ -13,15 +14,20 @@ import {
 } from "@stocklet/shared/topology";
 import { type InfraProfile, testPortShift } from "../infra/config.ts";
 import { ROOT, STATE_DIR } from "../lib/paths.ts";
+import { mailboxDirOf } from "../mail/mailbox.ts";
 
-/** An application process of the stack. */
-export type AppName = ServiceName | "edge";
+/** An application process of the stack: a service, the edge, or the mail catcher. */
+export type AppName = ServiceName | "edge" | "mail";
 
 /** Ports of one profile's application processes. */
 export interface StackPorts {
   http: Record<ServiceName, number>;
   grpc: Record<ServiceName, number>;
   edge: number;
+  /** The mail catcher's SMTP port (the notification service sends there). */
+  smtp: number;
+  /** The mail catcher's mailbox page and API. */
+  mailbox: number;
 }
 
 /** What the stack's processes need to reach the infrastructure. */
@@ -43,10 +49,20 @@ export function stackPorts(profile: InfraProfile): StackPorts {
     http[name] = serviceSpec(name).httpPort + shift;
     grpc[name] = serviceSpec(name).grpcPort + shift;
   }
-  const edge = profile === "test"
-    ? DEFAULT_PORTS.edge + shift
-    : Number(Deno.env.get("STOCKLET_EDGE_PORT") ?? DEFAULT_PORTS.edge);
-  return { http, grpc, edge };
+  const fromEnv = (name: string, fallback: number) =>
+    profile === "test" ? fallback + shift : Number(Deno.env.get(name) ?? fallback);
+  return {
+    http,
+    grpc,
+    edge: fromEnv("STOCKLET_EDGE_PORT", DEFAULT_PORTS.edge),
+    smtp: fromEnv("STOCKLET_SMTP_PORT", DEFAULT_PORTS.smtp),
+    mailbox: fromEnv("STOCKLET_MAILBOX_PORT", DEFAULT_PORTS.mailbox),
+  };
+}
+
+/** The mailbox page of a profile's mail catcher. */
+export function mailboxUrl(profile: InfraProfile): string {
+  return `http://127.0.0.1:${stackPorts(profile).mailbox}`;
 }
 
 /** Where a profile keeps its application processes' logs and pid files. */
@@ -56,7 +72,9 @@ export function appStateDir(profile: InfraProfile): string {
 
 /** The entry point of an application process. */
 export function entryOf(app: AppName): string {
-  return app === "edge" ? join(ROOT, "edge", "main.ts") : join(ROOT, "services", app, "main.ts");
+  if (app === "edge") return join(ROOT, "edge", "main.ts");
+  if (app === "mail") return join(ROOT, "scripts", "mail", "catcher.ts");
+  return join(ROOT, "services", app, "main.ts");
 }
 
 /** Options for {@linkcode appEnv}. */
@@ -65,6 +83,8 @@ export interface AppEnvOptions {
   extra?: Record<string, string>;
   /** OTLP/HTTP endpoint to export traces to; tracing is off without one. */
   otlpEndpoint?: string;
+  /** Whose stack (where the mail catcher keeps its mailbox). @default "dev" */
+  profile?: InfraProfile;
 }
 
 /** The environment an application process starts with. */
@@ -93,11 +113,16 @@ export function appEnv(
     for (const name of SERVICE_NAMES) {
       env[`${name.toUpperCase()}_HTTP_URL`] = local(ports.http[name]);
     }
+  } else if (app === "mail") {
+    env.STOCKLET_SMTP_PORT = String(ports.smtp);
+    env.STOCKLET_MAILBOX_PORT = String(ports.mailbox);
+    env.STOCKLET_MAILBOX_DIR = mailboxDirOf(opts.profile ?? "dev");
   } else {
     env.HTTP_PORT = String(ports.http[app]);
     env.GRPC_PORT = String(ports.grpc[app]);
     env.DATABASE_URL = infra.serviceDbUrl(app);
     if (app === "auth") env.USER_GRPC_ADDR = `127.0.0.1:${ports.grpc.user}`;
+    if (app === "notification") env.NOTIFICATION_SMTP_URL = `smtp://127.0.0.1:${ports.smtp}`;
   }
   return { ...env, ...opts.extra };
 }

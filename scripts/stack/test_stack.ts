@@ -1,6 +1,7 @@
 /**
  * The stack the end-to-end tests run against: the `test` infrastructure profile, service-init for
- * every service, then the seven services and the edge as detached processes on the test ports.
+ * every service, then the mail catcher, the eight services and the edge as detached processes on
+ * the test ports.
  * A stack that already runs the same code is reused (a hash of the sources decides), so running
  * one test file after another stays fast; `deno task test` stops what it started.
  * @module
@@ -33,6 +34,9 @@ export const TEST_SETTINGS = {
   maxUnitsPerShipment: 100,
   /** How often the idle relay writes a heartbeat. */
   relayHeartbeatMs: 2_000,
+  /** The notification service's first retry delay and longest one after a failed send. */
+  notificationRetryBaseMs: 200,
+  notificationRetryMaxMs: 1_000,
 } as const;
 
 /** A running test stack. */
@@ -43,13 +47,15 @@ export interface TestStack {
   edgeUrl: string | undefined;
   /** A service's own REST gateway. */
   serviceUrl(svc: ServiceName): string;
+  /** The mail catcher's mailbox (page and API). */
+  mailboxUrl: string;
   /** The apps this call started (empty when reused). */
   started: AppName[];
 }
 
 /** The application processes of the stack (the edge only once it exists). */
 export async function stackApps(): Promise<AppName[]> {
-  const apps: AppName[] = [...SERVICE_NAMES];
+  const apps: AppName[] = ["mail", ...SERVICE_NAMES];
   try {
     await Deno.stat(entryOf("edge"));
     apps.push("edge");
@@ -68,7 +74,9 @@ async function sourceHash(): Promise<string> {
       }
     }
   }
-  for (const d of ["shared", "services", "edge", "migrations", "scripts/service_init"]) {
+  for (
+    const d of ["shared", "services", "edge", "migrations", "scripts/service_init", "scripts/mail"]
+  ) {
     await walk(join(ROOT, d)).catch(() => {});
   }
   parts.sort();
@@ -81,12 +89,17 @@ const stampFile = () => join(appStateDir("test"), "stack.hash");
 /** The environment of a test-stack process. */
 function envOf(app: AppName, ports: StackPorts, infra: InfraHandle): Record<string, string> {
   return appEnv(app, ports, infra, {
+    profile: "test",
     extra: {
       STOCKLET_ADMIN_EMAIL: TEST_SETTINGS.adminEmail,
       STOCKLET_ADMIN_PASSWORD: TEST_SETTINGS.adminPassword,
       ORDER_SAGA_TIMEOUT_MS: String(TEST_SETTINGS.sagaTimeoutMs),
       ORDER_SWEEP_INTERVAL_MS: String(TEST_SETTINGS.sweepIntervalMs),
       SHIPPING_MAX_UNITS_PER_SHIPMENT: String(TEST_SETTINGS.maxUnitsPerShipment),
+      // Tests dispatch and deliver through the admin routes, never by the simulator.
+      STOCKLET_COURIER: "off",
+      NOTIFICATION_RETRY_BASE_MS: String(TEST_SETTINGS.notificationRetryBaseMs),
+      NOTIFICATION_RETRY_MAX_MS: String(TEST_SETTINGS.notificationRetryMaxMs),
       LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "info",
     },
   });
@@ -136,6 +149,7 @@ export async function ensureTestStack(
     ports,
     edgeUrl: apps.includes("edge") ? `http://127.0.0.1:${ports.edge}` : undefined,
     serviceUrl: (svc) => `http://127.0.0.1:${ports.http[svc]}`,
+    mailboxUrl: `http://127.0.0.1:${ports.mailbox}`,
     started,
   };
 }
