@@ -114,17 +114,24 @@ export async function sendDue(
   const outcomes: Record<SendOutcome, number> = { sent: 0, retry: 0, failed: 0 };
   if (!rows.length) return { taken: 0, outcomes };
   const customers = await findCustomers(sql, [...new Set(rows.map((r) => r.customer_id))]);
-  const results = await Promise.all(
-    rows.map((n) =>
-      sendOne(sql, n, customers.get(n.customer_id), opts).catch((error) => {
+  // Customers side by side; one customer's emails one after the other, in the order of their
+  // order's life (kinds are numbered that way), so "delivered" never overtakes "on its way".
+  const byCustomer = new Map<string, NotificationRow[]>();
+  for (const n of rows) {
+    byCustomer.set(n.customer_id, [...(byCustomer.get(n.customer_id) ?? []), n]);
+  }
+  await Promise.all([...byCustomer.values()].map(async (list) => {
+    list.sort((a, b) => a.order_id.localeCompare(b.order_id) || a.kind - b.kind);
+    for (const n of list) {
+      const outcome = await sendOne(sql, n, customers.get(n.customer_id), opts).catch((error) => {
         // The database went away between sending and recording: the lease runs out and the
         // notification is taken again.
         log.warn("recording notification {id} failed: {error}", { id: n.id, error });
         return "retry" as const;
-      })
-    ),
-  );
-  for (const r of results) outcomes[r]++;
+      });
+      outcomes[outcome]++;
+    }
+  }));
   return { taken: rows.length, outcomes };
 }
 

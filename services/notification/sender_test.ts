@@ -19,7 +19,7 @@ import { insertCustomer } from "./store.ts";
 
 const RETRY = { baseMs: 50, maxMs: 200, giveUpAfterMs: 60_000 };
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -29,7 +29,7 @@ async function freePort(): Promise<number> {
 Deno.test("notification sender: real SMTP, retries while it is away, permanent refusals", async (t) => {
   const db = await createTestDb("notification");
   const dir = await Deno.makeTempDir({ prefix: "stocklet-mailbox-" });
-  const smtpPort = await freePort();
+  const smtpPort = freePort();
   let catcher: MailCatcher | undefined = await startMailCatcher({ smtpPort, httpPort: 0, dir });
   const mailer = smtpMailer({
     url: `smtp://127.0.0.1:${smtpPort}`,
@@ -148,7 +148,7 @@ Deno.test("notification sender: real SMTP, retries while it is away, permanent r
     await t.step(
       "a permanent refusal (550) is FAILED at once and holds nobody else up",
       async () => {
-        const strictPort = await freePort();
+        const strictPort = freePort();
         const accepted: string[] = [];
         const strict = new SMTPServer({
           authOptional: true,

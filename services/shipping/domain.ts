@@ -60,7 +60,8 @@ export interface ShipmentState {
 export type FulfilmentDecision =
   | { action: "move" }
   | { action: "none" }
-  | { action: "refuse"; reason: string };
+  /** `soon`: the refusal lifts by itself in a moment (the approval is on its way). */
+  | { action: "refuse"; reason: string; soon?: boolean };
 
 function whyNot(s: ShipmentState): string {
   switch (s.status) {
@@ -93,9 +94,13 @@ export function decideDispatch(
   trackingNumber: string,
 ): FulfilmentDecision {
   if (s.status === ShipmentStatus.ALLOCATED) {
-    return s.ready
-      ? { action: "move" }
-      : { action: "refuse", reason: "the order is not approved yet (its payment is pending)" };
+    // Shipping hears of the approval from `order.state.approved`, a moment after the order shows
+    // APPROVED: a dispatch in between is refused, and can be retried at once.
+    return s.ready ? { action: "move" } : {
+      action: "refuse",
+      reason: "the order is not approved yet (its payment is pending); retry in a moment",
+      soon: true,
+    };
   }
   if (s.status === ShipmentStatus.DISPATCHED || s.status === ShipmentStatus.DELIVERED) {
     return s.carrier === carrier && s.trackingNumber === trackingNumber ? { action: "none" } : {

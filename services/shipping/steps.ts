@@ -142,7 +142,11 @@ export async function cancelShipment(tx: Tx, e: events.OrderCancellingEvent): Pr
 }
 
 function decided(d: FulfilmentDecision): boolean {
-  if (d.action === "refuse") throw failedPrecondition(d.reason);
+  if (d.action === "refuse") {
+    const e = failedPrecondition(d.reason);
+    if (d.soon) e.retryAfterSeconds = 1;
+    throw e;
+  }
   return d.action === "move";
 }
 
