@@ -181,7 +181,7 @@ Deno.test("args: defaults, quick mode and validation", () => {
   assert.throws(() => parseBenchArgs(["--rates", "60,x"]));
   assert.deepEqual(parseChaosArgs(["--victims", "order,kafka"]).victims, ["order", "kafka"]);
   assert.throws(() => parseChaosArgs(["--victims", "dns"]));
-  assert.equal(parseChaosArgs([]).victims.length, 11);
+  assert.equal(parseChaosArgs([]).victims.length, 12, "eight services, the edge, three infra");
 });
 
 function phase(label: string, offered: number, completedPerSec: number, p50: number, p99: number) {

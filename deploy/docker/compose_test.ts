@@ -200,7 +200,9 @@ async function listeningPorts(model: Yaml): Promise<Map<string, number[]>> {
     else if (name === HOSTS.otelCollector) {
       out.set(name, Object.values(otel.receivers.otlp.protocols).map((p) => portOf(p.endpoint)));
     } else if (name === HOSTS.jaeger) out.set(name, [4317, 4318, CONTAINER_PORTS.jaegerUi]);
-    else if (name === HOSTS.envoy) {
+    else if (name === HOSTS.mailpit) {
+      out.set(name, [CONTAINER_PORTS.mailpitSmtp, CONTAINER_PORTS.mailpitUi]);
+    } else if (name === HOSTS.envoy) {
       out.set(
         name,
         envoy.static_resources.listeners.map((l) => l.address.socket_address.port_value),
@@ -274,6 +276,7 @@ Deno.test("compose: compose.yaml alone and with compose.override.yaml pass `conf
     HOSTS.otelCollector,
     HOSTS.jaeger,
     HOSTS.envoy,
+    HOSTS.mailpit,
     ...SERVICES.flatMap((s) => [s.name, postgresOf(s.name), initOf(s.name)]),
   ];
   assert.deepEqual(serviceNames(base).sort(), [...expected].sort());

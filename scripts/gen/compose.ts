@@ -174,6 +174,38 @@ export const HOST_VARIABLES: ReadonlyArray<{ name: string; fallback: string; doc
     fallback: "",
     doc: "The sender of the customers' emails (notification).",
   },
+  {
+    name: "NOTIFICATION_RETRY_BASE_MS",
+    fallback: "",
+    doc: "The first retry's delay after a failed send (notification).",
+  },
+  {
+    name: "NOTIFICATION_RETRY_MAX_MS",
+    fallback: "",
+    doc: "The longest delay between two attempts to send an email (notification).",
+  },
+  {
+    name: "NOTIFICATION_GIVE_UP_AFTER_MS",
+    fallback: "",
+    doc: "An email still failing this long after its event is given up (notification).",
+  },
+  {
+    name: "STOCKLET_COURIER",
+    fallback: "off",
+    doc:
+      "The courier simulator (shipping): on dispatches and delivers approved orders by itself; " +
+      "off leaves it to the warehouse staff's admin routes.",
+  },
+  {
+    name: "STOCKLET_COURIER_DISPATCH_MS",
+    fallback: "",
+    doc: "With the courier simulator on: how long after approval it dispatches (shipping).",
+  },
+  {
+    name: "STOCKLET_COURIER_DELIVER_MS",
+    fallback: "",
+    doc: "With the courier simulator on: how long after dispatch it delivers (shipping).",
+  },
   { name: "STOCKLET_EDGE_PORT", fallback: String(DEFAULT_PORTS.edge), doc: "Envoy's host port." },
   {
     name: "STOCKLET_MAILBOX_PORT",
@@ -257,15 +289,21 @@ function ownEnv(name: ServiceName): Record<string, string> {
         ORDER_MAX_IN_FLIGHT: host("ORDER_MAX_IN_FLIGHT"),
       };
     case "shipping":
-      // The courier simulator stays off: dispatch and delivery are the warehouse staff's.
+      // The courier simulator is off unless asked for: dispatch and delivery are the warehouse
+      // staff's.
       return {
         SHIPPING_MAX_UNITS_PER_SHIPMENT: host("SHIPPING_MAX_UNITS_PER_SHIPMENT"),
-        STOCKLET_COURIER: "off",
+        STOCKLET_COURIER: host("STOCKLET_COURIER"),
+        STOCKLET_COURIER_DISPATCH_MS: host("STOCKLET_COURIER_DISPATCH_MS"),
+        STOCKLET_COURIER_DELIVER_MS: host("STOCKLET_COURIER_DELIVER_MS"),
       };
     case "notification":
       return {
         NOTIFICATION_SMTP_URL: host("NOTIFICATION_SMTP_URL"),
         NOTIFICATION_FROM: host("NOTIFICATION_FROM"),
+        NOTIFICATION_RETRY_BASE_MS: host("NOTIFICATION_RETRY_BASE_MS"),
+        NOTIFICATION_RETRY_MAX_MS: host("NOTIFICATION_RETRY_MAX_MS"),
+        NOTIFICATION_GIVE_UP_AFTER_MS: host("NOTIFICATION_GIVE_UP_AFTER_MS"),
       };
     case "product":
     case "payment":
