@@ -160,32 +160,54 @@ function stateOf(s: ShipmentRow) {
 }
 
 /**
+ * One fulfilment move on the locked shipment: refused, a harmless repeat (the shipment as it is),
+ * or made and announced.
+ */
+async function fulfil(
+  tx: Tx,
+  shipmentId: string,
+  decide: (s: ReturnType<typeof stateOf>) => FulfilmentDecision,
+  move: () => Promise<ShipmentRow | undefined>,
+  announce: (before: ShipmentRow, after: ShipmentRow) => Promise<void>,
+): Promise<ShipmentRow> {
+  const s = await lockShipment(tx, shipmentId);
+  if (!s) throw notFound("shipment");
+  if (!decided(decide(stateOf(s)))) return s;
+  const moved = await move();
+  if (!moved) throw new Error(`shipment ${shipmentId} changed under its lock`);
+  await announce(s, moved);
+  return moved;
+}
+
+/**
  * Dispatches an approved order's shipment with a carrier (the admin route and the courier
  * simulator): ALLOCATED → DISPATCHED on the locked row, and `shipping.shipment.dispatched`, on
  * which the warehouse lets the stock go and the order becomes SHIPPED. A repeat with the same
  * details changes nothing; anything else that is not allowed throws FAILED_PRECONDITION (a
  * released shipment: the cancellation won).
  */
-export async function dispatchShipment(
+export function dispatchShipment(
   tx: Tx,
   shipmentId: string,
   d: { carrier: string; trackingNumber: string },
 ): Promise<ShipmentRow> {
-  const s = await lockShipment(tx, shipmentId);
-  if (!s) throw notFound("shipment");
-  if (!decided(decideDispatch(stateOf(s), d.carrier, d.trackingNumber))) return s;
-  const moved = await markDispatched(tx, shipmentId, d);
-  if (!moved) throw new Error(`shipment ${shipmentId} changed under its lock`);
-  tx.publish("shipping.shipment.dispatched", s.order_id, events.ShipmentDispatchedEventSchema, {
-    revision: 1,
+  return fulfil(
+    tx,
     shipmentId,
-    orderId: s.order_id,
-    customerId: s.customer_id ?? "",
-    productQuantities: await shipmentItems(tx, shipmentId),
-    carrier: d.carrier,
-    trackingNumber: d.trackingNumber,
-  });
-  return moved;
+    (s) => decideDispatch(s, d.carrier, d.trackingNumber),
+    () => markDispatched(tx, shipmentId, d),
+    async (s) => {
+      tx.publish("shipping.shipment.dispatched", s.order_id, events.ShipmentDispatchedEventSchema, {
+        revision: 1,
+        shipmentId,
+        orderId: s.order_id,
+        customerId: s.customer_id ?? "",
+        productQuantities: await shipmentItems(tx, shipmentId),
+        carrier: d.carrier,
+        trackingNumber: d.trackingNumber,
+      });
+    },
+  );
 }
 
 /**
@@ -193,19 +215,22 @@ export async function dispatchShipment(
  * DISPATCHED → DELIVERED and `shipping.shipment.delivered`, on which the order is COMPLETED. A
  * repeat changes nothing; a shipment not dispatched throws FAILED_PRECONDITION.
  */
-export async function deliverShipment(tx: Tx, shipmentId: string): Promise<ShipmentRow> {
-  const s = await lockShipment(tx, shipmentId);
-  if (!s) throw notFound("shipment");
-  if (!decided(decideDelivery(stateOf(s)))) return s;
-  const moved = await markDelivered(tx, shipmentId);
-  if (!moved) throw new Error(`shipment ${shipmentId} changed under its lock`);
-  tx.publish("shipping.shipment.delivered", s.order_id, events.ShipmentDeliveredEventSchema, {
-    revision: 1,
+export function deliverShipment(tx: Tx, shipmentId: string): Promise<ShipmentRow> {
+  return fulfil(
+    tx,
     shipmentId,
-    orderId: s.order_id,
-    customerId: s.customer_id ?? "",
-    carrier: s.carrier ?? "",
-    trackingNumber: s.tracking_number ?? "",
-  });
-  return moved;
+    decideDelivery,
+    () => markDelivered(tx, shipmentId),
+    (s) => {
+      tx.publish("shipping.shipment.delivered", s.order_id, events.ShipmentDeliveredEventSchema, {
+        revision: 1,
+        shipmentId,
+        orderId: s.order_id,
+        customerId: s.customer_id ?? "",
+        carrier: s.carrier ?? "",
+        trackingNumber: s.tracking_number ?? "",
+      });
+      return Promise.resolve();
+    },
+  );
 }
