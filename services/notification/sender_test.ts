@@ -194,6 +194,39 @@ Deno.test("notification sender: real SMTP, retries while it is away, permanent r
       },
     );
 
+    await t.step("a burst: 400 emails for 40 customers, every one received once", async () => {
+      const customers = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => customer(`Burst${i}`)),
+      );
+      await transaction(db.sql, "burst", async (tx) => {
+        for (const c of customers) {
+          for (let k = 0; k < 10; k++) {
+            await recordNotification(tx, Kind.ORDER_APPROVED, {
+              orderId: uuidv7(),
+              customerId: c.id,
+            }, {
+              amountCents: "100",
+            });
+          }
+        }
+      });
+      const t0 = performance.now();
+      let sent = 0;
+      while (sent < 400) {
+        const r = await sendDue(db.sql, opts);
+        if (!r.taken) break;
+        sent += r.outcomes.sent;
+      }
+      const secs = (performance.now() - t0) / 1000;
+      console.log(
+        `burst: ${sent} emails in ${secs.toFixed(2)} s = ${(sent / secs).toFixed(0)} emails/s`,
+      );
+      assert.equal(sent, 400);
+      for (const c of customers.slice(0, 5)) {
+        assert.equal((await catcher!.mailbox.list({ to: c.email })).length, 10);
+      }
+    });
+
     await t.step("the background sender wakes on the commit and sends at once", async () => {
       const stop = new AbortController();
       const loop = notificationSender(db.sql, {
