@@ -733,10 +733,11 @@ export function catalogueMarkdown(input: CatalogueInput): string {
     "**Where the stock is consumed, and why at dispatch.** The warehouse reserves an order's " +
       "units when the order is pending and consumes the reservation on " +
       "`shipping.shipment.dispatched`, when the units physically leave, not when the payment " +
-      "succeeds. Until then they are still on the shelf: a cancellation simply returns them, the " +
-      "stock level always counts what the warehouse holds, and a reservation is never consumed " +
-      'and then "un-consumed". It also takes one consumer off the place-order saga\'s path (the ' +
-      "warehouse no longer reacts to a successful payment).",
+      "succeeds. Until then they are still on the shelf: a cancellation simply makes them " +
+      'sellable again, and a reservation is never consumed and then "un-consumed" (units that ' +
+      "left come back only by a customer's return, which is another process). It also takes one " +
+      "consumer off the place-order saga's path (the warehouse no longer reacts to a successful " +
+      "payment).",
     "",
     "**One winner between a cancellation and a dispatch.** Both meet at the order's shipment " +
       "row in shipping, and whichever locks it first moves it: ALLOCATED → RELEASED (the " +
