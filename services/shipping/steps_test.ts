@@ -17,6 +17,7 @@ import {
   sagaParticipant,
   topicsOf,
 } from "@stocklet/testing/saga";
+import { COURIER_CARRIER, courierRound } from "./courier.ts";
 import { shippingReactions } from "./reactions.ts";
 import { deliverShipment, dispatchShipment } from "./steps.ts";
 
@@ -333,6 +334,34 @@ Deno.test("shipping fulfilment: dispatch, delivery, cancellation, and the cancel
         assert.ok(refused(/released/)(error), `dispatch ended with ${error}`);
         assert.deepEqual(topicsOf(await p.drain()), ["shipping.shipment.cancelled"]);
         assert.equal(await statusOf(s.orderId), Status.RELEASED);
+      },
+    );
+    await t.step(
+      "the courier simulator dispatches approved shipments, then delivers them",
+      async () => {
+        const ready = await allocated();
+        const waiting = await allocated(false);
+        // Earlier steps left shipments of their own: look at this step's orders only.
+        type Out = Awaited<ReturnType<typeof p.drain>>;
+        const ofOrder = (out: Out, topic: string) =>
+          out.filter((e) =>
+            e.topic === topic &&
+            (e.event as unknown as { orderId: string }).orderId === ready.orderId
+          );
+        await courierRound(p.sql, { dispatchMs: 60_000, deliverMs: 60_000 });
+        assert.deepEqual(ofOrder(await p.drain(), "shipping.shipment.dispatched"), []);
+        assert.equal(await statusOf(ready.orderId), Status.ALLOCATED, "not due yet");
+        assert.ok((await courierRound(p.sql, { dispatchMs: 0, deliverMs: 60_000 })) >= 1);
+        const [d] = ofOrder(await p.drain(), "shipping.shipment.dispatched");
+        const dispatched = d!.event as events.ShipmentDispatchedEvent;
+        assert.equal(dispatched.carrier, COURIER_CARRIER);
+        assert.match(dispatched.trackingNumber, /^SC-[0-9A-Z]{10}$/);
+        assert.equal(await statusOf(waiting.orderId), Status.ALLOCATED, "not approved: untouched");
+        assert.ok((await courierRound(p.sql, { dispatchMs: 0, deliverMs: 0 })) >= 1);
+        assert.equal(ofOrder(await p.drain(), "shipping.shipment.delivered").length, 1);
+        assert.equal(await statusOf(ready.orderId), Status.DELIVERED);
+        await courierRound(p.sql, { dispatchMs: 0, deliverMs: 0 });
+        assert.deepEqual(ofOrder(await p.drain(), "shipping.shipment.delivered"), [], "once");
       },
     );
   } finally {
