@@ -242,7 +242,9 @@ async function listeningPorts(model: Yaml): Promise<Map<string, number[]>> {
     } else if (name === HOSTS.prometheus) out.set(name, [CONTAINER_PORTS.prometheus]);
     else if (name === HOSTS.grafana) out.set(name, [CONTAINER_PORTS.grafana]);
     else if (name === HOSTS.jaeger) out.set(name, [4317, 4318, CONTAINER_PORTS.jaegerUi]);
-    else if (name === HOSTS.envoy) {
+    else if (name === HOSTS.mailpit) {
+      out.set(name, [CONTAINER_PORTS.mailpitSmtp, CONTAINER_PORTS.mailpitUi]);
+    } else if (name === HOSTS.envoy) {
       out.set(
         name,
         envoy.static_resources.listeners.map((l) => l.address.socket_address.port_value),
@@ -320,6 +322,7 @@ Deno.test("compose: compose.yaml alone and with compose.override.yaml pass `conf
     HOSTS.prometheus,
     HOSTS.grafana,
     HOSTS.envoy,
+    HOSTS.mailpit,
     ...SERVICES.flatMap((s) => [s.name, postgresOf(s.name), initOf(s.name)]),
     WEB.name,
     postgresOf(WEB.name),

@@ -5,8 +5,9 @@
  * - `deploy/docker/compose.yaml`: a PostgreSQL per service and for the web front
  *   (`wal_level=logical`, each on its own network), Kafka 3.9 in KRaft mode with the local broker's
  *   settings, Kafka Connect with Debezium (worker settings of the local one), one service-init job
- *   per database, the seven services and the web front (one image), Envoy (deploy/envoy/envoy.yaml),
- *   an OpenTelemetry collector and Jaeger.
+ *   per database, the eight services and the web front (one image), Envoy (deploy/envoy/envoy.yaml),
+ *   an OpenTelemetry collector, Jaeger, Prometheus and Grafana, and a mail catcher (Mailpit) the
+ *   notification service sends to.
  * - `deploy/docker/compose.override.yaml`: developer tools (Kafka UI, adminer) and the services'
  *   ports published on the host, as the local stack has them.
  * - `deploy/docker/connect/worker.properties`: the Connect worker's configuration.
@@ -49,6 +50,7 @@ export const IMAGES = {
   grafana: "grafana/grafana:11.3.1",
   kafkaUi: "kafbat/kafka-ui:v1.0.0",
   adminer: "adminer:4.8.1",
+  mailpit: "axllent/mailpit:v1.21",
   /** Built from deploy/docker/Dockerfile: the services and their init jobs. */
   app: "stocklet:dev",
   /** Built from deploy/docker/connect/Dockerfile: Kafka Connect with Debezium. */
@@ -66,6 +68,7 @@ export const HOSTS = {
   envoy: "envoy",
   kafkaUi: "kafka-ui",
   adminer: "adminer",
+  mailpit: "mailpit",
 } as const;
 
 /** Ports the infrastructure listens on inside its containers. */
@@ -82,6 +85,9 @@ export const CONTAINER_PORTS = {
   prometheus: 9090,
   grafana: 3000,
   edge: DEFAULT_PORTS.edge,
+  /** Mailpit's SMTP and web UI ports. */
+  mailpitSmtp: 1025,
+  mailpitUi: 8025,
 } as const;
 
 /** The application network every non-database container joins. */
@@ -209,6 +215,54 @@ export const HOST_VARIABLES: ReadonlyArray<
     fallback: "stocklet-grafana",
     doc: "DEV ONLY default. Grafana's `admin` password (anyone may view the dashboards).",
   },
+  {
+    name: "NOTIFICATION_SMTP_URL",
+    fallback: `smtp://${HOSTS.mailpit}:${CONTAINER_PORTS.mailpitSmtp}`,
+    doc: "The mail server the notification service sends through (the compose mail catcher by " +
+      "default; smtps://user:password@host:465 for a real one).",
+  },
+  {
+    name: "NOTIFICATION_FROM",
+    fallback: "",
+    doc: "The sender of the customers' emails (notification).",
+  },
+  {
+    name: "NOTIFICATION_RETRY_BASE_MS",
+    fallback: "",
+    doc: "The first retry's delay after a failed send (notification).",
+  },
+  {
+    name: "NOTIFICATION_RETRY_MAX_MS",
+    fallback: "",
+    doc: "The longest delay between two attempts to send an email (notification).",
+  },
+  {
+    name: "NOTIFICATION_GIVE_UP_AFTER_MS",
+    fallback: "",
+    doc: "An email still failing this long after its event is given up (notification).",
+  },
+  {
+    name: "STOCKLET_COURIER",
+    fallback: "off",
+    doc:
+      "The courier simulator (shipping): on dispatches and delivers approved orders by itself; " +
+      "off leaves it to the warehouse staff's admin routes.",
+  },
+  {
+    name: "STOCKLET_COURIER_DISPATCH_MS",
+    fallback: "",
+    doc: "With the courier simulator on: how long after approval it dispatches (shipping).",
+  },
+  {
+    name: "STOCKLET_COURIER_DELIVER_MS",
+    fallback: "",
+    doc: "With the courier simulator on: how long after dispatch it delivers (shipping).",
+  },
+  {
+    name: "STOCKLET_MAILBOX_PORT",
+    fallback: String(DEFAULT_PORTS.mailbox),
+    doc: "The mail catcher's web UI on the host (Mailpit): the emails customers were sent.",
+  },
 ];
 
 function host(name: string): string {
@@ -292,7 +346,22 @@ function ownEnv(name: ServiceName): Record<string, string> {
         ORDER_MAX_IN_FLIGHT: host("ORDER_MAX_IN_FLIGHT"),
       };
     case "shipping":
-      return { SHIPPING_MAX_UNITS_PER_SHIPMENT: host("SHIPPING_MAX_UNITS_PER_SHIPMENT") };
+      // The courier simulator is off unless asked for: dispatch and delivery are the warehouse
+      // staff's.
+      return {
+        SHIPPING_MAX_UNITS_PER_SHIPMENT: host("SHIPPING_MAX_UNITS_PER_SHIPMENT"),
+        STOCKLET_COURIER: host("STOCKLET_COURIER"),
+        STOCKLET_COURIER_DISPATCH_MS: host("STOCKLET_COURIER_DISPATCH_MS"),
+        STOCKLET_COURIER_DELIVER_MS: host("STOCKLET_COURIER_DELIVER_MS"),
+      };
+    case "notification":
+      return {
+        NOTIFICATION_SMTP_URL: host("NOTIFICATION_SMTP_URL"),
+        NOTIFICATION_FROM: host("NOTIFICATION_FROM"),
+        NOTIFICATION_RETRY_BASE_MS: host("NOTIFICATION_RETRY_BASE_MS"),
+        NOTIFICATION_RETRY_MAX_MS: host("NOTIFICATION_RETRY_MAX_MS"),
+        NOTIFICATION_GIVE_UP_AFTER_MS: host("NOTIFICATION_GIVE_UP_AFTER_MS"),
+      };
     case "product":
     case "payment":
     case "warehouse":
@@ -605,6 +674,10 @@ export function composeModel(consumers: ReadonlySet<string>): Yaml {
           // The others verify tokens with auth's keys.
           ...(spec.name === "auth" ? [] : ["auth"]),
         ),
+        // It retries while the mail server is away, but there is no point starting before it.
+        ...(spec.name === "notification"
+          ? { [HOSTS.mailpit]: { condition: "service_started" } }
+          : {}),
       },
       healthcheck: {
         test: readyCheck(spec.httpPort),
@@ -637,6 +710,15 @@ export function composeModel(consumers: ReadonlySet<string>): Yaml {
       start_period: "10s",
     },
     networks: [APP_NETWORK, dbNetworkOf(WEB.name)],
+    restart: "unless-stopped",
+  };
+
+  // A mail catcher: the notification service's emails land here (web UI on the host).
+  services[HOSTS.mailpit] = {
+    image: IMAGES.mailpit,
+    environment: { MP_SMTP_AUTH_ACCEPT_ANY: "1", MP_SMTP_AUTH_ALLOW_INSECURE: "1" },
+    ports: [`${host("STOCKLET_MAILBOX_PORT")}:${CONTAINER_PORTS.mailpitUi}`],
+    networks: [APP_NETWORK],
     restart: "unless-stopped",
   };
 
@@ -734,8 +816,9 @@ const HEADER =
 #   (add \`-f deploy/docker/compose.override.yaml\` for Kafka UI, adminer and host ports)
 #
 # The public door is Envoy on http://localhost:8080 (deploy/envoy/envoy.yaml), traces are in
-# Jaeger on http://localhost:16686, metrics in Prometheus on http://localhost:9090 and Grafana's
-# dashboards on http://localhost:3000. Secrets and tunables come from the shell or deploy/docker/.env
+# Jaeger on http://localhost:16686, metrics in Prometheus on http://localhost:9090, Grafana's
+# dashboards on http://localhost:3000 and the emails sent to customers in Mailpit on
+# http://localhost:8025. Secrets and tunables come from the shell or deploy/docker/.env
 # (see .env.example); the fallbacks written here are for development only.
 `;
 

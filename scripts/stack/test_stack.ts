@@ -1,6 +1,7 @@
 /**
  * The stack the end-to-end tests run against: the `test` infrastructure profile, service-init for
- * every service, then the seven services and the edge as detached processes on the test ports.
+ * every service, then the mail catcher, the eight services and the edge as detached processes on
+ * the test ports.
  * A stack that already runs the same code is reused (a hash of the sources decides), so running
  * one test file after another stays fast; `deno task test` stops what it started.
  * @module
@@ -19,6 +20,7 @@ import {
   appStateDir,
   collectorPort,
   entryOf,
+  replicasOf,
   type StackPorts,
   stackPorts,
 } from "./config.ts";
@@ -37,6 +39,9 @@ export const TEST_SETTINGS = {
   relayHeartbeatMs: 2_000,
   /** How often the processes export metrics (tests that read them back wait for an export). */
   metricsIntervalMs: 1_000,
+  /** The notification service's first retry delay and longest one after a failed send. */
+  notificationRetryBaseMs: 200,
+  notificationRetryMaxMs: 1_000,
 } as const;
 
 /** A running test stack. */
@@ -47,6 +52,8 @@ export interface TestStack {
   edgeUrl: string | undefined;
   /** A service's own REST gateway. */
   serviceUrl(svc: ServiceName): string;
+  /** The mail catcher's mailbox (page and API). */
+  mailboxUrl: string;
   /** The apps this call started (empty when reused). */
   started: AppName[];
   /** The collector every process exports traces and metrics to (`GET /api/metrics`). */
@@ -59,7 +66,7 @@ export interface TestStack {
  * projection consumes every saga event).
  */
 export async function stackApps(): Promise<AppName[]> {
-  const apps: AppName[] = [...SERVICE_NAMES];
+  const apps: AppName[] = ["mail", ...SERVICE_NAMES.flatMap(replicasOf)];
   const web = Deno.env.get("STOCKLET_WEB") !== "off";
   for (const app of web ? ["web", "edge"] as const : ["edge"] as const) {
     try {
@@ -90,6 +97,8 @@ async function sourceHash(): Promise<string> {
       "migrations",
       "scripts/service_init",
       "scripts/trace",
+      "scripts/mail",
+      "scripts/stack",
     ]
   ) {
     await walk(join(ROOT, d)).catch(() => {});
@@ -105,6 +114,7 @@ const stampFile = () => join(appStateDir("test"), "stack.hash");
 function envOf(app: AppName, ports: StackPorts, infra: InfraHandle): Record<string, string> {
   return appEnv(app, ports, infra, {
     otlpEndpoint: `http://127.0.0.1:${collectorPort("test")}`,
+    profile: "test",
     extra: {
       STOCKLET_ADMIN_EMAIL: TEST_SETTINGS.adminEmail,
       STOCKLET_ADMIN_PASSWORD: TEST_SETTINGS.adminPassword,
@@ -117,6 +127,10 @@ function envOf(app: AppName, ports: StackPorts, infra: InfraHandle): Record<stri
       // suite all talk from one address. tests/e2e/rate_limit_test.ts runs an edge with them on.
       STOCKLET_RATE_LIMIT: "off",
       OTEL_METRIC_EXPORT_INTERVAL: String(TEST_SETTINGS.metricsIntervalMs),
+      // Tests dispatch and deliver through the admin routes, never by the simulator.
+      STOCKLET_COURIER: "off",
+      NOTIFICATION_RETRY_BASE_MS: String(TEST_SETTINGS.notificationRetryBaseMs),
+      NOTIFICATION_RETRY_MAX_MS: String(TEST_SETTINGS.notificationRetryMaxMs),
       LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "info",
     },
   });
@@ -171,6 +185,7 @@ export async function ensureTestStack(
     ports,
     edgeUrl: apps.includes("edge") ? `http://127.0.0.1:${ports.edge}` : undefined,
     serviceUrl: (svc) => `http://127.0.0.1:${ports.http[svc]}`,
+    mailboxUrl: `http://127.0.0.1:${ports.mailbox}`,
     started,
     collectorUrl: `http://127.0.0.1:${collectorPort("test")}`,
   };
