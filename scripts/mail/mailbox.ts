@@ -7,6 +7,7 @@
 import { join } from "node:path";
 // @ts-types="@types/mailparser"
 import { simpleParser } from "mailparser";
+import { testPortShift } from "../infra/config.ts";
 import { STATE_DIR } from "../lib/paths.ts";
 
 /** One received message. */
@@ -29,9 +30,13 @@ export interface MailMessage {
   size: number;
 }
 
-/** The mailbox folder of a profile (`.stocklet/mail/<profile>`). */
+/**
+ * The mailbox folder of a profile (`.stocklet/mail/<profile>`; a shifted test stack, e.g. the
+ * scale-out test's beside the suite's own, has its own: `.stocklet/mail/test-<shift>`).
+ */
 export function mailboxDirOf(profile: string): string {
-  return join(STATE_DIR, "mail", profile);
+  const shift = profile === "test" ? testPortShift() : 0;
+  return join(STATE_DIR, "mail", shift ? `${profile}-${shift}` : profile);
 }
 
 function addressesOf(field: unknown): string[] {
@@ -71,21 +76,27 @@ export class Mailbox {
     return msg;
   }
 
+  /** Summaries already read, by file name: a long-lived mailbox parses each file once. */
+  #known = new Map<string, MailMessage>();
+
   /** Every message, oldest first; `to` keeps those addressed to it (case-insensitive). */
   async list(filter: { to?: string } = {}): Promise<MailMessage[]> {
-    const out: MailMessage[] = [];
+    const seen = new Set<string>();
     try {
       for await (const e of Deno.readDir(this.dir)) {
         if (!e.isFile || !e.name.endsWith(".json") || e.name.startsWith(".")) continue;
+        seen.add(e.name);
+        if (this.#known.has(e.name)) continue;
         try {
-          out.push(JSON.parse(await Deno.readTextFile(join(this.dir, e.name))));
+          this.#known.set(e.name, JSON.parse(await Deno.readTextFile(join(this.dir, e.name))));
         } catch { /* removed meanwhile */ }
       }
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
+    for (const name of this.#known.keys()) if (!seen.has(name)) this.#known.delete(name);
     const to = filter.to?.toLowerCase();
-    return out
+    return [...this.#known.values()]
       .filter((m) => !to || [...m.envelope.to, ...m.to].some((a) => a.toLowerCase() === to))
       .sort((a, b) => a.id.localeCompare(b.id));
   }

@@ -11,6 +11,7 @@ import { DATABASE_OWNERS, SERVICE_NAMES, type ServiceName } from "@stocklet/shar
 import { infraConfig, pgUrlOf } from "../infra/config.ts";
 import { type InfraHandle, infraUp } from "../infra/mod.ts";
 import { ROOT } from "../lib/paths.ts";
+import { mailboxDirOf } from "../mail/mailbox.ts";
 import { initServices } from "../service_init/mod.ts";
 import { appPid, isReady, startApp, stopApp, waitReady } from "./apps.ts";
 import { ensureCollector, stopCollector } from "./collector.ts";
@@ -169,6 +170,8 @@ export async function ensureTestStack(
     // A fresh collector with the fresh processes: its series start with them.
     await stopCollector("test");
     await ensureCollector("test");
+    // A fresh mailbox with the fresh processes: earlier runs' mail only slows the mailbox down.
+    await Deno.remove(mailboxDirOf("test"), { recursive: true }).catch(() => {});
     for (const app of apps) {
       await startApp("test", app, envOf(app, ports, infra));
       started.push(app);
