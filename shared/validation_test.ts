@@ -228,7 +228,7 @@ const CASES: Record<string, Case> = {
   "stocklet.notification.v1.ViewNotificationsRequest": {
     valid: { pageSize: 10, customerId: ID },
     invalid: [
-      { json: { customerId: "nope" }, field: "customer_id", rule: "string.pattern" },
+      { json: { customerId: "nope" }, field: "customer_id", rule: "string.uuid" },
       { json: { pageSize: 101 }, field: "page_size", rule: "int32.gte_lte" },
     ],
   },
