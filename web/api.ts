@@ -109,6 +109,15 @@ export interface OrderJson {
   itemsPriceCents?: string;
   totalPriceCents?: string;
   rejectReason?: string;
+  /** The carrier of the dispatched shipment (SHIPPED, COMPLETED). */
+  carrier?: string;
+  trackingNumber?: string;
+  shippedAt?: string;
+  deliveredAt?: string;
+  /** When a cancellation was asked for (an order still being placed is cancelled once paid). */
+  cancelRequestedAt?: string;
+  /** What went back to the balance when the order was CANCELLED. */
+  refundedCents?: string;
 }
 
 /** A payment transaction. */
@@ -121,15 +130,21 @@ export interface TransactionJson {
   processedAt?: string;
 }
 
-/** A notification (issue 15's notification service: kind, order, subject, status, time). */
+/** An email to the customer, as the notification service lists it. */
 export interface NotificationJson {
   id?: string;
+  /** `NOTIFICATION_KIND_ORDER_SHIPPED`, … */
   kind?: string;
   orderId?: string;
   subject?: string;
+  /** `NOTIFICATION_STATUS_PENDING`, `…_SENT` or `…_FAILED`. */
   status?: string;
   createdAt?: string;
   sentAt?: string;
+  recipient?: string;
+  attempts?: number;
+  /** Why the last attempt failed (PENDING after a failure, or FAILED). */
+  lastError?: string;
 }
 
 /** A page of a list. */

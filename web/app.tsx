@@ -657,7 +657,7 @@ function liveStream(
           JSON.stringify({
             status,
             statusWord: statusWord(status),
-            cancellable: cancellable(status),
+            cancellable: cancellable(status, !!order.cancelRequestedAt),
             html,
             items,
             latest: latest ? `${latest.service}: ${describeStep(latest, names)}` : "",

@@ -1,7 +1,8 @@
 /**
- * The web front's subscriptions: every event of the place-order saga becomes a step of its order's
- * timeline (announced to the live order pages as it commits), and the user events keep the
- * customer list of the admin console. The web front publishes nothing.
+ * The web front's subscriptions: every event about an order — its place-order saga, its
+ * fulfilment (dispatch, delivery) and its cancellation — becomes a step of its order's timeline
+ * (announced to the live order pages as it commits), and the user events keep the customer list
+ * of the admin console. The web front publishes nothing.
  * @module
  */
 import type { TxSql } from "@stocklet/shared/db";
@@ -11,6 +12,9 @@ import { changeEmail, type Customer, forgetCustomer, recordStep, upsertCustomer 
 import {
   allocationStep,
   approvedStep,
+  cancelledStep,
+  cancellingStep,
+  deliveredStep,
   dispatchedStep,
   paymentStep,
   pendingStep,
@@ -19,6 +23,7 @@ import {
   refundStep,
   rejectedStep,
   reservationStep,
+  shipmentCancelledStep,
   type TimelineStep,
 } from "./timeline.ts";
 
@@ -87,6 +92,16 @@ export function webReactions(): Reaction[] {
       (e, tx, m) => step(tx, m, dispatchedStep(e)),
     ),
     on(
+      "shipping.shipment.delivered",
+      events.ShipmentDeliveredEventSchema,
+      (e, tx, m) => step(tx, m, deliveredStep(e)),
+    ),
+    on(
+      "shipping.shipment.cancelled",
+      events.ShipmentCancelledEventSchema,
+      (e, tx, m) => step(tx, m, shipmentCancelledStep(e)),
+    ),
+    on(
       "payment.processing",
       events.PaymentProcessedEventSchema,
       (e, tx, m) => step(tx, m, paymentStep(e)),
@@ -105,6 +120,16 @@ export function webReactions(): Reaction[] {
       "order.state.rejected",
       events.OrderRejectedEventSchema,
       (e, tx, m) => step(tx, m, rejectedStep(e)),
+    ),
+    on(
+      "order.state.cancelling",
+      events.OrderCancellingEventSchema,
+      (e, tx, m) => step(tx, m, cancellingStep(e)),
+    ),
+    on(
+      "order.state.cancelled",
+      events.OrderCancelledEventSchema,
+      (e, tx, m) => step(tx, m, cancelledStep(e)),
     ),
 
     on(

@@ -1,7 +1,7 @@
 /**
  * Order statuses as people read them. The words come from the contract's `OrderStatus` enum
- * (`ORDER_STATUS_APPROVED` → "Approved"), so a status added to the proto (issue 15's SHIPPED and
- * CANCELLED) is shown in words as soon as the code is regenerated.
+ * (`ORDER_STATUS_APPROVED` → "Approved", `ORDER_STATUS_CANCELLING` → "Cancelling"), so a status
+ * added to the proto is shown in words as soon as the code is regenerated.
  * @module
  */
 import { order } from "@stocklet/shared/proto";
@@ -53,7 +53,9 @@ export function isFinal(status: StatusName): boolean {
 
 /**
  * How far along an order is, so that a page fed by events from several services never shows it
- * going back (a late `order.state.created` after PENDING changes nothing). Failures end it.
+ * going back (a late `order.state.created` after PENDING changes nothing). Failures and completed
+ * cancellations end it. CANCELLING comes before SHIPPED: a dispatch that reached the shipment
+ * first makes a cancelling order SHIPPED.
  */
 export function statusRank(status: StatusName): number {
   switch (status) {
@@ -63,10 +65,12 @@ export function statusRank(status: StatusName): number {
       return 2;
     case `${PREFIX}APPROVED`:
       return 3;
-    case `${PREFIX}SHIPPED`:
+    case `${PREFIX}CANCELLING`:
       return 4;
-    case `${PREFIX}COMPLETED`:
+    case `${PREFIX}SHIPPED`:
       return 5;
+    case `${PREFIX}COMPLETED`:
+      return 6;
     case `${PREFIX}REJECTED`:
     case `${PREFIX}CANCELLED`:
       return 9;
@@ -81,11 +85,19 @@ export function laterStatus(a: StatusName, b: StatusName): StatusName {
 }
 
 /**
- * Statuses in which the customer may still cancel (issue 15: before dispatch). The order service
- * decides; the page only offers the button.
+ * Whether the customer may still cancel: before dispatch, and not asked already (an order still
+ * being placed is cancelled once its payment is decided). The order service decides; the page
+ * only offers the button.
+ *
+ * @example
+ * ```ts
+ * cancellable("ORDER_STATUS_APPROVED"); // true
+ * cancellable("ORDER_STATUS_PENDING", true); // false: asked already
+ * ```
  */
-export function cancellable(status: StatusName): boolean {
-  return [`${PREFIX}PROCESSING`, `${PREFIX}PENDING`, `${PREFIX}APPROVED`].includes(status);
+export function cancellable(status: StatusName, requested = false): boolean {
+  return !requested &&
+    [`${PREFIX}PROCESSING`, `${PREFIX}PENDING`, `${PREFIX}APPROVED`].includes(status);
 }
 
 /** Why an order was rejected, in words (from `REJECT_REASON_*` or the event's `REASON_*`). */

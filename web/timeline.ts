@@ -1,8 +1,9 @@
 /**
- * The saga as a person reads it: each event of an order's saga becomes one step of its timeline
- * (which service did what, and whether it moved the order on, failed it, or undid something), and
- * a rejected order's steps add up to what was compensated. Pure: the reactions store the steps,
- * the order page renders them.
+ * An order's life as a person reads it: each event of its saga, its fulfilment (dispatch,
+ * delivery) and its cancellation becomes one step of its timeline (which service did what, and
+ * whether it moved the order on, failed it, or undid something), and a rejected or cancelled
+ * order's steps add up to what was given back. Pure: the reactions store the steps, the order page
+ * renders them.
  * @module
  */
 import { events } from "@stocklet/shared/proto";
@@ -21,6 +22,10 @@ export interface StepDetail {
   /** An amount of money in cents, as a decimal string. */
   amountCents?: string;
   shipmentId?: string;
+  /** The carrier of a dispatched shipment. */
+  carrier?: string;
+  /** The carrier's tracking number of a dispatched shipment. */
+  trackingNumber?: string;
   /** Why it failed: a rejection's reason name, or a payment's failure reason. */
   reason?: string;
 }
@@ -154,14 +159,85 @@ export function allocationStep(e: events.ShipmentAllocationEvent): TimelineStep 
   }
 }
 
-/** `shipping.shipment.dispatched`: the shipment left the warehouse. */
+/** The carrier and tracking number of a shipment event, those it names. */
+function carriage(e: { carrier: string; trackingNumber: string }): StepDetail {
+  return {
+    ...(e.carrier ? { carrier: e.carrier } : {}),
+    ...(e.trackingNumber ? { trackingNumber: e.trackingNumber } : {}),
+  };
+}
+
+/**
+ * `shipping.shipment.dispatched`: the shipment left the warehouse with a carrier, and the order
+ * follows it to SHIPPED (also a CANCELLING order: the dispatch reached the shipment first).
+ */
 export function dispatchedStep(e: events.ShipmentDispatchedEvent): TimelineStep {
   return {
     orderId: e.orderId,
     service: "shipping",
     step: "shipment.dispatched",
     kind: "progress",
-    detail: { shipmentId: e.shipmentId },
+    status: "ORDER_STATUS_SHIPPED",
+    detail: { shipmentId: e.shipmentId, items: { ...e.productQuantities }, ...carriage(e) },
+  };
+}
+
+/** `shipping.shipment.delivered`: the carrier delivered it; the order is COMPLETED. */
+export function deliveredStep(e: events.ShipmentDeliveredEvent): TimelineStep {
+  return {
+    orderId: e.orderId,
+    service: "shipping",
+    step: "shipment.delivered",
+    kind: "outcome",
+    status: "ORDER_STATUS_COMPLETED",
+    detail: { shipmentId: e.shipmentId, ...carriage(e) },
+  };
+}
+
+/**
+ * `order.state.cancelling`: the customer (or an admin) cancelled a paid order; shipping decides
+ * whether the shipment can still be stopped.
+ */
+export function cancellingStep(e: events.OrderCancellingEvent): TimelineStep {
+  return {
+    orderId: e.orderId,
+    service: "order",
+    step: "order.cancelling",
+    kind: "progress",
+    status: "ORDER_STATUS_CANCELLING",
+    detail: {
+      amountCents: String(e.totalPriceCents),
+      ...(e.shipmentId ? { shipmentId: e.shipmentId } : {}),
+    },
+  };
+}
+
+/**
+ * `shipping.shipment.cancelled`: the cancellation won, the shipment was released and will never
+ * leave (the warehouse returns the stock and payment refunds on it).
+ */
+export function shipmentCancelledStep(e: events.ShipmentCancelledEvent): TimelineStep {
+  return {
+    orderId: e.orderId,
+    service: "shipping",
+    step: "shipment.cancelled",
+    kind: "compensation",
+    detail: {
+      items: { ...e.productQuantities },
+      ...(e.shipmentId ? { shipmentId: e.shipmentId } : {}),
+    },
+  };
+}
+
+/** `order.state.cancelled`: every participant undid its part; the amount refunded. */
+export function cancelledStep(e: events.OrderCancelledEvent): TimelineStep {
+  return {
+    orderId: e.orderId,
+    service: "order",
+    step: "order.cancelled",
+    kind: "outcome",
+    status: "ORDER_STATUS_CANCELLED",
+    detail: { amountCents: String(e.refundedCents) },
   };
 }
 
@@ -252,6 +328,13 @@ function money(cents: string | undefined): string {
   return cents === undefined ? "" : formatCents(cents);
 }
 
+/** ` with DHL Express, tracking number JD014600` (what the shipment event named of it). */
+function carriageText(d: StepDetail, by: "with" | "by"): string {
+  const carrier = d.carrier ? ` ${by} ${d.carrier}` : "";
+  const tracking = d.trackingNumber ? `, tracking number ${d.trackingNumber}` : "";
+  return carrier + tracking;
+}
+
 /**
  * A step in a sentence, with product names.
  *
@@ -286,7 +369,13 @@ export function describeStep(s: TimelineStep, names: ProductNames): string {
     case "shipment.released":
       return `Released shipment ${shortId(d.shipmentId ?? "")}`;
     case "shipment.dispatched":
-      return `Dispatched shipment ${shortId(d.shipmentId ?? "")}`;
+      return `Dispatched shipment ${shortId(d.shipmentId ?? "")}${carriageText(d, "with")}`;
+    case "shipment.delivered":
+      return `Delivered shipment ${shortId(d.shipmentId ?? "")}${carriageText(d, "by")}`;
+    case "shipment.cancelled":
+      return d.shipmentId
+        ? `Released shipment ${shortId(d.shipmentId)}: stopped before it left`
+        : "No shipment to stop";
     case "payment.taken":
       return `Took payment of ${money(d.amountCents)}`;
     case "payment.failed":
@@ -297,12 +386,18 @@ export function describeStep(s: TimelineStep, names: ProductNames): string {
       return "Order approved";
     case "order.rejected":
       return `Order rejected: ${rejectReasonWords(d.reason ?? "")}`;
+    case "order.cancelling":
+      return `Cancellation asked for: the shipment is to be stopped, the stock returned and ${
+        money(d.amountCents)
+      } refunded`;
+    case "order.cancelled":
+      return `Order cancelled: ${money(d.amountCents)} refunded`;
     default:
       return s.step;
   }
 }
 
-/** One thing a rejected order had done for it, and whether it was undone yet. */
+/** One thing a rejected or cancelled order had done for it, and whether it was undone yet. */
 export interface Undo {
   /** What was done, e.g. "Stock reserved". */
   done: string;
@@ -312,8 +407,9 @@ export interface Undo {
 }
 
 /**
- * What a failed order had taken (stock, a shipment, a payment) and whether each was given back,
- * read from its steps. Empty when nothing was taken.
+ * What a failed or cancelled order had taken (stock, a shipment, a payment) and whether each was
+ * given back, read from its steps. Empty when nothing was taken. A shipment is released by a
+ * rejection (`shipment.released`) or stopped by a cancellation (`shipment.cancelled`).
  */
 export function compensations(steps: readonly TimelineStep[]): Undo[] {
   const has = (step: string) => steps.some((s) => s.step === step);
@@ -322,7 +418,11 @@ export function compensations(steps: readonly TimelineStep[]): Undo[] {
     out.push({ done: "Stock reserved", undo: "returned", undone: has("stock.returned") });
   }
   if (has("shipment.allocated")) {
-    out.push({ done: "Shipment allocated", undo: "released", undone: has("shipment.released") });
+    out.push({
+      done: "Shipment allocated",
+      undo: "released",
+      undone: has("shipment.released") || has("shipment.cancelled"),
+    });
   }
   if (has("payment.taken")) {
     out.push({ done: "Payment taken", undo: "refunded", undone: has("payment.refunded") });

@@ -4,8 +4,12 @@ import { events } from "@stocklet/shared/proto";
 import {
   allocationStep,
   approvedStep,
+  cancelledStep,
+  cancellingStep,
   compensations,
+  deliveredStep,
   describeStep,
+  dispatchedStep,
   failureText,
   paymentStep,
   pendingStep,
@@ -14,6 +18,7 @@ import {
   refundStep,
   rejectedStep,
   reservationStep,
+  shipmentCancelledStep,
   shortId,
   type TimelineStep,
 } from "./timeline.ts";
@@ -161,6 +166,111 @@ Deno.test("timeline: stock, price and shipment failures name their products", ()
   }));
   assert.equal(refund.kind, "compensation");
   assert.equal(describeStep(refund, names), "Refunded 1.50");
+});
+
+Deno.test("timeline: dispatch and delivery name the carrier and move the order on", () => {
+  const dispatched = dispatchedStep(create(events.ShipmentDispatchedEventSchema, {
+    orderId: ORDER,
+    shipmentId: SHIPMENT,
+    productQuantities: { [TEAPOT]: 2 },
+    carrier: "DHL Express",
+    trackingNumber: "JD0146",
+  }));
+  assert.deepEqual(
+    [dispatched.service, dispatched.kind, dispatched.status],
+    ["shipping", "progress", "ORDER_STATUS_SHIPPED"],
+  );
+  assert.deepEqual(dispatched.detail, {
+    shipmentId: SHIPMENT,
+    items: { [TEAPOT]: 2 },
+    carrier: "DHL Express",
+    trackingNumber: "JD0146",
+  });
+  assert.equal(
+    describeStep(dispatched, names),
+    "Dispatched shipment bf556d08 with DHL Express, tracking number JD0146",
+  );
+  const delivered = deliveredStep(create(events.ShipmentDeliveredEventSchema, {
+    orderId: ORDER,
+    shipmentId: SHIPMENT,
+    carrier: "DHL Express",
+    trackingNumber: "JD0146",
+  }));
+  assert.deepEqual(
+    [delivered.service, delivered.kind, delivered.status],
+    ["shipping", "outcome", "ORDER_STATUS_COMPLETED"],
+  );
+  assert.equal(
+    describeStep(delivered, names),
+    "Delivered shipment bf556d08 by DHL Express, tracking number JD0146",
+  );
+  // An event without the carrier's details still reads as a sentence.
+  const bare = deliveredStep(create(events.ShipmentDeliveredEventSchema, {
+    orderId: ORDER,
+    shipmentId: SHIPMENT,
+  }));
+  assert.deepEqual(bare.detail, { shipmentId: SHIPMENT });
+  assert.equal(describeStep(bare, names), "Delivered shipment bf556d08");
+});
+
+Deno.test("timeline: a cancellation says what was stopped, returned and refunded", () => {
+  const steps = happy();
+  steps.push(
+    cancellingStep(create(events.OrderCancellingEventSchema, {
+      orderId: ORDER,
+      shipmentId: SHIPMENT,
+      totalPriceCents: 9300n,
+    })),
+    shipmentCancelledStep(create(events.ShipmentCancelledEventSchema, {
+      orderId: ORDER,
+      shipmentId: SHIPMENT,
+      productQuantities: { [TEAPOT]: 2, [CUPS]: 1 },
+    })),
+  );
+  const [cancelling, released] = steps.slice(-2) as [TimelineStep, TimelineStep];
+  assert.deepEqual(
+    [cancelling.service, cancelling.kind, cancelling.status],
+    ["order", "progress", "ORDER_STATUS_CANCELLING"],
+  );
+  assert.equal(
+    describeStep(cancelling, names),
+    "Cancellation asked for: the shipment is to be stopped, the stock returned and 93.00 refunded",
+  );
+  assert.deepEqual([released.service, released.kind], ["shipping", "compensation"]);
+  assert.equal(describeStep(released, names), "Released shipment bf556d08: stopped before it left");
+  // The shipment is released; the stock and the money are on their way back.
+  assert.deepEqual(compensations(steps), [
+    { done: "Stock reserved", undo: "returned", undone: false },
+    { done: "Shipment allocated", undo: "released", undone: true },
+    { done: "Payment taken", undo: "refunded", undone: false },
+  ]);
+  steps.push(
+    reservationStep(create(events.StockReservationEventSchema, {
+      orderId: ORDER,
+      type: Stock.STOCK_RETURNED,
+      reservationStock: { [TEAPOT]: 2, [CUPS]: 1 },
+    }))!,
+    refundStep(
+      create(events.TransactionReversedEventSchema, { orderId: ORDER, amountCents: 9300n }),
+    ),
+    cancelledStep(create(events.OrderCancelledEventSchema, {
+      orderId: ORDER,
+      refundedCents: 9300n,
+    })),
+  );
+  const cancelled = steps.at(-1)!;
+  assert.deepEqual(
+    [cancelled.service, cancelled.kind, cancelled.status, cancelled.detail.amountCents],
+    ["order", "outcome", "ORDER_STATUS_CANCELLED", "9300"],
+  );
+  assert.equal(describeStep(cancelled, names), "Order cancelled: 93.00 refunded");
+  assert.ok(compensations(steps).every((u) => u.undone));
+  assert.equal(failureText(steps, names), undefined, "a cancellation is no failure");
+  // No shipment had been allocated: nothing to stop, said so.
+  const none = shipmentCancelledStep(create(events.ShipmentCancelledEventSchema, {
+    orderId: ORDER,
+  }));
+  assert.equal(describeStep(none, names), "No shipment to stop");
 });
 
 Deno.test("timeline: unspecified event types are no step", () => {

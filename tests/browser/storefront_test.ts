@@ -19,9 +19,39 @@ function money(cents: number): string {
   }`;
 }
 
-/** Holds the payment service (SIGSTOP) while fn runs, so a picture can catch the saga mid-way. */
-async function withPaymentHeld<T>(fn: () => Promise<T>): Promise<T> {
-  const pid = appPid("test", "payment");
+/** The order page's status badge. */
+function status(page: Page) {
+  return page.locator("#order-status");
+}
+
+/** Marks the page, so that a test can tell it was never reloaded since. */
+async function mark(page: Page): Promise<void> {
+  await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 1));
+}
+
+/** Whether the page still is the one {@linkcode mark} marked (no reload, no navigation). */
+async function marked(page: Page): Promise<boolean> {
+  return await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker) === 1;
+}
+
+/**
+ * Buys one of a product through the pages (product page, cart, "Place order") and waits on the
+ * order's page until it is Approved; returns the order's id.
+ */
+async function buyOne(page: Page, productId: string): Promise<string> {
+  await page.goto(`/products/${productId}`);
+  await page.getByRole("button", { name: "Add to cart" }).click();
+  await page.locator("[data-cart-badge]").getByText("1").waitFor();
+  await page.getByRole("link", { name: "Cart" }).click();
+  await page.getByRole("button", { name: "Place order" }).click();
+  await page.waitForURL(/\/orders\/[0-9a-f-]{36}$/);
+  await status(page).getByText("Approved").waitFor();
+  return page.url().split("/").at(-1)!;
+}
+
+/** Holds a service (SIGSTOP) while fn runs, so a picture can catch a saga mid-way. */
+async function withHeld<T>(service: "payment" | "order", fn: () => Promise<T>): Promise<T> {
+  const pid = appPid("test", service);
   if (pid === undefined) return await fn();
   Deno.kill(pid, "SIGSTOP");
   try {
@@ -29,11 +59,6 @@ async function withPaymentHeld<T>(fn: () => Promise<T>): Promise<T> {
   } finally {
     Deno.kill(pid, "SIGCONT");
   }
-}
-
-/** The order page's status badge. */
-function status(page: Page) {
-  return page.locator("#order-status");
 }
 
 Deno.test(
@@ -91,10 +116,10 @@ Deno.test(
       await shopper.getByText("Your balance: 100.00").waitFor();
 
       // Payment is held for a moment, so the page is seen mid-saga.
-      await withPaymentHeld(async () => {
+      await withHeld("payment", async () => {
         await shopper.getByRole("button", { name: "Place order" }).click();
         await shopper.waitForURL(/\/orders\/[0-9a-f-]{36}$/);
-        await shopper.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 1));
+        await mark(shopper);
         await shopper.getByText(/Allocated shipment/).waitFor();
         await shopper.getByText("Waiting for payment to take the money…").waitFor();
         assert.equal(await status(shopper).textContent(), "Pending");
@@ -105,11 +130,7 @@ Deno.test(
       await status(shopper).getByText("Approved").waitFor();
       await shopper.getByText(`Took payment of ${money(total)}`).waitFor();
       await shopper.getByText("Order approved").waitFor();
-      assert.equal(
-        await shopper.evaluate(() => (globalThis as unknown as { marker?: number }).marker),
-        1,
-        "the page was never reloaded",
-      );
+      assert.ok(await marked(shopper), "the page was never reloaded");
       assert.ok(Number(await shopper.locator("#saga").getAttribute("data-updates")) >= 1);
       await j.shot(shopper, "order-approved");
 
@@ -247,6 +268,138 @@ Deno.test(
       await admin.getByRole("rowheader", { name: "order-service.dlq" }).waitFor();
       await visitor.getByRole("link", { name: "Cart" }).click();
       await visitor.getByRole("row", { name: new RegExp(name) }).waitFor();
+    });
+  },
+);
+
+Deno.test(
+  "browser: an admin dispatches and delivers a shopper's order; the open page goes Shipped, then Completed, live, and the three emails are listed",
+  opts,
+  async () => {
+    await journey("journey-4-order-delivered", async (j) => {
+      const tin = await product(j.api, "Sencha tin", "Loose leaf green tea, 100 g", 1290, 5);
+      const c = await j.api.customer();
+      await j.api.credit(c.id, 5000);
+      const shopper = await j.person();
+      await logIn(shopper, c.email, c.password);
+      const orderId = await buyOne(shopper, tin.id);
+      await mark(shopper);
+      const cancel = shopper.getByRole("button", { name: "Cancel order" });
+      assert.ok(await cancel.isVisible(), "an approved order can be cancelled");
+      await shopper.getByText("Waiting for the shipment to leave the warehouse…").waitFor();
+
+      // The warehouse staff dispatch it (an admin through the API, as their app would).
+      const shipmentId = (await j.api.settled(c, orderId)).shippingId!;
+      const tracking = `JD${unique().toUpperCase()}`;
+      const sent = await j.api.dispatch(shipmentId, "DHL Express", tracking);
+      assert.equal(sent.status, 200, JSON.stringify(sent.json));
+      await status(shopper).getByText("Shipped").waitFor();
+      await shopper.locator("[data-carrier]").getByText("DHL Express").waitFor();
+      await shopper.locator("[data-tracking]").getByText(tracking).waitFor();
+      await shopper.getByText(`Dispatched shipment ${shipmentId.slice(-8)} with DHL Express`)
+        .waitFor();
+      await shopper.getByText("Waiting for the carrier to deliver it…").waitFor();
+      assert.ok(await cancel.isHidden(), "a shipped order cannot be cancelled");
+
+      // The carrier delivers it.
+      const done = await j.api.deliver(shipmentId);
+      assert.equal(done.status, 200, JSON.stringify(done.json));
+      await status(shopper).getByText("Completed").waitFor();
+      await shopper.getByText(`Delivered shipment ${shipmentId.slice(-8)} by DHL Express`)
+        .waitFor();
+      await shopper.locator("[data-delivered] time").waitFor();
+      assert.equal(await shopper.locator(".waiting").count(), 0, "nothing left to wait for");
+      assert.ok(await marked(shopper), "the page was never reloaded");
+      await j.shot(shopper, "order-delivered");
+      const order = await j.api.orderReaches(c, orderId, ["COMPLETED"]);
+      assert.equal(order.trackingNumber, tracking);
+
+      // Three emails: confirmed, on its way, delivered. The mail catcher has them, and so does
+      // the Notifications page, each one sent.
+      const mail = await j.api.mailArrives(c.email, 3);
+      const subjects = mail.map((m) => m.subject).sort();
+      const ref = `#${orderId.slice(-8)}`;
+      assert.deepEqual(subjects, [
+        `Your order ${ref} is confirmed`,
+        `Your order ${ref} is on its way`,
+        `Your order ${ref} was delivered`,
+      ]);
+      await shopper.getByRole("navigation", { name: "Main" })
+        .getByRole("link", { name: "Notifications" }).click();
+      await shopper.getByRole("heading", { name: "Notifications", level: 1 }).waitFor();
+      const rows = shopper.locator("table.notifications tbody tr");
+      for (let i = 0;; i++) {
+        // The service marks an email Sent once the mail server accepted it: a moment after.
+        const statuses = await rows.locator("[data-email-status]").allTextContents();
+        if (statuses.length === 3 && statuses.every((s) => s === "Sent")) break;
+        if (i === 100) throw new Error(`the emails never all showed as Sent: ${statuses}`);
+        await shopper.waitForTimeout(100);
+        await shopper.reload();
+      }
+      assert.deepEqual((await rows.getByRole("rowheader").allTextContents()).sort(), subjects);
+      for (const row of await rows.all()) {
+        assert.equal(await row.getByRole("link").textContent(), orderId.slice(-8));
+      }
+    });
+  },
+);
+
+Deno.test(
+  "browser: a shopper cancels an approved order with the button; the page goes Cancelled live with the refund, the balance and stock are back",
+  opts,
+  async () => {
+    await journey("journey-5-order-cancelled", async (j) => {
+      const price = 2475;
+      const mug = await product(j.api, "Glazed mug", "Stoneware, 350 ml", price, 4);
+      const c = await j.api.customer();
+      await j.api.credit(c.id, 10_000);
+      const shopper = await j.person();
+      await logIn(shopper, c.email, c.password);
+      const orderId = await buyOne(shopper, mug.id);
+      assert.equal(await j.api.balance(c), BigInt(10_000 - price));
+      assert.equal(await j.api.stock(mug.id), 3);
+      await mark(shopper);
+
+      // Payment is held: the page shows the cancellation under way, then its end.
+      const cancel = shopper.getByRole("button", { name: "Cancel order" });
+      await withHeld("payment", async () => {
+        await cancel.click();
+        await shopper.getByRole("status").getByText("Cancellation requested").waitFor();
+        await status(shopper).getByText("Cancelling").waitFor();
+        assert.ok(await cancel.isHidden(), "asked once: the button is gone");
+        await shopper.getByText("Shipment allocated: released ✓").waitFor();
+        await shopper.getByText("Stock reserved: returned ✓").waitFor();
+        await shopper.getByText("Payment taken: being refunded…").waitFor();
+        await shopper.getByText("Waiting for payment to refund the money…").waitFor();
+        await j.shot(shopper, "order-cancelling");
+      });
+
+      await status(shopper).getByText("Cancelled").waitFor();
+      await shopper.getByText("Payment taken: refunded ✓").waitFor();
+      await shopper.locator("[data-refund]").getByText(`Refunded ${money(price)} to the balance.`)
+        .waitFor();
+      await shopper.getByText(`Order cancelled: ${money(price)} refunded`).waitFor();
+      assert.ok(await cancel.isHidden(), "a cancelled order offers no cancel button");
+      assert.equal(await shopper.locator(".why").count(), 0, "a cancellation is not a failure");
+      assert.ok(await marked(shopper), "the page was never reloaded");
+      // The picture without the announcement over it (it fades after a few seconds).
+      await shopper.locator("#announce.shown").waitFor({ state: "detached" });
+      await j.shot(shopper, "order-cancelled");
+
+      // Back to the cent, and the stock is on the shelf again.
+      const order = await j.api.orderReaches(c, orderId, ["CANCELLED"]);
+      assert.equal(order.refundedCents, String(price));
+      assert.equal(await j.api.balance(c), 10_000n);
+      assert.equal(await j.api.stock(mug.id), 4);
+      await shopper.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Balance" })
+        .click();
+      await shopper.locator("[data-balance]").getByText("100.00").waitFor();
+      await shopper.getByRole("cell", { name: /^Refunded / }).waitFor();
+      const mail = await j.api.mailArrives(c.email, 2);
+      assert.equal(
+        mail.at(-1)?.subject,
+        `Your order #${orderId.slice(-8)} was cancelled and ${money(price)} refunded`,
+      );
     });
   },
 );

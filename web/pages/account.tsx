@@ -1,6 +1,6 @@
 /**
- * The signed-in customer's balance with their transactions, and their notifications (from the
- * notification service, once it exists).
+ * The signed-in customer's balance with their transactions, and the emails the notification
+ * service sent them.
  * @module
  */
 import { shortId } from "../timeline.ts";
@@ -71,14 +71,34 @@ export function BalancePage(props: {
   );
 }
 
-/** Words for a notification's kind (`ORDER_APPROVED` → "Order approved"). */
-function words(text: string | undefined): string {
+/** Words for a notification's kind or status (`NOTIFICATION_STATUS_SENT` → "Sent"). */
+export function notificationWords(text: string | undefined): string {
   if (!text) return "";
   const bare = text.replace(/^[A-Z]+_(KIND|STATUS)_/, "").replaceAll("_", " ").toLowerCase();
   return bare.charAt(0).toUpperCase() + bare.slice(1);
 }
 
-/** The customer's notifications, newest first. */
+/** An email's status in words, with why the last attempt failed when it did. */
+function EmailStatus(props: { n: NotificationJson }) {
+  const { n } = props;
+  const word = notificationWords(n.status) || "Pending";
+  const retrying = word === "Pending" && (n.attempts ?? 0) > 0;
+  return (
+    <>
+      <span class={`email email-${word.toLowerCase()}`} data-email-status>
+        {retrying ? "Pending (retrying)" : word}
+      </span>
+      {n.lastError && (word === "Failed" || retrying) && (
+        <span class="hint">
+          {" "}
+          {n.lastError}
+        </span>
+      )}
+    </>
+  );
+}
+
+/** The customer's emails, newest first: when, what, about which order, and whether it went out. */
 export function NotificationsPage(props: {
   ctx: PageContext;
   notifications: readonly NotificationJson[];
@@ -87,10 +107,11 @@ export function NotificationsPage(props: {
   return (
     <Layout ctx={props.ctx} title="Notifications">
       <h1>Notifications</h1>
+      <p class="meta">The emails we sent you about your orders, newest first.</p>
       {props.notifications.length === 0
         ? <p>Nothing yet: you get an email whenever one of your orders changes.</p>
         : (
-          <table class="lines">
+          <table class="lines notifications">
             <thead>
               <tr>
                 <th scope="col">When</th>
@@ -101,15 +122,23 @@ export function NotificationsPage(props: {
             </thead>
             <tbody>
               {props.notifications.map((n) => (
-                <tr>
+                <tr data-kind={n.kind}>
                   <td>
                     <When at={n.sentAt ?? n.createdAt} />
                   </td>
-                  <td>{n.subject ?? words(n.kind)}</td>
+                  <th scope="row">{n.subject || notificationWords(n.kind)}</th>
                   <td>
-                    {n.orderId ? <a href={`/orders/${n.orderId}`}>{shortId(n.orderId)}</a> : "—"}
+                    {n.orderId
+                      ? (
+                        <a href={`/orders/${n.orderId}`} aria-label={`Order ${shortId(n.orderId)}`}>
+                          <ShortId id={n.orderId} />
+                        </a>
+                      )
+                      : "—"}
                   </td>
-                  <td>{words(n.status)}</td>
+                  <td>
+                    <EmailStatus n={n} />
+                  </td>
                 </tr>
               ))}
             </tbody>

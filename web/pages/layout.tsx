@@ -140,7 +140,7 @@ export function Layout(props: LayoutProps) {
           {props.children}
         </main>
         <footer class="wrap foot">
-          <p>Stocklet: seven services, one saga per order, each step live on the order's page.</p>
+          <p>Stocklet: eight services, one saga per order, each step live on the order's page.</p>
         </footer>
         <div id="announce" role="status" aria-live="polite"></div>
       </body>

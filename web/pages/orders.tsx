@@ -1,9 +1,11 @@
 /**
- * A customer's orders, and one order with its saga: the status in words, why it failed and what
- * was undone, and a timeline of what each service did and when, kept live by live.js over
- * server-sent events (the server renders each update with {@linkcode SagaParts}).
+ * A customer's orders, and one order with its life: the status in words, why it failed or what a
+ * cancellation gave back, its shipment (carrier, tracking number), and a timeline of what each
+ * service did and when, kept live by live.js over server-sent events (the server renders each
+ * update with {@linkcode SagaParts}).
  * @module
  */
+import type { Child } from "hono/jsx";
 import type { OrderJson } from "../api.ts";
 import { cancellable, laterStatus, statusRank } from "../status.ts";
 import {
@@ -13,6 +15,7 @@ import {
   type ProductNames,
   shortId,
   type StoredStep,
+  type Undo,
 } from "../timeline.ts";
 import {
   FormError,
@@ -42,14 +45,131 @@ const WAITING: ReadonlyArray<[string, string]> = [
   ["order.approved", "the order service to approve"],
 ];
 
-/** Who the saga waits for now, if it is still running and nothing failed. */
+/**
+ * Who the order waits for now, if anything will still move it and nothing failed: a service of
+ * the place-order saga, the dispatch or the delivery, or the participants of a cancellation.
+ */
 export function waitingFor(status: string, steps: readonly StoredStep[]): string | undefined {
-  if (statusRank(status) > 2 || steps.some((s) => s.kind === "failure")) return undefined;
+  if (steps.some((s) => s.kind === "failure")) return undefined;
   const done = new Set(steps.map((s) => s.step));
+  switch (status) {
+    case "ORDER_STATUS_APPROVED":
+      return "the shipment to leave the warehouse";
+    case "ORDER_STATUS_SHIPPED":
+      return "the carrier to deliver it";
+    case "ORDER_STATUS_CANCELLING": {
+      if (!done.has("shipment.cancelled")) return "shipping to stop the shipment";
+      const left = [
+        done.has("stock.returned") ? "" : "the warehouse to return the stock",
+        done.has("payment.refunded") ? "" : "payment to refund the money",
+      ].filter(Boolean);
+      return left.length ? left.join(" and ") : "the order service to close the cancellation";
+    }
+  }
+  if (statusRank(status) > 2) return undefined;
   return WAITING.find(([step]) => !done.has(step))?.[1];
 }
 
-/** The live part of the order page: why, what was undone, the timeline, who is next. */
+/** What is known of an order's shipment once it left: from the order, or the shipping events. */
+export interface ShipmentView {
+  shipmentId?: string;
+  carrier?: string;
+  trackingNumber?: string;
+  shippedAt?: Date;
+  deliveredAt?: Date;
+}
+
+/**
+ * The order's shipment after dispatch, or undefined before. Shipping's events usually reach the
+ * page before the order service has recorded them, so the steps fill in what the order lacks.
+ */
+export function shipmentOf(
+  order: OrderJson,
+  steps: readonly StoredStep[],
+): ShipmentView | undefined {
+  const dispatched = steps.find((s) => s.step === "shipment.dispatched");
+  const delivered = steps.find((s) => s.step === "shipment.delivered");
+  if (!dispatched && !delivered && !order.shippedAt) return undefined;
+  const d = { ...delivered?.detail, ...dispatched?.detail };
+  const shippedAt = order.shippedAt ? new Date(order.shippedAt) : dispatched?.at;
+  const deliveredAt = order.deliveredAt ? new Date(order.deliveredAt) : delivered?.at;
+  const shipmentId = order.shippingId || d.shipmentId;
+  const carrier = order.carrier || d.carrier;
+  const trackingNumber = order.trackingNumber || d.trackingNumber;
+  return {
+    ...(shipmentId ? { shipmentId } : {}),
+    ...(carrier ? { carrier } : {}),
+    ...(trackingNumber ? { trackingNumber } : {}),
+    ...(shippedAt ? { shippedAt } : {}),
+    ...(deliveredAt ? { deliveredAt } : {}),
+  };
+}
+
+/**
+ * What a cancelled order gave back to the balance, in cents: the order's own figure once
+ * CANCELLED, else what the events said (the order's cancellation, or payment's refund).
+ */
+export function refundOf(order: OrderJson, steps: readonly StoredStep[]): string | undefined {
+  if (order.refundedCents && order.refundedCents !== "0") return order.refundedCents;
+  return steps.find((s) => s.step === "order.cancelled")?.detail.amountCents ??
+    steps.find((s) => s.step === "payment.refunded")?.detail.amountCents;
+}
+
+/** The shipment's carrier, tracking number and times. */
+function Shipment(props: { shipment: ShipmentView }) {
+  const s = props.shipment;
+  return (
+    <section class="shipment" data-shipment aria-labelledby="shipment-h">
+      <h3 id="shipment-h">Delivery</h3>
+      <dl class="facts">
+        {s.shipmentId && (
+          <>
+            <dt>Shipment</dt>
+            <dd>
+              <ShortId id={s.shipmentId} />
+            </dd>
+          </>
+        )}
+        <dt>Carrier</dt>
+        <dd data-carrier>{s.carrier ?? "—"}</dd>
+        <dt>Tracking number</dt>
+        <dd data-tracking>{s.trackingNumber ? <code>{s.trackingNumber}</code> : "—"}</dd>
+        <dt>Shipped</dt>
+        <dd>
+          <When at={s.shippedAt} />
+        </dd>
+        <dt>Delivered</dt>
+        <dd data-delivered>
+          {s.deliveredAt ? <When at={s.deliveredAt} /> : "not yet: on its way"}
+        </dd>
+      </dl>
+    </section>
+  );
+}
+
+/** What a rejected or cancelled order had taken, and whether each was given back yet. */
+function GivenBack(props: { title: string; undo: readonly Undo[]; children?: Child }) {
+  return (
+    <section class="undo" aria-labelledby="undo-h">
+      <h3 id="undo-h">{props.title}</h3>
+      {props.undo.length > 0 && (
+        <ul>
+          {props.undo.map((u) => (
+            <li class={u.undone ? "undone" : "undoing"}>
+              {u.done}: {u.undone ? `${u.undo} ✓` : `being ${u.undo}…`}
+            </li>
+          ))}
+        </ul>
+      )}
+      {props.children}
+    </section>
+  );
+}
+
+/**
+ * The live part of the order page: why it failed or what its cancellation gave back, its
+ * shipment, the timeline, who is next.
+ */
 export function SagaParts(props: {
   order: OrderJson;
   steps: readonly StoredStep[];
@@ -58,8 +178,11 @@ export function SagaParts(props: {
   const { order, steps, names } = props;
   const status = currentStatus(order, steps);
   const failed = status === "ORDER_STATUS_REJECTED";
+  const cancelled = status === "ORDER_STATUS_CANCELLING" || status === "ORDER_STATUS_CANCELLED";
   const why = failureText(steps, names);
   const undo = compensations(steps);
+  const refund = cancelled ? refundOf(order, steps) : undefined;
+  const shipment = shipmentOf(order, steps);
   const t0 = steps[0]?.at.getTime();
   const waiting = waitingFor(status, steps);
   return (
@@ -76,25 +199,24 @@ export function SagaParts(props: {
         </p>
       )}
       {failed && (
-        <section class="undo" aria-labelledby="undo-h">
-          <h3 id="undo-h">Compensation</h3>
-          {undo.length === 0
-            ? (
-              <p>
-                Nothing to undo: no stock was reserved, no shipment allocated and no payment taken.
-              </p>
-            )
-            : (
-              <ul>
-                {undo.map((u) => (
-                  <li class={u.undone ? "undone" : "undoing"}>
-                    {u.done}: {u.undone ? `${u.undo} ✓` : `being ${u.undo}…`}
-                  </li>
-                ))}
-              </ul>
-            )}
-        </section>
+        <GivenBack title="Compensation" undo={undo}>
+          {undo.length === 0 && (
+            <p>
+              Nothing to undo: no stock was reserved, no shipment allocated and no payment taken.
+            </p>
+          )}
+        </GivenBack>
       )}
+      {cancelled && (
+        <GivenBack title="Cancellation" undo={undo}>
+          {refund && (
+            <p class="refund" data-refund>
+              Refunded <Money cents={refund} /> to the balance.
+            </p>
+          )}
+        </GivenBack>
+      )}
+      {shipment && <Shipment shipment={shipment} />}
       <ol class="timeline" aria-label="What each service did">
         {steps.map((s) => (
           <li class={`step step-${s.kind}`} data-event={s.eventId}>
@@ -214,11 +336,11 @@ export function OrderPage(props: {
         {ctx.features.cancel && (
           <form
             data-api="POST /v1/order/orders/{order_id}/cancel"
-            data-then="stay"
+            data-then="hide"
             data-done="Cancellation requested: the services are undoing the order."
             class="cancel"
             data-cancel
-            hidden={!cancellable(status)}
+            hidden={!cancellable(status, !!order.cancelRequestedAt)}
           >
             <input type="hidden" name="order_id" value={order.id} />
             <FormError />

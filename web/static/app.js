@@ -311,6 +311,8 @@ async function submitApiForm(form, submitter) {
       return location.assign(`/orders/${r.json.order.id}`);
     }
     if (then === "reload") await refresh();
+    // Done for good (e.g. a cancellation asked for): the live page shows what follows.
+    if (then === "hide") form.hidden = true;
     announce(form.dataset.done ?? "Done.");
   } catch {
     formError(form, "The service did not answer. Try again in a moment.");
