@@ -33,7 +33,8 @@ import { subscriptionsOf } from "./source_scan.ts";
 export const IMAGES = {
   postgres: "postgres:16-bookworm",
   kafka: "apache/kafka:3.9.1",
-  envoy: "envoyproxy/envoy:v1.31-latest",
+  // The minor version deploy/envoy/validate checks the configuration against (go-control-plane).
+  envoy: "envoyproxy/envoy:v1.40-latest",
   otelCollector: "otel/opentelemetry-collector-contrib:0.111.0",
   jaeger: "jaegertracing/all-in-one:1.62.0",
   kafkaUi: "kafbat/kafka-ui:v1.0.0",

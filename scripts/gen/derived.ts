@@ -12,6 +12,7 @@ import {
   renderEnvExample,
 } from "./compose.ts";
 import { renderEventCatalogue } from "./event_catalogue.ts";
+import { k8sFiles } from "./k8s/mod.ts";
 
 /** One generated file. */
 export interface DerivedArtifact {
@@ -61,4 +62,7 @@ export const derivedArtifacts: DerivedArtifact[] = [
     render: () => Promise.resolve(renderConnectWorkerProperties()),
   },
   { path: "deploy/docker/.env.example", render: () => Promise.resolve(renderEnvExample()) },
+  // The Kubernetes deployment (kustomize base, database components, overlays), from the same
+  // topology, topics and local settings.
+  ...k8sFiles(),
 ];

@@ -1,0 +1,183 @@
+/**
+ * Names, labels and fixed values of the Kubernetes deployment (deploy/k8s/), shared by the
+ * generator's parts and the tests that read the rendered manifests back.
+ * @module
+ */
+import { type ServiceName, SERVICES, type ServiceSpec } from "../../../shared/topology.ts";
+import { IMAGES } from "../compose.ts";
+
+/** The namespace everything lives in (the overlays keep it: connectors and policies name it). */
+export const NAMESPACE = "stocklet";
+
+/** The app image's name in the manifests; the overlays' `images:` point it at a registry. */
+export const APP_IMAGE = "stocklet";
+/** Images of the edge and the collector: the ones compose runs. */
+export const EDGE_IMAGE: string = IMAGES.envoy;
+/** The OpenTelemetry collector's image (the compose one). */
+export const COLLECTOR_IMAGE: string = IMAGES.otelCollector;
+/** Postgres 17: logical replication slots survive a failover (failover slots). */
+export const POSTGRES_IMAGE = "ghcr.io/cloudnative-pg/postgresql:17";
+/** The Kafka version Strimzi runs (Strimzi 0.49–0.50 support 4.0.0 to 4.1.1). */
+export const KAFKA_VERSION = "4.1.1";
+
+/** The user ids the images run as (Deno's `deno`, Envoy's `envoy`, the collector's). */
+export const RUN_AS = { app: 1993, envoy: 101, collector: 10001 } as const;
+
+/** The Strimzi `Kafka` cluster and its bootstrap address. */
+export const KAFKA_CLUSTER = "stocklet";
+/** The plain listener's port. */
+export const KAFKA_PORT = 9092;
+/** Where clients reach the brokers. */
+export const KAFKA_BOOTSTRAP = `${KAFKA_CLUSTER}-kafka-bootstrap:${KAFKA_PORT}`;
+/** The Strimzi `KafkaConnect` cluster (Debezium). */
+export const CONNECT_CLUSTER = "stocklet-connect";
+/** Where Strimzi pushes the Connect image it builds with Debezium: set it to your registry. */
+export const CONNECT_OUTPUT_IMAGE = "registry.example.com/stocklet-connect:latest";
+
+/** The edge (Envoy) and the OpenTelemetry collector. */
+export const EDGE = "edge";
+/** The collector's name (Envoy's deploy/envoy/envoy.yaml sends to `otel-collector:4317`). */
+export const COLLECTOR = "otel-collector";
+/** The collector's ports: OTLP over gRPC (Envoy) and HTTP (the services), and its health check. */
+export const COLLECTOR_PORTS = { otlpGrpc: 4317, otlpHttp: 4318, health: 13133 } as const;
+/** Envoy's admin interface, on 127.0.0.1 inside the pod (the preStop hook drains through it). */
+export const ENVOY_ADMIN_PORT = 9901;
+
+/** The ConfigMap every service reads its common settings from. */
+export const CONFIG_MAP = "stocklet-config";
+
+/** A value a container takes from a Secret the operator of the cluster creates. */
+export interface SecretRef {
+  /** The Secret. */
+  secret: string;
+  /** Its key, which is also the environment variable's name. */
+  key: string;
+  /** Whether the pod starts without it. */
+  optional: boolean;
+  /** What to put there (the README's instructions). */
+  doc: string;
+  /** The service that reads it. */
+  service: ServiceName;
+}
+
+/**
+ * The Secrets nothing in deploy/k8s creates: no default value is ever written down. A pod whose
+ * required key is missing does not start (CreateContainerConfigError) until it exists.
+ */
+export const SECRETS: readonly SecretRef[] = [
+  {
+    secret: "stocklet-auth",
+    key: "AUTH_PRIVATE_KEY",
+    optional: false,
+    doc: "the P-256 private key (PEM) access tokens are signed with",
+    service: "auth",
+  },
+  {
+    secret: "stocklet-admin",
+    key: "STOCKLET_ADMIN_PASSWORD",
+    optional: false,
+    doc: "the bootstrap admin's password",
+    service: "user",
+  },
+  {
+    secret: "stocklet-admin",
+    key: "STOCKLET_ADMIN_EMAIL",
+    optional: true,
+    doc: "the bootstrap admin's email (optional; default admin@stocklet.local)",
+    service: "user",
+  },
+];
+
+/** `app.kubernetes.io/component` of each kind of pod of ours. */
+export const COMPONENT = {
+  service: "service",
+  init: "service-init",
+  edge: "edge",
+  collector: "otel-collector",
+} as const;
+
+/** The labels of a pod of ours (its Deployment's or Job's selector is the first two). */
+export function podLabels(
+  name: string,
+  component: typeof COMPONENT[keyof typeof COMPONENT],
+): Record<string, string> {
+  return {
+    "app.kubernetes.io/name": name,
+    "app.kubernetes.io/component": component,
+    "app.kubernetes.io/part-of": "stocklet",
+  };
+}
+
+/** The selector of a workload's pods. */
+export function selectorOf(
+  name: string,
+  component: typeof COMPONENT[keyof typeof COMPONENT],
+): Record<string, string> {
+  return { "app.kubernetes.io/name": name, "app.kubernetes.io/component": component };
+}
+
+/** A service's init Job (migrations and the outbox publication). */
+export function initJobOf(svc: string): string {
+  return `${svc}-init`;
+}
+
+/** Labels Strimzi puts on the pods it runs. */
+export const STRIMZI_PODS = {
+  brokers: {
+    "strimzi.io/cluster": KAFKA_CLUSTER,
+    "strimzi.io/kind": "Kafka",
+    "strimzi.io/broker-role": "true",
+  },
+  connect: { "strimzi.io/cluster": CONNECT_CLUSTER, "strimzi.io/kind": "KafkaConnect" },
+} as const;
+
+/** Where CloudNativePG's operator runs (its default install); it talks to the instances. */
+export const CNPG_OPERATOR_NAMESPACE = "cnpg-system";
+/** The ports of a CloudNativePG instance: Postgres and the instance manager's status API. */
+export const CNPG_PORTS = { postgres: 5432, status: 8000 } as const;
+
+/** Which CloudNativePG cluster holds a service's database, and the Secret of its role. */
+export interface DatabaseLayout {
+  name: "per-service" | "shared";
+  /** The `Cluster` holding svc's database. */
+  clusterOf(svc: string): string;
+  /** The database role svc connects as (the owner of its database, with REPLICATION). */
+  roleOf(svc: string): string;
+}
+
+/**
+ * One cluster per service, `<svc>-db`, its database owned by `stocklet_<svc>` (not the service's
+ * bare name: `user` and `order` are reserved words in SQL).
+ */
+export const PER_SERVICE: DatabaseLayout = {
+  name: "per-service",
+  clusterOf: (svc) => `${svc}-db`,
+  roleOf: (svc) => `stocklet_${svc}`,
+};
+
+/** One cluster for all, `stocklet-db`, a database per service, all owned by `stocklet`. */
+export const SHARED: DatabaseLayout = {
+  name: "shared",
+  clusterOf: () => "stocklet-db",
+  roleOf: () => "stocklet",
+};
+
+/** The Secret CloudNativePG creates with a cluster's owner credentials (`username`, `password`). */
+export function appSecretOf(cluster: string): string {
+  return `${cluster}-app`;
+}
+
+/** The read-write Service CloudNativePG creates for a cluster's primary. */
+export function primaryServiceOf(cluster: string): string {
+  return `${cluster}-rw`;
+}
+
+/** The services with an outbox (a Debezium connector each). */
+export function outboxServices(): ServiceSpec[] {
+  return SERVICES.filter((s) => s.outbox);
+}
+
+/** `ORDER_DB` for `order`: the prefix of Connect's variables holding that database's login. */
+export function connectEnvPrefixOf(svc: string): string {
+  return `${svc.toUpperCase()}_DB`;
+}

@@ -1,0 +1,194 @@
+/**
+ * NetworkPolicies: our pods (services, init Jobs, the edge, the collector) deny everything but
+ * DNS by default; then each flow the code makes is let through on its port, and nothing else.
+ * Only the edge is reachable from outside; a service reaches auth's JWKS, the services it calls
+ * (shared/topology.ts `calls`), Kafka when it consumes, the collector, and — in the database
+ * components — its own database only, whose pods in turn admit only that service, Connect and
+ * CloudNativePG. The operators' own pods (Kafka, Connect, Postgres) keep their operators' policies.
+ * @module
+ */
+import { SERVICES, type ServiceSpec, serviceSpec } from "../../../shared/topology.ts";
+import {
+  CNPG_OPERATOR_NAMESPACE,
+  CNPG_PORTS,
+  COLLECTOR,
+  COLLECTOR_PORTS,
+  COMPONENT,
+  type DatabaseLayout,
+  EDGE,
+  KAFKA_PORT,
+  STRIMZI_PODS,
+} from "./names.ts";
+import type { Manifest } from "./yaml.ts";
+
+const PART_OF = { "app.kubernetes.io/part-of": "stocklet" };
+
+function tcp(...ports: number[]): Manifest[] {
+  return ports.map((port) => ({ protocol: "TCP", port }));
+}
+
+function pods(labels: Record<string, string>): Manifest {
+  return { podSelector: { matchLabels: labels } };
+}
+
+/** The pods of one of our workloads. */
+function ours(name: string, component?: string): Manifest {
+  return pods({
+    "app.kubernetes.io/name": name,
+    ...(component ? { "app.kubernetes.io/component": component } : {}),
+    ...PART_OF,
+  });
+}
+
+function policy(
+  name: string,
+  selector: Manifest,
+  rules: { ingress?: Manifest[]; egress?: Manifest[] },
+): Manifest {
+  const policyTypes = [
+    ...(rules.ingress ? ["Ingress"] : []),
+    ...(rules.egress ? ["Egress"] : []),
+  ];
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name, labels: PART_OF },
+    spec: { podSelector: selector, policyTypes, ...rules },
+  };
+}
+
+/** Our pods: default deny, in and out, except DNS. */
+export function defaultDeny(): Manifest {
+  return policy("stocklet-default-deny", {
+    matchLabels: PART_OF,
+    matchExpressions: [{
+      key: "app.kubernetes.io/component",
+      operator: "In",
+      values: Object.values(COMPONENT),
+    }],
+  }, {
+    ingress: [],
+    egress: [{
+      to: [{
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+        podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+      }],
+      ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+    }],
+  });
+}
+
+/** Who calls a service, and on which port. */
+function callersOf(spec: ServiceSpec): Array<{ from: Manifest; port: number }> {
+  const out = [{ from: ours(EDGE, COMPONENT.edge), port: spec.httpPort }];
+  if (spec.name === "auth") {
+    // Every service verifies tokens against auth's JWKS.
+    out.push({
+      from: pods({ ...PART_OF, "app.kubernetes.io/component": COMPONENT.service }),
+      port: spec.httpPort,
+    });
+  }
+  for (const caller of SERVICES) {
+    for (const call of caller.calls ?? []) {
+      if (call.service !== spec.name) continue;
+      const port = call.over === "grpc" ? spec.grpcPort : spec.httpPort;
+      out.push({ from: ours(caller.name, COMPONENT.service), port });
+    }
+  }
+  return out;
+}
+
+/** A service's own flows (its database's are in the database component). */
+export function servicePolicy(spec: ServiceSpec, consumes: boolean): Manifest {
+  const auth = serviceSpec("auth");
+  const egress: Manifest[] = [
+    { to: [ours(auth.name, COMPONENT.service)], ports: tcp(auth.httpPort) },
+    ...(spec.calls ?? []).map((call) => {
+      const callee = serviceSpec(call.service);
+      return {
+        to: [ours(callee.name, COMPONENT.service)],
+        ports: tcp(call.over === "grpc" ? callee.grpcPort : callee.httpPort),
+      };
+    }),
+    ...(consumes ? [{ to: [pods({ ...STRIMZI_PODS.brokers })], ports: tcp(KAFKA_PORT) }] : []),
+    { to: [ours(COLLECTOR, COMPONENT.collector)], ports: tcp(COLLECTOR_PORTS.otlpHttp) },
+  ];
+  return policy(spec.name, ours(spec.name, COMPONENT.service).podSelector as Manifest, {
+    ingress: callersOf(spec).map((c) => ({ from: [c.from], ports: tcp(c.port) })),
+    egress,
+  });
+}
+
+/** The edge: anyone may call it; it calls the services and sends traces. */
+export function edgePolicy(listenPort: number): Manifest {
+  return policy(EDGE, ours(EDGE, COMPONENT.edge).podSelector as Manifest, {
+    ingress: [{ ports: tcp(listenPort) }],
+    egress: [
+      ...SERVICES.map((s) => ({ to: [ours(s.name, COMPONENT.service)], ports: tcp(s.httpPort) })),
+      { to: [ours(COLLECTOR, COMPONENT.collector)], ports: tcp(COLLECTOR_PORTS.otlpGrpc) },
+    ],
+  });
+}
+
+/** The collector: our pods send to it; it exports wherever its configuration says. */
+export function collectorPolicy(): Manifest {
+  return policy(COLLECTOR, ours(COLLECTOR, COMPONENT.collector).podSelector as Manifest, {
+    ingress: [{
+      from: [pods(PART_OF)],
+      ports: tcp(COLLECTOR_PORTS.otlpGrpc, COLLECTOR_PORTS.otlpHttp),
+    }],
+    egress: [{}],
+  });
+}
+
+/** Every policy of the base. */
+export function basePolicies(consumers: ReadonlySet<string>, edgePort: number): Manifest[] {
+  return [
+    defaultDeny(),
+    ...SERVICES.map((s) => servicePolicy(s, consumers.has(s.name))),
+    edgePolicy(edgePort),
+    collectorPolicy(),
+  ];
+}
+
+/**
+ * A database layout's policies: each service (and its init Job) may reach its own cluster; each
+ * cluster admits the services whose databases it holds, Connect (for those with an outbox), its
+ * own instances (replication) and CloudNativePG's operator.
+ */
+export function databasePolicies(layout: DatabaseLayout): Manifest[] {
+  const out: Manifest[] = SERVICES.map((s) =>
+    policy(`${s.name}-database`, ours(s.name).podSelector as Manifest, {
+      egress: [{
+        to: [pods({ "cnpg.io/cluster": layout.clusterOf(s.name) })],
+        ports: tcp(CNPG_PORTS.postgres),
+      }],
+    })
+  );
+  const clusters = [...new Set(SERVICES.map((s) => layout.clusterOf(s.name)))];
+  for (const cluster of clusters) {
+    const held = SERVICES.filter((s) => layout.clusterOf(s.name) === cluster);
+    const clients = [
+      ...held.map((s) => ours(s.name)),
+      ...(held.some((s) => s.outbox) ? [pods({ ...STRIMZI_PODS.connect })] : []),
+    ];
+    out.push(policy(cluster, { matchLabels: { "cnpg.io/cluster": cluster } }, {
+      ingress: [
+        { from: clients, ports: tcp(CNPG_PORTS.postgres) },
+        {
+          from: [pods({ "cnpg.io/cluster": cluster })],
+          ports: tcp(CNPG_PORTS.postgres, CNPG_PORTS.status),
+        },
+        {
+          from: [{
+            namespaceSelector: {
+              matchLabels: { "kubernetes.io/metadata.name": CNPG_OPERATOR_NAMESPACE },
+            },
+          }],
+          ports: tcp(CNPG_PORTS.postgres, CNPG_PORTS.status),
+        },
+      ],
+    }));
+  }
+  return out;
+}

