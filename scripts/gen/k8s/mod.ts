@@ -262,6 +262,14 @@ function prodPatches(): Manifest[] {
     jsonPatch({ kind: "Kafka" }, [
       { op: "replace", path: "/spec/kafka/config", value: brokerConfig(PROD) },
     ]),
+    // Should Connect ever create a topic, as many partitions as the declared ones.
+    jsonPatch({ kind: "KafkaConnector" }, [
+      {
+        op: "replace",
+        path: "/spec/config/topic.creation.default.partitions",
+        value: String(PROD.partitions),
+      },
+    ]),
     jsonPatch({ kind: "KafkaConnect" }, [
       { op: "replace", path: "/spec/replicas", value: PROD.connect.replicas },
       { op: "replace", path: "/spec/resources", value: PROD.connect.resources },

@@ -40,8 +40,6 @@ export const EDGE = "edge";
 export const COLLECTOR = "otel-collector";
 /** The collector's ports: OTLP over gRPC (Envoy) and HTTP (the services), and its health check. */
 export const COLLECTOR_PORTS = { otlpGrpc: 4317, otlpHttp: 4318, health: 13133 } as const;
-/** Envoy's admin interface, on 127.0.0.1 inside the pod (the preStop hook drains through it). */
-export const ENVOY_ADMIN_PORT = 9901;
 
 /** The ConfigMap every service reads its common settings from. */
 export const CONFIG_MAP = "stocklet-config";

@@ -1,0 +1,769 @@
+/**
+ * The Kubernetes deployment, checked offline: every overlay renders with kustomize and every
+ * object validates strictly with kubeconform (Kubernetes' own schemas, the operators' CRD
+ * schemas); then the rendered objects are compared with the code — the environment each program
+ * reads, the Secrets, the flows the NetworkPolicies must allow and stop, the topics, connectors
+ * and databases the topology implies, probes and graceful shutdown, Envoy's configuration.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
+import { TOPICS } from "../../shared/topics.ts";
+import {
+  connectorOf,
+  consumerGroupOf,
+  deadLetterTopicOf,
+  SERVICES,
+  serviceSpec,
+} from "../../shared/topology.ts";
+import {
+  dynamicEnvReadsOf,
+  envReadsOf,
+  localModulesOf,
+  subscriptionsOf,
+} from "../../scripts/gen/source_scan.ts";
+import { outboxConnectorConfig } from "../../scripts/service_init/connector.ts";
+import { connectorDatabase, debeziumVersion } from "../../scripts/gen/k8s/kafka.ts";
+import {
+  appSecretOf,
+  CNPG_OPERATOR_NAMESPACE,
+  COMPONENT,
+  CONNECT_CLUSTER,
+  EDGE,
+  initJobOf,
+  KAFKA_CLUSTER,
+  NAMESPACE,
+  SECRETS,
+  STRIMZI_PODS,
+} from "../../scripts/gen/k8s/names.ts";
+import { SHUTDOWN } from "../../scripts/gen/k8s/profiles.ts";
+import { INIT_ENTRY } from "../../scripts/gen/k8s/workloads.ts";
+import { type Endpoint, NetworkModel, OUTSIDE, pod } from "./network_model.ts";
+import {
+  type K8sObject,
+  kubeconform,
+  KUBERNETES_VERSIONS,
+  kustomizeBuild,
+  kustomizeYaml,
+} from "./validate.ts";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, "..", "..");
+
+type Json = Record<string, unknown>;
+
+/** Every overlay under deploy/k8s/overlays. */
+async function overlays(): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(join(HERE, "overlays"))) if (e.isDirectory) out.push(e.name);
+  return out.sort();
+}
+
+const renders = new Map<string, Promise<K8sObject[]>>();
+
+/** The objects of a kustomization folder (relative to deploy/k8s), rendered once. */
+function rendered(dir: string): Promise<K8sObject[]> {
+  let p = renders.get(dir);
+  if (!p) renders.set(dir, p = kustomizeBuild(join(HERE, dir)));
+  return p;
+}
+
+function find(objects: readonly K8sObject[], kind: string, name: string): K8sObject {
+  const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
+  assert.ok(o, `no ${kind}/${name}`);
+  return o;
+}
+
+function all(objects: readonly K8sObject[], kind: string): K8sObject[] {
+  return objects.filter((o) => o.kind === kind);
+}
+
+function podSpec(o: K8sObject): Json {
+  return ((o.spec as Json).template as Json).spec as Json;
+}
+
+interface Container {
+  name: string;
+  env?: Array<{ name: string; value?: string; valueFrom?: Json }>;
+  envFrom?: Array<{ configMapRef?: { name: string } }>;
+  ports?: Array<{ name: string; containerPort: number }>;
+  [key: string]: unknown;
+}
+
+function containers(o: K8sObject, init = false): Container[] {
+  return (podSpec(o)[init ? "initContainers" : "containers"] ?? []) as Container[];
+}
+
+/** A container's environment as Kubernetes resolves it: ConfigMaps first, then env, $(VAR)s. */
+function environment(objects: readonly K8sObject[], c: Container): Map<string, string> {
+  const env = new Map<string, string>();
+  for (const from of c.envFrom ?? []) {
+    const cm = find(objects, "ConfigMap", from.configMapRef!.name);
+    for (const [k, v] of Object.entries((cm.data ?? {}) as Record<string, string>)) env.set(k, v);
+  }
+  for (const e of c.env ?? []) {
+    const value = e.value ?? (e.valueFrom ? `<${JSON.stringify(e.valueFrom)}>` : "");
+    env.set(e.name, value.replaceAll(/\$\(([A-Z_][A-Z0-9_]*)\)/g, (m, n) => env.get(n) ?? m));
+  }
+  return env;
+}
+
+Deno.test("k8s: every overlay renders, and every object validates strictly", async () => {
+  const names = await overlays();
+  assert.deepEqual(names, ["dev", "prod"]);
+  const objects = [
+    ...await rendered("base"),
+    ...(await Promise.all(names.map((o) => rendered(`overlays/${o}`)))).flat(),
+  ];
+  for (const version of KUBERNETES_VERSIONS) {
+    const report = await kubeconform(objects, version);
+    assert.deepEqual(report.invalid, [], `Kubernetes ${version}`);
+    assert.equal(report.valid, objects.length);
+  }
+  const kinds = new Set(objects.map((o) => o.kind));
+  for (
+    const kind of [
+      "Deployment",
+      "Service",
+      "HorizontalPodAutoscaler",
+      "PodDisruptionBudget",
+      "NetworkPolicy",
+      "Job",
+      "Kafka",
+      "KafkaNodePool",
+      "KafkaConnect",
+      "KafkaConnector",
+      "KafkaTopic",
+      "Cluster",
+      "Database",
+    ]
+  ) assert.ok(kinds.has(kind), `no ${kind} rendered`);
+});
+
+Deno.test("k8s: a broken manifest fails validation, naming the problem", async () => {
+  const prod = structuredClone(await rendered("overlays/prod"));
+  const deployment = find(prod, "Deployment", "order");
+  (deployment.spec as Json).replicas = "two";
+  const topic = all(prod, "KafkaTopic")[0]!;
+  (topic.spec as Json).partitions = "six";
+  const cluster = all(prod, "Cluster")[0]!;
+  (cluster.spec as Json).instancez = 3;
+  const policy = all(prod, "NetworkPolicy")[0]!;
+  policy.metadata = { ...policy.metadata, lables: { a: "b" } } as K8sObject["metadata"];
+  const kafka = find(prod, "Kafka", KAFKA_CLUSTER);
+  delete ((kafka.spec as Json).kafka as Json).listeners;
+  const broken = [deployment, topic, cluster, policy, kafka];
+  const report = await kubeconform(broken, KUBERNETES_VERSIONS[0]);
+  const byObject = new Map(report.invalid.map((i) => [i.object, i.msg]));
+  assert.equal(report.valid, 0, JSON.stringify(report.invalid, null, 2));
+  assert.match(byObject.get("Deployment/order") ?? "", /\/spec\/replicas/);
+  assert.match(byObject.get(`KafkaTopic/${topic.metadata.name}`) ?? "", /partitions/);
+  assert.match(byObject.get(`Cluster/${cluster.metadata.name}`) ?? "", /instancez/);
+  assert.match(byObject.get(`NetworkPolicy/${policy.metadata.name}`) ?? "", /lables/);
+  assert.match(byObject.get(`Kafka/${KAFKA_CLUSTER}`) ?? "", /listeners/);
+
+  // A kustomization that names a missing file does not render.
+  const dir = await Deno.makeTempDir({ prefix: "stocklet-k8s-" });
+  try {
+    await Deno.writeTextFile(
+      join(dir, "kustomization.yaml"),
+      "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [nope.yaml]\n",
+    );
+    await assert.rejects(kustomizeYaml(dir), /nope\.yaml/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Variables a program reads that the manifests leave unset on purpose. */
+const UNSET_ON_PURPOSE: Record<string, string> = {
+  AUTH_TOKEN_TTL_SECONDS: "a tunable: the code's default applies (patch the Deployment)",
+  ORDER_SAGA_TIMEOUT_MS: "a tunable: the code's default applies (patch the Deployment)",
+  ORDER_SWEEP_INTERVAL_MS: "a tunable: the code's default applies (patch the Deployment)",
+  SHIPPING_MAX_UNITS_PER_SHIPMENT: "a tunable: the code's default applies (patch the Deployment)",
+  STOCKLET_STATE_DIR: "the local tooling's state folder; unused in a pod",
+  STOCKLET_INFRA_PROFILE: "picks the local infrastructure; a pod is given URLs",
+  STOCKLET_TEST_PORT_SHIFT: "moves the local test stack's ports; no pod runs one",
+  KAFKA_CONNECT_URL: "Strimzi owns the connectors (KafkaConnector)",
+};
+
+/** Variables set although no code of ours reads them. */
+const SET_FOR_OTHERS: Record<string, string> = {
+  OTEL_DENO: "Deno's runtime",
+  OTEL_EXPORTER_OTLP_ENDPOINT: "Deno's runtime",
+  OTEL_EXPORTER_OTLP_PROTOCOL: "Deno's runtime",
+  DB_USER: "DATABASE_URL is built from it",
+  DB_PASSWORD: "DATABASE_URL is built from it",
+};
+
+const KNOWN_DYNAMIC_READS = new Set([
+  "shared/config.ts: Deno.env.toObject()",
+  "scripts/infra/config.ts: Deno.env.get(name)",
+]);
+
+Deno.test("k8s: every variable the code reads is set, and every variable set is read", async () => {
+  const graphs = new Map<string, Promise<string[]>>();
+  const graph = (entry: string) => {
+    let g = graphs.get(entry);
+    if (!g) graphs.set(entry, g = localModulesOf(entry, ROOT));
+    return g;
+  };
+  const problems: string[] = [];
+  for (const overlay of await overlays()) {
+    const objects = await rendered(`overlays/${overlay}`);
+    const targets = SERVICES.flatMap((s) => [
+      {
+        where: `${overlay} ${s.name}`,
+        entry: `services/${s.name}/main.ts`,
+        c: containers(find(objects, "Deployment", s.name))[0]!,
+      },
+      {
+        where: `${overlay} ${s.name} wait-for-schema`,
+        entry: INIT_ENTRY,
+        c: containers(find(objects, "Deployment", s.name), true)[0]!,
+      },
+      {
+        where: `${overlay} ${initJobOf(s.name)}`,
+        entry: INIT_ENTRY,
+        c: containers(find(objects, "Job", initJobOf(s.name)))[0]!,
+      },
+    ]);
+    for (const t of targets) {
+      const files = await graph(t.entry);
+      const reads = await envReadsOf(files, ROOT);
+      const env = environment(objects, t.c);
+      for (const [name, readers] of reads) {
+        if (!env.has(name) && !(name in UNSET_ON_PURPOSE)) {
+          problems.push(`${t.where}: ${name} (read in ${readers.join(", ")}) is not set`);
+        }
+      }
+      // What the container sets itself (the shared ConfigMap serves several programs).
+      for (const e of t.c.env ?? []) {
+        if (!reads.has(e.name) && !(e.name in SET_FOR_OTHERS)) {
+          problems.push(`${t.where}: sets ${e.name}, which nothing in ${t.entry}'s modules reads`);
+        }
+      }
+      for (const d of await dynamicEnvReadsOf(files, ROOT)) {
+        if (!KNOWN_DYNAMIC_READS.has(d)) problems.push(`${t.entry}: ${d} is not scanned`);
+      }
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+Deno.test("k8s: the services get the topology's ports, addresses and their database", async () => {
+  for (const overlay of await overlays()) {
+    const objects = await rendered(`overlays/${overlay}`);
+    const clusters = all(objects, "Cluster");
+    for (const spec of SERVICES) {
+      const env = environment(objects, containers(find(objects, "Deployment", spec.name))[0]!);
+      assert.equal(env.get("HTTP_PORT"), String(spec.httpPort));
+      assert.equal(env.get("GRPC_PORT"), String(spec.grpcPort));
+      assert.equal(env.get("BIND_HOST"), "0.0.0.0");
+      assert.equal(
+        env.get("AUTH_JWKS_URL"),
+        `http://auth:${serviceSpec("auth").httpPort}/v1/auth/jwks`,
+      );
+      for (const call of spec.calls ?? []) {
+        const callee = serviceSpec(call.service);
+        const port = call.over === "grpc" ? callee.grpcPort : callee.httpPort;
+        assert.ok(
+          [...env.values()].some((v) => v.includes(`${callee.name}:${port}`)),
+          `${spec.name} is given ${call.service}'s ${call.over} address`,
+        );
+      }
+      // DATABASE_URL: the primary of a cluster that holds the service's database, as its owner.
+      const url = new URL(env.get("DATABASE_URL")!.replaceAll(/<[^>]*>/g, "x"));
+      const cluster = clusters.find((c) => url.hostname === `${c.metadata.name}-rw`);
+      assert.ok(cluster, `${overlay} ${spec.name}: ${url.hostname} is no cluster's primary`);
+      assert.equal(url.pathname, `/${spec.database}`);
+      assert.ok(
+        holds(objects, cluster.metadata.name).includes(spec.database),
+        `${cluster.metadata.name} holds no database ${spec.database}`,
+      );
+      const secrets = (containers(find(objects, "Deployment", spec.name))[0]!.env ?? [])
+        .flatMap((e) =>
+          e.name.startsWith("DB_") ? [(e.valueFrom as Json).secretKeyRef as Json] : []
+        );
+      assert.deepEqual(secrets.map((s) => s.name), [
+        appSecretOf(cluster.metadata.name),
+        appSecretOf(cluster.metadata.name),
+      ]);
+    }
+  }
+});
+
+/** The databases a CloudNativePG cluster holds: its initdb database and its Database objects. */
+function holds(objects: readonly K8sObject[], cluster: string): string[] {
+  const spec = find(objects, "Cluster", cluster).spec as Json;
+  const initdb = ((spec.bootstrap as Json).initdb as Json).database as string;
+  return [
+    initdb,
+    ...all(objects, "Database").filter((d) => ((d.spec as Json).cluster as Json).name === cluster)
+      .map((d) => (d.spec as Json).name as string),
+  ];
+}
+
+Deno.test("k8s: Secrets are referenced, never written; the admin password and key are required", async () => {
+  for (const overlay of await overlays()) {
+    const objects = await rendered(`overlays/${overlay}`);
+    assert.deepEqual(
+      all(objects, "Secret"),
+      [],
+      "no Secret (and so no default value) in the manifests",
+    );
+    const operatorSecrets = new Set(
+      all(objects, "Cluster").map((c) => appSecretOf(c.metadata.name)),
+    );
+    const refs: Array<{ name: string; key: string; optional?: boolean; where: string }> = [];
+    const walk = (node: unknown, where: string) => {
+      if (Array.isArray(node)) node.forEach((x) => walk(x, where));
+      else if (node && typeof node === "object") {
+        for (const [k, v] of Object.entries(node)) {
+          if (k === "secretKeyRef") refs.push({ ...(v as { name: string; key: string }), where });
+          else walk(v, where);
+        }
+      }
+    };
+    for (const o of objects) walk(o, `${o.kind}/${o.metadata.name}`);
+    for (const r of refs) {
+      const ours = SECRETS.find((s) => s.secret === r.name && s.key === r.key);
+      assert.ok(
+        ours || (operatorSecrets.has(r.name) && ["username", "password"].includes(r.key)),
+        `${overlay} ${r.where}: ${r.name}/${r.key} is neither documented nor CloudNativePG's`,
+      );
+      if (ours) assert.equal(r.optional ?? false, ours.optional, `${r.where}: ${r.key}`);
+    }
+    for (const s of SECRETS) {
+      assert.ok(
+        refs.some((r) =>
+          r.name === s.secret && r.key === s.key && r.where === `Deployment/${s.service}`
+        ),
+        `${overlay}: ${s.service} does not read ${s.secret}/${s.key}`,
+      );
+    }
+    const required = SECRETS.filter((s) => !s.optional).map((s) => s.key).sort();
+    assert.deepEqual(required, ["AUTH_PRIVATE_KEY", "STOCKLET_ADMIN_PASSWORD"]);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Network flows.
+
+interface Target {
+  endpoints: Endpoint[];
+  port: number;
+}
+
+/** The pods behind a host name and the port they listen on, as the cluster would resolve it. */
+function resolve(objects: readonly K8sObject[], host: string, port: number): Target | undefined {
+  if (host === `${KAFKA_CLUSTER}-kafka-bootstrap`) {
+    return { endpoints: [pod(NAMESPACE, { ...STRIMZI_PODS.brokers }, "kafka")], port };
+  }
+  const cluster = all(objects, "Cluster").find((c) => host === `${c.metadata.name}-rw`);
+  if (cluster) {
+    return {
+      endpoints: [pod(NAMESPACE, { "cnpg.io/cluster": cluster.metadata.name }, host)],
+      port,
+    };
+  }
+  const svc = all(objects, "Service").find((s) => s.metadata.name === host);
+  if (!svc) return undefined;
+  const spec = svc.spec as {
+    selector: Record<string, string>;
+    ports: Array<{ port: number; targetPort: string | number }>;
+  };
+  const p = spec.ports.find((x) => x.port === port);
+  if (!p) return { endpoints: [], port };
+  const workloads = [...all(objects, "Deployment")].filter((d) =>
+    Object.entries(spec.selector).every(([k, v]) =>
+      ((d.spec as Json).template as { metadata: { labels: Record<string, string> } }).metadata
+        .labels[k] === v
+    )
+  );
+  const endpoints = workloads.map(podOf);
+  const target = typeof p.targetPort === "number"
+    ? p.targetPort
+    : workloads.flatMap((w) => containers(w))
+      .flatMap((c) => c.ports ?? []).find((cp) => cp.name === p.targetPort)?.containerPort;
+  return { endpoints, port: target ?? -1 };
+}
+
+function podOf(o: K8sObject): Endpoint {
+  const labels =
+    ((o.spec as Json).template as { metadata: { labels: Record<string, string> } }).metadata.labels;
+  return pod(NAMESPACE, labels, `${o.kind}/${o.metadata.name}`);
+}
+
+/** host:port pairs in a value: URLs and comma-separated host:port lists. */
+function addressesIn(value: string): Array<{ host: string; port: number }> {
+  if (/^[a-z][a-z0-9+.-]*:\/\//.test(value)) {
+    const u = new URL(value.replaceAll(/<[^>]*>/g, "x"));
+    return u.port ? [{ host: u.hostname, port: Number(u.port) }] : [];
+  }
+  return value.split(",").flatMap((part) => {
+    const m = /^([a-z0-9.-]+):(\d+)$/.exec(part.trim());
+    return m ? [{ host: m[1]!, port: Number(m[2]) }] : [];
+  });
+}
+
+/** Strimzi writes the Kafka listener's policy from networkPolicyPeers: the same, as an object. */
+function strimziListenerPolicy(objects: readonly K8sObject[]): K8sObject {
+  const kafka = find(objects, "Kafka", KAFKA_CLUSTER);
+  const listeners = ((kafka.spec as Json).kafka as Json).listeners as Array<Json>;
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: "strimzi-listeners", namespace: NAMESPACE },
+    spec: {
+      podSelector: { matchLabels: { ...STRIMZI_PODS.brokers } },
+      policyTypes: ["Ingress"],
+      ingress: listeners.map((l) => ({
+        from: l.networkPolicyPeers ?? [],
+        ports: [{ protocol: "TCP", port: l.port }],
+      })),
+    },
+  };
+}
+
+Deno.test("k8s: the network policies let every flow of the wiring through, and stop the rest", async () => {
+  const consumers = new Set((await subscriptionsOf()).map((s) => s.service));
+  for (const overlay of await overlays()) {
+    const objects = await rendered(`overlays/${overlay}`);
+    const model = new NetworkModel([...objects, strimziListenerPolicy(objects)], NAMESPACE);
+    const problems: string[] = [];
+    let checked = 0;
+    const expect = (allowed: boolean, src: Endpoint, host: string, port: number, why: string) => {
+      const t = resolve(objects, host, port);
+      if (!t || !t.endpoints.length || t.port < 0) {
+        if (allowed) problems.push(`${src.name} → ${host}:${port} (${why}): nothing listens there`);
+        return;
+      }
+      for (const dst of t.endpoints) {
+        checked++;
+        if (model.allows(src, dst, t.port) !== allowed) {
+          problems.push(
+            `${src.name} → ${dst.name}:${t.port} (${why}) should be ${
+              allowed ? "allowed" : "denied"
+            }`,
+          );
+        }
+      }
+    };
+
+    // Everything the wiring points the services, init containers and Jobs at.
+    for (const spec of SERVICES) {
+      const deployment = find(objects, "Deployment", spec.name);
+      const src = podOf(deployment);
+      for (const [name, value] of environment(objects, containers(deployment)[0]!)) {
+        // Only a consumer connects to Kafka (shared/service.ts starts one only for reactions).
+        if (name === "KAFKA_BROKERS" && !consumers.has(spec.name)) continue;
+        for (const a of addressesIn(value)) {
+          expect(true, src, a.host, a.port, `${spec.name} ${name}`);
+        }
+      }
+      const job = find(objects, "Job", initJobOf(spec.name));
+      for (
+        const [who, c] of [[src, containers(deployment, true)[0]!], [
+          podOf(job),
+          containers(job)[0]!,
+        ]] as const
+      ) {
+        for (const e of c.env ?? []) {
+          const value = environment(objects, c).get(e.name)!;
+          for (const a of addressesIn(value)) {
+            expect(true, who, a.host, a.port, `${who.name} ${e.name}`);
+          }
+        }
+      }
+    }
+    // Envoy: its clusters and the JWKS it fetches.
+    const edge = podOf(find(objects, "Deployment", EDGE));
+    const envoyCm = all(objects, "ConfigMap").find((c) => c.metadata.name.startsWith("envoy"))!;
+    const envoy = parse((envoyCm.data as Record<string, string>)["envoy.yaml"]!) as {
+      static_resources: {
+        clusters: Array<
+          {
+            name: string;
+            load_assignment: {
+              endpoints: Array<
+                {
+                  lb_endpoints: Array<
+                    {
+                      endpoint: {
+                        address: { socket_address: { address: string; port_value: number } };
+                      };
+                    }
+                  >;
+                }
+              >;
+            };
+          }
+        >;
+      };
+    };
+    for (const c of envoy.static_resources.clusters) {
+      for (const e of c.load_assignment.endpoints.flatMap((x) => x.lb_endpoints)) {
+        const a = e.endpoint.address.socket_address;
+        expect(true, edge, a.address, a.port_value, `Envoy cluster ${c.name}`);
+      }
+    }
+    expect(true, OUTSIDE, EDGE, 80, "the public door");
+    // Connect: Kafka, and each connector's database.
+    const connect = pod(NAMESPACE, { ...STRIMZI_PODS.connect }, CONNECT_CLUSTER);
+    expect(true, connect, `${KAFKA_CLUSTER}-kafka-bootstrap`, 9092, "Connect");
+    for (const k of all(objects, "KafkaConnector")) {
+      const cfg = (k.spec as Json).config as Record<string, string>;
+      expect(
+        true,
+        connect,
+        cfg["database.hostname"]!,
+        Number(cfg["database.port"]),
+        k.metadata.name,
+      );
+    }
+    // CloudNativePG's operator reaches every instance's status port.
+    const operator = pod(
+      CNPG_OPERATOR_NAMESPACE,
+      { "app.kubernetes.io/name": "cloudnative-pg" },
+      "cnpg operator",
+    );
+    for (const c of all(objects, "Cluster")) {
+      assert.ok(
+        model.allows(operator, pod(NAMESPACE, { "cnpg.io/cluster": c.metadata.name }), 8000),
+      );
+    }
+
+    // What must not pass.
+    for (const spec of SERVICES) {
+      expect(false, OUTSIDE, spec.name, spec.httpPort, "outside to a service");
+      expect(false, OUTSIDE, spec.name, spec.grpcPort, "outside to a service");
+      expect(false, edge, spec.name, spec.grpcPort, "the edge speaks HTTP only");
+      const src = podOf(find(objects, "Deployment", spec.name));
+      if (!consumers.has(spec.name)) {
+        expect(false, src, `${KAFKA_CLUSTER}-kafka-bootstrap`, 9092, "no consumer, no Kafka");
+      }
+      expect(
+        false,
+        podOf(find(objects, "Job", initJobOf(spec.name))),
+        `${KAFKA_CLUSTER}-kafka-bootstrap`,
+        9092,
+        "init Job",
+      );
+      for (const other of SERVICES) {
+        if (other.name === spec.name) continue;
+        const calls = spec.calls?.find((c) => c.service === other.name);
+        if (other.name !== "auth" && calls?.over !== "http") {
+          expect(false, src, other.name, other.httpPort, "an uncalled service");
+        }
+        if (calls?.over !== "grpc") {
+          expect(false, src, other.name, other.grpcPort, "an uncalled service");
+        }
+        const own = environment(objects, containers(find(objects, "Deployment", spec.name))[0]!)
+          .get("DATABASE_URL")!;
+        const theirs = environment(objects, containers(find(objects, "Deployment", other.name))[0]!)
+          .get("DATABASE_URL")!;
+        const [ownHost, theirHost] = [own, theirs].map((u) =>
+          new URL(u.replaceAll(/<[^>]*>/g, "x")).hostname
+        );
+        if (ownHost !== theirHost) {
+          expect(false, src, theirHost!, 5432, "another service's database");
+        }
+      }
+    }
+    for (const c of all(objects, "Cluster")) {
+      expect(false, OUTSIDE, `${c.metadata.name}-rw`, 5432, "outside to a database");
+      expect(false, edge, `${c.metadata.name}-rw`, 5432, "the edge to a database");
+    }
+    assert.deepEqual(problems, [], overlay);
+    assert.ok(checked > 10 * SERVICES.length, `${overlay}: only ${checked} flows checked`);
+  }
+});
+
+Deno.test("k8s: topics, connectors and databases follow the topology and the local stack", async () => {
+  const consumers = [...new Set((await subscriptionsOf()).map((s) => s.service))];
+  const debezium = await debeziumVersion();
+  for (const overlay of await overlays()) {
+    const objects = await rendered(`overlays/${overlay}`);
+    const partitions = Number(
+      all(objects, "ConfigMap").find((c) => c.metadata.name.startsWith("stocklet-config"))!
+        .data &&
+        (all(objects, "ConfigMap").find((c) => c.metadata.name.startsWith("stocklet-config"))!
+          .data as Json).STOCKLET_TOPIC_PARTITIONS,
+    );
+    const brokers = all(objects, "KafkaNodePool").filter((p) =>
+      ((p.spec as Json).roles as string[]).includes("broker")
+    )
+      .reduce((n, p) => n + ((p.spec as Json).replicas as number), 0);
+    const topics = all(objects, "KafkaTopic");
+    assert.deepEqual(
+      topics.map((t) => (t.spec as Json).topicName).sort(),
+      [...TOPICS.keys(), ...consumers.map((s) => deadLetterTopicOf(consumerGroupOf(s)))].sort(),
+    );
+    for (const t of topics) {
+      const spec = t.spec as {
+        partitions: number;
+        replicas: number;
+        config: Record<string, number>;
+      };
+      assert.equal(
+        spec.partitions,
+        partitions,
+        `${overlay} ${t.metadata.name}: as the consumers create them`,
+      );
+      assert.ok(
+        spec.replicas <= brokers,
+        `${overlay}: ${spec.replicas} replicas on ${brokers} brokers`,
+      );
+      assert.ok(
+        spec.config["min.insync.replicas"]! <= Math.max(1, spec.replicas - 1) ||
+          spec.replicas === 1,
+      );
+    }
+
+    const connect = find(objects, "KafkaConnect", CONNECT_CLUSTER);
+    const artifact =
+      (((connect.spec as Json).build as Json).plugins as Array<{ artifacts: Array<Json> }>)[0]!
+        .artifacts[0]!;
+    assert.deepEqual([artifact.type, artifact.group, artifact.artifact, artifact.version], [
+      "maven",
+      "io.debezium",
+      "debezium-connector-postgres",
+      debezium,
+    ]);
+    const env = ((((connect.spec as Json).template as Json).connectContainer as Json).env as Array<
+      { name: string }
+    >).map((e) => e.name);
+
+    const outboxes = SERVICES.filter((s) => s.outbox);
+    assert.deepEqual(
+      all(objects, "KafkaConnector").map((k) => k.metadata.name).sort(),
+      outboxes.map((s) => connectorOf(s.name).name).sort(),
+    );
+    for (const s of outboxes) {
+      const k = find(objects, "KafkaConnector", connectorOf(s.name).name);
+      const spec = k.spec as { class: string; tasksMax: number; config: Record<string, string> };
+      const host = spec.config["database.hostname"]!;
+      const local = outboxConnectorConfig({
+        names: connectorOf(s.name),
+        db: connectorDatabase(s.name, host),
+        partitions,
+        ...(s.outboxPollMs ? { pollMs: s.outboxPollMs } : {}),
+      });
+      // The local stack's config, with Kubernetes' own differences only.
+      const deliberate = new Set(["topic.creation.default.replication.factor", "slot.failover"]);
+      const { "connector.class": cls, "tasks.max": tasks, ...rest } = local;
+      assert.equal(spec.class, cls);
+      assert.equal(String(spec.tasksMax), tasks);
+      for (const [key, value] of Object.entries(rest)) {
+        if (!deliberate.has(key)) {
+          assert.equal(spec.config[key], value, `${overlay} ${k.metadata.name} ${key}`);
+        }
+      }
+      for (const key of Object.keys(spec.config)) {
+        assert.ok(
+          key in rest || deliberate.has(key),
+          `${overlay} ${k.metadata.name}: unexpected ${key}`,
+        );
+      }
+      for (const v of [spec.config["database.user"]!, spec.config["database.password"]!]) {
+        const name = /^\$\{env:([A-Z_]+)\}$/.exec(v)?.[1];
+        assert.ok(name && env.includes(name), `${overlay}: Connect has no ${v}`);
+      }
+      // The database it reads is in the cluster it connects to, which decodes logically.
+      const cluster = all(objects, "Cluster").find((c) => `${c.metadata.name}-rw` === host);
+      assert.ok(cluster, `${overlay}: ${host} is no cluster's primary`);
+      assert.ok(holds(objects, cluster.metadata.name).includes(spec.config["database.dbname"]!));
+      const cspec = cluster.spec as {
+        instances: number;
+        postgresql: { parameters: Record<string, string> };
+        bootstrap: { initdb: { owner: string; postInitApplicationSQL: string[] } };
+      };
+      assert.equal(cspec.postgresql.parameters.wal_level, "logical");
+      const heldOutboxes = outboxes.filter((o) =>
+        holds(objects, cluster.metadata.name).includes(o.database)
+      ).length;
+      assert.ok(
+        Number(cspec.postgresql.parameters.max_replication_slots) >= heldOutboxes + cspec.instances,
+      );
+      assert.ok(
+        Number(cspec.postgresql.parameters.max_wal_senders) >= heldOutboxes + cspec.instances,
+      );
+      assert.ok(cspec.bootstrap.initdb.postInitApplicationSQL.some((q) =>
+        q.includes(`"${cspec.bootstrap.initdb.owner}" WITH REPLICATION`)
+      ));
+      if (cspec.instances > 1) {
+        assert.equal(
+          spec.config["slot.failover"],
+          "true",
+          "a failover slot where there are standbys",
+        );
+        assert.equal(
+          ((cluster.spec as Json).replicationSlots as { highAvailability: Json }).highAvailability
+            .synchronizeLogicalDecoding,
+          true,
+        );
+      }
+    }
+  }
+});
+
+Deno.test("k8s: probes, autoscaling, disruption budgets and graceful shutdown", async () => {
+  for (const overlay of await overlays()) {
+    const objects = await rendered(`overlays/${overlay}`);
+    for (const spec of SERVICES) {
+      const d = find(objects, "Deployment", spec.name);
+      assert.equal((d.spec as Json).replicas, undefined, "the autoscaler owns the replica count");
+      const c = containers(d)[0]!;
+      const probe = (name: string) => c[name] as Json;
+      assert.deepEqual((probe("livenessProbe").grpc as Json).port, spec.grpcPort);
+      assert.equal((probe("readinessProbe").httpGet as Json).path, "/readyz");
+      assert.equal((probe("startupProbe").httpGet as Json).path, "/healthz");
+      const preStop = (((c.lifecycle as Json).preStop as Json).sleep as Json).seconds as number;
+      const grace = podSpec(d).terminationGracePeriodSeconds as number;
+      assert.ok(preStop >= 5, "long enough to leave the endpoints and Envoy's DNS");
+      assert.ok(
+        grace >= preStop + 25,
+        `${spec.name}: ${grace} s cannot hold ${preStop} s + the drain`,
+      );
+      const hpa = find(objects, "HorizontalPodAutoscaler", spec.name).spec as Json;
+      assert.deepEqual((hpa.scaleTargetRef as Json).name, spec.name);
+      assert.ok((hpa.minReplicas as number) <= (hpa.maxReplicas as number));
+      const pdb = find(objects, "PodDisruptionBudget", spec.name).spec as Json;
+      assert.deepEqual(
+        (pdb.selector as Json).matchLabels,
+        ((d.spec as Json).selector as Json).matchLabels,
+      );
+      assert.ok(c.resources, `${spec.name} has resources`);
+      const labels =
+        ((d.spec as Json).template as { metadata: { labels: Record<string, string> } }).metadata
+          .labels;
+      assert.equal(labels["app.kubernetes.io/component"], COMPONENT.service);
+    }
+    if (overlay === "prod") {
+      for (const spec of SERVICES) {
+        assert.ok(
+          ((find(objects, "HorizontalPodAutoscaler", spec.name).spec as Json)
+            .minReplicas as number) >= 2,
+        );
+      }
+    }
+    // Envoy drains through its admin port (as deploy/envoy/envoy.yaml binds it) before it stops.
+    const edge = find(objects, "Deployment", EDGE);
+    const c = containers(edge)[0]!;
+    const envoyCm = all(objects, "ConfigMap").find((x) => x.metadata.name.startsWith("envoy"))!;
+    const text = (envoyCm.data as Record<string, string>)["envoy.yaml"]!;
+    assert.equal(text, await Deno.readTextFile(join(ROOT, "deploy", "envoy", "envoy.yaml")));
+    const admin =
+      (parse(text) as { admin: { address: { socket_address: { port_value: number } } } }).admin
+        .address.socket_address.port_value;
+    const cmd = ((((c.lifecycle as Json).preStop as Json).exec as Json).command as string[]).join(
+      " ",
+    );
+    assert.match(cmd, new RegExp(`/dev/tcp/127\\.0\\.0\\.1/${admin}\\b`));
+    assert.match(cmd, /drain_listeners\?graceful/);
+    assert.ok((podSpec(edge).terminationGracePeriodSeconds as number) > SHUTDOWN.edgeDrain);
+  }
+});
