@@ -45,6 +45,7 @@ function notSetOnPurpose(composeService: string): Record<string, string> {
   return {
     STOCKLET_STATE_DIR: "local tooling's state folder (scripts/lib/paths.ts); unused by the job",
     STOCKLET_INFRA_PROFILE: "picks the local infrastructure; the job is given URLs instead",
+    STOCKLET_TEST_PORT_SHIFT: "moves the local test stack's ports; the job runs none",
     ...(serviceSpec(svc).outbox ? {} : {
       KAFKA_BROKERS: `${svc} has no outbox: its init needs no Kafka`,
       KAFKA_CONNECT_URL: `${svc} has no outbox: its init needs no Connect`,
