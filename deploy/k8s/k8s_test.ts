@@ -194,8 +194,8 @@ const SET_FOR_OTHERS: Record<string, string> = {
   OTEL_DENO: "Deno's runtime",
   OTEL_EXPORTER_OTLP_ENDPOINT: "Deno's runtime",
   OTEL_EXPORTER_OTLP_PROTOCOL: "Deno's runtime",
-  DB_USER: "DATABASE_URL is built from it",
-  DB_PASSWORD: "DATABASE_URL is built from it",
+  PGUSER: "postgres.js's login when DATABASE_URL has none",
+  PGPASSWORD: "postgres.js's login when DATABASE_URL has none",
 };
 
 const KNOWN_DYNAMIC_READS = new Set([
@@ -285,7 +285,7 @@ Deno.test("k8s: the services get the topology's ports, addresses and their datab
       );
       const secrets = (containers(find(objects, "Deployment", spec.name))[0]!.env ?? [])
         .flatMap((e) =>
-          e.name.startsWith("DB_") ? [(e.valueFrom as Json).secretKeyRef as Json] : []
+          e.name.startsWith("PG") ? [(e.valueFrom as Json).secretKeyRef as Json] : []
         );
       assert.deepEqual(secrets.map((s) => s.name), [
         appSecretOf(cluster.metadata.name),

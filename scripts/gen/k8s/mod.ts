@@ -57,7 +57,7 @@ export const K8S_GENERATED_DIRS = [
 ] as const;
 
 /** Where the app image goes in prod: set your registry (`kustomize edit set image`). */
-export const PROD_IMAGE = { newName: "registry.example.com/stocklet", newTag: "latest" };
+export const PROD_IMAGE = { newName: "registry.example.com/stocklet", newTag: "0.1.0" };
 
 /** One generated file. */
 export interface K8sFile {

@@ -96,18 +96,21 @@ export function databases(layout: DatabaseLayout, name: string): Manifest[] {
   }));
 }
 
-/** The database variables of a service's containers: a URL built from the cluster's Secret. */
+/**
+ * The database variables of a service's containers: `DATABASE_URL` names the cluster's primary
+ * and the database; the login comes from CloudNativePG's Secret as `PGUSER` and `PGPASSWORD`,
+ * which postgres.js reads when the URL has none (so the password is never pasted into a URL,
+ * where some characters would need escaping).
+ */
 export function databaseEnv(layout: DatabaseLayout, spec: ServiceSpec): Manifest[] {
   const cluster = layout.clusterOf(spec.name);
   const secret = appSecretOf(cluster);
   return [
-    { name: "DB_USER", valueFrom: { secretKeyRef: { name: secret, key: "username" } } },
-    { name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: secret, key: "password" } } },
+    { name: "PGUSER", valueFrom: { secretKeyRef: { name: secret, key: "username" } } },
+    { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: secret, key: "password" } } },
     {
       name: "DATABASE_URL",
-      value: `postgresql://$(DB_USER):$(DB_PASSWORD)@${
-        primaryServiceOf(cluster)
-      }:${CNPG_PORTS.postgres}/${spec.database}`,
+      value: `postgresql://${primaryServiceOf(cluster)}:${CNPG_PORTS.postgres}/${spec.database}`,
     },
   ];
 }
