@@ -5,11 +5,12 @@
  * schemas the PyPI package kubernetes-validate bundles, custom resources against the CRD schemas
  * in deploy/k8s/schemas/ — for the oldest and the newest Kubernetes the manifests target.
  *
- * The tools are installed on first use into .stocklet/ (see scripts/lib/tools.ts); the schemas
- * are prepared there once: kubernetes-validate's files `$ref` a shared `_definitions.json`, which
- * kubeconform does not resolve, so each needed kind gets a standalone copy with the definitions it
- * uses inlined; the CRD schemas get a closed top level and Kubernetes' own ObjectMeta, which the
- * CRDs leave open.
+ * The tools are installed on first use into .stocklet/ (see scripts/lib/tools.ts; of
+ * kubernetes-validate only the schema folders of those versions are extracted from its wheel);
+ * the schemas are prepared there once: kubernetes-validate's files `$ref` a shared
+ * `_definitions.json`, which kubeconform does not resolve, so each needed kind gets a standalone
+ * copy with the definitions it uses inlined; the CRD schemas get a closed top level and
+ * Kubernetes' own ObjectMeta, which the CRDs leave open.
  *
  * @example
  * ```ts
@@ -23,7 +24,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { STATE_DIR } from "../../scripts/lib/paths.ts";
-import { goInstall, pipPackage } from "../../scripts/lib/tools.ts";
+import { goInstall, pypiFiles } from "../../scripts/lib/tools.ts";
 import type { Progress } from "../../scripts/infra/process.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -163,17 +164,13 @@ async function coreSchemas(version: string, kinds: Array<[string, string]>): Pro
     }
   }
   if (!missing.length) return out;
-  const site = await pipPackage({
-    name: "kubernetes-validate",
+  const folder = (v: string) => `kubernetes_validate/kubernetes-json-schema/v${v}-local-strict/`;
+  const files = await pypiFiles({
     requirement: TOOLS.kubernetesValidate,
+    members: KUBERNETES_VERSIONS.map(folder),
     say,
   });
-  const src = join(
-    site,
-    "kubernetes_validate",
-    "kubernetes-json-schema",
-    `v${version}-local-strict`,
-  );
+  const src = join(files, folder(version));
   const definitions = (JSON.parse(await Deno.readTextFile(join(src, "_definitions.json"))) as {
     $defs: Record<string, unknown>;
   }).$defs;
