@@ -15,17 +15,6 @@ export type ServiceName =
   | "shipping"
   | "payment";
 
-/**
- * A direct call from one service to another's API (besides the auth service's JWKS, which every
- * service fetches): the deployments wire the address and let exactly these flows through.
- */
-export interface ServiceCall {
-  /** The service called. */
-  service: ServiceName;
-  /** Over its gRPC or its HTTP (REST) port. */
-  over: "grpc" | "http";
-}
-
 /** One service of the topology. */
 export interface ServiceSpec {
   name: ServiceName;
@@ -42,21 +31,11 @@ export interface ServiceSpec {
    * in Connect, so only the saga's hops poll fast; user registrations can wait 100 ms.
    */
   outboxPollMs?: number;
-  /** Other services' APIs it calls directly. */
-  calls?: readonly ServiceCall[];
 }
 
 /** Every service, in start-up order (auth first: the others fetch its JWKS). */
 export const SERVICES: readonly ServiceSpec[] = [
-  {
-    name: "auth",
-    httpPort: 8091,
-    grpcPort: 9191,
-    database: "auth",
-    outbox: false,
-    // Credentials are checked by the user service (USER_GRPC_ADDR).
-    calls: [{ service: "user", over: "grpc" }],
-  },
+  { name: "auth", httpPort: 8091, grpcPort: 9191, database: "auth", outbox: false },
   { name: "order", httpPort: 8092, grpcPort: 9192, database: "order", outbox: true },
   { name: "payment", httpPort: 8093, grpcPort: 9193, database: "payment", outbox: true },
   { name: "product", httpPort: 8094, grpcPort: 9194, database: "product", outbox: true },
@@ -80,6 +59,41 @@ export function serviceSpec(name: string): ServiceSpec {
   const s = SERVICES.find((x) => x.name === name);
   if (!s) throw new Error(`unknown service ${name}`);
   return s;
+}
+
+/**
+ * A direct call from one service to another's API, besides the auth service's JWKS, which every
+ * service fetches. The deployments wire the address (`<SERVICE>_GRPC_ADDR` or `_HTTP_URL`) and
+ * let exactly these flows through.
+ */
+export interface ServiceCall {
+  from: ServiceName;
+  to: ServiceName;
+  over: "grpc" | "http";
+}
+
+/** Every direct call between services. */
+export const CALLS: readonly ServiceCall[] = [
+  // Auth checks credentials with the user service (USER_GRPC_ADDR).
+  { from: "auth", to: "user", over: "grpc" },
+];
+
+/** The calls a service makes. */
+export function callsOf(service: string): ServiceCall[] {
+  return CALLS.filter((c) => c.from === service);
+}
+
+/**
+ * The environment variable that holds a call's address: `<SERVICE>_GRPC_ADDR` (`host:port`) for
+ * gRPC, `<SERVICE>_HTTP_URL` (`http://host:port`) for HTTP.
+ *
+ * @example
+ * ```ts
+ * callVariableOf({ from: "auth", to: "user", over: "grpc" }); // "USER_GRPC_ADDR"
+ * ```
+ */
+export function callVariableOf(call: ServiceCall): string {
+  return `${call.to.toUpperCase()}_${call.over === "grpc" ? "GRPC_ADDR" : "HTTP_URL"}`;
 }
 
 /** Default local ports of the infrastructure and the edge (each overridable by environment). */
@@ -117,17 +131,4 @@ export function connectorOf(
     slot: `stocklet_${service}_outbox`,
     publication: `stocklet_${service}_outbox`,
   };
-}
-
-/**
- * The environment variable that holds a call's address: `<SERVICE>_GRPC_ADDR` (`host:port`) for
- * gRPC, `<SERVICE>_HTTP_URL` (`http://host:port`) for HTTP.
- *
- * @example
- * ```ts
- * callVariableOf({ service: "user", over: "grpc" }); // "USER_GRPC_ADDR"
- * ```
- */
-export function callVariableOf(call: ServiceCall): string {
-  return `${call.service.toUpperCase()}_${call.over === "grpc" ? "GRPC_ADDR" : "HTTP_URL"}`;
 }

@@ -12,6 +12,8 @@ import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { TOPICS } from "../../shared/topics.ts";
 import {
+  callsOf,
+  callVariableOf,
   connectorOf,
   consumerGroupOf,
   deadLetterTopicOf,
@@ -245,6 +247,15 @@ Deno.test("k8s: every variable the code reads is set, and every variable set is 
           problems.push(`${t.where}: sets ${e.name}, which nothing in ${t.entry}'s modules reads`);
         }
       }
+      // Every address of another service the code reads is a declared call (topology CALLS).
+      if (t.entry.startsWith("services/")) {
+        const svc = t.entry.split("/")[1]!;
+        const addresses = [...reads.keys()].filter((n) => /^[A-Z]+_(GRPC_ADDR|HTTP_URL)$/.test(n));
+        const declared = callsOf(svc).map(callVariableOf);
+        if (JSON.stringify(addresses.sort()) !== JSON.stringify(declared.sort())) {
+          problems.push(`${svc} reads ${addresses} but CALLS declares ${declared}`);
+        }
+      }
       for (const d of await dynamicEnvReadsOf(files, ROOT)) {
         if (!KNOWN_DYNAMIC_READS.has(d)) problems.push(`${t.entry}: ${d} is not scanned`);
       }
@@ -266,12 +277,12 @@ Deno.test("k8s: the services get the topology's ports, addresses and their datab
         env.get("AUTH_JWKS_URL"),
         `http://auth:${serviceSpec("auth").httpPort}/v1/auth/jwks`,
       );
-      for (const call of spec.calls ?? []) {
-        const callee = serviceSpec(call.service);
+      for (const call of callsOf(spec.name)) {
+        const callee = serviceSpec(call.to);
         const port = call.over === "grpc" ? callee.grpcPort : callee.httpPort;
         assert.ok(
           [...env.values()].some((v) => v.includes(`${callee.name}:${port}`)),
-          `${spec.name} is given ${call.service}'s ${call.over} address`,
+          `${spec.name} is given ${call.to}'s ${call.over} address`,
         );
       }
       // DATABASE_URL: the primary of a cluster that holds the service's database, as its owner.
@@ -554,7 +565,7 @@ Deno.test("k8s: the network policies let every flow of the wiring through, and s
       );
       for (const other of SERVICES) {
         if (other.name === spec.name) continue;
-        const calls = spec.calls?.find((c) => c.service === other.name);
+        const calls = callsOf(spec.name).find((c) => c.to === other.name);
         if (other.name !== "auth" && calls?.over !== "http") {
           expect(false, src, other.name, other.httpPort, "an uncalled service");
         }

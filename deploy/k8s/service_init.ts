@@ -1,9 +1,10 @@
 /**
  * A service's init on Kubernetes, in the app image (`deno run -A deploy/k8s/service_init.ts`):
  *
- * - without arguments, the service-init Job: `deno task service-init`'s work for one service
- *   (migrations from `migrations/<svc>/`, and with an outbox the publication Debezium reads),
- *   leaving topics and the connector to Strimzi (KafkaTopic, KafkaConnector);
+ * - without arguments, the service-init Job: the part of `deno task service-init` that Kubernetes
+ *   leaves to it — the migrations from `migrations/<svc>/` and, with an outbox, the publication
+ *   Debezium reads — while CloudNativePG makes the database and Strimzi the topics (KafkaTopic)
+ *   and the connector (KafkaConnector);
  * - with `--wait`, the init container of the service's pods: it waits until the Job has brought
  *   the schema to the version this image's migrations end at (or later), so new code never runs
  *   on an old schema.
@@ -11,13 +12,15 @@
  * Environment: `SERVICE`, `DATABASE_URL`.
  * @module
  */
+import { join } from "node:path";
 import postgres from "postgres";
 import { ConfigError, loadConfig, oneOf, url } from "../../shared/config.ts";
-import { SERVICE_NAMES } from "../../shared/topology.ts";
+import { connectorOf, SERVICE_NAMES, serviceSpec } from "../../shared/topology.ts";
 import { InfraError } from "../../scripts/infra/process.ts";
+import { ensureInsertPublication } from "../../scripts/service_init/connector.ts";
+import { migrate, migrationConnection } from "../../scripts/service_init/migrate.ts";
 import { loadMigrations, MigrationError } from "../../scripts/service_init/migrations.ts";
-import { MIGRATIONS_ROOT, serviceInit } from "../../scripts/service_init/mod.ts";
-import { join } from "node:path";
+import { MIGRATIONS_ROOT } from "../../scripts/service_init/mod.ts";
 
 /** The `schema_migrations` row, or none. */
 export interface SchemaState {
@@ -95,14 +98,22 @@ async function main(): Promise<number> {
     await waitForSchema(service, databaseUrl);
     return 0;
   }
-  const report = await serviceInit(service, {
-    pgUrl: databaseUrl,
-    connectUrl: "",
-    kafkaBrokers: [],
-    relay: "operator",
-    onProgress: (line) => console.error(`service-init: ${line}`),
-  });
-  console.log(report.summary);
+  const say = (line: string) => console.error(`service-init: ${line}`);
+  const migrations = await loadMigrations(join(MIGRATIONS_ROOT, service));
+  const sql = migrationConnection(databaseUrl);
+  try {
+    const r = await migrate(sql, service, migrations, { onProgress: say });
+    say(
+      `${service}: at migration ${r.to ?? "none"}, applied now: ${r.applied.join(", ") || "none"}`,
+    );
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+  if (serviceSpec(service).outbox) {
+    const { publication } = connectorOf(service);
+    await ensureInsertPublication(databaseUrl, publication);
+    say(`${service}: publication ${publication} carries the outbox's inserts`);
+  }
   return 0;
 }
 

@@ -18,7 +18,6 @@ import {
   applyConnector,
   type ConnectorAction,
   type ConnectorNames,
-  ensureInsertPublication,
   outboxConnectorConfig,
   parsePgUrl,
   withDatabase,
@@ -54,14 +53,6 @@ export interface ServiceInitOptions {
   force?: number;
   /** Connector wait timeout. @default 60000 */
   timeoutMs?: number;
-  /**
-   * Who relays the outbox. `"connect"`: service-init pre-creates the service's topics and
-   * creates its Debezium connector through Kafka Connect's REST API (the local stack, compose).
-   * `"operator"`: an operator owns topics and connectors (Strimzi's KafkaTopic and
-   * KafkaConnector on Kubernetes), so service-init only prepares the outbox's publication, which
-   * the connector expects. @default "connect"
-   */
-  relay?: "connect" | "operator";
   onProgress?: (line: string) => void;
 }
 
@@ -162,9 +153,7 @@ export async function serviceInit(svc: string, opts: ServiceInitOptions): Promis
 
   let topics: InitReport["topics"];
   let connector: InitReport["connector"];
-  if (spec.outbox && opts.down === undefined && opts.relay === "operator") {
-    await ensureInsertPublication(url, (opts.connector ?? connectorOf(svc)).publication);
-  } else if (spec.outbox && opts.down === undefined) {
+  if (spec.outbox && opts.down === undefined) {
     const partitions = opts.partitions ?? topicPartitions();
     topics = await ensureTopics(opts.kafkaBrokers, topicsOfService(svc), partitions);
     if (topics.created.length) say(`${svc}: created topics ${topics.created.join(", ")}`);

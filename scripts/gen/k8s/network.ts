@@ -2,12 +2,18 @@
  * NetworkPolicies: our pods (services, init Jobs, the edge, the collector) deny everything but
  * DNS by default; then each flow the code makes is let through on its port, and nothing else.
  * Only the edge is reachable from outside; a service reaches auth's JWKS, the services it calls
- * (shared/topology.ts `calls`), Kafka when it consumes, the collector, and — in the database
+ * (shared/topology.ts `CALLS`), Kafka when it consumes, the collector, and — in the database
  * components — its own database only, whose pods in turn admit only that service, Connect and
  * CloudNativePG. The operators' own pods (Kafka, Connect, Postgres) keep their operators' policies.
  * @module
  */
-import { SERVICES, type ServiceSpec, serviceSpec } from "../../../shared/topology.ts";
+import {
+  CALLS,
+  callsOf,
+  SERVICES,
+  type ServiceSpec,
+  serviceSpec,
+} from "../../../shared/topology.ts";
 import {
   CNPG_OPERATOR_NAMESPACE,
   CNPG_PORTS,
@@ -88,12 +94,9 @@ function callersOf(spec: ServiceSpec): Array<{ from: Manifest; port: number }> {
       port: spec.httpPort,
     });
   }
-  for (const caller of SERVICES) {
-    for (const call of caller.calls ?? []) {
-      if (call.service !== spec.name) continue;
-      const port = call.over === "grpc" ? spec.grpcPort : spec.httpPort;
-      out.push({ from: ours(caller.name, COMPONENT.service), port });
-    }
+  for (const call of CALLS.filter((c) => c.to === spec.name)) {
+    const port = call.over === "grpc" ? spec.grpcPort : spec.httpPort;
+    out.push({ from: ours(call.from, COMPONENT.service), port });
   }
   return out;
 }
@@ -103,8 +106,8 @@ export function servicePolicy(spec: ServiceSpec, consumes: boolean): Manifest {
   const auth = serviceSpec("auth");
   const egress: Manifest[] = [
     { to: [ours(auth.name, COMPONENT.service)], ports: tcp(auth.httpPort) },
-    ...(spec.calls ?? []).map((call) => {
-      const callee = serviceSpec(call.service);
+    ...callsOf(spec.name).map((call) => {
+      const callee = serviceSpec(call.to);
       return {
         to: [ours(callee.name, COMPONENT.service)],
         ports: tcp(call.over === "grpc" ? callee.grpcPort : callee.httpPort),

@@ -6,7 +6,12 @@
  * (`DATABASE_URL`) is not here: the database components add it (deploy/k8s/components/).
  * @module
  */
-import { callVariableOf, type ServiceSpec, serviceSpec } from "../../../shared/topology.ts";
+import {
+  callsOf,
+  callVariableOf,
+  type ServiceSpec,
+  serviceSpec,
+} from "../../../shared/topology.ts";
 import {
   APP_IMAGE,
   COLLECTOR,
@@ -84,8 +89,8 @@ function ownEnv(spec: ServiceSpec): Record<string, string | Manifest> {
     GRPC_PORT: String(spec.grpcPort),
     OTEL_SERVICE_NAME: spec.name,
   };
-  for (const call of spec.calls ?? []) {
-    const callee = serviceSpec(call.service);
+  for (const call of callsOf(spec.name)) {
+    const callee = serviceSpec(call.to);
     env[callVariableOf(call)] = call.over === "grpc"
       ? `${callee.name}:${callee.grpcPort}`
       : `http://${callee.name}:${callee.httpPort}`;
