@@ -286,7 +286,7 @@ function overlayFiles(): K8sFile[] {
   return [
     file("overlays/dev/kustomization.yaml", [
       "One small node: one combined Kafka node, one Postgres for all services, one replica each.",
-      "  kubectl apply -k deploy/k8s/overlays/dev   (after the operators and the Secrets: README)",
+      "Use it from an overlay of your own, after the operators and the Secrets (README: Kubernetes).",
     ], () => [kustomization("Kustomization", {
       resources: ["../../base", "kafka-node-pools.yaml"],
       components: ["../../components/shared-database"],
@@ -295,7 +295,8 @@ function overlayFiles(): K8sFile[] {
     nodePoolsFile("dev", DEV),
     file("overlays/prod/kustomization.yaml", [
       "High availability: two or more replicas of everything, three Kafka controllers and three",
-      "brokers, a three-instance Postgres per service. Set the images to your registry.",
+      "brokers, a three-instance Postgres per service. Use it from an overlay of your own that",
+      "points the images at your registry (README: Kubernetes).",
     ], () => [kustomization("Kustomization", {
       resources: ["../../base", "kafka-node-pools.yaml"],
       components: ["../../components/database-per-service"],
