@@ -114,7 +114,7 @@ function environment(objects: readonly K8sObject[], c: Container): Map<string, s
 
 Deno.test("k8s: every overlay renders, and every object validates strictly", async () => {
   const names = await overlays();
-  assert.deepEqual(names, ["dev", "prod"]);
+  for (const o of ["dev", "prod"]) assert.ok(names.includes(o), `no overlay ${o}`);
   const objects = [
     ...await rendered("base"),
     ...(await Promise.all(names.map((o) => rendered(`overlays/${o}`)))).flat(),
