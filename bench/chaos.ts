@@ -14,16 +14,23 @@
  * --grace-ms MS (60000), --no-replay, --replay-only, --keep-stack.
  * @module
  */
+import "@stocklet/shared/kafkajs_timer_fix";
 import { parseArgs } from "node:util";
-import { SERVICE_NAMES } from "../shared/topology.ts";
-import { connectorOf, consumerGroupOf, deadLetterTopicOf, SERVICES } from "../shared/topology.ts";
-import { type Component, componentPid, COMPONENTS, infraUp } from "../scripts/infra/mod.ts";
-import { childrenOf, isAlive, portOpen, tailFile, waitUntil } from "../scripts/infra/process.ts";
-import { getConnectorStatus } from "../scripts/infra/connect.ts";
-import { appLogFile, appPid, isReady } from "../scripts/stack/apps.ts";
-import { type AppName, stackPorts } from "../scripts/stack/config.ts";
-import { restartTestApp, stackApps } from "../scripts/stack/test_stack.ts";
-import { waitCaughtUp } from "../tests/support/kafka.ts";
+import { SERVICE_NAMES } from "@stocklet/shared/topology";
+import { consumerGroupOf, deadLetterTopicOf, relaysOf } from "@stocklet/shared/topology";
+import { type Component, componentPid, COMPONENTS, infraUp } from "@stocklet/scripts/infra";
+import {
+  childrenOf,
+  isAlive,
+  portOpen,
+  tailFile,
+  waitUntil,
+} from "@stocklet/scripts/infra/process";
+import { getConnectorStatus } from "@stocklet/scripts/infra/connect";
+import { appLogFile, appPid, isReady } from "@stocklet/scripts/stack/apps";
+import { type AppName, stackPorts } from "@stocklet/scripts/stack/config";
+import { restartTestApp, stackApps } from "@stocklet/scripts/stack";
+import { waitCaughtUp } from "@stocklet/testing/kafka";
 import {
   benchKafka,
   collectSnapshot,
@@ -123,7 +130,7 @@ async function waitAppsReady(apps: AppName[], timeoutMs: number): Promise<AppNam
 /** Waits for every outbox connector to run; restarts failed ones (noting it) so the run goes on. */
 async function waitConnectors(connectUrl: string, timeoutMs: number): Promise<string[]> {
   const notes: string[] = [];
-  const names = SERVICES.filter((s) => s.outbox).map((s) => connectorOf(s.name).name);
+  const names = relaysOf().map((r) => r.name);
   const restarted = new Set<string>();
   const ok = await waitUntil(async () => {
     let all = true;
@@ -283,7 +290,7 @@ export async function runChaos(cfg: ChaosConfig): Promise<boolean> {
     replayCheck({
       kafka,
       infra: target.api.stack.infra,
-      pgUrl: target.pgUrl,
+      serviceDbUrl: target.serviceDbUrl,
       services: CONSUMING_SERVICES,
       log,
     });
@@ -348,7 +355,7 @@ export async function runChaos(cfg: ChaosConfig): Promise<boolean> {
     log("waiting for every order to end and every group to catch up…");
     const customers = [...fixture.credits.keys()];
     await waitUntil(
-      async () => (await inFlightOrders(target.pgUrl, customers).catch(() => 1)) === 0,
+      async () => (await inFlightOrders(target.serviceDbUrl, customers).catch(() => 1)) === 0,
       { timeoutMs: Math.max(5_000, last + cfg.graceMs - Date.now()), intervalMs: 2000 },
     );
     await waitCaughtUp(kafka, groups, 120_000).catch((e) => log(`not caught up: ${e}`));
@@ -365,7 +372,7 @@ export async function runChaos(cfg: ChaosConfig): Promise<boolean> {
       startOffsets,
       deadLetterTopics: dlqTopics,
     };
-    const snap = await collectSnapshot(target.pgUrl, kafka, ledger);
+    const snap = await collectSnapshot(target.serviceDbUrl, kafka, ledger);
     const verdicts = checkInvariants({ ...snap, graceMs: cfg.graceMs });
     const recovery: Verdict = {
       name: "every component recovered by itself",

@@ -4,9 +4,9 @@
  * @module
  */
 import { Kafka, logLevel } from "kafkajs";
-import { type Delivery, deliveryOf } from "../shared/consumer/mod.ts";
+import { type Delivery, deliveryOf } from "@stocklet/shared/consumer";
 import postgres from "postgres";
-import { parseTimestamp } from "../shared/consumer/lag.ts";
+import { parseTimestamp } from "@stocklet/shared/consumer/lag";
 import type { ChaosSnapshot, SnapDeadLetter, SnapOrder, SnapTerminal } from "./invariants.ts";
 import { TERMINAL_TOPICS } from "./terminal.ts";
 
@@ -124,10 +124,10 @@ async function withDb<T>(url: string, fn: (sql: postgres.Sql) => Promise<T>): Pr
 
 /** How many of the customers' orders are still in flight (PROCESSING or PENDING). */
 export function inFlightOrders(
-  pgUrl: (db: string) => string,
+  serviceDbUrl: (service: string) => string,
   customers: string[],
 ): Promise<number> {
-  return withDb(pgUrl("order"), async (sql) => {
+  return withDb(serviceDbUrl("order"), async (sql) => {
     const [r] = await sql<Array<{ n: number }>>`
       select count(*)::int as n from orders
       where customer_id = any(${customers}::uuid[]) and status in (1, 2)`;
@@ -137,12 +137,12 @@ export function inFlightOrders(
 
 /** Takes the snapshot the invariants are checked on. */
 export async function collectSnapshot(
-  pgUrl: (db: string) => string,
+  serviceDbUrl: (service: string) => string,
   kafka: Kafka,
   run: RunLedger,
 ): Promise<ChaosSnapshot> {
   const customers = run.customers;
-  const orders = await withDb(pgUrl("order"), async (sql) => {
+  const orders = await withDb(serviceDbUrl("order"), async (sql) => {
     const rows = await sql<
       Array<{
         id: string;
@@ -167,7 +167,7 @@ export async function collectSnapshot(
     }));
   });
   const orderIds = orders.map((o) => o.id);
-  const pay = await withDb(pgUrl("payment"), async (sql) => {
+  const pay = await withDb(serviceDbUrl("payment"), async (sql) => {
     const txs = await sql<
       Array<{ order_id: string; amount_cents: bigint; reversed: boolean }>
     >`select order_id, amount_cents, reversed_at is not null as reversed from transactions
@@ -176,7 +176,7 @@ export async function collectSnapshot(
       select customer_id, balance_cents from balances where customer_id = any(${customers}::uuid[])`;
     return { txs, bal };
   });
-  const wh = await withDb(pgUrl("warehouse"), async (sql) => {
+  const wh = await withDb(serviceDbUrl("warehouse"), async (sql) => {
     const stock = await sql<Array<{ product_id: string; quantity: number }>>`
       select product_id, quantity from product_stock
       where product_id = any(${run.products}::uuid[])`;
@@ -185,7 +185,7 @@ export async function collectSnapshot(
     return { stock, res };
   });
   const shipments = await withDb(
-    pgUrl("shipping"),
+    serviceDbUrl("shipping"),
     (sql) =>
       sql<Array<{ order_id: string; status: number }>>`
       select order_id, status from shipments where order_id = any(${orderIds}::uuid[])`,

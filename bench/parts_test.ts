@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { events } from "../shared/proto.ts";
+import { events } from "@stocklet/shared/proto";
 import { parseChaosArgs } from "./chaos.ts";
-import { lagReport, lagsBetween } from "./lag.ts";
+import { anatomy, hopsBetween } from "./anatomy.ts";
+import { cpuPerOrder, pgRoleOf } from "./cpu.ts";
 import { cpuModelOf, memTotalGiBOf } from "./machine.ts";
 import { parseBenchArgs } from "./main.ts";
 import { parseWrkOutput } from "./reads.ts";
 import { diffFingerprints, tableCount } from "./replay.ts";
-import { type BenchResult, chartSpec, markdown, targetRows } from "./report.ts";
+import { type BenchResult, chartSpec, compareRows, markdown, slope } from "./report.ts";
 import { cpuShare, foldSample, type GroupPeak, machineBusySeconds } from "./rss.ts";
 import { summarize } from "./stats.ts";
 import { renderChart } from "./svg.ts";
@@ -37,26 +38,48 @@ Deno.test("parseWrkOutput: reads the script's JSON line (µs → ms)", () => {
   assert.throws(() => parseWrkOutput("nothing", { name: "x", url: "", connections: 1 }));
 });
 
-Deno.test("lagsBetween: the entries applied between two snapshots", () => {
+Deno.test("anatomy: the hops applied between two snapshots, per consumer and topic", () => {
+  const hop = (topic: string, relayMs: number) => ({ topic, relayMs, deliverMs: 2, applyMs: 3 });
+  const before = { applied: 10, hops: [hop("a", 99)] };
+  const after = { applied: 13, hops: [hop("a", 99), hop("a", 10), hop("b", 20), hop("a", 30)] };
+  assert.deepEqual(hopsBetween(before, after).map((h) => h.relayMs), [10, 20, 30]);
   assert.deepEqual(
-    lagsBetween({ applied: 10, lagMs: [] }, { applied: 13, lagMs: [1, 2, 3, 4, 5] }),
-    [
-      3,
-      4,
-      5,
-    ],
+    hopsBetween({ applied: 50, hops: [] }, { applied: 1, hops: [hop("a", 7)] }).length,
+    1,
   );
-  assert.deepEqual(lagsBetween({ applied: 50, lagMs: [] }, { applied: 2, lagMs: [7, 8] }), [7, 8]);
-  assert.deepEqual(lagsBetween(undefined, { applied: 0, lagMs: [] }), []);
-  const r = lagReport(
-    new Map([["order", { applied: 1, lagMs: [] }]]),
-    new Map([["order", { applied: 3, lagMs: [9, 10, 20] }], ["payment", {
-      applied: 1,
-      lagMs: [30],
-    }]]),
+  const a = anatomy(new Map([["order", before]]), new Map([["order", after]]));
+  assert.deepEqual(a.rows.map((r) => [r.topic, r.total.n]), [["a", 2], ["b", 1]]);
+  assert.equal(a.all.total.n, 3);
+  assert.equal(a.all.relay.max, 30);
+  assert.equal(a.all.total.min, 15, "relay + deliver + apply");
+});
+
+Deno.test("cpu: PostgreSQL backends by role, cores and ms per order", () => {
+  assert.equal(
+    pgRoleOf("postgres: stocklet_order stocklet 127.0.0.1(4242) idle"),
+    "postgres: order",
   );
-  assert.equal(r.all.n, 3);
-  assert.equal(r.perService.order!.max, 20);
+  assert.equal(
+    pgRoleOf("postgres: walsender stocklet 127.0.0.1(1) START_REPLICATION"),
+    "postgres: relay walsender",
+  );
+  assert.equal(
+    pgRoleOf("postgres: stocklet stocklet 127.0.0.1(9) SELECT"),
+    "postgres: admin (bench poller, tools)",
+  );
+  assert.equal(pgRoleOf("postgres: checkpointer "), "postgres: background");
+  const c = cpuPerOrder(
+    new Map([["kafka", 10], ["edge", 5]]),
+    new Map([["kafka", 13], ["edge", 6]]),
+    10,
+    200,
+  );
+  assert.deepEqual(c.rows.map((r) => [r.name, r.cores, r.msPerOrder]), [["kafka", 0.3, 15], [
+    "edge",
+    0.1,
+    5,
+  ]]);
+  assert.equal(Math.round(c.total.msPerOrder), 20);
 });
 
 Deno.test("machine: cpu model and memory from /proc text", () => {
@@ -147,41 +170,37 @@ Deno.test("workload: mix parsing and an order chooser that follows it", () => {
 Deno.test("args: defaults, quick mode and validation", () => {
   const full = parseBenchArgs([]);
   assert.equal(full.name, "latest");
-  assert.equal(full.stepSeconds, 10);
-  const q = parseBenchArgs(["--quick", "--customers", "3"]);
+  assert.equal(full.seconds, 20);
+  assert.deepEqual(full.rates, [60, 120, 150, 180]);
+  assert.deepEqual(full.closed, [64, 128]);
+  assert.deepEqual(full.overload, [1.2, 2]);
+  const q = parseBenchArgs(["--quick", "--rates", "30"]);
   assert.equal(q.name, "quick");
-  assert.equal(q.customers, 3);
+  assert.deepEqual(q.rates, [30]);
   assert.throws(() => parseBenchArgs(["--stack", "prod"]));
-  assert.throws(() => parseBenchArgs(["--mix", "1/2"]));
+  assert.throws(() => parseBenchArgs(["--rates", "60,x"]));
   assert.deepEqual(parseChaosArgs(["--victims", "order,kafka"]).victims, ["order", "kafka"]);
   assert.throws(() => parseChaosArgs(["--victims", "dns"]));
   assert.equal(parseChaosArgs([]).victims.length, 11);
 });
 
+function phase(label: string, offered: number, completedPerSec: number, p50: number, p99: number) {
+  return {
+    label,
+    offered,
+    seconds: 20,
+    placed: Math.round(completedPerSec * 20),
+    completedPerSec,
+    p50,
+    p99,
+    refused: 0,
+    failed: 0,
+    unfinished: 0,
+  };
+}
+
 function result(): BenchResult {
   const s = summarize([10, 20, 30]);
-  const phase = {
-    label: "half peak",
-    rate: 90,
-    seconds: 30,
-    issued: 2700,
-    accepted: 2700,
-    errors: 0,
-    completed: 2700,
-    approved: 2160,
-    rejected: 540,
-    pending: 0,
-    late: 0,
-    unexpected: 0,
-    completedPerSec: 90,
-    approvedPerSec: 72,
-    rejectedPerSec: 18,
-    latency: { ...s, p99: 120 },
-    placeLatency: s,
-    hopLatency: s,
-    rejectReasons: { INSUFFICIENT_STOCK: 270, PAYMENT_FAILED: 270 },
-    sustained: true,
-  };
   return {
     startedAt: "2026-11-25T12:00:00Z",
     finishedAt: "2026-11-25T12:05:00Z",
@@ -194,18 +213,44 @@ function result(): BenchResult {
       v8: "15",
       os: "linux x86_64",
     },
-    stack: { kind: "test", door: "the edge", topicPartitions: 3 },
-    config: { mix: "80/10/10", sloMs: 1000 },
-    ramp: [{ ...phase, label: "180/s", rate: 180 }],
-    peak: {
-      rate: 180,
-      completedPerSec: 179,
-      approvedPerSec: 143,
-      rejectedPerSec: 36,
-      maxCompletedPerSec: 181,
+    stack: {
+      kind: "test",
+      door: "the edge",
+      topicPartitions: 1,
+      dbLayout: "shared",
+      debeziumPollMs: 20,
     },
-    half: phase,
-    lag: { perService: { order: { ...s, p99: 40 } }, all: { ...s, p99: 40 } },
+    config: {},
+    alone: phase("one order alone", 1, 5, 90, 120),
+    cpu: {
+      rate: 60,
+      seconds: 30,
+      orders: 1800,
+      rows: [{ name: "connect", cores: 0.1, msPerOrder: 1.7 }],
+      total: { name: "whole stack", cores: 0.8, msPerOrder: 13.3 },
+      infraCores: 0.4,
+    },
+    anatomy: {
+      rows: [{
+        service: "order",
+        topic: "product.pricequotation",
+        relay: s,
+        deliver: s,
+        apply: s,
+        total: s,
+      }],
+      all: { relay: s, deliver: s, apply: s, total: s },
+    },
+    open: [
+      phase("open 60/s", 60, 60, 100, 150),
+      phase("open 120/s", 120, 119.9, 110, 190),
+      phase("open 150/s", 150, 150, 120, 300), // p99 worse than Go's 279
+    ],
+    closed: [phase("closed 64", 64, 250, 250, 400), phase("closed 128", 128, 310, 400, 700)],
+    peak: 310,
+    overload: [
+      { ...phase("2× peak", 620, 300, 400, 800), factor: 2, timeoutRejections: 0, refused: 900 },
+    ],
     reads: [{
       name: "product list",
       tool: "wrk",
@@ -217,44 +262,49 @@ function result(): BenchResult {
       errors: 0,
       latencyMs: { p50: 1, p95: 2, p99: 3, max: 4, mean: 1 },
     }],
-    rss: {
+    memory: {
       groups: [{ name: "kafka", kind: "infra", rssMiB: 300, pssMiB: 290, processes: 1 }],
-      totalRssMiB: 900,
-      totalPssMiB: 800,
+      totalRssMiB: 1900,
+      totalPssMiB: 900,
       samples: 10,
-    },
-    timeline: {
-      latency: [{ t: 0, count: 3, p50: 20, p99: 30 }],
-      offered: [[0.5, 90]],
-      approved: [[0.5, 72]],
-      rejected: [[0.5, 18]],
-      phases: [{ label: "half peak", from: 0, to: 30 }],
     },
     notes: ["a note"],
   };
 }
 
-Deno.test("report: verdicts against the targets", () => {
-  const rows = targetRows(result());
-  const v = Object.fromEntries(
-    rows.map((r) => [r.metric.split(" (")[0]!.split(" reads")[0], r.pass]),
-  );
-  assert.equal(v["peak orders/s"], true);
-  assert.equal(v["place → terminal p99 at half peak"], true);
-  assert.equal(v["outbox commit → consumer p99"], true);
-  assert.equal(v["GET /v1/product/list"], false, "5,000 < 6,000 reads/s");
-  assert.equal(v["whole stack peak RSS"], true);
+Deno.test("report: each row compared with the Go original, with a verdict", () => {
+  const rows = compareRows(result());
+  const v = Object.fromEntries(rows.map((r) => [r.metric, r.pass]));
+  assert.equal(v["open loop 60/s: completed/s · p50 / p99 ms"], true);
+  assert.equal(v["open loop 150/s: completed/s · p50 / p99 ms"], false, "p99 300 ≥ 279");
+  assert.equal(v["open loop 180/s: completed/s · p50 / p99 ms"], undefined, "not measured");
+  assert.equal(v["closed loop, 128 in flight: completed/s"], true);
+  assert.equal(v["one order alone: p50 / p99 ms (target p50 ≤ 100)"], true);
+  assert.equal(v["2× the peak offered (620/s): completed/s, timeouts"], true, "300 ≥ 0.9 × 310");
+  assert.equal(v["whole stack PSS at peak (MiB)"], false, "900 MiB is more than Go's 790");
+  assert.equal(v["product list reads/s through the edge"], false, "5,000 < 6,000");
+  const closed = rows.find((r) => r.metric.startsWith("closed loop, 128"))!;
+  assert.equal(closed.ratio, "×1.51");
 });
 
 Deno.test("report: markdown and chart carry the numbers", () => {
   const r = result();
   const md = markdown(r);
-  assert.match(md, /\| peak orders\/s \(sustained, open loop\) \| 110 \| ≥ 165 \| 180 offered/);
-  assert.match(md, /2 cores \(Test CPU\), 24 GiB RAM/);
+  assert.match(
+    md,
+    /\| closed loop, 128 in flight: completed\/s \| 205 \| 310\.0 \| ×1\.51 \| better \|/,
+  );
+  assert.match(md, /2 cores \(Test CPU\), 24 GiB/);
   assert.match(md, /!\[.*\]\(latest\.svg\)/);
   assert.match(md, /- a note/);
+  assert.match(md, /\| connect \| 0\.100 \| 1\.70 \|/);
   const svg = renderChart(chartSpec(r));
-  for (const name of ["p50", "p99", "offered", "approved", "rejected"]) {
-    assert.ok(svg.includes(`data-name="${name}"`));
+  for (const name of ["Stocklet p50", "Stocklet p99", "Go p50", "Go p99"]) {
+    assert.ok(svg.includes(`data-name="${name}"`), name);
   }
+});
+
+Deno.test("slope: least squares over (hours, MiB)", () => {
+  assert.equal(slope([[0, 100], [1, 110], [2, 120]]), 10);
+  assert.equal(slope([[0, 5]]), 0);
 });

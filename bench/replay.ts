@@ -2,16 +2,16 @@
  * The replay check: every consuming service is stopped, its consumer group rewound to the earliest
  * offset of every topic it reads, and started again, so the whole history of events is delivered a
  * second time; once the groups caught up, every database must be exactly as before
- * (tests/support/state.ts fingerprint).
+ * (`@stocklet/testing/state` fingerprint).
  * @module
  */
 import type { Kafka } from "kafkajs";
-import { consumerGroupOf, type ServiceName } from "../shared/topology.ts";
-import type { InfraHandle } from "../scripts/infra/mod.ts";
-import { stopApp } from "../scripts/stack/apps.ts";
-import { restartTestApp } from "../scripts/stack/test_stack.ts";
-import { waitCaughtUp } from "../tests/support/kafka.ts";
-import { fingerprint, type StateFingerprint } from "../tests/support/state.ts";
+import { consumerGroupOf, type ServiceName } from "@stocklet/shared/topology";
+import type { InfraHandle } from "@stocklet/scripts/infra";
+import { stopApp } from "@stocklet/scripts/stack/apps";
+import { restartTestApp } from "@stocklet/scripts/stack";
+import { waitCaughtUp } from "@stocklet/testing/kafka";
+import { fingerprint, type StateFingerprint } from "@stocklet/testing/state";
 import { sleep } from "./load.ts";
 
 /** One table whose fingerprint changed. */
@@ -91,7 +91,7 @@ async function rewind(
 export interface ReplayOptions {
   kafka: Kafka;
   infra: InfraHandle;
-  pgUrl: (db: string) => string;
+  serviceDbUrl: (service: string) => string;
   services: readonly ServiceName[];
   log: (line: string) => void;
 }
@@ -104,7 +104,7 @@ export async function replayCheck(o: ReplayOptions): Promise<ReplayResult> {
   await waitCaughtUp(o.kafka, groups, 300_000);
   await sleep(2000);
   await waitCaughtUp(o.kafka, groups, 300_000);
-  const before = await fingerprint(o.pgUrl);
+  const before = await fingerprint(o.serviceDbUrl);
   o.log(`replay: fingerprinted ${tableCount(before)} tables; stopping ${o.services.join(", ")}…`);
   await Promise.all(o.services.map((svc) => stopApp("test", svc)));
   o.log(`replay: stopped in ${((Date.now() - t0) / 1000).toFixed(1)} s; rewinding…`);
@@ -121,7 +121,7 @@ export async function replayCheck(o: ReplayOptions): Promise<ReplayResult> {
   await waitCaughtUp(o.kafka, groups, 900_000);
   await sleep(3000);
   await waitCaughtUp(o.kafka, groups, 300_000);
-  const after = await fingerprint(o.pgUrl);
+  const after = await fingerprint(o.serviceDbUrl);
   const diffs = diffFingerprints(before, after);
   return {
     ok: diffs.length === 0,

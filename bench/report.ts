@@ -1,27 +1,24 @@
 /**
- * The bench's result document: its JSON shape, the targets table (metric, target, measured,
- * pass/fail), the markdown summary for the README, and the chart spec. Pure functions.
+ * The bench's result document: its JSON shape, the comparison with the Go original (rows, ratios,
+ * verdicts), the markdown report, and the chart spec. Pure functions.
  * @module
  */
-import type { PhaseStats } from "./analysis.ts";
-import type { LagReport } from "./lag.ts";
+import type { AnatomyRow } from "./anatomy.ts";
+import type { PhaseFigures } from "./compare.ts";
+import type { CpuRow } from "./cpu.ts";
 import type { MachineInfo } from "./machine.ts";
 import type { ReadResult } from "./reads.ts";
+import { GO_CLOSED, GO_OPEN, GO_OTHER, ratio, REFERENCE_SETTINGS, TARGETS } from "./reference.ts";
 import type { RssReport } from "./rss.ts";
-import type { Bucket, Summary } from "./stats.ts";
-import type { ChartSpec, Series } from "./svg.ts";
+import type { Summary } from "./stats.ts";
+import type { ChartSpec } from "./svg.ts";
 
-/** Per-second series of the run, for the chart (t in seconds from the run's start). */
-export interface Timeline {
-  /** Latency by place time: p50/p99 of orders sent in each second. */
-  latency: Bucket[];
-  /** Orders sent per second. */
-  offered: Array<[number, number]>;
-  /** Terminal commits per second. */
-  approved: Array<[number, number]>;
-  rejected: Array<[number, number]>;
-  /** Phases (seconds from the start). */
-  phases: Array<{ label: string; from: number; to: number }>;
+/** An overload phase: offered a multiple of the peak. */
+export interface OverloadFigures extends PhaseFigures {
+  /** The multiple of the peak offered. */
+  factor: number;
+  /** Orders of the phase the saga timeout rejected. */
+  timeoutRejections: number;
 }
 
 /** Everything a bench run measured. */
@@ -31,134 +28,142 @@ export interface BenchResult {
   machine: MachineInfo;
   stack: {
     kind: "dev" | "test";
-    /** Where requests went: the edge, or the services directly. */
     door: string;
     topicPartitions: number;
+    dbLayout: string;
+    debeziumPollMs: number;
   };
   config: Record<string, unknown>;
-  /** The ramp's steps, in order. */
-  ramp: PhaseStats[];
-  /** The highest sustained step (undefined: none was). */
-  peak?: {
+  alone?: PhaseFigures;
+  cpu?: {
     rate: number;
-    completedPerSec: number;
-    approvedPerSec: number;
-    rejectedPerSec: number;
-    /** The highest completion rate seen in any step. */
-    maxCompletedPerSec: number;
+    seconds: number;
+    orders: number;
+    rows: CpuRow[];
+    total: CpuRow;
+    /** PostgreSQL, Kafka and Connect together (cores). */
+    infraCores: number;
   };
-  /** The steady run at half the peak. */
-  half?: PhaseStats;
-  /** Services' outbox → consumer lag during the half-peak run. */
-  lag?: LagReport;
-  /** Cores used per process during the half-peak run, biggest first. */
-  cpu?: Array<{ name: string; cores: number }>;
+  anatomy?: { rows: AnatomyRow[]; all: Omit<AnatomyRow, "service" | "topic"> };
+  open: PhaseFigures[];
+  closed: PhaseFigures[];
+  /** The best closed-loop rate (orders/s). */
+  peak?: number;
+  overload: OverloadFigures[];
   reads: ReadResult[];
-  rss: RssReport;
-  timeline: Timeline;
+  memory: RssReport;
+  /** PSS of the whole stack over a long run at a fixed rate (`--soak`). */
+  soak?: {
+    rate: number;
+    minutes: number;
+    samples: Array<[number, number]>;
+    /** Least-squares slope of PSS over the run (MiB per hour). */
+    slopeMiBPerHour: number;
+  };
   notes: string[];
 }
 
-/** One line of the targets table. */
-export interface TargetRow {
+/** One line of the comparison. */
+export interface CompareRow {
   metric: string;
-  /** The Go reference on this machine, where there is one. */
-  reference: string;
-  target: string;
-  measured: string;
-  /** Undefined: informational, no verdict. */
+  go: string;
+  stocklet: string;
+  ratio: string;
+  /** Better than the Go original (or the target), where there is a verdict. */
   pass?: boolean;
 }
 
-/** The published targets. */
-export const TARGETS = {
-  peakOrdersPerSec: 165,
-  halfPeakP99Ms: 140,
-  hopP99Ms: 50,
-  readsPerSec: 6000,
-  stackRssMiB: 1024,
-} as const;
+const fmt = (v: number | undefined, digits = 0): string =>
+  v === undefined || !Number.isFinite(v)
+    ? "–"
+    : v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-function n(v: number | undefined, digits = 0): string {
-  if (v === undefined || !Number.isFinite(v)) return "n/a";
-  return v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: 0 });
-}
-
-function verdict(v: number | undefined, ok: (v: number) => boolean): boolean {
-  return v !== undefined && Number.isFinite(v) && ok(v);
-}
-
-/** The targets table of a result. */
-export function targetRows(r: BenchResult): TargetRow[] {
+/** The comparison with the Go original, row by row (issue 12's table, then the other figures). */
+export function compareRows(r: BenchResult): CompareRow[] {
+  const rows: CompareRow[] = [];
+  for (const go of GO_OPEN) {
+    const ours = r.open.find((f) => f.offered === go.offered);
+    rows.push({
+      metric: `open loop ${go.offered}/s: completed/s · p50 / p99 ms`,
+      go: `${go.completed} · ${go.p50} / ${go.p99}`,
+      stocklet: ours
+        ? `${fmt(ours.completedPerSec, 1)} · ${fmt(ours.p50)} / ${fmt(ours.p99)}`
+        : "not measured",
+      ratio: ours ? `p99 ${ratio(ours.p99, go.p99)}` : "–",
+      ...(ours
+        ? {
+          pass: ours.p99 < go.p99 && ours.p50 < go.p50 &&
+            ours.completedPerSec >= go.completed * 0.98,
+        }
+        : {}),
+    });
+  }
+  for (const go of GO_CLOSED) {
+    const ours = r.closed.find((f) => f.offered === go.inFlight);
+    rows.push({
+      metric: `closed loop, ${go.inFlight} in flight: completed/s`,
+      go: String(go.completed),
+      stocklet: ours ? fmt(ours.completedPerSec, 1) : "not measured",
+      ratio: ours ? ratio(ours.completedPerSec, go.completed) : "–",
+      ...(ours ? { pass: ours.completedPerSec > go.completed } : {}),
+    });
+  }
+  if (r.alone) {
+    rows.push({
+      metric: "one order alone: p50 / p99 ms (target p50 ≤ 100)",
+      go: `${GO_OTHER.oneOrderP50} / –`,
+      stocklet: `${fmt(r.alone.p50)} / ${fmt(r.alone.p99)}`,
+      ratio: ratio(r.alone.p50, GO_OTHER.oneOrderP50),
+      pass: r.alone.p50 <= TARGETS.oneOrderP50Ms,
+    });
+  }
+  if (r.cpu) {
+    rows.push({
+      metric: `whole machine at ${r.cpu.rate}/s: cores (infrastructure)`,
+      go: `${GO_OTHER.coresAt60} (${GO_OTHER.infraCoresAt60})`,
+      stocklet: `${fmt(r.cpu.total.cores, 2)} (${fmt(r.cpu.infraCores, 2)})`,
+      ratio: ratio(r.cpu.total.cores, GO_OTHER.coresAt60),
+      pass: r.cpu.total.cores < GO_OTHER.coresAt60,
+    });
+  }
+  for (const o of r.overload) {
+    const peak = r.peak ?? NaN;
+    rows.push({
+      metric: `${o.factor}× the peak offered (${o.offered}/s): completed/s, timeouts`,
+      go: "degrades gracefully",
+      stocklet:
+        `${fmt(o.completedPerSec, 1)} (${fmt((o.completedPerSec / peak) * 100)} % of peak), ` +
+        `${o.timeoutRejections} timeouts, ${o.refused} refused (429)`,
+      ratio: "–",
+      pass: o.completedPerSec >= peak * TARGETS.overloadShare && o.timeoutRejections === 0,
+    });
+  }
+  rows.push({
+    metric: "whole stack PSS at peak (MiB)",
+    go: String(GO_OTHER.pssAt128MiB),
+    stocklet: fmt(r.memory.totalPssMiB),
+    ratio: ratio(r.memory.totalPssMiB, GO_OTHER.pssAt128MiB),
+    pass: r.memory.totalPssMiB <= TARGETS.pssMiB && r.memory.totalPssMiB < GO_OTHER.pssAt128MiB,
+  });
+  if (r.soak) {
+    rows.push({
+      metric: `PSS over ${r.soak.minutes} min at ${r.soak.rate}/s: slope (MiB/h)`,
+      go: "flat",
+      stocklet: fmt(r.soak.slopeMiBPerHour, 1),
+      ratio: "–",
+      pass: Math.abs(r.soak.slopeMiBPerHour) < 20,
+    });
+  }
   const list = r.reads.find((x) => x.name === "product list");
-  const order = r.reads.find((x) => x.name === "order by id");
-  const half = r.half;
-  const hop = r.lag?.all;
-  const rows: TargetRow[] = [
-    {
-      metric: "peak orders/s (sustained, open loop)",
-      reference: "110",
-      target: `≥ ${TARGETS.peakOrdersPerSec}`,
-      measured: r.peak
-        ? `${n(r.peak.rate)} offered (${n(r.peak.approvedPerSec, 1)} approved + ${
-          n(r.peak.rejectedPerSec, 1)
-        } rejected /s)`
-        : "none sustained",
-      pass: verdict(r.peak?.rate, (v) => v >= TARGETS.peakOrdersPerSec),
-    },
-    {
-      metric: "place → terminal p99 at half peak",
-      reference: "143 ms",
-      target: `≤ ${TARGETS.halfPeakP99Ms} ms`,
-      measured: half
-        ? `${n(half.latency.p99)} ms (p50 ${n(half.latency.p50)}, p95 ${n(half.latency.p95)}) at ${
-          n(half.rate)
-        }/s`
-        : "n/a",
-      pass: verdict(half?.latency.p99, (v) => v <= TARGETS.halfPeakP99Ms),
-    },
-    {
-      metric: "outbox commit → consumer p99 (one hop)",
-      reference: "",
-      target: `≤ ${TARGETS.hopP99Ms} ms`,
-      measured: hop ? `${n(hop.p99)} ms (p50 ${n(hop.p50)}, ${n(hop.n)} events)` : "n/a",
-      pass: verdict(hop?.p99, (v) => v <= TARGETS.hopP99Ms),
-    },
-    {
-      metric: `GET /v1/product/list reads/s (${r.stack.door})`,
-      reference: "6,000",
-      target: `≥ ${n(TARGETS.readsPerSec)}`,
-      measured: list
-        ? `${
-          n(list.rps)
-        } (p50 ${list.latencyMs.p50} ms, p99 ${list.latencyMs.p99} ms, c=${list.connections})`
-        : "n/a",
-      pass: verdict(list?.rps, (v) => v >= TARGETS.readsPerSec),
-    },
-    {
-      metric: `GET /v1/order/orders/{id} reads/s (${r.stack.door})`,
-      reference: "",
-      target: "",
-      measured: order
-        ? `${
-          n(order.rps)
-        } (p50 ${order.latencyMs.p50} ms, p99 ${order.latencyMs.p99} ms, c=${order.connections})`
-        : "n/a",
-    },
-    {
-      metric: "whole stack peak RSS",
-      reference: "",
-      target: `≤ ${n(TARGETS.stackRssMiB)} MiB`,
-      measured: `${n(r.rss.totalRssMiB)} MiB`,
-      pass: verdict(r.rss.totalRssMiB, (v) => v > 0 && v <= TARGETS.stackRssMiB),
-    },
-    {
-      metric: "whole stack peak PSS (shared pages split)",
-      reference: "",
-      target: "",
-      measured: `${n(r.rss.totalPssMiB)} MiB`,
-    },
-  ];
+  if (list) {
+    rows.push({
+      metric: "product list reads/s through the edge",
+      go: "–",
+      stocklet: fmt(list.rps),
+      ratio: "–",
+      pass: list.rps >= TARGETS.productReadsPerSec,
+    });
+  }
   return rows;
 }
 
@@ -183,191 +188,225 @@ export function mdTable(header: readonly string[], rows: readonly (readonly stri
   ].join("\n");
 }
 
-/** The targets table rows as strings (verdict column included). */
-export function targetCells(rows: readonly TargetRow[]): string[][] {
-  return rows.map((r) => [
-    r.metric,
-    r.reference,
-    r.target,
-    r.measured,
-    r.pass === undefined ? "" : r.pass ? "PASS" : "FAIL",
+/** Header of the comparison table. */
+export const COMPARE_HEADER = ["metric", "Go original", "Stocklet", "ratio", "verdict"] as const;
+
+/** The comparison rows as strings. */
+export function compareCells(rows: readonly CompareRow[]): string[][] {
+  return rows.map((x) => [
+    x.metric,
+    x.go,
+    x.stocklet,
+    x.ratio,
+    x.pass === undefined ? "" : x.pass ? "better" : "NOT better",
   ]);
 }
 
-/** Header of the targets table. */
-export const TARGET_HEADER = ["metric", "Go ref", "target", "measured", "verdict"] as const;
+const s3 = (s: Summary) => [fmt(s.p50), fmt(s.p95), fmt(s.p99)];
 
-function summaryCells(s: Summary): string[] {
-  return [n(s.p50), n(s.p95), n(s.p99), n(s.max)];
-}
-
-/** The markdown summary (for bench/results/latest.md and the README's performance section). */
+/** The markdown report (bench/results/latest.md). */
 export function markdown(r: BenchResult): string {
-  const m = r.machine;
-  const out: string[] = [];
-  out.push("# Stocklet saga benchmark — latest run", "");
-  out.push(
-    `Run ${r.startedAt} → ${r.finishedAt} on ${m.nproc} cores (${m.cpuModel}), ` +
-      `${m.memTotalGiB} GiB RAM, Linux ${m.kernel}, Deno ${m.deno} (V8 ${m.v8}). ` +
-      `Everything — PostgreSQL, Kafka, Kafka Connect, the seven services, the edge and the load ` +
+  const L: string[] = [];
+  L.push(
+    "# Stocklet saga benchmark — latest run",
+    "",
+    `Run ${r.startedAt} → ${r.finishedAt} on ${r.machine.nproc} cores (${r.machine.cpuModel}), ` +
+      `${r.machine.memTotalGiB} GiB, ${r.machine.os} ${r.machine.kernel}, Deno ${r.machine.deno}. ` +
+      "Everything — PostgreSQL, Kafka, Kafka Connect, the services, the edge and the load " +
       `generator — shares those cores. Stack: ${r.stack.kind}, requests through ${r.stack.door}, ` +
-      `${r.stack.topicPartitions} partitions per topic.`,
+      `${r.stack.topicPartitions} partition(s) per topic, database layout \`${r.stack.dbLayout}\`, ` +
+      `Debezium poll ${r.stack.debeziumPollMs} ms.`,
+    "",
+    `Method (the Go original's, issue 12): ${REFERENCE_SETTINGS.method}. Reference settings: ` +
+      `${REFERENCE_SETTINGS.infrastructure}, Debezium poll ${REFERENCE_SETTINGS.debeziumPollMs} ms, ` +
+      `${REFERENCE_SETTINGS.partitionsPerTopic} partition per topic.`,
+    "",
+    "![latency and throughput by offered rate](latest.svg)",
+    "",
+    "## Against the Go original",
+    "",
+    mdTable([...COMPARE_HEADER], compareCells(compareRows(r))),
     "",
   );
-  out.push("![latency and throughput over the run](latest.svg)", "");
-  out.push("## Targets", "");
-  out.push(mdTable(TARGET_HEADER, targetCells(targetRows(r))), "");
-  out.push("## Ramp (open loop)", "");
-  out.push(
+  const phases = [...(r.alone ? [r.alone] : []), ...r.open, ...r.closed, ...r.overload];
+  L.push(
+    "## Phases",
+    "",
     mdTable(
       [
-        "offered/s",
+        "phase",
+        "seconds",
+        "placed",
         "completed/s",
-        "approved/s",
-        "rejected/s",
         "p50 ms",
-        "p95 ms",
         "p99 ms",
-        "max ms",
-        "errors",
-        "sustained",
+        "refused",
+        "failed",
+        "unfinished",
       ],
-      r.ramp.map((s) => [
-        n(s.rate),
-        n(s.completedPerSec, 1),
-        n(s.approvedPerSec, 1),
-        n(s.rejectedPerSec, 1),
-        ...summaryCells(s.latency),
-        n(s.errors),
-        s.sustained ? "yes" : `no: ${s.why ?? ""}`,
+      phases.map((f) => [
+        f.label,
+        fmt(f.seconds),
+        fmt(f.placed),
+        fmt(f.completedPerSec, 1),
+        fmt(f.p50),
+        fmt(f.p99),
+        fmt(f.refused),
+        fmt(f.failed),
+        fmt(f.unfinished),
       ]),
     ),
     "",
   );
-  if (r.half) {
-    const h = r.half;
-    out.push(`## Half of the peak: ${n(h.rate)} orders/s for ${n(h.seconds)} s`, "");
-    out.push(
-      mdTable(["measure", "n", "p50 ms", "p95 ms", "p99 ms", "max ms"], [
-        ["place → terminal (outbox commit)", n(h.latency.n), ...summaryCells(h.latency)],
-        ["place request (HTTP answer)", n(h.placeLatency.n), ...summaryCells(h.placeLatency)],
-        [
-          "terminal commit → bench consumer (one hop)",
-          n(h.hopLatency.n),
-          ...summaryCells(h.hopLatency),
-        ],
-        ...Object.entries(r.lag?.perService ?? {}).map(([svc, s]) => [
-          `outbox → ${svc} consumer (handled)`,
-          n(s.n),
-          ...summaryCells(s),
-        ]),
-      ]),
+  if (r.cpu) {
+    L.push(
+      `## CPU per order at ${r.cpu.rate} orders/s (${r.cpu.seconds} s, ${r.cpu.orders} orders)`,
       "",
-    );
-    out.push(
-      `Completed ${n(h.completedPerSec, 1)} orders/s: ${n(h.approvedPerSec, 1)} approved, ` +
-        `${n(h.rejectedPerSec, 1)} rejected (${
-          Object.entries(h.rejectReasons).map(([k, v]) => `${k} ${v}`).join(", ") || "none"
-        }); ${h.unexpected} orders ended otherwise than their kind expects, ${h.errors} place ` +
-        `requests failed, ${h.pending} still pending at the end.`,
-      "",
-    );
-  }
-  if (r.cpu?.length) {
-    out.push(`## Where the cores went during the ${r.half?.label ?? "steady"} run`, "");
-    out.push(
       mdTable(
-        ["process", "cores used"],
-        r.cpu.map((c) => [c.name, c.cores.toFixed(2)]),
+        ["process", "cores", "CPU ms per order"],
+        [...r.cpu.rows, r.cpu.total].filter((x) => x.cores >= 0.005).map((x) => [
+          x.name,
+          fmt(x.cores, 3),
+          fmt(x.msPerOrder, 2),
+        ]),
       ),
       "",
     );
   }
-  out.push("## Reads (fixed concurrency)", "");
-  out.push(
-    mdTable(
-      ["request", "tool", "connections", "reads/s", "p50 ms", "p95 ms", "p99 ms", "errors"],
-      r.reads.map((x) => [
-        x.name,
-        x.tool,
-        n(x.connections),
-        n(x.rps),
-        String(x.latencyMs.p50),
-        String(x.latencyMs.p95),
-        String(x.latencyMs.p99),
-        n(x.errors),
-      ]),
-    ),
-    "",
-  );
-  out.push("## Peak memory per process", "");
-  out.push(
-    mdTable(
-      ["process", "kind", "processes", "peak RSS MiB", "peak PSS MiB"],
-      [
-        ...r.rss.groups.map((g) => [g.name, g.kind, n(g.processes), n(g.rssMiB), n(g.pssMiB)]),
-        ["whole stack (peak of the sum)", "", "", n(r.rss.totalRssMiB), n(r.rss.totalPssMiB)],
-      ],
-    ),
-    "",
-  );
-  out.push("## How it is measured", "");
-  out.push(
-    "- Orders are sent open loop (the n-th order of a phase is due at n/rate s, whatever the " +
-      "earlier ones did) by one Deno process with keep-alive fetches; the mix is " +
-      `${String(r.config.mix)} (approved / rejected for stock / rejected for balance).`,
-    "- Place → terminal latency: from the moment the place request is sent to the commit of the " +
-      "order's terminal transition, read from the `created_at` header of its " +
-      "`order.state.approved` / `order.state.rejected` event (a throwaway kafkajs consumer joins " +
-      "the events on the order id). No polling; the consumer's own delay is not counted.",
-    "- The peak is the highest offered rate of the ramp whose orders all (≥ 99 %) reached a " +
-      `terminal state within ${String(r.config.sloMs)} ms with ≤ 1 % failed requests; the ramp ` +
-      "stops at the first step that misses it.",
-    "- Outbox lag: each service's `GET /metrics` `consumer.lagMs` (Debezium `created_at` header → " +
-      "end of the handling transaction), restricted to the events applied during the half-peak run.",
-    "- Reads: " + (r.reads[0]?.tool === "wrk" ? "wrk" : "a Deno fetch loop") +
-      ": the product list as a visitor reads the public catalogue (no token: the service marks it " +
-      "`Cache-Control: public, max-age=1`, so the edge's shared cache may answer), the order by id " +
-      "with its owner's bearer token (never cached).",
-    "- Memory: VmRSS and PSS from /proc of every process named by the pid files (PostgreSQL: the " +
-      "postmaster and all its children), sampled every second; the total is the peak of the sum.",
-    "",
-  );
-  if (r.notes.length) {
-    out.push("## Notes", "", ...r.notes.map((x) => `- ${x}`), "");
+  if (r.anatomy) {
+    L.push(
+      "## Anatomy of a hop (same run)",
+      "",
+      "From the outbox row's commit to the commit of the transaction that applied it: the relay " +
+        "reading it from the WAL (Debezium's record timestamp − the row's `created_at`), the " +
+        "trip to the consumer (Connect, the broker, the fetch), and applying it (ms).",
+      "",
+      mdTable(
+        [
+          "topic",
+          "consumer",
+          "n",
+          "relay p50/p95/p99",
+          "deliver p50/p95/p99",
+          "apply p50/p95/p99",
+          "total p50/p95/p99",
+        ],
+        [...r.anatomy.rows, { service: "all", topic: "every hop", ...r.anatomy.all }].map((x) => [
+          x.topic,
+          x.service,
+          fmt(x.total.n),
+          s3(x.relay).join(" / "),
+          s3(x.deliver).join(" / "),
+          s3(x.apply).join(" / "),
+          s3(x.total).join(" / "),
+        ]),
+      ),
+      "",
+    );
   }
-  return out.join("\n");
+  if (r.reads.length) {
+    L.push(
+      "## Reads",
+      "",
+      mdTable(
+        ["read", "url", "connections", "reads/s", "p50 ms", "p99 ms"],
+        r.reads.map((x) => [
+          x.name,
+          x.url,
+          fmt(x.connections),
+          fmt(x.rps),
+          fmt(x.latencyMs.p50, 2),
+          fmt(x.latencyMs.p99, 2),
+        ]),
+      ),
+      "",
+    );
+  }
+  L.push(
+    "## Memory",
+    "",
+    `Whole stack at its peak: **${fmt(r.memory.totalPssMiB)} MiB PSS** (shared pages split ` +
+      `fairly), ${fmt(r.memory.totalRssMiB)} MiB RSS summed (counts shared pages once per ` +
+      `process), over ${r.memory.samples} samples.`,
+    "",
+    mdTable(
+      ["process", "peak PSS MiB", "peak RSS MiB", "processes"],
+      r.memory.groups.map((g) => [g.name, fmt(g.pssMiB), fmt(g.rssMiB), fmt(g.processes)]),
+    ),
+    "",
+  );
+  if (r.soak) {
+    L.push(
+      `Over ${r.soak.minutes} minutes at ${r.soak.rate} orders/s the whole stack's PSS went from ` +
+        `${fmt(r.soak.samples[0]?.[1])} to ${fmt(r.soak.samples.at(-1)?.[1])} MiB ` +
+        `(least-squares slope ${fmt(r.soak.slopeMiBPerHour, 1)} MiB/h).`,
+      "",
+    );
+  }
+  if (r.notes.length) L.push("## Notes", "", ...r.notes.map((n) => `- ${n}`), "");
+  return L.join("\n");
 }
 
-/** The chart of a run: latency over time, and throughput over time. */
+/** The chart: latency and completions by offered rate, Stocklet against the Go original. */
 export function chartSpec(r: BenchResult): ChartSpec {
-  const t = r.timeline;
-  const lat: Series[] = [
-    { name: "p50", color: "#1f77b4", points: t.latency.map((b) => [b.t, b.p50] as const) },
-    { name: "p99", color: "#d62728", points: t.latency.map((b) => [b.t, b.p99] as const) },
-  ];
-  const thr: Series[] = [
-    { name: "offered", color: "#7f7f7f", points: t.offered, dashed: true },
-    { name: "approved", color: "#2ca02c", points: t.approved },
-    { name: "rejected", color: "#ff7f0e", points: t.rejected },
-  ];
-  const p99s = t.latency.map((b) => b.p99).filter(Number.isFinite).sort((a, b) => a - b);
-  // Saturated steps can reach seconds; cap the axis so the normal range stays readable.
-  const cap = p99s.length ? Math.min(p99s[p99s.length - 1]!, 2000) : 1;
+  const open = [...r.open].sort((a, b) => a.offered - b.offered);
   return {
-    title: "Stocklet place-order saga: open-loop ramp, then half of the peak",
-    subtitle: `${r.machine.nproc} cores, ${r.machine.cpuModel}; Deno ${r.machine.deno}; ` +
-      `${r.startedAt}`,
-    xLabel: "seconds since the start of the load",
-    bands: t.phases,
+    title: "Stocklet vs the Go original, same machine, same method",
+    subtitle: `${r.machine.nproc} cores · ${r.startedAt.slice(0, 10)} · open loop at fixed rates`,
+    xLabel: "offered orders/s",
     panels: [
       {
-        title: "place → terminal latency (ms, by send time; axis capped at 2 s)",
+        title: "place → terminal latency",
         yLabel: "ms",
-        series: lat,
-        yMax: cap,
+        series: [
+          { name: "Stocklet p50", color: "#2563eb", points: open.map((f) => [f.offered, f.p50]) },
+          { name: "Stocklet p99", color: "#1e3a8a", points: open.map((f) => [f.offered, f.p99]) },
+          {
+            name: "Go p50",
+            color: "#f59e0b",
+            dashed: true,
+            points: GO_OPEN.map((g) => [g.offered, g.p50]),
+          },
+          {
+            name: "Go p99",
+            color: "#b45309",
+            dashed: true,
+            points: GO_OPEN.map((g) => [g.offered, g.p99]),
+          },
+        ],
       },
-      { title: "orders per second", yLabel: "orders/s", series: thr },
+      {
+        title: "completed orders/s",
+        yLabel: "orders/s",
+        series: [
+          {
+            name: "Stocklet",
+            color: "#2563eb",
+            points: open.map((f) => [f.offered, f.completedPerSec]),
+          },
+          {
+            name: "Go",
+            color: "#f59e0b",
+            dashed: true,
+            points: GO_OPEN.map((g) => [g.offered, g.completed]),
+          },
+        ],
+      },
     ],
   };
+}
+
+/** Least-squares slope of y over x (x in hours → MiB per hour). */
+export function slope(points: ReadonlyArray<readonly [number, number]>): number {
+  const n = points.length;
+  if (n < 2) return 0;
+  const mx = points.reduce((s, p) => s + p[0], 0) / n;
+  const my = points.reduce((s, p) => s + p[1], 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
 }

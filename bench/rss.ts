@@ -5,7 +5,7 @@
  * once per backend; PSS splits shared pages fairly, so both are reported.
  * @module
  */
-import { pssKiB, rssKiB } from "../scripts/infra/process.ts";
+import { pssKiB, rssKiB } from "@stocklet/scripts/infra/process";
 import type { ProcessGroup } from "./target.ts";
 
 /** Peak memory of one process group. */

@@ -5,8 +5,8 @@
  * knows every process of the stack (apps and infrastructure, from their pid files) for RSS.
  * @module
  */
-import { Api } from "../tests/support/api.ts";
-import { SERVICE_NAMES, type ServiceName } from "../shared/topology.ts";
+import { Api } from "@stocklet/testing/stack";
+import { SERVICE_NAMES, type ServiceName } from "@stocklet/shared/topology";
 import {
   type Component,
   componentPid,
@@ -15,17 +15,17 @@ import {
   infraConfig,
   infraDown,
   infraHandle,
-} from "../scripts/infra/mod.ts";
-import { childrenOf } from "../scripts/infra/process.ts";
-import { appPid, isReady } from "../scripts/stack/apps.ts";
-import { type AppName, stackPorts } from "../scripts/stack/config.ts";
+} from "@stocklet/scripts/infra";
+import { childrenOf } from "@stocklet/scripts/infra/process";
+import { appPid, isReady } from "@stocklet/scripts/stack/apps";
+import { type AppName, stackPorts } from "@stocklet/scripts/stack/config";
 import {
   ensureTestStack,
   stackApps,
   stopTestStack,
   TEST_SETTINGS,
   type TestStack,
-} from "../scripts/stack/test_stack.ts";
+} from "@stocklet/scripts/stack";
 
 /** Which stack. */
 export type StackKind = "dev" | "test";
@@ -58,7 +58,8 @@ export interface Target {
   edgeUrl: string | undefined;
   infra: InfraConfig;
   kafkaBrokers: string[];
-  pgUrl(db: string): string;
+  /** A service's own database URL. */
+  serviceDbUrl(service: string): string;
   /** A service's own HTTP port (for /metrics). */
   serviceUrl(svc: ServiceName): string;
   /** The stack's processes right now (pids re-read from the pid files each call). */
@@ -138,7 +139,7 @@ export async function resolveTarget(opts: ResolveOptions = {}): Promise<Target> 
       edgeUrl: devEdge,
       infra: cfg,
       kafkaBrokers: stack.infra.kafkaBrokers,
-      pgUrl: stack.infra.pgUrl,
+      serviceDbUrl: stack.infra.serviceDbUrl,
       serviceUrl: stack.serviceUrl,
       processes: () => processesOf("dev", cfg),
       release: () => Promise.resolve([]),
@@ -160,7 +161,7 @@ export async function resolveTarget(opts: ResolveOptions = {}): Promise<Target> 
     edgeUrl: stack.edgeUrl,
     infra: cfg,
     kafkaBrokers: stack.infra.kafkaBrokers,
-    pgUrl: stack.infra.pgUrl,
+    serviceDbUrl: stack.infra.serviceDbUrl,
     serviceUrl: stack.serviceUrl,
     processes: () => processesOf("test", cfg),
     async release() {

@@ -9,8 +9,8 @@
  */
 import { fromBinary } from "@bufbuild/protobuf";
 import { type Consumer, type IHeaders, Kafka, logLevel } from "kafkajs";
-import { parseTimestamp } from "../shared/consumer/lag.ts";
-import { events } from "../shared/proto.ts";
+import { parseTimestamp } from "@stocklet/shared/consumer/lag";
+import { events } from "@stocklet/shared/proto";
 
 /** The outcome of one order, as its terminal event tells. */
 export interface TerminalEvent {

@@ -6,7 +6,7 @@
  * chaos suite can check balances and stock against them.
  * @module
  */
-import type { Customer } from "../tests/support/api.ts";
+import type { Customer } from "@stocklet/testing/stack";
 import type { BenchApi } from "./target.ts";
 
 /** Why an order was placed: the outcome it should get. */

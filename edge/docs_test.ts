@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { edgeHandler } from "./app.ts";
 import { docsHandler, SWAGGER_ASSETS, swaggerUiDir } from "./docs.ts";
-import { tokenKit } from "./testing.ts";
+import { testKeys } from "@stocklet/testing/tokens";
 
 async function withEdge(fn: (url: string) => Promise<void>): Promise<void> {
-  const kit = await tokenKit();
+  const kit = await testKeys();
   const none = "http://127.0.0.1:9";
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },

@@ -21,12 +21,5 @@ export { envoyConfig, type EnvoyOptions, renderEnvoyYaml } from "./envoy.ts";
 export { openApiDocument, type OpenApiOptions, renderOpenApi } from "./openapi.ts";
 export * from "./policy.ts";
 export { commentsOf } from "./proto_comments.ts";
-export {
-  type EdgeRoute,
-  edgeRoutes,
-  type Router,
-  routerOf,
-  templatePattern,
-  type Verb,
-} from "./routes.ts";
+export { type EdgeRoute, edgeRoutes, type Router, routerOf, type Verb } from "./routes.ts";
 export { OPENAPI_FILE, type RunningEdge, startEdge, type StartEdgeOptions } from "./server.ts";

@@ -408,10 +408,10 @@ function operationOf(schemas: Schemas, route: EdgeRoute): JsonObject {
   op.description = joinText(comment, ACCESS_TEXT[route.access])!;
 
   const parameters: JsonObject[] = route.params.map((p) => {
-    const schema = schemas.fieldSchema(fieldAt(input, p.split(".")));
-    return param(p, "path", schema, true);
+    const schema = schemas.fieldSchema(fieldAt(input, p.fieldPath));
+    return param(p.fieldPath.join("."), "path", schema, true);
   });
-  const bound = new Set(route.params.map((p) => p.split(".")[0]!));
+  const bound = new Set(route.params.map((p) => p.fieldPath[0]!));
   if (route.body === "*") {
     for (const f of input.fields) bound.add(f.name);
   } else if (route.body) {
@@ -423,7 +423,7 @@ function operationOf(schemas: Schemas, route: EdgeRoute): JsonObject {
   if (route.body) {
     let schema: JsonObject;
     if (route.body === "*") {
-      const pathBound = new Set(route.params.map((p) => p.split(".")[0]!));
+      const pathBound = new Set(route.params.map((p) => p.fieldPath[0]!));
       schema = pathBound.size === 0
         ? schemas.messageRef(input)
         : schemas.objectSchema(input, input.fields.filter((f) => !pathBound.has(f.name)));

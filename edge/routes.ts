@@ -1,40 +1,25 @@
 /**
  * The edge's route table: every public route of every service, derived from the `google.api.http`
- * annotations of the generated descriptors and the topology. The local edge routes with it and
- * the Envoy and OpenAPI generators write it out, so all three agree by construction.
+ * annotations of the generated descriptors by the kit (the same derivation the services' REST
+ * gateways use) and placed under the topology. The local edge routes with it and the Envoy and
+ * OpenAPI generators write it out, so all of them agree by construction.
  * @module
  */
-import { type DescMethod, type DescService, getOption, hasOption } from "@bufbuild/protobuf";
+import { type DescService, hasOption } from "@bufbuild/protobuf";
 import * as proto from "@stocklet/shared/proto";
+import { routesOfService, type RouteSpec, sortRoutes } from "@stocklet/shared/server";
 import { type ServiceName, SERVICES } from "@stocklet/shared/topology";
 import { type Access, accessOf } from "./access.ts";
 import { DEFAULT_UPSTREAM_TIMEOUT_MS } from "./policy.ts";
 
-/** An HTTP verb of a public route. */
-export type Verb = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+export type { Verb } from "@stocklet/shared/server";
 
 /** One public route. */
-export interface EdgeRoute {
+export interface EdgeRoute extends RouteSpec {
   /** The service that serves it. */
   service: ServiceName;
   /** The RPC's full name, e.g. `stocklet.order.v1.OrderService.ViewOrder`. */
   rpc: string;
-  /** The RPC's descriptor. */
-  method: DescMethod;
-  verb: Verb;
-  /** The annotation's path template, e.g. `/v1/order/orders/{order_id}`. */
-  template: string;
-  /**
-   * A regular expression (RE2 and JavaScript alike) that matches the whole path, e.g.
-   * `^/v1/order/orders/[^/]+$`.
-   */
-  pattern: string;
-  /** The template's variables, as proto field paths (`order_id`, `a.b`). */
-  params: string[];
-  /** `""` (no body), `"*"` (the whole request) or the request field the body fills. */
-  body: string;
-  /** How many literal segments the template has: more literal routes are tried first. */
-  literals: number;
   /** Who may call it (enforced by the service; see access.ts). */
   access: Access;
   /** The upstream timeout (ms). */
@@ -48,43 +33,6 @@ export const ROUTE_TIMEOUTS_MS: Readonly<Record<string, number>> = {};
 export interface EdgeRoutesOptions {
   /** The upstream timeout of routes without their own. @default 10_000 */
   timeoutMs?: number;
-}
-
-const SEGMENT_VAR = /^\{([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)(?:=\*)?\}$/;
-
-function escapeRegex(literal: string): string {
-  return literal.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/**
- * Compiles a `google.api.http` path template into a whole-path regular expression.
- *
- * @param template e.g. `/v1/product/{id}`
- * @returns the pattern, the variables and the number of literal segments
- * @example
- * ```ts
- * templatePattern("/v1/product/{id}").pattern; // "^/v1/product/[^/]+$"
- * ```
- */
-export function templatePattern(
-  template: string,
-): { pattern: string; params: string[]; literals: number } {
-  if (!template.startsWith("/")) throw new Error(`template ${template} must start with /`);
-  const params: string[] = [];
-  let literals = 0;
-  const parts = template.slice(1).split("/").map((seg) => {
-    const m = SEGMENT_VAR.exec(seg);
-    if (m) {
-      params.push(m[1]!);
-      return "[^/]+";
-    }
-    if (seg === "" || /[{}*:]/.test(seg)) {
-      throw new Error(`unsupported template segment "${seg}" in ${template}`);
-    }
-    literals++;
-    return escapeRegex(seg);
-  });
-  return { pattern: `^/${parts.join("/")}$`, params, literals };
 }
 
 /** The services of a proto namespace (the exported `GenService` values). */
@@ -116,48 +64,30 @@ export function servicePrefix(service: ServiceName): string {
 }
 
 /**
- * Every public route, grouped by service in topology order and, within a service, most specific
- * first (literal segments win over variables: `/v1/product/list` before `/v1/product/{id}`).
- * Throws when an annotation is unsupported or a route leaves its service's prefix.
+ * Every public route, grouped by service in topology order and, within a service, in the order
+ * the kit tries routes in (literal segments win over variables: `/v1/product/list` before
+ * `/v1/product/{id}`). Throws when an annotation is unsupported or a route leaves its service's
+ * prefix.
  */
 export function edgeRoutes(opts: EdgeRoutesOptions = {}): EdgeRoute[] {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
   const routes: EdgeRoute[] = [];
   for (const { service, desc } of publicServices()) {
     const prefix = servicePrefix(service);
-    const own: EdgeRoute[] = [];
-    for (const method of desc.methods) {
-      if (!hasOption(method, proto.httpRule)) continue;
-      const rule = getOption(method, proto.httpRule);
-      const kind = rule.pattern.case;
-      if (kind === undefined || kind === "custom") {
-        throw new Error(`${desc.typeName}.${method.name}: unsupported HTTP rule`);
+    const own = routesOfService(desc).map((route): EdgeRoute => {
+      const rpc = `${desc.typeName}.${route.method.name}`;
+      if (route.template !== prefix && !route.template.startsWith(prefix + "/")) {
+        throw new Error(`${rpc}: ${route.template} is outside ${prefix}`);
       }
-      if (rule.additionalBindings.length) {
-        throw new Error(`${desc.typeName}.${method.name}: additional_bindings are not supported`);
-      }
-      const template = rule.pattern.value as string;
-      if (template !== prefix && !template.startsWith(prefix + "/")) {
-        throw new Error(`${desc.typeName}.${method.name}: ${template} is outside ${prefix}`);
-      }
-      const rpc = `${desc.typeName}.${method.name}`;
-      own.push({
+      return {
+        ...route,
         service,
         rpc,
-        method,
-        verb: kind.toUpperCase() as Verb,
-        template,
-        ...templatePattern(template),
-        body: rule.body,
         access: accessOf(rpc),
         timeoutMs: ROUTE_TIMEOUTS_MS[rpc] ?? timeoutMs,
-      });
-    }
-    own.sort((a, b) =>
-      b.literals - a.literals || a.params.length - b.params.length ||
-      a.template.localeCompare(b.template) || a.verb.localeCompare(b.verb)
-    );
-    routes.push(...own);
+      };
+    });
+    routes.push(...sortRoutes(own));
   }
   return routes;
 }

@@ -2,25 +2,7 @@ import assert from "node:assert/strict";
 import { getOption, hasOption } from "@bufbuild/protobuf";
 import { httpRule } from "@stocklet/shared/proto";
 import { SERVICE_NAMES } from "@stocklet/shared/topology";
-import { edgeRoutes, publicServices, routerOf, templatePattern } from "./routes.ts";
-
-Deno.test("templatePattern() compiles literals and variables to a whole-path regex", () => {
-  assert.deepEqual(templatePattern("/v1/product/{id}"), {
-    pattern: "^/v1/product/[^/]+$",
-    params: ["id"],
-    literals: 2,
-  });
-  assert.deepEqual(templatePattern("/v1/payment/balance/{customer_id}/credit"), {
-    pattern: "^/v1/payment/balance/[^/]+/credit$",
-    params: ["customer_id"],
-    literals: 4,
-  });
-  assert.equal(templatePattern("/v1/a.b/{x.y=*}").pattern, "^/v1/a\\.b/[^/]+$");
-  assert.deepEqual(templatePattern("/v1/a.b/{x.y=*}").params, ["x.y"]);
-  assert.throws(() => templatePattern("/v1/{name=**}"), /unsupported/);
-  assert.throws(() => templatePattern("/v1/x:verb"), /unsupported/);
-  assert.throws(() => templatePattern("v1/x"), /must start with/);
-});
+import { edgeRoutes, publicServices, routerOf } from "./routes.ts";
 
 Deno.test("edgeRoutes() lists every annotated RPC of every service, under its prefix", () => {
   const routes = edgeRoutes();

@@ -1,45 +1,9 @@
 /**
- * Test fixtures for the edge: fake upstreams standing in for the services, and tokens of every
- * kind (valid, expired, tampered, unsigned, from another key).
+ * Test fixtures for the edge: fake upstreams standing in for the services, and a closed port.
+ * Tokens come from `@stocklet/testing/tokens`.
  * @module
  */
-import { type SignOptions, testKeys } from "@stocklet/shared/server/testing";
-import type { TokenVerifier } from "@stocklet/shared/auth";
 import { type ServiceName, SERVICES } from "@stocklet/shared/topology";
-import type { JWK } from "jose";
-
-export type { SignOptions };
-
-/** A signing key with the verifier that trusts it. */
-export interface TokenKit {
-  verifier: TokenVerifier;
-  jwk: JWK;
-  sign(opts?: SignOptions): Promise<string>;
-}
-
-/** A fresh ES256 key, a verifier over its JWKS and a signer with full control of the claims. */
-export async function tokenKit(): Promise<TokenKit> {
-  const keys = await testKeys();
-  return { verifier: keys.verifier, jwk: keys.jwk, sign: (opts) => keys.signWith(opts) };
-}
-
-function b64url(text: string): string {
-  return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-/** An unsigned (`alg: none`) token with the given claims. */
-export function unsignedToken(claims: Record<string, unknown>): string {
-  return `${b64url(JSON.stringify({ alg: "none", typ: "JWT" }))}.${
-    b64url(JSON.stringify(claims))
-  }.`;
-}
-
-/** A token whose payload was changed after signing (the signature no longer matches). */
-export function tamper(token: string, claims: Record<string, unknown>): string {
-  const [header, payload, signature] = token.split(".");
-  const decoded = JSON.parse(atob(payload!.replace(/-/g, "+").replace(/_/g, "/")));
-  return `${header}.${b64url(JSON.stringify({ ...decoded, ...claims }))}.${signature}`;
-}
 
 /** One request a fake upstream received. */
 export interface SeenRequest {

@@ -5,10 +5,10 @@
  * credentials and a five-step walkthrough. Spans go to a built-in OTLP collector, so
  * `deno task trace <order_id>` shows an order's saga. Ctrl-C stops everything this run started.
  */
-import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from "../shared/topology.ts";
+import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from "@stocklet/shared/topology";
 import { type Component, infraConfig, infraUp, stopComponent } from "./infra/mod.ts";
 import { portOpen, waitUntil } from "./infra/process.ts";
-import { serviceInit } from "./service_init/mod.ts";
+import { initServices } from "./service_init/mod.ts";
 import { isReady } from "./stack/apps.ts";
 import { appEnv, type AppName, stackPorts } from "./stack/config.ts";
 import { stackApps } from "./stack/test_stack.ts";
@@ -79,15 +79,15 @@ async function main(): Promise<void> {
   say("infrastructure (PostgreSQL, Kafka, Kafka Connect + Debezium)…");
   const infra = await infraUp(cfg, { onProgress: (l) => say(`  ${l}`) });
 
-  say("service-init (migrations, topics, outbox connectors)…");
-  for (const svc of SERVICE_NAMES) {
-    const r = await serviceInit(svc, {
-      pgUrl: infra.pgUrl(svc),
-      connectUrl: infra.connectUrl,
-      kafkaBrokers: infra.kafkaBrokers,
-    });
-    say(`  ${r.summary}`);
-  }
+  say("service-init (schemas, migrations, topics, the outbox relay)…");
+  const init = await initServices(SERVICE_NAMES, {
+    adminUrl: infra.pgUrl("postgres"),
+    connectUrl: infra.connectUrl,
+    kafkaBrokers: infra.kafkaBrokers,
+    onProgress: (l) => say(`  ${l}`),
+  });
+  for (const r of init.services) say(`  ${r.summary}`);
+  for (const c of init.relay.connectors) say(`  relay: connector ${c.name} ${c.action}`);
 
   const otlpPort = Number(Deno.env.get("STOCKLET_OTLP_PORT") ?? DEFAULT_PORTS.otlp);
   let collector: TraceCollector | undefined;

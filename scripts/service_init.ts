@@ -1,25 +1,26 @@
 /**
  * `deno task service-init [svc…|--all] [--profile dev|test] [--down N] [--force V]`
  *
- * Prepares services against the local infrastructure (started first if needed): database,
- * migrations from `migrations/<svc>/`, and for services with an outbox their topics and Debezium
- * connector. Idempotent: a second run prints `up to date`.
+ * Prepares services against the local infrastructure (started first if needed): database, role
+ * and schema, migrations from `migrations/<svc>/`, the topics of services with an outbox, then the
+ * outbox relay (Debezium). Idempotent: a second run prints `up to date`.
  *
  *   --down N   roll back the last N migrations (of the named services)
  *   --force V  record migration version V as applied and clean (after fixing a dirty database
  *              by hand); 0 means none
  * @module
  */
-import { SERVICE_NAMES } from "../shared/topology.ts";
+import { SERVICE_NAMES } from "@stocklet/shared/topology";
 import { infraConfig, InfraError, infraUp, isProfile, profileFromEnv } from "./infra/mod.ts";
 import { MigrationError } from "./service_init/migrations.ts";
-import { serviceInit } from "./service_init/mod.ts";
+import { relayInit, serviceInit } from "./service_init/mod.ts";
 
 export {
   ensureTopics,
   type InitReport,
   MIGRATIONS_ROOT,
-  outboxConnectorConfig,
+  relayConnectorConfig,
+  relayInit,
   serviceInit,
   type ServiceInitOptions,
   topicPartitions,
@@ -72,15 +73,19 @@ async function main(): Promise<number> {
   const say = (line: string): void => console.error(`service-init: ${line}`);
   const infra = await infraUp(infraConfig(profile), { onProgress: say });
   let failed = 0;
+  const common = {
+    adminUrl: infra.pgUrl("postgres"),
+    connectUrl: infra.connectUrl,
+    kafkaBrokers: infra.kafkaBrokers,
+    onProgress: say,
+  };
   for (const svc of targets) {
     try {
       const report = await serviceInit(svc, {
-        pgUrl: infra.pgUrl("postgres"),
-        connectUrl: infra.connectUrl,
-        kafkaBrokers: infra.kafkaBrokers,
+        ...common,
+        relay: false,
         ...(down === undefined ? {} : { down }),
         ...(force === undefined ? {} : { force }),
-        onProgress: say,
       });
       console.log(report.summary);
     } catch (e) {
@@ -91,6 +96,10 @@ async function main(): Promise<number> {
         console.error(`service-init: ${svc} failed:`, e);
       }
     }
+  }
+  if (!failed && down === undefined && force === undefined) {
+    const relay = await relayInit(common);
+    for (const c of relay.connectors) console.log(`relay: connector ${c.name} ${c.action}`);
   }
   return failed ? 1 : 0;
 }

@@ -1,7 +1,8 @@
 /**
  * `deno task test`: the whole suite against real infrastructure. It brings up the test stack
  * (Postgres, Kafka, Kafka Connect with Debezium, the seven services and the edge, on the test
- * ports, reusing whatever already runs), runs every `*_test.ts` with a JUnit report in
+ * ports, reusing whatever already runs) and what tests need besides it (a docker compose CLI, from
+ * apt when missing), runs every `*_test.ts` with a JUnit report in
  * .stocklet/test-results/junit.xml, stops what it started, and prints `N passed, N failed` counted
  * from that report.
  *
@@ -9,6 +10,7 @@
  */
 import { join } from "node:path";
 import { COMPONENTS, infraConfig, infraStatus, stopComponent } from "./infra/mod.ts";
+import { ensureComposeTool } from "./lib/compose_tool.ts";
 import { countJunit } from "./lib/junit.ts";
 import { ROOT, STATE_DIR } from "./lib/paths.ts";
 import { appPid } from "./stack/apps.ts";
@@ -54,6 +56,10 @@ async function main(): Promise<number> {
   } catch (e) {
     // The tests that need the stack will fail and say so; the others still run and count.
     say(`the test stack did not come up: ${e instanceof Error ? e.message : e}`);
+  }
+  // What the tests need besides the stack, installed here so that no test installs anything.
+  if (!(await ensureComposeTool(say))) {
+    say("no docker compose CLI (and none could be installed): the compose tests will fail");
   }
   const code = await runDenoTest(paths);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);

@@ -50,12 +50,24 @@ export class ServiceError extends Error {
   override readonly name = "ServiceError";
   readonly code: Code;
   readonly details: ErrorDetail[];
+  /** When the caller may try again (REST: `Retry-After`; gRPC: `retry-after` trailer). */
+  retryAfterSeconds?: number;
 
   constructor(code: Code, message: string, details: ErrorDetail[] = [], cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
     this.code = code;
     this.details = details;
   }
+}
+
+/**
+ * RESOURCE_EXHAUSTED (429) with a `Retry-After`: the service is at capacity and sheds this call
+ * rather than accept work it cannot finish in time.
+ */
+export function tooBusy(message: string, retryAfterSeconds: number): ServiceError {
+  const e = new ServiceError(Code.RESOURCE_EXHAUSTED, message);
+  e.retryAfterSeconds = retryAfterSeconds;
+  return e;
 }
 
 const HTTP_STATUS: Record<Code, number> = {

@@ -3,7 +3,8 @@
  * through our logger, and idempotent topic creation.
  * @module
  */
-import { type Admin, Kafka, type logCreator, logLevel } from "kafkajs";
+import "./kafkajs_timer_fix.ts";
+import { type Admin, ConfigResourceTypes, Kafka, type logCreator, logLevel } from "kafkajs";
 import { getLog } from "./logging.ts";
 
 const log = getLog("kafka");
@@ -53,8 +54,10 @@ export interface TopicsResult {
 }
 
 /**
- * Creates the topics that do not exist yet (replication factor 1); existing ones are left as
- * they are (their partition count included).
+ * Creates the topics that do not exist yet, with the brokers' `default.replication.factor` (1
+ * on one broker, the cluster's on Kubernetes, where a topic a consumer creates before Strimzi's
+ * `KafkaTopic` must not end up less replicated than declared); existing ones are left as they
+ * are (their partition count included).
  *
  * @example
  * ```ts
@@ -89,7 +92,8 @@ export async function ensureTopics(
           topics: missing.map((topic) => ({
             topic,
             numPartitions: partitions,
-            replicationFactor: 1,
+            // The brokers' default (KIP-464, Kafka 2.4 and later).
+            replicationFactor: -1,
           })),
         });
       } catch (e) {
@@ -122,5 +126,42 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000
       throw new Error(`topics ${topics.join(", ")} have no leader after ${timeoutMs / 1000} s`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Kafka's default `retention.ms` (7 days), when a topic does not say. */
+export const DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * The longest `retention.ms` among topics: after that long, no record of theirs can be delivered
+ * again. Topics that keep records forever (-1) make it Infinity.
+ */
+export async function longestRetentionMs(
+  brokers: string[],
+  topics: readonly string[],
+): Promise<number> {
+  const kafka = new Kafka({ clientId: "stocklet-topics", brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name,
+        configNames: ["retention.ms"],
+      })),
+    });
+    let longest = 0;
+    for (const r of resources) {
+      const v = Number(
+        r.configEntries.find((e) => e.configName === "retention.ms")?.configValue ??
+          DEFAULT_RETENTION_MS,
+      );
+      longest = Math.max(longest, v < 0 ? Infinity : v);
+    }
+    return longest || DEFAULT_RETENTION_MS;
+  } finally {
+    await admin.disconnect();
   }
 }

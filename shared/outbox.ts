@@ -4,7 +4,7 @@
  * `aggregateid` (the Kafka key), `type` (the message's full name → header `type`), `payload`
  * (protobuf bytes, passed through unchanged) and `traceparent` (→ header `traceparent`).
  * Debezium's EventRouter relays the insert from the WAL; {@linkcode purgeOutbox} deletes rows
- * that were relayed.
+ * the relay confirmed.
  * @module
  */
 import { create, type DescMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
@@ -48,7 +48,7 @@ export function outboxEvent<D extends DescMessage>(
 
 /** Inserts the rows (one statement, whatever the number of events). */
 export async function flushOutbox(
-  tx: postgres.TransactionSql<DbTypes>,
+  tx: postgres.Sql<DbTypes>,
   rows: OutboxEvent[],
 ): Promise<void> {
   const columns = ["id", "aggregatetype", "aggregateid", "type", "payload", "traceparent"];
@@ -56,18 +56,16 @@ export async function flushOutbox(
 }
 
 /**
- * Deletes outbox rows older than `olderThanMs`. Debezium relays each row from the WAL when its
- * transaction commits, so a row's only use is over by then: purging in the background keeps the
- * table small without an extra statement in every business transaction (Debezium ignores the
- * deletes: `tombstones.on.delete=false`).
+ * Deletes outbox rows created before `before`: the relay's confirmed watermark (see
+ * `RelayWatch`), so a row is never deleted before Debezium relayed it. Debezium ignores the deletes
+ * (the publication carries inserts only), so purging costs the relay nothing.
  *
  * @returns How many rows were deleted.
  */
 export async function purgeOutbox(
   sql: postgres.Sql<DbTypes>,
-  olderThanMs: number,
+  before: Date,
 ): Promise<number> {
-  const rows = await sql`
-    delete from outbox where created_at < clock_timestamp() - ${olderThanMs} * interval '1 millisecond'`;
+  const rows = await sql`delete from outbox where created_at < ${before}`;
   return rows.count;
 }

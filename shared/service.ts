@@ -2,28 +2,31 @@
  * A service's process: its common configuration, then one call that serves its handlers over gRPC
  * and REST, runs its reactions and background tasks, and shuts all of it down cleanly on SIGINT or
  * SIGTERM (HTTP first, then consumers drain, then gRPC, then the database pool).
+ * {@linkcode runService} is a whole `main.ts` for a service that needs nothing else.
  *
  * @example
  * ```ts
- * const cfg = loadConfig({ ...commonConfig("order"), timeoutMs: int("ORDER_TIMEOUT_MS") });
- * setupLogging("order");
- * const sql = connectDb(cfg.databaseUrl);
- * await startService({ name: "order", config: cfg, sql, bindings: [...], reactions: [...] });
+ * await runService("shipping", {
+ *   config: { maxUnits: int("SHIPPING_MAX_UNITS_PER_SHIPMENT", { default: 100 }) },
+ *   bindings: (sql) => [shippingRpc(sql)],
+ *   reactions: (config) => shippingReactions(config.maxUnits),
+ * });
  * ```
  * @module
  */
 import { cachingVerifier, jwksVerifier, type TokenVerifier } from "./auth.ts";
-import { type ConsumerRuntime, startConsumer } from "./consumer/mod.ts";
-import type { Sql } from "./db.ts";
+import { type ConsumerRuntime, purgeInbox, startConsumer } from "./consumer/mod.ts";
+import { connectDb, type Sql } from "./db.ts";
 import { purgeOutbox } from "./outbox.ts";
-import { list, port, str, url, type Var } from "./config.ts";
-import { getLog } from "./logging.ts";
-import type { Reaction } from "./reaction.ts";
+import { int, list, loadConfig, port, str, url, type Var } from "./config.ts";
+import { getLog, setupLogging } from "./logging.ts";
+import type { Reaction } from "./consumer/reaction.ts";
 import { type GrpcServer, startGrpcServer } from "./server/grpc.ts";
 import type { ServiceBinding } from "./server/handler.ts";
 import type { ReadinessChecks } from "./server/health.ts";
 import { restApp } from "./server/rest.ts";
-import { DEFAULT_PORTS, type ServiceName, serviceSpec } from "./topology.ts";
+import { DEFAULT_PORTS, placementOf, relayOf, type ServiceName, serviceSpec } from "./topology.ts";
+import { relayProblem, RelayWatch } from "./relay_watch.ts";
 
 const log = getLog("service");
 
@@ -41,6 +44,10 @@ export interface CommonConfig {
   kafkaBrokers: string[];
   /** `AUTH_JWKS_URL`: where access tokens' keys are published. */
   jwksUrl: string;
+  /** `OUTBOX_SLOT`: the replication slot that relays its outbox (services with an outbox). */
+  outboxSlot: string;
+  /** `OUTBOX_RELAY_MAX_LAG_MS`: readiness fails when the relay is further behind. */
+  relayMaxLagMs: number;
 }
 
 /** The variable specs of {@linkcode CommonConfig}, with defaults that match the dev stack. */
@@ -49,19 +56,24 @@ export function commonConfig(
 ): { [K in keyof CommonConfig]: Var<CommonConfig[K]> } {
   const spec = serviceSpec(name);
   const auth = serviceSpec("auth");
+  const place = placementOf(name);
   return {
     host: str("BIND_HOST", { default: "127.0.0.1" }),
     httpPort: port("HTTP_PORT", { default: spec.httpPort }),
     grpcPort: port("GRPC_PORT", { default: spec.grpcPort }),
     databaseUrl: url("DATABASE_URL", {
       protocols: ["postgres", "postgresql"],
-      default: `postgres://stocklet:stocklet@127.0.0.1:${DEFAULT_PORTS.postgres}/${spec.database}`,
+      default: `postgres://${place.role}:stocklet@127.0.0.1:${DEFAULT_PORTS.postgres}/${
+        encodeURIComponent(place.database)
+      }`,
     }),
     kafkaBrokers: list("KAFKA_BROKERS", { default: [`127.0.0.1:${DEFAULT_PORTS.kafka}`] }),
     jwksUrl: url("AUTH_JWKS_URL", {
       protocols: ["http", "https"],
       default: `http://127.0.0.1:${auth.httpPort}/v1/auth/jwks`,
     }),
+    outboxSlot: str("OUTBOX_SLOT", { default: spec.outbox ? relayOf(name).slot : "" }),
+    relayMaxLagMs: int("OUTBOX_RELAY_MAX_LAG_MS", { default: 60_000, min: 1_000 }),
   };
 }
 
@@ -80,14 +92,41 @@ export function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Every 2 s, deletes outbox rows older than 10 s (relayed long since). */
-export function outboxPurger(sql: Sql): BackgroundTask {
+/**
+ * Every 2 s, follows the relay's slot and deletes the outbox rows it confirmed (never one it has
+ * not relayed: with the relay down or its slot lost, rows stay until it is repaired).
+ */
+export function outboxPurger(sql: Sql, watch: RelayWatch): BackgroundTask {
   return async (signal) => {
+    let warned: string | undefined;
     while (!signal.aborted) {
       await pause(2_000, signal);
       if (signal.aborted) return;
-      await purgeOutbox(sql, 10_000).catch((error) =>
-        log.warn("outbox purge failed: {error}", { error })
+      try {
+        const state = await watch.tick();
+        if (state.slot !== "ok" && state.slot !== warned) {
+          log.warn("outbox relay slot {slot} is {state}", { slot: watch.slot, state: state.slot });
+        }
+        warned = state.slot === "ok" ? undefined : state.slot;
+        if (state.relayedBefore) await purgeOutbox(sql, state.relayedBefore);
+      } catch (error) {
+        log.warn("outbox purge failed: {error}", { error });
+      }
+    }
+  };
+}
+
+/**
+ * Every minute, deletes inbox rows older than the consumed topics' retention: Kafka no longer holds
+ * their events, so no redelivery can need them.
+ */
+export function inboxPurger(sql: Sql, retentionMs: number, intervalMs = 60_000): BackgroundTask {
+  return async (signal) => {
+    while (!signal.aborted) {
+      await pause(intervalMs, signal);
+      if (signal.aborted || !Number.isFinite(retentionMs)) return;
+      await purgeInbox(sql, retentionMs).catch((error) =>
+        log.warn("inbox purge failed: {error}", { error })
       );
     }
   };
@@ -141,9 +180,19 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     port: cfg.grpcPort,
   });
 
+  const relay = serviceSpec(opts.name).outbox ? new RelayWatch(sql, cfg.outboxSlot) : undefined;
+  const startedAt = Date.now();
   const readiness: ReadinessChecks = {
     db: () => sql`select 1`,
     ...(consumer ? { kafka: () => consumer.healthy() } : {}),
+    ...(relay
+      ? {
+        relay: () => {
+          const problem = relayProblem(relay.state, { maxLagMs: cfg.relayMaxLagMs, startedAt });
+          return problem ? Promise.reject(new Error(problem)) : Promise.resolve();
+        },
+      }
+      : {}),
     ...opts.readiness,
   };
   const app = restApp({ bindings: opts.bindings, verifier, readiness });
@@ -158,7 +207,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
 
   const tasksStop = new AbortController();
   const background = [...(opts.tasks ?? [])];
-  if (serviceSpec(opts.name).outbox) background.push(outboxPurger(sql));
+  if (relay) background.push(outboxPurger(sql, relay));
+  if (consumer) background.push(inboxPurger(sql, consumer.retentionMs));
   const tasks = background.map((task) =>
     task(tasksStop.signal).catch((error) => log.error("background task failed: {error}", { error }))
   );
@@ -207,4 +257,42 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   }
 
   return { httpPort: cfg.httpPort, grpcPort: grpc.port, consumer, stop };
+}
+
+/** The parts {@linkcode runService} builds a service from, given its pool and configuration. */
+export interface ServiceParts<X extends Record<string, unknown>> {
+  /** The variables the service reads besides the common ones. */
+  config?: { [K in keyof X]: Var<X[K]> };
+  /** Its RPC handlers. */
+  bindings(sql: Sql, config: CommonConfig & X): ServiceBinding[];
+  /** Its reactions (topic → saga step). */
+  reactions?(config: CommonConfig & X): Reaction[];
+  /** Its background loops. */
+  tasks?(sql: Sql, config: CommonConfig & X): BackgroundTask[];
+}
+
+/**
+ * A service's whole `main.ts`: its configuration (the common variables and its own, all checked
+ * at once), logging, a database pool, then {@linkcode startService} with its parts.
+ */
+export function runService<X extends Record<string, unknown> = Record<never, never>>(
+  name: ServiceName,
+  parts: ServiceParts<X>,
+): Promise<RunningService> {
+  const config = loadConfig<CommonConfig & X>(
+    {
+      ...commonConfig(name),
+      ...parts.config,
+    } as { [K in keyof (CommonConfig & X)]: Var<(CommonConfig & X)[K]> },
+  );
+  setupLogging(name);
+  const sql = connectDb(config.databaseUrl);
+  return startService({
+    name,
+    config,
+    sql,
+    bindings: parts.bindings(sql, config),
+    ...(parts.reactions ? { reactions: parts.reactions(config) } : {}),
+    ...(parts.tasks ? { tasks: parts.tasks(sql, config) } : {}),
+  });
 }

@@ -1,7 +1,8 @@
 /**
- * The system's shape in one place: the seven services, their default ports and databases, and the
- * default ports of the infrastructure. The dev runner, service-init, the edge, the Envoy and compose
- * generators and the tests all read it, so that they cannot drift apart.
+ * The system's shape in one place: the seven services, their default ports, where their data lives
+ * and how their outboxes are relayed, and the default ports of the infrastructure. The dev runner,
+ * service-init, the edge, the Envoy and compose generators and the tests all read it, so that they
+ * cannot drift apart.
  * @module
  */
 
@@ -22,33 +23,19 @@ export interface ServiceSpec {
   httpPort: number;
   /** Default gRPC port on the local machine. */
   grpcPort: number;
-  /** Its own database. */
-  database: string;
-  /** Whether it writes an outbox (and so has a Debezium connector). Auth has none. */
+  /** Whether it writes an outbox (relayed by Debezium). Auth has none. */
   outbox: boolean;
-  /**
-   * How often its Debezium connector polls the WAL when idle (ms). Every idle connector costs CPU
-   * in Connect, so only the saga's hops poll fast; user registrations can wait 100 ms.
-   */
-  outboxPollMs?: number;
 }
 
 /** Every service, in start-up order (auth first: the others fetch its JWKS). */
 export const SERVICES: readonly ServiceSpec[] = [
-  { name: "auth", httpPort: 8091, grpcPort: 9191, database: "auth", outbox: false },
-  { name: "order", httpPort: 8092, grpcPort: 9192, database: "order", outbox: true },
-  { name: "payment", httpPort: 8093, grpcPort: 9193, database: "payment", outbox: true },
-  { name: "product", httpPort: 8094, grpcPort: 9194, database: "product", outbox: true },
-  { name: "shipping", httpPort: 8095, grpcPort: 9195, database: "shipping", outbox: true },
-  {
-    name: "user",
-    httpPort: 8096,
-    grpcPort: 9196,
-    database: "user",
-    outbox: true,
-    outboxPollMs: 100,
-  },
-  { name: "warehouse", httpPort: 8097, grpcPort: 9197, database: "warehouse", outbox: true },
+  { name: "auth", httpPort: 8091, grpcPort: 9191, outbox: false },
+  { name: "order", httpPort: 8092, grpcPort: 9192, outbox: true },
+  { name: "payment", httpPort: 8093, grpcPort: 9193, outbox: true },
+  { name: "product", httpPort: 8094, grpcPort: 9194, outbox: true },
+  { name: "shipping", httpPort: 8095, grpcPort: 9195, outbox: true },
+  { name: "user", httpPort: 8096, grpcPort: 9196, outbox: true },
+  { name: "warehouse", httpPort: 8097, grpcPort: 9197, outbox: true },
 ];
 
 /** Names of every service. */
@@ -122,13 +109,97 @@ export function deadLetterTopicOf(group: string): string {
   return `${group}.dlq`;
 }
 
-/** The Debezium connector of a service's outbox, its replication slot and publication. */
-export function connectorOf(
-  service: string,
-): { name: string; slot: string; publication: string } {
+/**
+ * How the services' data sits in PostgreSQL (`STOCKLET_DB_LAYOUT`):
+ *
+ * - `shared` (the default on one machine): one database, a schema and a login role per service;
+ *   each role owns its schema, has it as its `search_path` and no rights anywhere else, so a
+ *   service sees only its own tables. One Debezium connector (one replication slot, one walsender
+ *   decoding the WAL once) relays every outbox.
+ * - `isolated`: a database per service (possibly a cluster each, as with one CloudNativePG
+ *   `Cluster` per service), each with the same schema and role, and one connector per outbox.
+ *
+ * Services never qualify table names, so they run unchanged in either layout.
+ */
+export type DbLayout = "shared" | "isolated";
+
+/** The database of the `shared` layout. */
+export const SHARED_DATABASE = "stocklet";
+
+/** The schema of the relay's own outbox (Debezium's heartbeats), in every relayed database. */
+export const RELAY_SCHEMA = "stocklet_relay";
+
+/** The topic Debezium's heartbeats are relayed to (through the relay outbox). */
+export const RELAY_HEARTBEAT_TOPIC = "stocklet.relay.heartbeat";
+
+/** The layout chosen by `STOCKLET_DB_LAYOUT` (`shared` by default). */
+export function dbLayout(): DbLayout {
+  const raw = Deno.env.get("STOCKLET_DB_LAYOUT") ?? "shared";
+  if (raw !== "shared" && raw !== "isolated") {
+    throw new Error(`STOCKLET_DB_LAYOUT=${raw}: expected shared or isolated`);
+  }
+  return raw;
+}
+
+/** Where one service's tables live. */
+export interface DbPlacement {
+  database: string;
+  /** Its schema (the service's name; `order` and `user` need quoting in SQL). */
+  schema: string;
+  /** Its login role, owner of the schema, with the schema as its search_path. */
+  role: string;
+}
+
+/**
+ * Where a service's tables live in a layout.
+ *
+ * @example
+ * ```ts
+ * placementOf("order", "shared"); // { database: "stocklet", schema: "order", role: "stocklet_order" }
+ * placementOf("order", "isolated").database; // "order"
+ * ```
+ */
+export function placementOf(service: string, layout: DbLayout = dbLayout()): DbPlacement {
+  const s = serviceSpec(service);
   return {
-    name: `${service}-outbox`,
-    slot: `stocklet_${service}_outbox`,
-    publication: `stocklet_${service}_outbox`,
+    database: layout === "shared" ? SHARED_DATABASE : s.name,
+    schema: s.name,
+    role: `stocklet_${s.name}`,
   };
+}
+
+/** One Debezium connector: what it reads and the slot and publication it reads through. */
+export interface RelaySpec {
+  /** Connector name. */
+  name: string;
+  slot: string;
+  publication: string;
+  /** The database it decodes. */
+  database: string;
+  /** The services whose outboxes it relays. */
+  services: ServiceName[];
+  /** Qualified outbox tables (`"order".outbox`-style names without quotes: `order.outbox`). */
+  tables: string[];
+}
+
+/** The connectors of a layout: one over every outbox (`shared`), or one per outbox. */
+export function relaysOf(layout: DbLayout = dbLayout()): RelaySpec[] {
+  const outboxed = SERVICES.filter((s) => s.outbox).map((s) => s.name);
+  const relay = (name: string, database: string, services: ServiceName[]): RelaySpec => ({
+    name,
+    slot: name.replaceAll("-", "_"),
+    publication: name.replaceAll("-", "_"),
+    database,
+    services,
+    tables: [...services.map((s) => `${s}.outbox`), `${RELAY_SCHEMA}.outbox`],
+  });
+  if (layout === "shared") return [relay("stocklet-outbox", SHARED_DATABASE, outboxed)];
+  return outboxed.map((s) => relay(`stocklet-${s}-outbox`, s, [s]));
+}
+
+/** The connector that relays a service's outbox. */
+export function relayOf(service: string, layout: DbLayout = dbLayout()): RelaySpec {
+  const r = relaysOf(layout).find((x) => x.services.includes(service as ServiceName));
+  if (!r) throw new Error(`${service} has no outbox`);
+  return r;
 }

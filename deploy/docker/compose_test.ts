@@ -1,6 +1,6 @@
 /**
  * The compose deployment, checked without a container engine: `docker compose config` (or the
- * Debian package `docker-compose`, installed on first use when running as root) validates and
+ * Debian package `docker-compose`, which `deno task test` installs when missing) validates and
  * normalises compose.yaml (+ compose.override.yaml); then the normalised model is compared with
  * the code. Every environment variable a service (or an init job) reads, found by scanning its
  * module graph, must be set, or excused below with a reason; every variable set must be read by
@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
-import { DEFAULT_PORTS, SERVICES, serviceSpec } from "../../shared/topology.ts";
+import { DEFAULT_PORTS, placementOf, SERVICES, serviceSpec } from "@stocklet/shared/topology";
 import {
   APP_NETWORK,
   CONNECT_PLUGIN_PATH,
@@ -22,8 +22,10 @@ import {
   HOSTS,
   initOf,
   postgresOf,
-} from "../../scripts/gen/compose.ts";
-import { dynamicEnvReadsOf, envReadsOf, localModulesOf } from "../../scripts/gen/source_scan.ts";
+} from "@stocklet/scripts/gen/compose";
+import { dynamicEnvReadsOf, envReadsOf, localModulesOf } from "@stocklet/scripts/gen/source_scan";
+import { envoyPorts, envoyUpstreams } from "@stocklet/scripts/gen/envoy_bootstrap";
+import { findComposeTool } from "@stocklet/scripts/compose_tool";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..", "..");
@@ -45,7 +47,7 @@ function notSetOnPurpose(composeService: string): Record<string, string> {
   return {
     STOCKLET_STATE_DIR: "local tooling's state folder (scripts/lib/paths.ts); unused by the job",
     STOCKLET_INFRA_PROFILE: "picks the local infrastructure; the job is given URLs instead",
-    STOCKLET_TEST_PORT_SHIFT: "moves the local test stack's ports; the job runs none",
+    STOCKLET_TEST_PORT_SHIFT: "moves the local test stack's ports; the job is given URLs instead",
     ...(serviceSpec(svc).outbox ? {} : {
       KAFKA_BROKERS: `${svc} has no outbox: its init needs no Kafka`,
       KAFKA_CONNECT_URL: `${svc} has no outbox: its init needs no Connect`,
@@ -63,45 +65,18 @@ const KNOWN_DYNAMIC_READS = new Set([
 // ---------------------------------------------------------------------------------------------
 // The compose tool.
 
-async function succeeds(cmd: string, args: string[]): Promise<boolean> {
-  try {
-    const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output();
-    return out.success;
-  } catch {
-    return false; // not installed
-  }
-}
-
-async function apt(args: string[]): Promise<boolean> {
-  const out = await new Deno.Command("apt-get", {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-    env: { DEBIAN_FRONTEND: "noninteractive" },
-  }).output().catch(() => undefined);
-  return out?.success ?? false;
-}
-
 let composeTool: Promise<string[]> | undefined;
 
-/** `docker compose` if the plugin works, else `docker-compose` (installed with apt as root). */
+/** The compose CLI (`deno task test` installs one before the tests run; a test installs nothing). */
 function compose(): Promise<string[]> {
-  return composeTool ??= (async () => {
-    if (await succeeds("docker", ["compose", "version"])) return ["docker", "compose"];
-    if (await succeeds("docker-compose", ["version"])) return ["docker-compose"];
-    if (Deno.uid() === 0) {
-      console.error("compose_test: installing docker-compose with apt-get (once)…");
-      const installed = await apt(["install", "-y", "-q", "docker-compose"]) ||
-        (await apt(["update", "-q"]) && await apt(["install", "-y", "-q", "docker-compose"]));
-      if (installed && await succeeds("docker-compose", ["version"])) return ["docker-compose"];
-    }
+  return composeTool ??= findComposeTool().then((tool) => {
+    if (tool) return tool;
     throw new Error(
       "deploy/docker/compose_test.ts needs `docker compose` or `docker-compose` to validate the " +
-        "compose files, and found neither" +
-        (Deno.uid() === 0 ? " (apt-get install -y docker-compose failed)" : "") +
-        ": install the Debian package docker-compose or Docker's compose plugin.",
+        "compose files and found neither: run it through `deno task test` (which installs the " +
+        "Debian package docker-compose as root) or install it yourself.",
     );
-  })();
+  });
 }
 
 type Yaml = Record<string, unknown>;
@@ -212,9 +187,6 @@ async function listeningPorts(model: Yaml): Promise<Map<string, number[]>> {
   const otel = parse(await Deno.readTextFile(join(HERE, "otel-collector.yaml"))) as {
     receivers: { otlp: { protocols: Record<string, { endpoint: string }> } };
   };
-  const envoy = parse(await Deno.readTextFile(join(ROOT, "deploy", "envoy", "envoy.yaml"))) as {
-    static_resources: { listeners: Array<{ address: { socket_address: { port_value: number } } }> };
-  };
   for (const name of serviceNames(model)) {
     const s = serviceOf(model, name);
     if (SERVICES.some((x) => x.name === name)) {
@@ -227,10 +199,8 @@ async function listeningPorts(model: Yaml): Promise<Map<string, number[]>> {
       out.set(name, Object.values(otel.receivers.otlp.protocols).map((p) => portOf(p.endpoint)));
     } else if (name === HOSTS.jaeger) out.set(name, [4317, 4318, CONTAINER_PORTS.jaegerUi]);
     else if (name === HOSTS.envoy) {
-      out.set(
-        name,
-        envoy.static_resources.listeners.map((l) => l.address.socket_address.port_value),
-      );
+      const envoy = await Deno.readTextFile(join(ROOT, "deploy", "envoy", "envoy.yaml"));
+      out.set(name, [envoyPorts(envoy).listener]);
     } else out.set(name, [8080]); // the web tools of the override
   }
   return out;
@@ -365,13 +335,21 @@ Deno.test("compose: the services get container addresses, the topology's ports a
       s.env.OTEL_EXPORTER_OTLP_ENDPOINT,
       `http://${HOSTS.otelCollector}:${CONTAINER_PORTS.otlpHttp}`,
     );
+    // The service connects as its own role to its own database (the isolated layout); its init
+    // job, as the administrator, made that role with the password the service is given.
+    const place = placementOf(spec.name, "isolated");
     const db = new URL(s.env.DATABASE_URL!);
     assert.equal(db.hostname, postgresOf(spec.name));
-    assert.equal(db.pathname, `/${spec.database}`);
+    assert.equal(db.pathname, `/${place.database}`);
+    assert.equal(decodeURIComponent(db.username), place.role);
+    assert.equal(s.env.STOCKLET_DB_LAYOUT, "isolated");
     const pg = serviceOf(full, postgresOf(spec.name)).env;
-    assert.equal(decodeURIComponent(db.username), pg.POSTGRES_USER);
-    assert.equal(decodeURIComponent(db.password), pg.POSTGRES_PASSWORD);
-    assert.equal(pg.POSTGRES_DB, spec.database);
+    assert.equal(pg.POSTGRES_DB, place.database);
+    const init = serviceOf(full, initOf(spec.name)).env;
+    const adminDb = new URL(init.DATABASE_URL!);
+    assert.equal(decodeURIComponent(adminDb.username), pg.POSTGRES_USER);
+    assert.equal(decodeURIComponent(adminDb.password), pg.POSTGRES_PASSWORD);
+    assert.equal(init.STOCKLET_SERVICE_DB_PASSWORD, decodeURIComponent(db.password));
     assert.equal(s.env.AUTH_JWKS_URL, `http://auth:${serviceSpec("auth").httpPort}/v1/auth/jwks`);
     if (spec.name === "auth") {
       assert.equal(s.env.USER_GRPC_ADDR, `user:${serviceSpec("user").grpcPort}`);
@@ -460,36 +438,14 @@ Deno.test("compose: Envoy's clusters are the compose services on their HTTP port
     "Envoy mounts deploy/envoy/envoy.yaml",
   );
   assert.deepEqual(envoySvc.published.map((p) => p.container), [CONTAINER_PORTS.edge]);
-  const envoy = parse(await Deno.readTextFile(join(ROOT, "deploy", "envoy", "envoy.yaml"))) as {
-    static_resources: {
-      clusters: Array<{
-        name: string;
-        load_assignment: {
-          endpoints: Array<
-            {
-              lb_endpoints: Array<
-                {
-                  endpoint: {
-                    address: { socket_address: { address: string; port_value: number } };
-                  };
-                }
-              >;
-            }
-          >;
-        };
-      }>;
-    };
-  };
   const problems: string[] = [];
   const clusters = new Map<string, { host: string; port: number }[]>();
-  for (const c of envoy.static_resources.clusters) {
-    const addrs = c.load_assignment.endpoints.flatMap((e) =>
-      e.lb_endpoints.map((l) => l.endpoint.address.socket_address)
-    ).map((a) => ({ host: a.address, port: a.port_value }));
-    clusters.set(c.name, addrs);
-    for (const a of addrs) {
-      problems.push(...referenceProblems(full, listening, HOSTS.envoy, `cluster ${c.name}`, a));
-    }
+  const envoyText = await Deno.readTextFile(join(ROOT, "deploy", "envoy", "envoy.yaml"));
+  for (const { cluster, host, port } of envoyUpstreams(envoyText)) {
+    clusters.set(cluster, [...clusters.get(cluster) ?? [], { host, port }]);
+    problems.push(
+      ...referenceProblems(full, listening, HOSTS.envoy, `cluster ${cluster}`, { host, port }),
+    );
   }
   for (const spec of SERVICES) {
     assert.deepEqual(
@@ -499,9 +455,7 @@ Deno.test("compose: Envoy's clusters are the compose services on their HTTP port
     );
   }
   // The JWKS Envoy fetches.
-  const jwks = /uri: (http:\/\/\S+)/.exec(
-    await Deno.readTextFile(join(ROOT, "deploy", "envoy", "envoy.yaml")),
-  )?.[1];
+  const jwks = /uri: (http:\/\/\S+)/.exec(envoyText)?.[1];
   assert.ok(jwks, "Envoy fetches a JWKS");
   for (const ref of referencesIn(jwks)) {
     problems.push(...referenceProblems(full, listening, HOSTS.envoy, "the JWKS uri", ref));

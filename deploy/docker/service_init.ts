@@ -1,20 +1,22 @@
 /**
  * The compose init job of one service: `deno run -A deploy/docker/service_init.ts` with
- * `SERVICE=<svc>`. It runs the same service-init as `deno task service-init` (database,
- * migrations from `migrations/<svc>/`, and for a service with an outbox its topics and Debezium
- * connector), but starts no infrastructure: the database, Kafka and Kafka Connect are compose
- * services, given by URL. It exits 0 once the connector streams, which is what the service waits
- * for (`service_completed_successfully`).
+ * `SERVICE=<svc>`. It runs the same service-init as `deno task service-init` (database, role and
+ * schema, migrations from `migrations/<svc>/`, and for a service with an outbox its topics and its
+ * Debezium connector: compose uses the `isolated` layout, a database and connector per service),
+ * but starts no infrastructure: the database, Kafka and Kafka Connect are compose services, given
+ * by URL. It exits 0 once the connector streams, which is what the service waits for
+ * (`service_completed_successfully`).
  *
- * Environment: `SERVICE`, `DATABASE_URL` (the service's database, as Debezium reaches it too) and,
- * for services with an outbox, `KAFKA_BROKERS` and `KAFKA_CONNECT_URL`.
+ * Environment: `SERVICE`, `DATABASE_URL` (an administrator of the service's database, as Debezium
+ * reaches it too), `STOCKLET_DB_LAYOUT`, `STOCKLET_SERVICE_DB_PASSWORD` and, for services with an
+ * outbox, `KAFKA_BROKERS` and `KAFKA_CONNECT_URL`.
  * @module
  */
-import { ConfigError, list, loadConfig, oneOf, url } from "../../shared/config.ts";
-import { SERVICE_NAMES, serviceSpec } from "../../shared/topology.ts";
-import { MigrationError } from "../../scripts/service_init/migrations.ts";
-import { serviceInit } from "../../scripts/service_init/mod.ts";
-import { InfraError } from "../../scripts/infra/process.ts";
+import { ConfigError, list, loadConfig, oneOf, url } from "@stocklet/shared/config";
+import { SERVICE_NAMES, serviceSpec } from "@stocklet/shared/topology";
+import { MigrationError } from "@stocklet/scripts/service_init/migrations";
+import { serviceInit } from "@stocklet/scripts/service_init";
+import { InfraError } from "@stocklet/scripts/infra/process";
 
 async function main(): Promise<number> {
   const { service, databaseUrl } = loadConfig({
@@ -29,7 +31,7 @@ async function main(): Promise<number> {
     })
     : { kafkaBrokers: [], connectUrl: "" };
   const report = await serviceInit(service, {
-    pgUrl: databaseUrl,
+    adminUrl: databaseUrl,
     connectUrl: infra.connectUrl,
     kafkaBrokers: infra.kafkaBrokers,
     onProgress: (line) => console.error(`service-init: ${line}`),

@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { IMAGES } from "../../scripts/gen/compose.ts";
-import { goBuild } from "../../scripts/lib/tools.ts";
+import { IMAGES } from "@stocklet/scripts/gen/compose";
+import { goBuild } from "@stocklet/scripts/tools";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ENVOY_YAML = join(HERE, "envoy.yaml");

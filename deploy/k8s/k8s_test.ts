@@ -10,38 +10,47 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
-import { TOPICS } from "../../shared/topics.ts";
+import { TOPICS } from "@stocklet/shared/topics";
 import {
   callsOf,
   callVariableOf,
-  connectorOf,
   consumerGroupOf,
+  type DbLayout,
   deadLetterTopicOf,
+  placementOf,
+  RELAY_HEARTBEAT_TOPIC,
+  relayOf,
+  relaysOf,
   SERVICES,
   serviceSpec,
-} from "../../shared/topology.ts";
+} from "@stocklet/shared/topology";
 import {
   dynamicEnvReadsOf,
   envReadsOf,
   localModulesOf,
   subscriptionsOf,
-} from "../../scripts/gen/source_scan.ts";
-import { outboxConnectorConfig } from "../../scripts/service_init/connector.ts";
-import { connectorDatabase, debeziumVersion } from "../../scripts/gen/k8s/kafka.ts";
+} from "@stocklet/scripts/gen/source_scan";
+import { relayConnectorConfig } from "@stocklet/scripts/service_init";
+import { envoyUpstreams } from "@stocklet/scripts/gen/envoy_bootstrap";
+import { connectorDatabase, debeziumVersion } from "@stocklet/scripts/gen/k8s/kafka";
 import {
-  appSecretOf,
   CNPG_OPERATOR_NAMESPACE,
   COMPONENT,
   CONNECT_CLUSTER,
+  DATABASE_LAYOUTS,
+  DB_PASSWORD,
   EDGE,
   initJobOf,
   KAFKA_CLUSTER,
   NAMESPACE,
+  relayClusterOf,
   SECRETS,
   STRIMZI_PODS,
-} from "../../scripts/gen/k8s/names.ts";
-import { SHUTDOWN } from "../../scripts/gen/k8s/profiles.ts";
-import { INIT_ENTRY } from "../../scripts/gen/k8s/workloads.ts";
+  superuserSecretOf,
+} from "@stocklet/scripts/gen/k8s/names";
+import { RELAY_INIT_ENTRY } from "@stocklet/scripts/gen/k8s/postgres";
+import { SHUTDOWN } from "@stocklet/scripts/gen/k8s/profiles";
+import { INIT_ENTRY, WAIT_ENTRY } from "@stocklet/scripts/gen/k8s/workloads";
 import { type Endpoint, NetworkModel, OUTSIDE, pod } from "./network_model.ts";
 import {
   type K8sObject,
@@ -112,6 +121,27 @@ function environment(objects: readonly K8sObject[], c: Container): Map<string, s
   return env;
 }
 
+/** The settings every program reads (the `stocklet-config` ConfigMap, name hashed). */
+function settings(objects: readonly K8sObject[]): Record<string, string> {
+  const cm = all(objects, "ConfigMap").find((c) => c.metadata.name.startsWith("stocklet-config"));
+  assert.ok(cm, "no stocklet-config ConfigMap");
+  return (cm.data ?? {}) as Record<string, string>;
+}
+
+/** The database layout an overlay deploys (its database component's STOCKLET_DB_LAYOUT). */
+function layoutOf(objects: readonly K8sObject[]): DbLayout {
+  const layout = settings(objects).STOCKLET_DB_LAYOUT;
+  assert.ok(layout === "shared" || layout === "isolated", `STOCKLET_DB_LAYOUT=${layout}`);
+  return layout;
+}
+
+/** The Jobs of one kind (`app.kubernetes.io/component`). */
+function jobs(objects: readonly K8sObject[], component: string): K8sObject[] {
+  return all(objects, "Job").filter((j) =>
+    j.metadata.labels?.["app.kubernetes.io/component"] === component
+  );
+}
+
 Deno.test("k8s: every overlay renders, and every object validates strictly", async () => {
   const names = await overlays();
   for (const o of ["dev", "prod"]) assert.ok(names.includes(o), `no overlay ${o}`);
@@ -139,7 +169,6 @@ Deno.test("k8s: every overlay renders, and every object validates strictly", asy
       "KafkaConnector",
       "KafkaTopic",
       "Cluster",
-      "Database",
     ]
   ) assert.ok(kinds.has(kind), `no ${kind} rendered`);
 });
@@ -179,17 +208,24 @@ Deno.test("k8s: a broken manifest fails validation, naming the problem", async (
   }
 });
 
-/** Variables a program reads that the manifests leave unset on purpose. */
-const UNSET_ON_PURPOSE: Record<string, string> = {
-  AUTH_TOKEN_TTL_SECONDS: "a tunable: the code's default applies (patch the Deployment)",
-  ORDER_SAGA_TIMEOUT_MS: "a tunable: the code's default applies (patch the Deployment)",
-  ORDER_SWEEP_INTERVAL_MS: "a tunable: the code's default applies (patch the Deployment)",
-  SHIPPING_MAX_UNITS_PER_SHIPMENT: "a tunable: the code's default applies (patch the Deployment)",
-  STOCKLET_STATE_DIR: "the local tooling's state folder; unused in a pod",
-  STOCKLET_INFRA_PROFILE: "picks the local infrastructure; a pod is given URLs",
-  STOCKLET_TEST_PORT_SHIFT: "moves the local test stack's ports; no pod runs one",
-  KAFKA_CONNECT_URL: "Strimzi owns the connectors (KafkaConnector)",
-};
+const TUNABLE = "a tunable: the code's default applies (patch the Deployment)";
+
+/** Variables a program reads that the manifests leave unset on purpose, by service. */
+function unsetOnPurpose(svc: string): Record<string, string> {
+  return {
+    AUTH_TOKEN_TTL_SECONDS: TUNABLE,
+    ORDER_SAGA_TIMEOUT_MS: TUNABLE,
+    ORDER_SWEEP_INTERVAL_MS: TUNABLE,
+    ORDER_MAX_IN_FLIGHT: TUNABLE,
+    SHIPPING_MAX_UNITS_PER_SHIPMENT: TUNABLE,
+    OUTBOX_RELAY_MAX_LAG_MS: TUNABLE,
+    STOCKLET_STATE_DIR: "the local tooling's state folder; unused in a pod",
+    STOCKLET_INFRA_PROFILE: "picks the local infrastructure; a pod is given URLs",
+    STOCKLET_TEST_PORT_SHIFT: "moves the local test stack's ports; no pod runs one",
+    KAFKA_CONNECT_URL: "Strimzi owns the connectors (KafkaConnector)",
+    ...(serviceSpec(svc).outbox ? {} : { OUTBOX_SLOT: `${svc} has no outbox to relay` }),
+  };
+}
 
 /** Variables set although no code of ours reads them. */
 const SET_FOR_OTHERS: Record<string, string> = {
@@ -215,29 +251,50 @@ Deno.test("k8s: every variable the code reads is set, and every variable set is 
   const problems: string[] = [];
   for (const overlay of await overlays()) {
     const objects = await rendered(`overlays/${overlay}`);
-    const targets = SERVICES.flatMap((s) => [
-      {
-        where: `${overlay} ${s.name}`,
-        entry: `services/${s.name}/main.ts`,
-        c: containers(find(objects, "Deployment", s.name))[0]!,
-      },
-      {
-        where: `${overlay} ${s.name} wait-for-schema`,
-        entry: INIT_ENTRY,
-        c: containers(find(objects, "Deployment", s.name), true)[0]!,
-      },
-      {
-        where: `${overlay} ${initJobOf(s.name)}`,
-        entry: INIT_ENTRY,
-        c: containers(find(objects, "Job", initJobOf(s.name)))[0]!,
-      },
-    ]);
+    const targets: Array<{
+      where: string;
+      svc: string;
+      entry: string;
+      c: Container;
+      excused?: Record<string, string>;
+    }> = [
+      ...SERVICES.flatMap((s) => [
+        {
+          where: `${overlay} ${s.name}`,
+          svc: s.name,
+          entry: `services/${s.name}/main.ts`,
+          c: containers(find(objects, "Deployment", s.name))[0]!,
+        },
+        {
+          where: `${overlay} ${s.name} wait-for-schema`,
+          svc: s.name,
+          entry: WAIT_ENTRY,
+          c: containers(find(objects, "Deployment", s.name), true)[0]!,
+        },
+        {
+          where: `${overlay} ${initJobOf(s.name)}`,
+          svc: s.name,
+          entry: INIT_ENTRY,
+          c: containers(find(objects, "Job", initJobOf(s.name)))[0]!,
+        },
+      ]),
+      ...relaysOf(layoutOf(objects)).map((r) => ({
+        where: `${overlay} ${initJobOf(r.name)}`,
+        svc: r.services[0]!,
+        entry: RELAY_INIT_ENTRY,
+        c: containers(find(objects, "Job", initJobOf(r.name)))[0]!,
+        excused: {
+          STOCKLET_SERVICE_DB_PASSWORD: "a relay's Job makes no role (its graph has the local " +
+            "infrastructure's config through relay.ts' Connect client)",
+        },
+      })),
+    ];
     for (const t of targets) {
       const files = await graph(t.entry);
       const reads = await envReadsOf(files, ROOT);
       const env = environment(objects, t.c);
       for (const [name, readers] of reads) {
-        if (!env.has(name) && !(name in UNSET_ON_PURPOSE)) {
+        if (!env.has(name) && !(name in unsetOnPurpose(t.svc)) && !(name in (t.excused ?? {}))) {
           problems.push(`${t.where}: ${name} (read in ${readers.join(", ")}) is not set`);
         }
       }
@@ -285,28 +342,68 @@ Deno.test("k8s: the services get the topology's ports, addresses and their datab
           `${spec.name} is given ${call.to}'s ${call.over} address`,
         );
       }
-      // DATABASE_URL: the primary of a cluster that holds the service's database, as its owner.
-      const url = new URL(env.get("DATABASE_URL")!.replaceAll(/<[^>]*>/g, "x"));
+      // DATABASE_URL: the primary of the cluster holding its placement's database, as its role,
+      // whose password only comes from the roles' Secret.
+      const layout = layoutOf(objects);
+      const place = placementOf(spec.name, layout);
+      assert.equal(env.get("STOCKLET_DB_LAYOUT"), layout);
+      const url = new URL(env.get("DATABASE_URL")!);
       const cluster = clusters.find((c) => url.hostname === `${c.metadata.name}-rw`);
       assert.ok(cluster, `${overlay} ${spec.name}: ${url.hostname} is no cluster's primary`);
-      assert.equal(url.pathname, `/${spec.database}`);
+      assert.equal(url.pathname, `/${place.database}`);
+      assert.equal(url.username, place.role);
+      assert.equal(url.password, "", "no password in a URL");
       assert.ok(
-        holds(objects, cluster.metadata.name).includes(spec.database),
-        `${cluster.metadata.name} holds no database ${spec.database}`,
+        holds(objects, cluster.metadata.name).includes(place.database),
+        `${cluster.metadata.name} holds no database ${place.database}`,
       );
-      const secrets = (containers(find(objects, "Deployment", spec.name))[0]!.env ?? [])
-        .flatMap((e) =>
-          e.name.startsWith("PG") ? [(e.valueFrom as Json).secretKeyRef as Json] : []
-        );
-      assert.deepEqual(secrets.map((s) => s.name), [
-        appSecretOf(cluster.metadata.name),
-        appSecretOf(cluster.metadata.name),
-      ]);
+      const service = containers(find(objects, "Deployment", spec.name))[0]!;
+      assert.deepEqual(valueFrom(service, "PGPASSWORD"), secretRef(DB_PASSWORD));
+      assert.equal(
+        env.get("OUTBOX_SLOT"),
+        spec.outbox ? relayOf(spec.name, layout).slot : undefined,
+      );
+      // The schema wait logs in as the service does.
+      const wait = environment(
+        objects,
+        containers(find(objects, "Deployment", spec.name), true)[0]!,
+      );
+      for (const name of ["DATABASE_URL", "PGPASSWORD"]) {
+        assert.equal(wait.get(name), env.get(name));
+      }
+
+      // The init Job: the same cluster and database, as the superuser; the role's password.
+      const jobContainer = containers(find(objects, "Job", initJobOf(spec.name)))[0]!;
+      const job = environment(objects, jobContainer);
+      const admin = new URL(job.get("DATABASE_URL")!);
+      assert.equal(admin.host, url.host);
+      assert.equal(admin.pathname, url.pathname);
+      assert.equal(admin.username, "", "the login is PGUSER's");
+      const su = superuserSecretOf(cluster.metadata.name);
+      assert.deepEqual(
+        valueFrom(jobContainer, "PGUSER"),
+        secretRef({ secret: su, key: "username" }),
+      );
+      assert.deepEqual(
+        valueFrom(jobContainer, "PGPASSWORD"),
+        secretRef({ secret: su, key: "password" }),
+      );
+      assert.deepEqual(valueFrom(jobContainer, DB_PASSWORD.key), secretRef(DB_PASSWORD));
     }
   }
 });
 
-/** The databases a CloudNativePG cluster holds: its initdb database and its Database objects. */
+/** Where a container's variable comes from (`valueFrom`). */
+function valueFrom(c: Container, name: string): Json | undefined {
+  return c.env?.find((e) => e.name === name)?.valueFrom;
+}
+
+/** A `valueFrom` of a Secret's key. */
+function secretRef(s: { secret: string; key: string }): Json {
+  return { secretKeyRef: { name: s.secret, key: s.key } };
+}
+
+/** The databases a CloudNativePG cluster holds: its initdb database and any Database objects. */
 function holds(objects: readonly K8sObject[], cluster: string): string[] {
   const spec = find(objects, "Cluster", cluster).spec as Json;
   const initdb = ((spec.bootstrap as Json).initdb as Json).database as string;
@@ -317,7 +414,7 @@ function holds(objects: readonly K8sObject[], cluster: string): string[] {
   ];
 }
 
-Deno.test("k8s: Secrets are referenced, never written; the admin password and key are required", async () => {
+Deno.test("k8s: Secrets are referenced, never written; only init Jobs and Connect get a superuser", async () => {
   for (const overlay of await overlays()) {
     const objects = await rendered(`overlays/${overlay}`);
     assert.deepEqual(
@@ -325,8 +422,8 @@ Deno.test("k8s: Secrets are referenced, never written; the admin password and ke
       [],
       "no Secret (and so no default value) in the manifests",
     );
-    const operatorSecrets = new Set(
-      all(objects, "Cluster").map((c) => appSecretOf(c.metadata.name)),
+    const superusers = new Set(
+      all(objects, "Cluster").map((c) => superuserSecretOf(c.metadata.name)),
     );
     const refs: Array<{ name: string; key: string; optional?: boolean; where: string }> = [];
     const walk = (node: unknown, where: string) => {
@@ -339,13 +436,26 @@ Deno.test("k8s: Secrets are referenced, never written; the admin password and ke
       }
     };
     for (const o of objects) walk(o, `${o.kind}/${o.metadata.name}`);
+    const initJobs = new Set(
+      [...jobs(objects, COMPONENT.init), ...jobs(objects, COMPONENT.relayInit)]
+        .map((j) => `Job/${j.metadata.name}`),
+    );
     for (const r of refs) {
-      const ours = SECRETS.find((s) => s.secret === r.name && s.key === r.key);
+      const ours = SECRETS.find((s) => s.secret === r.name && s.key === r.key) ??
+        (r.name === DB_PASSWORD.secret && r.key === DB_PASSWORD.key ? DB_PASSWORD : undefined);
+      const superuser = superusers.has(r.name) && ["username", "password"].includes(r.key);
       assert.ok(
-        ours || (operatorSecrets.has(r.name) && ["username", "password"].includes(r.key)),
+        ours || superuser,
         `${overlay} ${r.where}: ${r.name}/${r.key} is neither documented nor CloudNativePG's`,
       );
-      if (ours) assert.equal(r.optional ?? false, ours.optional, `${r.where}: ${r.key}`);
+      if (superuser) {
+        assert.ok(
+          initJobs.has(r.where) || r.where === `KafkaConnect/${CONNECT_CLUSTER}`,
+          `${overlay} ${r.where} gets a database superuser`,
+        );
+      }
+      const optional = ours && "optional" in ours ? ours.optional : false;
+      assert.equal(r.optional ?? false, optional, `${r.where}: ${r.key}`);
     }
     for (const s of SECRETS) {
       assert.ok(
@@ -354,6 +464,16 @@ Deno.test("k8s: Secrets are referenced, never written; the admin password and ke
         ),
         `${overlay}: ${s.service} does not read ${s.secret}/${s.key}`,
       );
+    }
+    for (const spec of SERVICES) {
+      for (const where of [`Deployment/${spec.name}`, `Job/${initJobOf(spec.name)}`]) {
+        assert.ok(
+          refs.some((r) =>
+            r.name === DB_PASSWORD.secret && r.key === DB_PASSWORD.key && r.where === where
+          ),
+          `${overlay}: ${where} does not read the roles' password`,
+        );
+      }
     }
     const required = SECRETS.filter((s) => !s.optional).map((s) => s.key).sort();
     assert.deepEqual(required, ["AUTH_PRIVATE_KEY", "STOCKLET_ADMIN_PASSWORD"]);
@@ -475,51 +595,30 @@ Deno.test("k8s: the network policies let every flow of the wiring through, and s
           expect(true, src, a.host, a.port, `${spec.name} ${name}`);
         }
       }
-      const job = find(objects, "Job", initJobOf(spec.name));
-      for (
-        const [who, c] of [[src, containers(deployment, true)[0]!], [
-          podOf(job),
-          containers(job)[0]!,
-        ]] as const
-      ) {
-        for (const e of c.env ?? []) {
-          const value = environment(objects, c).get(e.name)!;
-          for (const a of addressesIn(value)) {
-            expect(true, who, a.host, a.port, `${who.name} ${e.name}`);
-          }
+      const wait = containers(deployment, true)[0]!;
+      for (const e of wait.env ?? []) {
+        for (const a of addressesIn(environment(objects, wait).get(e.name)!)) {
+          expect(true, src, a.host, a.port, `${spec.name} wait-for-schema ${e.name}`);
         }
       }
+    }
+    // The init Jobs, the services' and the relays'.
+    const initJobs = [...jobs(objects, COMPONENT.init), ...jobs(objects, COMPONENT.relayInit)];
+    assert.equal(initJobs.length, SERVICES.length + relaysOf(layoutOf(objects)).length);
+    for (const job of initJobs) {
+      const c = containers(job)[0]!;
+      for (const e of c.env ?? []) {
+        for (const a of addressesIn(environment(objects, c).get(e.name)!)) {
+          expect(true, podOf(job), a.host, a.port, `${job.metadata.name} ${e.name}`);
+        }
+      }
+      expect(false, podOf(job), `${KAFKA_CLUSTER}-kafka-bootstrap`, 9092, "an init Job");
     }
     // Envoy: its clusters and the JWKS it fetches.
     const edge = podOf(find(objects, "Deployment", EDGE));
     const envoyCm = all(objects, "ConfigMap").find((c) => c.metadata.name.startsWith("envoy"))!;
-    const envoy = parse((envoyCm.data as Record<string, string>)["envoy.yaml"]!) as {
-      static_resources: {
-        clusters: Array<
-          {
-            name: string;
-            load_assignment: {
-              endpoints: Array<
-                {
-                  lb_endpoints: Array<
-                    {
-                      endpoint: {
-                        address: { socket_address: { address: string; port_value: number } };
-                      };
-                    }
-                  >;
-                }
-              >;
-            };
-          }
-        >;
-      };
-    };
-    for (const c of envoy.static_resources.clusters) {
-      for (const e of c.load_assignment.endpoints.flatMap((x) => x.lb_endpoints)) {
-        const a = e.endpoint.address.socket_address;
-        expect(true, edge, a.address, a.port_value, `Envoy cluster ${c.name}`);
-      }
+    for (const u of envoyUpstreams((envoyCm.data as Record<string, string>)["envoy.yaml"]!)) {
+      expect(true, edge, u.host, u.port, `Envoy cluster ${u.cluster}`);
     }
     expect(true, OUTSIDE, EDGE, 80, "the public door");
     // Connect: Kafka, and each connector's database.
@@ -556,13 +655,6 @@ Deno.test("k8s: the network policies let every flow of the wiring through, and s
       if (!consumers.has(spec.name)) {
         expect(false, src, `${KAFKA_CLUSTER}-kafka-bootstrap`, 9092, "no consumer, no Kafka");
       }
-      expect(
-        false,
-        podOf(find(objects, "Job", initJobOf(spec.name))),
-        `${KAFKA_CLUSTER}-kafka-bootstrap`,
-        9092,
-        "init Job",
-      );
       for (const other of SERVICES) {
         if (other.name === spec.name) continue;
         const calls = callsOf(spec.name).find((c) => c.to === other.name);
@@ -576,9 +668,7 @@ Deno.test("k8s: the network policies let every flow of the wiring through, and s
           .get("DATABASE_URL")!;
         const theirs = environment(objects, containers(find(objects, "Deployment", other.name))[0]!)
           .get("DATABASE_URL")!;
-        const [ownHost, theirHost] = [own, theirs].map((u) =>
-          new URL(u.replaceAll(/<[^>]*>/g, "x")).hostname
-        );
+        const [ownHost, theirHost] = [own, theirs].map((u) => new URL(u).hostname);
         if (ownHost !== theirHost) {
           expect(false, src, theirHost!, 5432, "another service's database");
         }
@@ -598,12 +688,8 @@ Deno.test("k8s: topics, connectors and databases follow the topology and the loc
   const debezium = await debeziumVersion();
   for (const overlay of await overlays()) {
     const objects = await rendered(`overlays/${overlay}`);
-    const partitions = Number(
-      all(objects, "ConfigMap").find((c) => c.metadata.name.startsWith("stocklet-config"))!
-        .data &&
-        (all(objects, "ConfigMap").find((c) => c.metadata.name.startsWith("stocklet-config"))!
-          .data as Json).STOCKLET_TOPIC_PARTITIONS,
-    );
+    const layout = layoutOf(objects);
+    const partitions = Number(settings(objects).STOCKLET_TOPIC_PARTITIONS);
     const brokers = all(objects, "KafkaNodePool").filter((p) =>
       ((p.spec as Json).roles as string[]).includes("broker")
     )
@@ -611,7 +697,11 @@ Deno.test("k8s: topics, connectors and databases follow the topology and the loc
     const topics = all(objects, "KafkaTopic");
     assert.deepEqual(
       topics.map((t) => (t.spec as Json).topicName).sort(),
-      [...TOPICS.keys(), ...consumers.map((s) => deadLetterTopicOf(consumerGroupOf(s)))].sort(),
+      [
+        ...TOPICS.keys(),
+        RELAY_HEARTBEAT_TOPIC,
+        ...consumers.map((s) => deadLetterTopicOf(consumerGroupOf(s))),
+      ].sort(),
     );
     for (const t of topics) {
       const spec = t.spec as {
@@ -648,75 +738,80 @@ Deno.test("k8s: topics, connectors and databases follow the topology and the loc
       { name: string }
     >).map((e) => e.name);
 
-    const outboxes = SERVICES.filter((s) => s.outbox);
+    // One connector per relay of the layout, with the local stack's config.
+    const relays = relaysOf(layout);
     assert.deepEqual(
       all(objects, "KafkaConnector").map((k) => k.metadata.name).sort(),
-      outboxes.map((s) => connectorOf(s.name).name).sort(),
+      relays.map((r) => r.name).sort(),
     );
-    for (const s of outboxes) {
-      const k = find(objects, "KafkaConnector", connectorOf(s.name).name);
+    for (const relay of relays) {
+      const k = find(objects, "KafkaConnector", relay.name);
       const spec = k.spec as { class: string; tasksMax: number; config: Record<string, string> };
-      const host = spec.config["database.hostname"]!;
-      const local = outboxConnectorConfig({
-        names: connectorOf(s.name),
-        db: connectorDatabase(s.name, host),
+      const local = relayConnectorConfig({
+        relay,
+        db: connectorDatabase(DATABASE_LAYOUTS[layout], relay),
         partitions,
-        ...(s.outboxPollMs ? { pollMs: s.outboxPollMs } : {}),
       });
       // The local stack's config, with Kubernetes' own differences only.
-      const deliberate = new Set(["topic.creation.default.replication.factor", "slot.failover"]);
       const { "connector.class": cls, "tasks.max": tasks, ...rest } = local;
       assert.equal(spec.class, cls);
       assert.equal(String(spec.tasksMax), tasks);
-      for (const [key, value] of Object.entries(rest)) {
-        if (!deliberate.has(key)) {
-          assert.equal(spec.config[key], value, `${overlay} ${k.metadata.name} ${key}`);
-        }
-      }
-      for (const key of Object.keys(spec.config)) {
-        assert.ok(
-          key in rest || deliberate.has(key),
-          `${overlay} ${k.metadata.name}: unexpected ${key}`,
-        );
-      }
-      for (const v of [spec.config["database.user"]!, spec.config["database.password"]!]) {
-        const name = /^\$\{env:([A-Z_]+)\}$/.exec(v)?.[1];
-        assert.ok(name && env.includes(name), `${overlay}: Connect has no ${v}`);
-      }
-      // The database it reads is in the cluster it connects to, which decodes logically.
-      const cluster = all(objects, "Cluster").find((c) => `${c.metadata.name}-rw` === host);
-      assert.ok(cluster, `${overlay}: ${host} is no cluster's primary`);
-      assert.ok(holds(objects, cluster.metadata.name).includes(spec.config["database.dbname"]!));
+      const cluster = all(objects, "Cluster").find((c) =>
+        `${c.metadata.name}-rw` === spec.config["database.hostname"]
+      );
+      assert.ok(cluster, `${overlay}: ${spec.config["database.hostname"]} is no cluster's primary`);
       const cspec = cluster.spec as {
         instances: number;
+        enableSuperuserAccess: boolean;
         postgresql: { parameters: Record<string, string> };
-        bootstrap: { initdb: { owner: string; postInitApplicationSQL: string[] } };
+        replicationSlots?: { highAvailability: Json };
       };
-      assert.equal(cspec.postgresql.parameters.wal_level, "logical");
-      const heldOutboxes = outboxes.filter((o) =>
-        holds(objects, cluster.metadata.name).includes(o.database)
-      ).length;
-      assert.ok(
-        Number(cspec.postgresql.parameters.max_replication_slots) >= heldOutboxes + cspec.instances,
-      );
-      assert.ok(
-        Number(cspec.postgresql.parameters.max_wal_senders) >= heldOutboxes + cspec.instances,
-      );
-      assert.ok(cspec.bootstrap.initdb.postInitApplicationSQL.some((q) =>
-        q.includes(`"${cspec.bootstrap.initdb.owner}" WITH REPLICATION`)
-      ));
-      if (cspec.instances > 1) {
-        assert.equal(
-          spec.config["slot.failover"],
-          "true",
-          "a failover slot where there are standbys",
-        );
-        assert.equal(
-          ((cluster.spec as Json).replicationSlots as { highAvailability: Json }).highAvailability
-            .synchronizeLogicalDecoding,
-          true,
-        );
+      const deliberate: Record<string, string> = {
+        "topic.creation.default.replication.factor": "-1",
+        ...(cspec.instances > 1 ? { "slot.failover": "true" } : {}),
+      };
+      for (const [key, value] of Object.entries({ ...rest, ...deliberate })) {
+        assert.equal(spec.config[key], value, `${overlay} ${k.metadata.name} ${key}`);
       }
+      assert.deepEqual(
+        Object.keys(spec.config).sort(),
+        Object.keys({ ...rest, ...deliberate }).sort(),
+        `${overlay} ${k.metadata.name}: no other keys`,
+      );
+      // Debezium logs in as that cluster's superuser, from Connect's environment.
+      for (const [v, key] of [["database.user", "username"], ["database.password", "password"]]) {
+        const name = /^\$\{env:([A-Z_]+)\}$/.exec(spec.config[v!]!)?.[1];
+        assert.ok(name && env.includes(name), `${overlay}: Connect has no ${spec.config[v!]}`);
+        const from = ((((connect.spec as Json).template as Json).connectContainer as Json)
+          .env as Array<{ name: string; valueFrom: Json }>).find((e) => e.name === name)!;
+        assert.deepEqual(from.valueFrom, {
+          secretKeyRef: { name: superuserSecretOf(cluster.metadata.name), key },
+        });
+      }
+      assert.equal(cspec.enableSuperuserAccess, true);
+      // The database it reads is in the cluster it connects to, which decodes logically.
+      assert.equal(spec.config["database.dbname"], relay.database);
+      assert.ok(holds(objects, cluster.metadata.name).includes(relay.database));
+      assert.equal(
+        relayClusterOf(DATABASE_LAYOUTS[layout], relay),
+        cluster.metadata.name,
+      );
+      assert.equal(cspec.postgresql.parameters.wal_level, "logical");
+      const read = relays.filter((r) => holds(objects, cluster.metadata.name).includes(r.database))
+        .length;
+      for (const p of ["max_replication_slots", "max_wal_senders"]) {
+        assert.ok(Number(cspec.postgresql.parameters[p]) >= read + cspec.instances, p);
+      }
+      if (cspec.instances > 1) {
+        assert.equal(cspec.replicationSlots?.highAvailability.synchronizeLogicalDecoding, true);
+      }
+      // Its init Job prepares that database.
+      const job = find(objects, "Job", initJobOf(relay.name));
+      const jobEnv = environment(objects, containers(job)[0]!);
+      assert.equal(jobEnv.get("RELAY"), relay.name);
+      const url = new URL(jobEnv.get("DATABASE_URL")!);
+      assert.equal(url.hostname, spec.config["database.hostname"]);
+      assert.equal(url.pathname, `/${relay.database}`);
     }
   }
 });
@@ -776,5 +871,31 @@ Deno.test("k8s: probes, autoscaling, disruption budgets and graceful shutdown", 
     assert.match(cmd, new RegExp(`/dev/tcp/127\\.0\\.0\\.1/${admin}\\b`));
     assert.match(cmd, /drain_listeners\?graceful/);
     assert.ok((podSpec(edge).terminationGracePeriodSeconds as number) > SHUTDOWN.edgeDrain);
+  }
+});
+
+Deno.test("k8s: every program the manifests run is cached in the app image", async () => {
+  const dockerfile = await Deno.readTextFile(join(ROOT, "deploy", "docker", "Dockerfile"));
+  const run = /^RUN deno cache --frozen ((?:[^\n]*\\\n)*[^\n]*)$/m.exec(dockerfile)?.[1];
+  assert.ok(run, "no `RUN deno cache` in deploy/docker/Dockerfile");
+  const cached = run.replaceAll("\\\n", " ").split(/\s+/).filter(Boolean).map((glob) =>
+    new RegExp(`^${glob.replaceAll(".", "\\.").replaceAll("*", "[^/]+")}$`)
+  );
+  const entries = new Set<string>();
+  for (const overlay of await overlays()) {
+    for (const o of await rendered(`overlays/${overlay}`)) {
+      if (o.kind !== "Deployment" && o.kind !== "Job") continue;
+      for (const c of [...containers(o, true), ...containers(o)]) {
+        const cmd = (c.command ?? []) as string[];
+        if (cmd[0] !== "deno") continue;
+        assert.deepEqual(cmd.slice(0, 4), ["deno", "run", "-A", "--cached-only"]);
+        entries.add(cmd[4]!);
+      }
+    }
+  }
+  for (const e of [INIT_ENTRY, WAIT_ENTRY, RELAY_INIT_ENTRY]) assert.ok(entries.has(e), e);
+  for (const e of entries) {
+    assert.ok(cached.some((g) => g.test(e)), `${e} is not cached by the Dockerfile`);
+    await Deno.stat(join(ROOT, e));
   }
 });

@@ -23,9 +23,9 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
-import { STATE_DIR } from "../../scripts/lib/paths.ts";
-import { goInstall, pypiFiles } from "../../scripts/lib/tools.ts";
-import type { Progress } from "../../scripts/infra/process.ts";
+import { STATE_DIR } from "@stocklet/scripts/paths";
+import { goInstall, pypiFiles } from "@stocklet/scripts/tools";
+import type { Progress } from "@stocklet/scripts/infra/process";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 

@@ -21,11 +21,13 @@ import { CONNECT_JVM_FLAGS, workerProperties } from "../infra/connect.ts";
 import type { InfraConfig } from "../infra/config.ts";
 import {
   DEFAULT_PORTS,
+  placementOf,
+  relayOf,
   type ServiceName,
   SERVICES,
   type ServiceSpec,
   serviceSpec,
-} from "../../shared/topology.ts";
+} from "@stocklet/shared/topology";
 import { denoFmt } from "./fmt.ts";
 import { subscriptionsOf } from "./source_scan.ts";
 
@@ -104,6 +106,11 @@ export const HOST_VARIABLES: ReadonlyArray<{ name: string; fallback: string; doc
     doc: "DEV ONLY default. Password of the databases' `stocklet` role (URL-safe characters).",
   },
   {
+    name: "STOCKLET_SERVICE_DB_PASSWORD",
+    fallback: "stocklet",
+    doc: "DEV ONLY default. Password of each service's own database role (URL-safe characters).",
+  },
+  {
     name: "AUTH_PRIVATE_KEY",
     fallback: "",
     doc: "The P-256 PEM key (or its base64) tokens are signed with; empty: auth generates one " +
@@ -140,6 +147,16 @@ export const HOST_VARIABLES: ReadonlyArray<{ name: string; fallback: string; doc
     fallback: "",
     doc: "Partitions of the topics service-init and the consumers create.",
   },
+  {
+    name: "ORDER_MAX_IN_FLIGHT",
+    fallback: "",
+    doc: "New orders are refused (429) while this many are in flight (order).",
+  },
+  {
+    name: "OUTBOX_RELAY_MAX_LAG_MS",
+    fallback: "",
+    doc: "A service is not ready while its outbox relay is further behind (ms).",
+  },
   { name: "LOG_LEVEL", fallback: "", doc: "debug, info, warning or error (services)." },
   { name: "STOCKLET_EDGE_PORT", fallback: String(DEFAULT_PORTS.edge), doc: "Envoy's host port." },
 ];
@@ -150,11 +167,25 @@ function host(name: string): string {
   return fromHost(v.name, v.fallback);
 }
 
-/** The `postgres://` URL of a service's database inside the compose network. */
+/**
+ * Compose gives every service its own PostgreSQL container: the `isolated` layout (a database per
+ * service, each with the service's schema and role, and one Debezium connector each).
+ */
+export const COMPOSE_DB_LAYOUT = "isolated";
+
+/** The administrator's `postgres://` URL of a service's database (its init job uses it). */
 export function databaseUrlOf(spec: ServiceSpec): string {
   return `postgres://${PG_USER}:${host("STOCKLET_PG_PASSWORD")}@${
     postgresOf(spec.name)
-  }:${CONTAINER_PORTS.postgres}/${spec.database}`;
+  }:${CONTAINER_PORTS.postgres}/${placementOf(spec.name, COMPOSE_DB_LAYOUT).database}`;
+}
+
+/** The service's own `postgres://` URL: its role, which sees only its schema. */
+export function serviceDatabaseUrlOf(spec: ServiceSpec): string {
+  const p = placementOf(spec.name, COMPOSE_DB_LAYOUT);
+  return `postgres://${p.role}:${host("STOCKLET_SERVICE_DB_PASSWORD")}@${
+    postgresOf(spec.name)
+  }:${CONTAINER_PORTS.postgres}/${p.database}`;
 }
 
 const KAFKA_BROKERS = `${HOSTS.kafka}:${CONTAINER_PORTS.kafka}`;
@@ -167,7 +198,11 @@ function commonEnv(spec: ServiceSpec): Record<string, string> {
     BIND_HOST: "0.0.0.0",
     HTTP_PORT: String(spec.httpPort),
     GRPC_PORT: String(spec.grpcPort),
-    DATABASE_URL: databaseUrlOf(spec),
+    DATABASE_URL: serviceDatabaseUrlOf(spec),
+    STOCKLET_DB_LAYOUT: COMPOSE_DB_LAYOUT,
+    // The replication slot of the service's own connector (its outbox purge follows it).
+    OUTBOX_SLOT: spec.outbox ? relayOf(spec.name, COMPOSE_DB_LAYOUT).slot : "",
+    OUTBOX_RELAY_MAX_LAG_MS: host("OUTBOX_RELAY_MAX_LAG_MS"),
     KAFKA_BROKERS,
     AUTH_JWKS_URL: `http://${auth.name}:${auth.httpPort}/v1/auth/jwks`,
     STOCKLET_TOPIC_PARTITIONS: host("STOCKLET_TOPIC_PARTITIONS"),
@@ -198,6 +233,7 @@ function ownEnv(name: ServiceName): Record<string, string> {
       return {
         ORDER_SAGA_TIMEOUT_MS: host("ORDER_SAGA_TIMEOUT_MS"),
         ORDER_SWEEP_INTERVAL_MS: host("ORDER_SWEEP_INTERVAL_MS"),
+        ORDER_MAX_IN_FLIGHT: host("ORDER_MAX_IN_FLIGHT"),
       };
     case "shipping":
       return { SHIPPING_MAX_UNITS_PER_SHIPMENT: host("SHIPPING_MAX_UNITS_PER_SHIPMENT") };
@@ -213,6 +249,8 @@ function initEnv(spec: ServiceSpec): Record<string, string> {
   return {
     SERVICE: spec.name,
     DATABASE_URL: databaseUrlOf(spec),
+    STOCKLET_DB_LAYOUT: COMPOSE_DB_LAYOUT,
+    STOCKLET_SERVICE_DB_PASSWORD: host("STOCKLET_SERVICE_DB_PASSWORD"),
     LOG_LEVEL: host("LOG_LEVEL"),
     ...(spec.outbox
       ? {
@@ -392,11 +430,18 @@ export function composeModel(consumers: ReadonlySet<string>): Yaml {
       environment: {
         POSTGRES_USER: PG_USER,
         POSTGRES_PASSWORD: host("STOCKLET_PG_PASSWORD"),
-        POSTGRES_DB: spec.database,
+        POSTGRES_DB: placementOf(spec.name, COMPOSE_DB_LAYOUT).database,
       },
       volumes: [`${spec.name}-pgdata:/var/lib/postgresql/data`],
       healthcheck: {
-        test: ["CMD", "pg_isready", "-U", PG_USER, "-d", spec.database],
+        test: [
+          "CMD",
+          "pg_isready",
+          "-U",
+          PG_USER,
+          "-d",
+          placementOf(spec.name, COMPOSE_DB_LAYOUT).database,
+        ],
         interval: "5s",
         timeout: "5s",
         retries: 20,

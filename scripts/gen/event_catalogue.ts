@@ -9,14 +9,14 @@
  */
 import { join } from "node:path";
 import { type DescEnum, type DescField, type DescMessage, ScalarType } from "@bufbuild/protobuf";
-import { EVENT_SCHEMAS, producerOf, TOPICS } from "../../shared/topics.ts";
+import { EVENT_SCHEMAS, producerOf, TOPICS } from "@stocklet/shared/topics";
 import {
-  connectorOf,
   consumerGroupOf,
   deadLetterTopicOf,
+  relaysOf,
   SERVICE_NAMES,
   type ServiceName,
-} from "../../shared/topology.ts";
+} from "@stocklet/shared/topology";
 import { ROOT } from "../lib/paths.ts";
 import { denoFmt } from "./fmt.ts";
 import {
@@ -97,11 +97,7 @@ export const PLACE_ORDER_SAGA: readonly SagaLine[] = [
                       alt: [{
                         when: "the balance covers the total",
                         lines: [
-                          {
-                            note: "debit",
-                            over: "payment",
-                            publishes: ["payment.balance.debited", "payment.transaction.created"],
-                          },
+                          { note: "debit", over: "payment" },
                           {
                             topic: "payment.processing",
                             from: "payment",
@@ -118,10 +114,7 @@ export const PLACE_ORDER_SAGA: readonly SagaLine[] = [
                           {
                             note: "stock consumed",
                             over: "warehouse",
-                            publishes: [
-                              "warehouse.stock.removed",
-                              "warehouse.reservation.consumed",
-                            ],
+                            publishes: ["warehouse.reservation.consumed"],
                           },
                         ],
                       }, {
@@ -296,11 +289,11 @@ export function filterMeaning(sub: Subscription, schema: DescMessage): FilterMea
  * @throws CatalogueError when none are found (the source changed shape).
  */
 export async function deadLetterHeadersOf(root: string = ROOT): Promise<string[]> {
-  const file = join(root, "shared", "consumer", "runtime.ts");
+  const file = join(root, "shared", "consumer", "dead_letter.ts");
   const src = blankComments(await Deno.readTextFile(file));
   const names = [...src.matchAll(/["'](dlq\.[\w.-]+)["']\s*:/g)].map((m) => m[1]!);
   if (!names.length) {
-    throw new CatalogueError("found no `dlq.*` headers in shared/consumer/runtime.ts");
+    throw new CatalogueError("found no `dlq.*` headers in shared/consumer/dead_letter.ts");
   }
   return [...new Set(names)];
 }
@@ -543,9 +536,10 @@ export function catalogueMarkdown(input: CatalogueInput): string {
     "## Envelope",
     "",
     "A service never writes to Kafka itself. It inserts each event into its `outbox` table in " +
-      "the transaction that changes its state; Debezium's outbox EventRouter (one connector per " +
-      `service, e.g. ${code(connectorOf("order").name)}) reads the insert from the WAL and ` +
-      "produces one record:",
+      "the transaction that changes its state; Debezium's outbox EventRouter (one connector " +
+      `over every outbox, ${code(relaysOf("shared")[0]!.name)}, in the default \`shared\` ` +
+      "database layout; one per service in the `isolated` one) reads the insert from the WAL " +
+      "and produces one record:",
     "",
     "| Part | Content |",
     "| --- | --- |",

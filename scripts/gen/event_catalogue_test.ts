@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { events } from "../../shared/proto.ts";
-import { TOPICS } from "../../shared/topics.ts";
-import { consumerGroupOf, deadLetterTopicOf } from "../../shared/topology.ts";
+import { events } from "@stocklet/shared/proto";
+import { TOPICS } from "@stocklet/shared/topics";
+import { consumerGroupOf, deadLetterTopicOf } from "@stocklet/shared/topology";
 import {
   anchorOf,
   CatalogueError,
@@ -174,13 +174,13 @@ Deno.test("catalogueMarkdown() refuses code that disagrees with the contracts or
   );
 });
 
-Deno.test("deadLetterHeadersOf() reads the consumer runtime's dlq.* headers", async () => {
+Deno.test("deadLetterHeadersOf() reads the dlq.* headers the consumer kit writes", async () => {
   const headers = await deadLetterHeadersOf();
   assert.ok(headers.includes("dlq.topic") && headers.includes("dlq.attempts"), String(headers));
   const root = await Deno.makeTempDir();
   try {
     await Deno.mkdir(join(root, "shared", "consumer"), { recursive: true });
-    await Deno.writeTextFile(join(root, "shared", "consumer", "runtime.ts"), "export {};");
+    await Deno.writeTextFile(join(root, "shared", "consumer", "dead_letter.ts"), "export {};");
     await assert.rejects(deadLetterHeadersOf(root), CatalogueError);
   } finally {
     await Deno.remove(root, { recursive: true });

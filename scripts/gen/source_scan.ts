@@ -14,7 +14,7 @@
  */
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SERVICE_NAMES, type ServiceName } from "../../shared/topology.ts";
+import { SERVICE_NAMES, type ServiceName } from "@stocklet/shared/topology";
 import { ROOT } from "../lib/paths.ts";
 
 /** One `on("<topic>", Schema, handler, { filter })` call in a service's code. */

@@ -12,7 +12,7 @@
  * @module
  */
 import { join } from "node:path";
-import { DEFAULT_PORTS } from "../../shared/topology.ts";
+import { DEFAULT_PORTS, placementOf } from "@stocklet/shared/topology";
 import { STATE_DIR } from "../lib/paths.ts";
 
 /** A set of infrastructure processes with its own state and ports. */
@@ -189,4 +189,29 @@ export function pgUrlOf(cfg: InfraConfig, db: string): string {
   return `postgres://${PG_USER}:${PG_PASSWORD}@${cfg.host}:${cfg.ports.postgres}/${
     encodeURIComponent(db)
   }`;
+}
+
+/**
+ * The password of the services' database roles: `STOCKLET_SERVICE_DB_PASSWORD`, or `stocklet` on
+ * a local stack (whose PostgreSQL listens on 127.0.0.1 only).
+ */
+export function serviceDbPassword(): string {
+  return Deno.env.get("STOCKLET_SERVICE_DB_PASSWORD") || "stocklet";
+}
+
+/**
+ * A service's own database URL on this profile: its role (whose search_path is its schema) on
+ * the database of its placement (see `placementOf` in shared/topology).
+ *
+ * @example
+ * ```ts
+ * serviceDbUrlOf(infraConfig("dev"), "order");
+ * // "postgres://stocklet_order:stocklet@127.0.0.1:55432/stocklet"
+ * ```
+ */
+export function serviceDbUrlOf(cfg: InfraConfig, service: string): string {
+  const p = placementOf(service);
+  return `postgres://${p.role}:${
+    encodeURIComponent(serviceDbPassword())
+  }@${cfg.host}:${cfg.ports.postgres}/${encodeURIComponent(p.database)}`;
 }

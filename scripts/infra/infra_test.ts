@@ -5,7 +5,7 @@
  * connector, slot and topic, and drops them.
  */
 import assert from "node:assert/strict";
-import { SERVICES } from "../../shared/topology.ts";
+import { SERVICES } from "@stocklet/shared/topology";
 import { serviceInit } from "../service_init/mod.ts";
 import { getConnectorConfig, getConnectorStatus } from "./connect.ts";
 import { ensureInfra, type InfraHandle, infraStatus, infraUp, stopComponent } from "./mod.ts";
@@ -17,7 +17,7 @@ import {
   quantile,
   randomRow,
   type Received,
-} from "./testing.ts";
+} from "@stocklet/testing/outbox";
 import { sleep } from "./process.ts";
 
 const kafkaOpts = { sanitizeOps: false, sanitizeResources: false };
@@ -122,8 +122,10 @@ Deno.test({
         );
         const byId = new Map(rows.map((r) => [r.id, r]));
         for (const r of collector.records) checkRecord(r, byId.get(r.headers.id!)!);
-        // Keys keep per-aggregate order; with poll.interval.ms=10 the median is ~10–20 ms.
-        assert.ok(p50 < 300, `p50 ${p50} ms is far above the expected ~15 ms`);
+        // Debezium polls the WAL every 20 ms (poll.interval.ms) and the collector fetches with
+        // kafkajs: the median is ~35 ms on the 2-core dev machine. 150 ms leaves room for a busy
+        // machine; a stalled or misconfigured relay (seconds) fails.
+        assert.ok(p50 < 150, `p50 ${p50.toFixed(1)} ms; expected ~35 ms, at most 150 ms`);
       } finally {
         await collector.stop();
       }
@@ -187,12 +189,12 @@ Deno.test({
       const statusBefore = await getConnectorStatus(handle.connectUrl, f.connector.name);
 
       const again = await serviceInit("warehouse", {
-        pgUrl: handle.pgUrl("postgres"),
+        adminUrl: handle.pgUrl("postgres"),
         connectUrl: handle.connectUrl,
         kafkaBrokers: handle.kafkaBrokers,
         migrationsDir: f.migrationsDir,
-        database: f.database,
-        connector: f.connector,
+        placement: f.report.placement,
+        relay: f.connector,
       });
       assert.equal(again.changed, false);
       assert.match(again.summary, /up to date/);

@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * const infra = await ensureInfra("test");
- * const sql = postgres(infra.pgUrl("order"));
+ * const sql = postgres(infra.serviceDbUrl("order"));
  * const kafka = new Kafka({ brokers: infra.kafkaBrokers });
  * ```
  * @module
@@ -22,6 +22,7 @@ import {
   logFileOf,
   pgUrlOf,
   pidFileOf,
+  serviceDbUrlOf,
 } from "./config.ts";
 import { connectAnswers, connectPid, connectUrlOf, ensureConnect } from "./connect.ts";
 import { ensureJars } from "./jars.ts";
@@ -48,8 +49,10 @@ export interface InfraHandle {
   config: InfraConfig;
   /** Components this call started (the others already ran and were reused). */
   started: Component[];
-  /** A `postgres://stocklet:stocklet@127.0.0.1:<port>/<db>` URL. */
+  /** An administrator's `postgres://stocklet:stocklet@127.0.0.1:<port>/<db>` URL. */
   pgUrl(db: string): string;
+  /** A service's own URL: its role on its database (see {@linkcode serviceDbUrlOf}). */
+  serviceDbUrl(service: string): string;
   /** `["127.0.0.1:<port>"]`. */
   kafkaBrokers: string[];
   /** `http://127.0.0.1:<port>` (Kafka Connect REST). */
@@ -72,6 +75,7 @@ export function infraHandle(cfg: InfraConfig, started: Component[] = []): InfraH
     config: cfg,
     started,
     pgUrl: (db: string) => pgUrlOf(cfg, db),
+    serviceDbUrl: (service: string) => serviceDbUrlOf(cfg, service),
     kafkaBrokers: [`${cfg.host}:${cfg.ports.kafka}`],
     connectUrl: connectUrlOf(cfg),
   };

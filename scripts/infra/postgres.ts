@@ -1,7 +1,7 @@
 /**
  * The project's own PostgreSQL 15 cluster in `<state>/postgres`: installed from Debian packages
  * when missing (as root), initialised once (as the `postgres` OS user when we are root: initdb
- * refuses root), started with `pg_ctl`, and given one database per service.
+ * refuses root), started with `pg_ctl` (service-init gives each service its database, role and schema).
  *
  * Settings (`<data>/stocklet.conf`, rewritten before each start): listen on 127.0.0.1 only,
  * `wal_level=logical` for Debezium, 20 replication slots and WAL senders, `shared_buffers=32MB`,
@@ -13,7 +13,6 @@
  */
 import { join } from "node:path";
 import postgres from "postgres";
-import { SERVICES } from "../../shared/topology.ts";
 import { run } from "../lib/run.ts";
 import { aptInstall, isRoot } from "./apt.ts";
 import {
@@ -305,8 +304,6 @@ export async function ensurePostgres(
     started = true;
     onProgress(`postgres: ready on port ${port} in ${elapsed(t0)}`);
   }
-  const created = await ensureDatabases(cfg, SERVICES.map((s) => s.database));
-  if (created.length) onProgress(`postgres: created databases ${created.join(", ")}`);
   return started;
 }
 

@@ -3,4 +3,4 @@
  * to a missing topic sometimes receives nothing). The mechanism lives in the kit.
  * @module
  */
-export { ensureTopics, topicPartitions, type TopicsResult } from "../../shared/kafka.ts";
+export { ensureTopics, topicPartitions, type TopicsResult } from "@stocklet/shared/kafka";

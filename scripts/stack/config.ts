@@ -10,7 +10,7 @@ import {
   SERVICE_NAMES,
   type ServiceName,
   serviceSpec,
-} from "../../shared/topology.ts";
+} from "@stocklet/shared/topology";
 import { type InfraProfile, testPortShift } from "../infra/config.ts";
 import { ROOT, STATE_DIR } from "../lib/paths.ts";
 
@@ -26,7 +26,8 @@ export interface StackPorts {
 
 /** What the stack's processes need to reach the infrastructure. */
 export interface InfraEndpoints {
-  pgUrl(db: string): string;
+  /** A service's own database URL (its role on its database). */
+  serviceDbUrl(service: string): string;
   kafkaBrokers: string[];
 }
 
@@ -95,7 +96,7 @@ export function appEnv(
   } else {
     env.HTTP_PORT = String(ports.http[app]);
     env.GRPC_PORT = String(ports.grpc[app]);
-    env.DATABASE_URL = infra.pgUrl(serviceSpec(app).database);
+    env.DATABASE_URL = infra.serviceDbUrl(app);
     if (app === "auth") env.USER_GRPC_ADDR = `127.0.0.1:${ports.grpc.user}`;
   }
   return { ...env, ...opts.extra };
@@ -109,8 +110,28 @@ export function appV8Flags(): string {
   return Deno.env.get("STOCKLET_V8_FLAGS") ?? "--max-semi-space-size=2";
 }
 
+/**
+ * The inspector port of an app from `STOCKLET_INSPECT` (`order:9230,edge:9231`), to attach a
+ * profiler or debugger to a running stack (`scripts/profile.ts`).
+ */
+export function inspectPortOf(app: AppName): number | undefined {
+  for (const part of (Deno.env.get("STOCKLET_INSPECT") ?? "").split(",")) {
+    const [name, port] = part.split(":");
+    if (name === app && Number(port) > 0) return Number(port);
+  }
+  return undefined;
+}
+
 /** The `deno run` arguments of an application process. */
 export function appArgs(app: AppName): string[] {
   const v8 = appV8Flags();
-  return ["run", "-A", "--no-prompt", ...(v8 ? [`--v8-flags=${v8}`] : []), entryOf(app)];
+  const inspect = inspectPortOf(app);
+  return [
+    "run",
+    "-A",
+    "--no-prompt",
+    ...(v8 ? [`--v8-flags=${v8}`] : []),
+    ...(inspect ? [`--inspect=127.0.0.1:${inspect}`] : []),
+    entryOf(app),
+  ];
 }

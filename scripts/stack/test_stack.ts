@@ -6,11 +6,11 @@
  * @module
  */
 import { join, relative } from "node:path";
-import { SERVICE_NAMES, type ServiceName } from "../../shared/topology.ts";
+import { SERVICE_NAMES, type ServiceName } from "@stocklet/shared/topology";
 import { infraConfig, pgUrlOf } from "../infra/config.ts";
 import { type InfraHandle, infraUp } from "../infra/mod.ts";
 import { ROOT } from "../lib/paths.ts";
-import { serviceInit } from "../service_init/mod.ts";
+import { initServices } from "../service_init/mod.ts";
 import { appPid, isReady, startApp, stopApp, waitReady } from "./apps.ts";
 import {
   appEnv,
@@ -31,6 +31,8 @@ export const TEST_SETTINGS = {
   sweepIntervalMs: 1_000,
   /** Per-shipment unit limit of the shipping service. */
   maxUnitsPerShipment: 100,
+  /** How often the idle relay writes a heartbeat. */
+  relayHeartbeatMs: 2_000,
 } as const;
 
 /** A running test stack. */
@@ -110,13 +112,13 @@ export async function ensureTestStack(
   const started: AppName[] = [];
   if (previous !== hash || running.some((r) => !r)) {
     log("test stack: service-init…");
-    for (const svc of SERVICE_NAMES) {
-      await serviceInit(svc, {
-        pgUrl: pgUrlOf(cfg, svc),
-        connectUrl: infra.connectUrl,
-        kafkaBrokers: infra.kafkaBrokers,
-      });
-    }
+    await initServices(SERVICE_NAMES, {
+      adminUrl: pgUrlOf(cfg, "postgres"),
+      connectUrl: infra.connectUrl,
+      kafkaBrokers: infra.kafkaBrokers,
+      // Short heartbeats: the relay tests watch an idle slot advance.
+      heartbeatMs: TEST_SETTINGS.relayHeartbeatMs,
+    });
     log(`test stack: starting ${apps.join(", ")}…`);
     const t0 = performance.now();
     for (const app of apps) await stopApp("test", app);

@@ -1,33 +1,33 @@
 /**
- * The order status machine. Orders only move forward: PROCESSING → PENDING → APPROVED, or to
+ * The order's rules: its status machine and its price check. The status machine: Orders only move forward: PROCESSING → PENDING → APPROVED, or to
  * REJECTED from either in-flight state. Terminal states never change again, so a late or repeated
  * event cannot move an order back or make it publish twice.
  * @module
  */
 import type { events } from "@stocklet/shared/proto";
 import { order } from "@stocklet/shared/proto";
+import { type StatusMachine, statusMachine } from "@stocklet/shared/status_machine";
 
 /** An order status. */
 export type Status = order.OrderStatus;
 /** The statuses. */
 export const Status = order.OrderStatus;
 
-const NEXT: Readonly<Record<number, readonly Status[]>> = {
+/** The moves an order may make. */
+export const transitions: StatusMachine<Status> = statusMachine<Status>({
   [Status.PROCESSING]: [Status.PENDING, Status.REJECTED],
   [Status.PENDING]: [Status.APPROVED, Status.REJECTED],
   [Status.APPROVED]: [Status.COMPLETED],
   [Status.REJECTED]: [],
   [Status.COMPLETED]: [],
-};
+});
 
-/** Whether an order may move from one status to another. */
-export function canMove(from: Status, to: Status): boolean {
-  return NEXT[from]?.includes(to) ?? false;
-}
+/** The statuses of an order whose saga still runs (it can still be rejected). */
+export const IN_FLIGHT: readonly Status[] = transitions.sourcesOf(Status.REJECTED);
 
 /** Whether the saga is still running for an order in this status. */
 export function inFlight(status: Status): boolean {
-  return status === Status.PROCESSING || status === Status.PENDING;
+  return IN_FLIGHT.includes(status);
 }
 
 /** Why an order was rejected. */

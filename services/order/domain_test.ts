@@ -1,8 +1,16 @@
 import assert from "node:assert/strict";
-import { canMove, checkQuote, eventReason, inFlight, RejectReason, Status } from "./domain.ts";
+import {
+  checkQuote,
+  eventReason,
+  IN_FLIGHT,
+  inFlight,
+  RejectReason,
+  Status,
+  transitions,
+} from "./domain.ts";
 import { events } from "@stocklet/shared/proto";
 
-Deno.test("canMove() allows only the forward transitions of the saga", () => {
+Deno.test("transitions allow only the forward transitions of the saga", () => {
   const all = [
     Status.PROCESSING,
     Status.PENDING,
@@ -20,7 +28,7 @@ Deno.test("canMove() allows only the forward transitions of the saga", () => {
   for (const from of all) {
     for (const to of all) {
       const key = `${Status[from]}>${Status[to]}`;
-      assert.equal(canMove(from, to), allowed.has(key), key);
+      assert.equal(transitions.canMove(from, to), allowed.has(key), key);
     }
   }
 });
@@ -30,6 +38,8 @@ Deno.test("inFlight() is true only before a terminal status", () => {
   assert.ok(inFlight(Status.PENDING));
   assert.ok(!inFlight(Status.APPROVED));
   assert.ok(!inFlight(Status.REJECTED));
+  assert.ok(!inFlight(Status.COMPLETED));
+  assert.deepEqual(IN_FLIGHT, [Status.PROCESSING, Status.PENDING]);
 });
 
 Deno.test("eventReason() maps every reject reason to the event's reason of the same name", () => {

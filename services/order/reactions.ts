@@ -1,11 +1,12 @@
 /**
- * What moves an order: the quote, a stock shortage, a failed allocation and the payment outcome.
+ * What moves an order, topic → step: the quote, a stock shortage, a failed allocation and the
+ * payment outcome.
  * @module
  */
 import { events } from "@stocklet/shared/proto";
 import { on, type Reaction } from "@stocklet/shared/reaction";
 import { RejectReason } from "./domain.ts";
-import { approveOrder, priceOrder, rejectOrder } from "./saga.ts";
+import { approveOrder, priceOrder, rejectOrder } from "./steps.ts";
 
 const Quote = events.ProductPriceQuoteEvent_Type;
 const Stock = events.StockReservationEvent_Type;
@@ -15,25 +16,38 @@ const Payment = events.PaymentProcessedEvent_Type;
 /** The order service's subscriptions. */
 export function orderReactions(): Reaction[] {
   return [
-    on("product.pricequotation", events.ProductPriceQuoteEventSchema, async (e, tx) => {
-      if (e.type === Quote.AVAILABLE) await priceOrder(tx, e);
-      else await rejectOrder(tx, e.orderId, RejectReason.PRODUCT_UNAVAILABLE);
-    }, { filter: (e) => e.type === Quote.AVAILABLE || e.type === Quote.UNAVAILABLE }),
+    on(
+      "product.pricequotation",
+      events.ProductPriceQuoteEventSchema,
+      (e, tx) =>
+        e.type === Quote.AVAILABLE
+          ? priceOrder(tx, e)
+          : rejectOrder(tx, e.orderId, RejectReason.PRODUCT_UNAVAILABLE),
+      { filter: (e) => e.type === Quote.AVAILABLE || e.type === Quote.UNAVAILABLE },
+    ),
 
-    on("warehouse.reservation.failed", events.StockReservationEventSchema, async (e, tx) => {
-      await rejectOrder(tx, e.orderId, RejectReason.INSUFFICIENT_STOCK);
-    }, { filter: (e) => e.type === Stock.INSUFFICIENT_STOCK }),
+    on(
+      "warehouse.reservation.failed",
+      events.StockReservationEventSchema,
+      (e, tx) => rejectOrder(tx, e.orderId, RejectReason.INSUFFICIENT_STOCK),
+      { filter: (e) => e.type === Stock.INSUFFICIENT_STOCK },
+    ),
 
-    on("shipping.shipment.allocation", events.ShipmentAllocationEventSchema, async (e, tx) => {
-      await rejectOrder(tx, e.orderId, RejectReason.SHIPMENT_FAILED, e.shipmentId);
-    }, { filter: (e) => e.type === Allocation.FAILED }),
+    on(
+      "shipping.shipment.allocation",
+      events.ShipmentAllocationEventSchema,
+      (e, tx) => rejectOrder(tx, e.orderId, RejectReason.SHIPMENT_FAILED, e.shipmentId),
+      { filter: (e) => e.type === Allocation.FAILED },
+    ),
 
-    on("payment.processing", events.PaymentProcessedEventSchema, async (e, tx) => {
-      if (e.type === Payment.SUCCESS) {
-        await approveOrder(tx, e.orderId, e.transactionId ?? "", e.shipmentId);
-      } else {
-        await rejectOrder(tx, e.orderId, RejectReason.PAYMENT_FAILED, e.shipmentId);
-      }
-    }, { filter: (e) => e.type === Payment.SUCCESS || e.type === Payment.FAILED }),
+    on(
+      "payment.processing",
+      events.PaymentProcessedEventSchema,
+      (e, tx) =>
+        e.type === Payment.SUCCESS
+          ? approveOrder(tx, e)
+          : rejectOrder(tx, e.orderId, RejectReason.PAYMENT_FAILED, e.shipmentId),
+      { filter: (e) => e.type === Payment.SUCCESS || e.type === Payment.FAILED },
+    ),
   ];
 }

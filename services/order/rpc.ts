@@ -6,16 +6,16 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { isAdmin, requireUser } from "@stocklet/shared/auth";
 import { type Sql, transaction } from "@stocklet/shared/db";
-import { notFound, permissionDenied } from "@stocklet/shared/errors";
-import { uuidv7 } from "@stocklet/shared/ids";
+import { permissionDenied } from "@stocklet/shared/errors";
+import { findOwned } from "@stocklet/shared/owned";
 import { pageOf, pageRequest } from "@stocklet/shared/paging";
 import { order } from "@stocklet/shared/proto";
 import { bindService, type ServiceBinding } from "@stocklet/shared/server";
 import { serviceInfo } from "@stocklet/shared/service_info";
 import { tagActiveSpan } from "@stocklet/shared/tracing";
-import { Status } from "./domain.ts";
-import { publishCreated } from "./saga.ts";
-import { findOrder, insertOrder, listOrders, type OrderRow } from "./store.ts";
+import type { Admission } from "./admission.ts";
+import { placeOrder } from "./steps.ts";
+import { findOrder, listOrders, type OrderRow } from "./store.ts";
 
 /** The wire form of an order. */
 export function toOrder(row: OrderRow): order.Order {
@@ -35,16 +35,13 @@ export function toOrder(row: OrderRow): order.Order {
   });
 }
 
-/** The OrderService handlers. */
-export function orderRpc(sql: Sql): ServiceBinding {
+/** The OrderService handlers (new orders pass the admission gate first, when given one). */
+export function orderRpc(sql: Sql, admission?: Admission): ServiceBinding {
   return bindService(order.OrderService, {
     serviceInfo: () => Promise.resolve(serviceInfo("order")),
 
     async viewOrder(req, ctx) {
-      const user = requireUser(ctx.principal);
-      const row = await findOrder(sql, req.orderId);
-      // Someone else's order is "not found": its existence is not the caller's business.
-      if (!row || (row.customer_id !== user.userId && !isAdmin(user))) throw notFound("order");
+      const row = await findOwned(ctx.principal, "order", () => findOrder(sql, req.orderId));
       return { order: toOrder(row) };
     },
 
@@ -62,18 +59,13 @@ export function orderRpc(sql: Sql): ServiceBinding {
 
     async placeOrder(req, ctx) {
       const user = requireUser(ctx.principal);
-      const id = uuidv7();
-      tagActiveSpan("stocklet.order_id", id);
-      const row = await transaction(sql, "place order", async (tx) => {
-        const o = await insertOrder(tx, {
-          id,
-          customerId: user.userId,
-          status: Status.PROCESSING,
-          items: req.cart,
-        });
-        publishCreated(tx, o);
-        return o;
-      });
+      admission?.admit();
+      const row = await transaction(
+        sql,
+        "place order",
+        (tx) => placeOrder(tx, user.userId, req.cart),
+      );
+      tagActiveSpan("stocklet.order_id", row.id);
       return { order: toOrder(row) };
     },
   });

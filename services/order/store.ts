@@ -1,11 +1,12 @@
 /**
- * The orders' SQL. Every status change is a conditional update (`where status in (…)`), so two
- * deliveries racing for one order cannot both move it.
+ * The orders' SQL. Every status change is a conditional update guarded by the domain's transitions
+ * (`where status = any(sourcesOf(to))`), so two deliveries racing for one order cannot both move
+ * it, and nothing moves an order backwards.
  * @module
  */
 import type { Sql, Tx } from "@stocklet/shared/db";
 import type { PageRequest } from "@stocklet/shared/paging";
-import type { RejectReason, Status } from "./domain.ts";
+import { IN_FLIGHT, type RejectReason, Status, transitions } from "./domain.ts";
 
 /** An `orders` row with its items. */
 export interface OrderRow {
@@ -110,22 +111,20 @@ export async function insertOrder(
 }
 
 /**
- * Moves an order to PENDING with its prices if it is still PROCESSING; undefined when it is not
- * (a late or repeated quote).
+ * Moves an order to PENDING with its prices if it may (it is still PROCESSING); undefined when it
+ * may not (a late or repeated quote).
  */
 export async function markPending(
   tx: Tx,
   id: string,
-  from: Status,
-  to: Status,
   prices: { unit: Record<string, bigint>; itemsCents: bigint; totalCents: bigint },
   /** The order's items (product id → quantity), as read before. */
   items: Record<string, number>,
 ): Promise<OrderRow | undefined> {
   const [row] = await tx<Row[]>`
-    update orders set status = ${to}, items_price_cents = ${prices.itemsCents},
+    update orders set status = ${Status.PENDING}, items_price_cents = ${prices.itemsCents},
       total_price_cents = ${prices.totalCents}, updated_at = now()
-    where id = ${id} and status = ${from}
+    where id = ${id} and status = any(${transitions.sourcesOf(Status.PENDING)}::smallint[])
     returning *`;
   if (!row) return undefined;
   const ids = Object.keys(prices.unit);
@@ -138,13 +137,12 @@ export async function markPending(
 }
 
 /**
- * Moves an order from one of `from` to `to`, setting the given columns; undefined if it was not in
- * `from`. Returns the order without its items (no step after pricing needs them).
+ * Moves an order to `to` if the domain allows it from its status, setting the given columns;
+ * undefined if it may not. Returns the order without its items (no step after pricing needs them).
  */
 export async function moveOrder(
   tx: Tx,
   id: string,
-  from: readonly Status[],
   to: Status,
   set: { transactionId?: string; shipmentId?: string; rejectReason?: RejectReason } = {},
 ): Promise<OrderState | undefined> {
@@ -154,7 +152,7 @@ export async function moveOrder(
       shipment_id = coalesce(${set.shipmentId ?? null}::uuid, shipment_id),
       reject_reason = coalesce(${set.rejectReason ?? null}::smallint, reject_reason),
       updated_at = now()
-    where id = ${id} and status = any(${from as number[]}::smallint[])
+    where id = ${id} and status = any(${transitions.sourcesOf(to)}::smallint[])
     returning *`;
   return row;
 }
@@ -163,9 +161,16 @@ export async function moveOrder(
 export async function lockStalled(tx: Tx, olderThan: Date, limit: number): Promise<string[]> {
   const rows = await tx<Array<{ id: string }>>`
     select id from orders
-    where status in (1, 2) and created_at < ${olderThan}
+    where status = any(${IN_FLIGHT as Status[]}::smallint[]) and created_at < ${olderThan}
     order by created_at
     limit ${limit}
     for update skip locked`;
   return rows.map((r) => r.id);
+}
+
+/** How many orders are in flight (PROCESSING or PENDING), from the partial index. */
+export async function countInFlight(sql: Sql): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from orders where status in (1, 2)`;
+  return row!.n;
 }

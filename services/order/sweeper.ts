@@ -8,7 +8,7 @@ import { type Sql, transaction } from "@stocklet/shared/db";
 import { getLog } from "@stocklet/shared/logging";
 import { type BackgroundTask, pause } from "@stocklet/shared/service";
 import { RejectReason } from "./domain.ts";
-import { rejectOrder } from "./saga.ts";
+import { rejectOrder } from "./steps.ts";
 import { lockStalled } from "./store.ts";
 
 const log = getLog("order", "sweeper");

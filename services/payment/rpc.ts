@@ -5,20 +5,16 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { isAdmin, requireAdmin, requireOwnerOrAdmin, requireUser } from "@stocklet/shared/auth";
+import { requireAdmin, requireOwnerOrAdmin, requireUser } from "@stocklet/shared/auth";
 import { type Sql, transaction } from "@stocklet/shared/db";
 import { notFound } from "@stocklet/shared/errors";
+import { findOwned } from "@stocklet/shared/owned";
 import { pageOf, pageRequest } from "@stocklet/shared/paging";
-import { events, payment } from "@stocklet/shared/proto";
+import { payment } from "@stocklet/shared/proto";
 import { bindService, type ServiceBinding } from "@stocklet/shared/server";
 import { serviceInfo } from "@stocklet/shared/service_info";
-import {
-  credit,
-  findBalance,
-  findTransaction,
-  listTransactions,
-  type TransactionRow,
-} from "./store.ts";
+import { creditBalance } from "./steps.ts";
+import { findBalance, findTransaction, listTransactions, type TransactionRow } from "./store.ts";
 
 function toTransaction(t: TransactionRow): payment.Transaction {
   return create(payment.TransactionSchema, {
@@ -45,9 +41,11 @@ export function paymentRpc(sql: Sql): ServiceBinding {
     },
 
     async viewTransaction(req, ctx) {
-      const user = requireUser(ctx.principal);
-      const t = await findTransaction(sql, req.transactionId);
-      if (!t || (t.customer_id !== user.userId && !isAdmin(user))) throw notFound("transaction");
+      const t = await findOwned(
+        ctx.principal,
+        "transaction",
+        () => findTransaction(sql, req.transactionId),
+      );
       return { transaction: toTransaction(t) };
     },
 
@@ -61,14 +59,8 @@ export function paymentRpc(sql: Sql): ServiceBinding {
     async creditBalance(req, ctx) {
       requireAdmin(ctx.principal);
       const cents = await transaction(sql, "credit balance", async (tx) => {
-        const balance = await credit(tx, req.customerId, req.amountCents);
+        const balance = await creditBalance(tx, req.customerId, req.amountCents);
         if (balance === undefined) throw notFound("balance");
-        tx.publish("payment.balance.credited", req.customerId, events.BalanceCreditedEventSchema, {
-          revision: 1,
-          customerId: req.customerId,
-          amountCents: req.amountCents,
-          newBalanceCents: balance,
-        });
         return balance;
       });
       return { balance: { customerId: req.customerId, balanceCents: cents } };

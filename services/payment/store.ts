@@ -1,15 +1,12 @@
 /**
- * Balances, transactions and per-order payment outcomes in SQL. A debit is one conditional update
- * (`balance_cents >= amount`), so concurrent payments can never overdraw a balance.
+ * Payment's SQL: balances, transactions and each order's payment row. Status changes are guarded
+ * by the domain's transition table; a debit is one conditional update (`balance_cents >= amount`,
+ * plus a CHECK), so no interleaving can overdraw a balance.
  * @module
  */
 import type { Sql, Tx } from "@stocklet/shared/db";
 import type { PageRequest } from "@stocklet/shared/paging";
-
-/** How an order's payment step ended. */
-export const PaymentStatus = { SUCCEEDED: 1, FAILED: 2, CANCELLED: 3, REFUNDED: 4 } as const;
-/** A payment status. */
-export type PaymentStatus = typeof PaymentStatus[keyof typeof PaymentStatus];
+import { type PaymentStatus, transitions } from "./domain.ts";
 
 /** A `transactions` row. */
 export interface TransactionRow {
@@ -43,6 +40,13 @@ export async function findBalance(sql: Sql | Tx, customerId: string): Promise<bi
   return row?.balance_cents;
 }
 
+/** A customer's balance in cents, locked for this transaction; undefined when they have none. */
+export async function lockBalance(tx: Tx, customerId: string): Promise<bigint | undefined> {
+  const [row] = await tx<Array<{ balance_cents: bigint }>>`
+    select balance_cents from balances where customer_id = ${customerId} for update`;
+  return row?.balance_cents;
+}
+
 /** Adds to a balance; the new balance, or undefined when the customer has none. */
 export async function credit(
   tx: Tx,
@@ -67,7 +71,7 @@ export async function debit(
   return row?.balance_cents;
 }
 
-/** Records an order's payment outcome; false when the order already has one. */
+/** Records an order's payment row; false when the order already has one. */
 export async function insertOrderPayment(
   tx: Tx,
   p: { orderId: string; status: PaymentStatus; transactionId?: string; reason?: string },
@@ -79,28 +83,28 @@ export async function insertOrderPayment(
   return rows.length > 0;
 }
 
-/** An order's payment outcome, locked for this transaction. */
+/** An order's payment row, locked for this transaction. */
 export async function lockOrderPayment(
   tx: Tx,
   orderId: string,
 ): Promise<OrderPaymentRow | undefined> {
   const [row] = await tx<OrderPaymentRow[]>`
-    select order_id, status, transaction_id from order_payments where order_id = ${orderId} for update`;
+    select order_id, status, transaction_id from order_payments where order_id = ${orderId}
+    for update`;
   return row;
 }
 
-/** Sets an order's payment status (and its transaction, when given). */
-export async function setOrderPaymentStatus(
+/** Moves an order's payment to `to` if the domain allows it from its status; false otherwise. */
+export async function moveOrderPayment(
   tx: Tx,
   orderId: string,
-  status: PaymentStatus,
-  transactionId?: string,
-): Promise<void> {
-  await tx`
-    update order_payments set status = ${status}, updated_at = now(),
-      transaction_id = coalesce(${transactionId ?? null}::uuid, transaction_id),
-      reason = case when ${status} = ${PaymentStatus.FAILED} then reason else null end
-    where order_id = ${orderId}`;
+  to: PaymentStatus,
+): Promise<boolean> {
+  const rows = await tx`
+    update order_payments set status = ${to}, updated_at = now()
+    where order_id = ${orderId} and status = any(${transitions.sourcesOf(to)}::smallint[])
+    returning 1`;
+  return rows.length > 0;
 }
 
 /** Records a transaction. */

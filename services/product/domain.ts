@@ -1,6 +1,6 @@
 /**
- * Pricing: an order's quote from the catalogue's unit prices. Pure, so it is tested without a
- * database.
+ * Product's rules: an order's price quote from the catalogue's unit prices (the catalogue has no
+ * status machine). Pure, so it is tested without a database.
  * @module
  */
 import { create } from "@bufbuild/protobuf";

@@ -3,6 +3,7 @@
  * @module
  */
 import type { Sql, Tx } from "@stocklet/shared/db";
+import { isUuid } from "@stocklet/shared/ids";
 import type { PageRequest } from "@stocklet/shared/paging";
 
 /** A `products` row. */
@@ -68,9 +69,9 @@ export async function updateProduct(
   return { before, after: after! };
 }
 
-/** Unit prices of the given products that exist. */
+/** Unit prices of the given products that exist (an id that is no UUID names no product). */
 export async function unitPrices(tx: Tx, ids: readonly string[]): Promise<Map<string, bigint>> {
-  const valid = ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+  const valid = ids.filter(isUuid);
   if (!valid.length) return new Map();
   const rows = await tx<Array<{ id: string; price_cents: bigint }>>`
     select id, price_cents from products where id = any(${valid}::uuid[])`;

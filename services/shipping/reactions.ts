@@ -1,10 +1,10 @@
 /**
- * Shipping's subscriptions: reserved stock, payment outcomes and rejected orders.
+ * Shipping's subscriptions, topic → step: reserved stock, failed payments and rejected orders.
  * @module
  */
 import { events } from "@stocklet/shared/proto";
 import { on, type Reaction } from "@stocklet/shared/reaction";
-import { allocateShipment, releaseShipment } from "./allocation.ts";
+import { allocateShipment, releaseShipment } from "./steps.ts";
 
 const Stock = events.StockReservationEvent_Type;
 const Payment = events.PaymentProcessedEvent_Type;
@@ -22,14 +22,10 @@ export function shippingReactions(maxUnits: number): Reaction[] {
     on(
       "payment.processing",
       events.PaymentProcessedEventSchema,
-      (e, tx) => releaseShipment(tx, e.orderId, e.customerId),
+      (e, tx) => releaseShipment(tx, e),
       { filter: (e) => e.type === Payment.FAILED },
     ),
 
-    on(
-      "order.state.rejected",
-      events.OrderRejectedEventSchema,
-      (e, tx) => releaseShipment(tx, e.orderId, e.customerId),
-    ),
+    on("order.state.rejected", events.OrderRejectedEventSchema, (e, tx) => releaseShipment(tx, e)),
   ];
 }

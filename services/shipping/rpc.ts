@@ -4,19 +4,13 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { isAdmin, type Principal, requireUser } from "@stocklet/shared/auth";
 import type { Sql } from "@stocklet/shared/db";
-import { notFound } from "@stocklet/shared/errors";
+import { findOwned } from "@stocklet/shared/owned";
 import { shipping } from "@stocklet/shared/proto";
 import { bindService, type ServiceBinding } from "@stocklet/shared/server";
 import { serviceInfo } from "@stocklet/shared/service_info";
-import { findShipment, shipmentItems, type ShipmentRow, ShipmentStatus } from "./store.ts";
-
-async function ownShipment(sql: Sql, id: string, user: Principal): Promise<ShipmentRow> {
-  const s = await findShipment(sql, id);
-  if (!s || (s.customer_id !== user.userId && !isAdmin(user))) throw notFound("shipment");
-  return s;
-}
+import { ShipmentStatus } from "./domain.ts";
+import { findShipment, shipmentItems } from "./store.ts";
 
 /** The ShippingService handlers. */
 export function shippingRpc(sql: Sql): ServiceBinding {
@@ -24,7 +18,7 @@ export function shippingRpc(sql: Sql): ServiceBinding {
     serviceInfo: () => Promise.resolve(serviceInfo("shipping")),
 
     async viewShipment(req, ctx) {
-      const s = await ownShipment(sql, req.shipmentId, requireUser(ctx.principal));
+      const s = await findOwned(ctx.principal, "shipment", () => findShipment(sql, req.shipmentId));
       return {
         shipment: create(shipping.ShipmentSchema, {
           id: s.id,
@@ -39,7 +33,7 @@ export function shippingRpc(sql: Sql): ServiceBinding {
     },
 
     async viewShipmentManifest(req, ctx) {
-      const s = await ownShipment(sql, req.shipmentId, requireUser(ctx.principal));
+      const s = await findOwned(ctx.principal, "shipment", () => findShipment(sql, req.shipmentId));
       const items = await shipmentItems(sql, s.id);
       return {
         manifest: Object.entries(items).map(([productId, quantity]) => ({

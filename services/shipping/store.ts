@@ -1,14 +1,10 @@
 /**
- * Shipments in SQL.
+ * Shipments in SQL: each order's one shipment row and its items. Status changes are guarded by the
+ * domain's transitions.
  * @module
  */
 import type { Sql, Tx } from "@stocklet/shared/db";
-import { shipping } from "@stocklet/shared/proto";
-
-/** Shipment statuses. */
-export const ShipmentStatus = shipping.ShipmentStatus;
-/** A shipment status. */
-export type ShipmentStatus = shipping.ShipmentStatus;
+import { type ShipmentStatus, transitions } from "./domain.ts";
 
 /** A `shipments` row. */
 export interface ShipmentRow {
@@ -23,28 +19,28 @@ export interface ShipmentRow {
 /** Records an order's shipment; false when the order already has one. */
 export async function insertShipment(
   tx: Tx,
-  s: {
-    id: string;
-    orderId: string;
-    customerId: string | null;
-    status: ShipmentStatus;
-    items?: Record<string, number>;
-  },
+  s: { id: string; orderId: string; customerId: string | null; status: ShipmentStatus },
 ): Promise<boolean> {
   const rows = await tx`
     insert into shipments (id, order_id, customer_id, status)
     values (${s.id}, ${s.orderId}, ${s.customerId}, ${s.status})
     on conflict (order_id) do nothing returning 1`;
-  if (rows.length === 0) return false;
-  const items = Object.entries(s.items ?? {}).map(([product_id, quantity]) => ({
-    shipment_id: s.id,
+  return rows.length > 0;
+}
+
+/** Records what a shipment carries. */
+export async function insertShipmentItems(
+  tx: Tx,
+  shipmentId: string,
+  items: Readonly<Record<string, number>>,
+): Promise<void> {
+  const rows = Object.entries(items).map(([product_id, quantity]) => ({
+    shipment_id: shipmentId,
     product_id,
     quantity,
   }));
-  if (items.length) {
-    await tx`insert into shipment_items ${tx(items, "shipment_id", "product_id", "quantity")}`;
-  }
-  return true;
+  if (!rows.length) return;
+  await tx`insert into shipment_items ${tx(rows, "shipment_id", "product_id", "quantity")}`;
 }
 
 /** An order's shipment, locked for this transaction. */
@@ -52,15 +48,18 @@ export async function lockShipmentOfOrder(
   tx: Tx,
   orderId: string,
 ): Promise<ShipmentRow | undefined> {
-  const [row] = await tx<
-    ShipmentRow[]
-  >`select * from shipments where order_id = ${orderId} for update`;
+  const [row] = await tx<ShipmentRow[]>`
+    select * from shipments where order_id = ${orderId} for update`;
   return row;
 }
 
-/** Sets a shipment's status. */
-export async function setShipmentStatus(tx: Tx, id: string, status: ShipmentStatus): Promise<void> {
-  await tx`update shipments set status = ${status}, updated_at = now() where id = ${id}`;
+/** Moves a shipment to `to` if the domain allows it from its status; false otherwise. */
+export async function moveShipment(tx: Tx, id: string, to: ShipmentStatus): Promise<boolean> {
+  const rows = await tx`
+    update shipments set status = ${to}, updated_at = now()
+    where id = ${id} and status = any(${transitions.sourcesOf(to)}::smallint[])
+    returning 1`;
+  return rows.length > 0;
 }
 
 /** A shipment by id. */

@@ -13,7 +13,7 @@ import { bootstrapAdmin } from "./admin.ts";
 import { BAD_CREDENTIALS, userInternalRpc } from "./internal_rpc.ts";
 import { userRpc } from "./rpc.ts";
 import { findUserByEmail } from "./store.ts";
-import { createTestDb, type TestDb } from "./testing.ts";
+import { createTestDb, type TestDb } from "@stocklet/testing/db";
 
 /** Signs tokens the way the auth service does, with a key of the test's own. */
 async function tokenSigner(): Promise<{

@@ -1,11 +1,11 @@
 /**
- * The warehouse's subscriptions: new products, pending orders, failed allocations, payments and
- * rejected orders.
+ * The warehouse's subscriptions, topic → step: new products, pending orders, failed allocations,
+ * payment outcomes and rejected orders.
  * @module
  */
 import { events } from "@stocklet/shared/proto";
 import { on, type Reaction } from "@stocklet/shared/reaction";
-import { consumeReservation, openProductStock, reserveOrder, returnReservation } from "./stock.ts";
+import { consumeReservation, openProductStock, reserveOrder, returnReservation } from "./steps.ts";
 
 const Payment = events.PaymentProcessedEvent_Type;
 const Allocation = events.ShipmentAllocationEvent_Type;
@@ -16,7 +16,7 @@ export function warehouseReactions(): Reaction[] {
     on(
       "product.state.created",
       events.ProductCreatedEventSchema,
-      (e, tx) => openProductStock(tx, e.productId),
+      (e, tx) => openProductStock(tx, e),
     ),
 
     on("order.state.pending", events.OrderPendingEventSchema, (e, tx) => reserveOrder(tx, e)),
@@ -24,28 +24,25 @@ export function warehouseReactions(): Reaction[] {
     on(
       "shipping.shipment.allocation",
       events.ShipmentAllocationEventSchema,
-      (e, tx) => returnReservation(tx, e.orderId, e.orderMetadata?.customerId ?? ""),
-      {
-        filter: (e) => e.type === Allocation.FAILED,
-      },
+      (e, tx) =>
+        returnReservation(tx, {
+          orderId: e.orderId,
+          customerId: e.orderMetadata?.customerId ?? "",
+        }),
+      { filter: (e) => e.type === Allocation.FAILED },
     ),
 
     on(
       "payment.processing",
       events.PaymentProcessedEventSchema,
-      (e, tx) =>
-        e.type === Payment.SUCCESS
-          ? consumeReservation(tx, e.orderId)
-          : returnReservation(tx, e.orderId, e.customerId),
-      {
-        filter: (e) => e.type === Payment.SUCCESS || e.type === Payment.FAILED,
-      },
+      (e, tx) => e.type === Payment.SUCCESS ? consumeReservation(tx, e) : returnReservation(tx, e),
+      { filter: (e) => e.type === Payment.SUCCESS || e.type === Payment.FAILED },
     ),
 
     on(
       "order.state.rejected",
       events.OrderRejectedEventSchema,
-      (e, tx) => returnReservation(tx, e.orderId, e.customerId),
+      (e, tx) => returnReservation(tx, e),
     ),
   ];
 }

@@ -5,9 +5,10 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { isAdmin, requireAdmin, requireUser } from "@stocklet/shared/auth";
+import { requireAdmin } from "@stocklet/shared/auth";
 import { type Sql, transaction } from "@stocklet/shared/db";
 import { notFound } from "@stocklet/shared/errors";
+import { findOwned } from "@stocklet/shared/owned";
 import { events, warehouse } from "@stocklet/shared/proto";
 import { bindService, type ServiceBinding } from "@stocklet/shared/server";
 import { serviceInfo } from "@stocklet/shared/service_info";
@@ -39,9 +40,11 @@ export function warehouseRpc(sql: Sql): ServiceBinding {
     },
 
     async viewReservation(req, ctx) {
-      const user = requireUser(ctx.principal);
-      const r = await findReservation(sql, req.reservationId);
-      if (!r || (r.customer_id !== user.userId && !isAdmin(user))) throw notFound("reservation");
+      const r = await findOwned(
+        ctx.principal,
+        "reservation",
+        () => findReservation(sql, req.reservationId),
+      );
       return { reservation: toReservation(r) };
     },
 

@@ -1,15 +1,11 @@
 /**
- * Stock and reservations in SQL. Reserving takes row locks in product-id order, so concurrent
- * reservations cannot deadlock, and the `quantity >= q` guard (plus a CHECK) keeps stock ≥ 0.
+ * The warehouse's SQL: stock levels and each order's reservation. Stock rows are locked in
+ * product-id order, so concurrent reservations cannot deadlock; `quantity >= q` guards (and a
+ * CHECK) keep stock ≥ 0; reservation status changes are guarded by the domain's transitions.
  * @module
  */
-import type { Sql, Tx, TxSql } from "@stocklet/shared/db";
-import { warehouse } from "@stocklet/shared/proto";
-
-/** Reservation statuses. */
-export const ReservationStatus = warehouse.ReservationStatus;
-/** A reservation status. */
-export type ReservationStatus = warehouse.ReservationStatus;
+import type { Sql, Tx } from "@stocklet/shared/db";
+import { type ReservationStatus, transitions } from "./domain.ts";
 
 /** A `product_stock` row. */
 export interface StockRow {
@@ -57,29 +53,80 @@ export async function addStock(
   return row;
 }
 
-/**
- * Takes every item out of stock, or none: returns the products short of stock (empty on success).
- * On a shortage the caller must roll back (this runs inside a savepoint for that).
- */
-export async function takeStock(tx: TxSql, items: Record<string, number>): Promise<string[]> {
-  const short: string[] = [];
-  for (const productId of Object.keys(items).sort()) {
-    const rows = await tx`
-      update product_stock set quantity = quantity - ${items[productId]!}, updated_at = now()
-      where product_id = ${productId} and quantity >= ${items[productId]!}
-      returning 1`;
-    if (rows.length === 0) short.push(productId);
-  }
-  return short;
+/** The stock levels of the known products among `productIds`, locked (in id order) for this transaction. */
+export async function lockStock(
+  tx: Tx,
+  productIds: readonly string[],
+): Promise<Map<string, number>> {
+  if (!productIds.length) return new Map();
+  const rows = await tx<StockRow[]>`
+    select product_id, quantity from product_stock
+    where product_id = any(${productIds as string[]}::uuid[])
+    order by product_id
+    for update`;
+  // Keyed by the ids as asked (Postgres answers the canonical lower-case form).
+  const levels = new Map(rows.map((r) => [r.product_id, r.quantity]));
+  return new Map(
+    productIds.flatMap((id) => {
+      const quantity = levels.get(id.toLowerCase());
+      return quantity === undefined ? [] : [[id, quantity] as const];
+    }),
+  );
 }
 
-/** Puts items back into stock. */
-export async function returnStock(tx: Tx, items: Record<string, number>): Promise<void> {
+/**
+ * Takes every item out of stock in one statement (the rows locked by {@linkcode lockStock}, the
+ * levels checked by the domain). Throws if any item was not there after all: the transaction must
+ * not commit half a reservation.
+ */
+export async function takeStock(tx: Tx, items: Readonly<Record<string, number>>): Promise<void> {
+  const ids = Object.keys(items);
+  const rows = await tx`
+    update product_stock s set quantity = s.quantity - u.quantity, updated_at = now()
+    from unnest(${ids}::uuid[], ${ids.map((id) => items[id]!)}::int[]) as u(product_id, quantity)
+    where s.product_id = u.product_id and s.quantity >= u.quantity
+    returning 1`;
+  if (rows.length !== ids.length) {
+    throw new Error(`took ${rows.length} of ${ids.length} products: stock changed under its lock`);
+  }
+}
+
+/** Puts items back into stock (rows updated in product-id order). */
+export async function returnStock(tx: Tx, items: Readonly<Record<string, number>>): Promise<void> {
   for (const productId of Object.keys(items).sort()) {
     await tx`
       update product_stock set quantity = quantity + ${items[productId]!}, updated_at = now()
       where product_id = ${productId}`;
   }
+}
+
+/**
+ * Records an order's reservation. False when the order already has one: the unique order_id makes
+ * every reservation step happen once per order.
+ */
+export async function insertReservation(
+  tx: Tx,
+  r: { id: string; orderId: string; customerId: string | null; status: ReservationStatus },
+): Promise<boolean> {
+  const rows = await tx`
+    insert into reservations (id, order_id, customer_id, status)
+    values (${r.id}, ${r.orderId}, ${r.customerId}, ${r.status})
+    on conflict (order_id) do nothing returning 1`;
+  return rows.length > 0;
+}
+
+/** Records what a reservation holds. */
+export async function insertReservationItems(
+  tx: Tx,
+  reservationId: string,
+  items: Readonly<Record<string, number>>,
+): Promise<void> {
+  const rows = Object.entries(items).map(([product_id, quantity]) => ({
+    reservation_id: reservationId,
+    product_id,
+    quantity,
+  }));
+  await tx`insert into reservation_items ${tx(rows, "reservation_id", "product_id", "quantity")}`;
 }
 
 /** An order's reservation, locked for this transaction. */
@@ -95,9 +142,8 @@ export async function lockReservation(
 
 /** A reservation by id. */
 export async function findReservation(sql: Sql, id: string): Promise<ReservationRow | undefined> {
-  const [row] = await sql<
-    Omit<ReservationRow, "items">[]
-  >`select * from reservations where id = ${id}`;
+  const [row] = await sql<Omit<ReservationRow, "items">[]>`
+    select * from reservations where id = ${id}`;
   if (!row) return undefined;
   return { ...row, items: await itemsOf(sql, row.id) };
 }
@@ -108,43 +154,15 @@ async function itemsOf(sql: Sql | Tx, reservationId: string): Promise<Record<str
   return Object.fromEntries(rows.map((r) => [r.product_id, r.quantity]));
 }
 
-/**
- * Records an order's reservation (with its items when reserved). False when the order already has
- * one: the unique order_id makes every reservation step happen once per order.
- */
-export async function insertReservation(
-  tx: Tx,
-  r: {
-    id: string;
-    orderId: string;
-    customerId: string | null;
-    status: ReservationStatus;
-    items?: Record<string, number>;
-  },
-): Promise<boolean> {
-  const rows = await tx`
-    insert into reservations (id, order_id, customer_id, status)
-    values (${r.id}, ${r.orderId}, ${r.customerId}, ${r.status})
-    on conflict (order_id) do nothing returning 1`;
-  if (rows.length === 0) return false;
-  const items = Object.entries(r.items ?? {}).map(([product_id, quantity]) => ({
-    reservation_id: r.id,
-    product_id,
-    quantity,
-  }));
-  if (items.length) {
-    await tx`insert into reservation_items ${
-      tx(items, "reservation_id", "product_id", "quantity")
-    }`;
-  }
-  return true;
-}
-
-/** Sets a reservation's status. */
-export async function setReservationStatus(
+/** Moves a reservation to `to` if the domain allows it from its status; false otherwise. */
+export async function moveReservation(
   tx: Tx,
   id: string,
-  status: ReservationStatus,
-): Promise<void> {
-  await tx`update reservations set status = ${status}, updated_at = now() where id = ${id}`;
+  to: ReservationStatus,
+): Promise<boolean> {
+  const rows = await tx`
+    update reservations set status = ${to}, updated_at = now()
+    where id = ${id} and status = any(${transitions.sourcesOf(to)}::smallint[])
+    returning 1`;
+  return rows.length > 0;
 }

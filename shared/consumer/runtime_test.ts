@@ -1,19 +1,20 @@
 /**
  * The consumer runtime against the real test infrastructure: Postgres with an outbox, Debezium
  * relaying it, Kafka, and a kafkajs consumer group. Each test uses a throwaway database, connector
- * and topic (scripts/infra/testing.ts), dropped at the end.
+ * and topic (`@stocklet/testing/outbox`), dropped at the end.
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { create, type DescMessage, toBinary } from "@bufbuild/protobuf";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
-import { ensureInfra } from "../../scripts/infra/mod.ts";
-import { collect, createOutboxFixture, type OutboxFixture } from "../../scripts/infra/testing.ts";
+import { testInfra } from "@stocklet/testing/infra";
+import { collect, createOutboxFixture, type OutboxFixture } from "@stocklet/testing/outbox";
+import { withDatabase } from "@stocklet/scripts/service_init";
 import { connectDb, type Sql, transaction } from "../db.ts";
 import { uuidv7 } from "../ids.ts";
 import { flushOutbox, purgeOutbox } from "../outbox.ts";
 import { events } from "../proto.ts";
-import type { Reaction } from "../reaction.ts";
+import type { Reaction } from "./reaction.ts";
 import {
   activeIds,
   contextFromTraceparent,
@@ -36,9 +37,9 @@ interface Bench {
 }
 
 async function bench(): Promise<Bench> {
-  const infra = await ensureInfra("test");
+  const infra = await testInfra();
   const fixture = await createOutboxFixture(infra, "order");
-  const sql = connectDb(infra.pgUrl(fixture.database));
+  const sql = connectDb(withDatabase(infra.serviceDbUrl("order"), fixture.database));
   await sql`create table applied (order_id text primary key, n integer not null)`;
   const kafka = new Kafka({
     clientId: "kit-test",
@@ -253,7 +254,7 @@ Deno.test(
       );
       assert.equal(traces[0], traceId, "the consumer span continues the request's trace");
       // Relayed rows are purged in the background; nothing else needs them.
-      assert.ok((await purgeOutbox(b.sql, 0)) >= 1);
+      assert.ok((await purgeOutbox(b.sql, new Date(Date.now() + 60_000))) >= 1);
       const [row] = await b.sql<{ n: number }[]>`select count(*)::int as n from outbox`;
       assert.equal(row!.n, 0);
       assert.equal(traceIdOf(`00-${traceId}-${"1".repeat(16)}-01`), traceId);

@@ -86,7 +86,11 @@ export async function startGrpcServer(opts: GrpcOptions): Promise<GrpcServer> {
           (res) => callback(null, res),
           (err) => {
             const se = toServiceError(err);
-            callback({ code: se.code, details: se.message });
+            const metadata = new grpc.Metadata();
+            if (se.retryAfterSeconds !== undefined) {
+              metadata.set("retry-after", String(se.retryAfterSeconds));
+            }
+            callback({ code: se.code, details: se.message, metadata });
           },
         );
       };

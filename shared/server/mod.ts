@@ -6,4 +6,14 @@ export { bindService, type CallContext, type ServiceBinding, type ServiceImpl } 
 export { type GrpcServer, startGrpcServer } from "./grpc.ts";
 export { type CallOptions, grpcClient, type ServiceClient } from "./grpc_client.ts";
 export { restApp, type RestOptions } from "./rest.ts";
-export { type HttpRoute, routesOf, sortRoutes } from "./transcode.ts";
+export {
+  compareRoutes,
+  type CompiledTemplate,
+  parseTemplate,
+  routesOfService,
+  type RouteSpec,
+  sortRoutes,
+  type TemplateParam,
+  type Verb,
+} from "./routes.ts";
+export { type HttpRoute, routesOf } from "./transcode.ts";

@@ -13,7 +13,8 @@ import { uuidv7 } from "../ids.ts";
 import type { ServiceBinding } from "./handler.ts";
 import { checkReadiness, type ReadinessChecks } from "./health.ts";
 import { invoke } from "./pipeline.ts";
-import { buildRequest, parseJsonBody, routesOf, sortRoutes } from "./transcode.ts";
+import { sortRoutes } from "./routes.ts";
+import { buildRequest, parseJsonBody, routesOf } from "./transcode.ts";
 
 /** Options for {@linkcode restApp}. */
 export interface RestOptions {
@@ -26,9 +27,14 @@ export interface RestOptions {
 
 function errorResponse(err: unknown, requestId: string): Response {
   const se = toServiceError(err);
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "x-request-id": requestId,
+  };
+  if (se.retryAfterSeconds !== undefined) headers["retry-after"] = String(se.retryAfterSeconds);
   return new Response(JSON.stringify(errorBody(se)), {
     status: httpStatusOf(se.code),
-    headers: { "content-type": "application/json", "x-request-id": requestId },
+    headers,
   });
 }
 

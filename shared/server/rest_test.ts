@@ -6,7 +6,7 @@ import { requireAdmin, requireUser } from "../auth.ts";
 import { Code, notFound, ServiceError } from "../errors.ts";
 import { bindService } from "./handler.ts";
 import { restApp } from "./rest.ts";
-import { testKeys } from "./testing.ts";
+import { testKeys } from "@stocklet/testing/tokens";
 
 const ID = "0190d6a4-7b1c-7cc3-9a4e-3f1b2c3d4e5f";
 const keys = await testKeys();
@@ -79,7 +79,7 @@ async function call(
 }
 
 Deno.test("REST: path parameter, token and proto3 JSON out (camelCase, int64 string, enum name, zero values)", async () => {
-  const token = await keys.sign("user-1");
+  const token = await keys.sign({ sub: "user-1" });
   const r = await call("GET", `/v1/order/orders/${ID}`, { token });
   assert.equal(r.status, 200);
   const o = r.json.order as Record<string, unknown>;
@@ -101,7 +101,7 @@ Deno.test("REST: query parameters by proto or JSON name fill fields the path and
 });
 
 Deno.test('REST: body "*" takes the whole message in either name style', async () => {
-  const token = await keys.sign("admin-1", ["admin"]);
+  const token = await keys.sign({ sub: "admin-1", roles: ["admin"] });
   const r = await call("POST", "/v1/product", {
     token,
     body: { name: "Teapot", description: "Stout", price_cents: "1299" },
@@ -113,7 +113,7 @@ Deno.test('REST: body "*" takes the whole message in either name style', async (
 });
 
 Deno.test("REST: a single-field body binds that field (the cart map)", async () => {
-  const token = await keys.sign("user-1");
+  const token = await keys.sign({ sub: "user-1" });
   const r = await call("POST", "/v1/order/place", { token, body: { [ID]: 3 } });
   assert.equal(r.status, 200);
   assert.deepEqual(seen.placeOrder, { [ID]: 3 });
@@ -143,7 +143,7 @@ Deno.test("REST: PATCH with path id and partial body", async () => {
 });
 
 Deno.test("REST: errors map to HTTP statuses with {code, message, details}", async () => {
-  const token = await keys.sign("user-1");
+  const token = await keys.sign({ sub: "user-1" });
   const missing = await call("GET", "/v1/order/orders/0190d6a4-7b1c-7cc3-9a4e-3f1b2c3d4e60", {
     token,
   });
@@ -159,7 +159,7 @@ Deno.test("REST: errors map to HTTP statuses with {code, message, details}", asy
 });
 
 Deno.test("REST: internal failures answer 500 without leaking the cause", async () => {
-  const token = await keys.sign("user-1");
+  const token = await keys.sign({ sub: "user-1" });
   const r = await call("POST", "/v1/order/place", {
     token,
     body: { [ID]: 1, "0190d6a4-7b1c-7cc3-9a4e-3f1b2c3d4e60": 1 },
@@ -176,14 +176,14 @@ Deno.test("REST: missing, malformed or invalid credentials are 401; the wrong ro
   assert.equal(res.status, 401);
   const bad = await call("GET", "/v1/product/service", { token: "a.b.c" });
   assert.equal(bad.status, 401, "an invalid token is rejected even on a public route");
-  const customer = await keys.sign("user-1");
+  const customer = await keys.sign({ sub: "user-1" });
   const forbidden = await call("POST", "/v1/product", { token: customer, body: { name: "x" } });
   assert.equal(forbidden.status, 403);
   assert.equal(forbidden.json.code, Code.PERMISSION_DENIED);
 });
 
 Deno.test("REST: malformed, wrongly typed and oversized bodies are 400/413 naming the problem", async () => {
-  const token = await keys.sign("admin-1", ["admin"]);
+  const token = await keys.sign({ sub: "admin-1", roles: ["admin"] });
   const malformed = await call("POST", "/v1/product", { token, raw: "{name: oops" });
   assert.equal(malformed.status, 400);
   assert.match(malformed.json.message as string, /malformed JSON/);

@@ -1,100 +1,35 @@
 /**
  * REST ⇄ protobuf transcoding from `google.api.http` annotations, as grpc-gateway does it:
  * path parameters, query parameters for the fields not bound elsewhere, `body: "*"` or a single-field
- * body, proto3 JSON in (proto or lowerCamelCase names) and out.
+ * body, proto3 JSON in (proto or lowerCamelCase names) and out. The routes themselves come from
+ * routes.ts, the derivation the edge uses too.
  * @module
  */
 import {
   type DescField,
   type DescMessage,
-  type DescMethod,
   fromJson,
-  getOption,
-  hasOption,
   type JsonObject,
   type JsonValue,
   type MessageShape,
   ScalarType,
 } from "@bufbuild/protobuf";
-import { http as httpRule } from "../gen/google/api/annotations_pb.ts";
 import { Code, type ErrorDetail, ServiceError } from "../errors.ts";
 import type { ServiceBinding } from "./handler.ts";
+import { routesOfService, type RouteSpec } from "./routes.ts";
 
-/** An HTTP verb. */
-export type Verb = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-
-/** One REST route derived from an RPC's HTTP rule. */
-export interface HttpRoute {
-  verb: Verb;
-  /** The annotation's template, e.g. `/v1/order/orders/{order_id}`. */
-  template: string;
-  /** The same for Hono, e.g. `/v1/order/orders/:p0`. */
-  routerPath: string;
-  /** Hono parameter → proto field path. */
-  params: Array<{ name: string; fieldPath: string[] }>;
-  /** `""` (no body), `"*"` (whole message) or a top-level field name. */
-  body: string;
-  method: DescMethod;
+/** One REST route of a service: the route derived from its annotation, and the handlers. */
+export interface HttpRoute extends RouteSpec {
   binding: ServiceBinding;
-  /** How many literal segments the template has (more literal routes win). */
-  literals: number;
 }
 
 function badRequest(message: string, details: ErrorDetail[] = []): ServiceError {
   return new ServiceError(Code.INVALID_ARGUMENT, message, details);
 }
 
-/** Parses an HTTP rule's template into a router path and its parameters. */
-export function parseTemplate(
-  template: string,
-): Pick<HttpRoute, "routerPath" | "params" | "literals"> {
-  if (!template.startsWith("/")) throw new Error(`template ${template} must start with /`);
-  const params: HttpRoute["params"] = [];
-  let literals = 0;
-  const segs = template.slice(1).split("/").map((seg) => {
-    const m = /^\{([a-z_][a-z0-9_.]*)(=\*)?\}$/.exec(seg);
-    if (m) {
-      const name = `p${params.length}`;
-      params.push({ name, fieldPath: m[1]!.split(".") });
-      return `:${name}`;
-    }
-    if (/[{}*:]/.test(seg)) throw new Error(`unsupported template segment ${seg} in ${template}`);
-    literals++;
-    return seg;
-  });
-  return { routerPath: "/" + segs.join("/"), params, literals };
-}
-
-/** Every REST route of a service, from its methods' HTTP rules (methods without one are gRPC-only). */
+/** Every REST route of a service (methods without an HTTP rule are gRPC-only). */
 export function routesOf(binding: ServiceBinding): HttpRoute[] {
-  const routes: HttpRoute[] = [];
-  for (const method of binding.desc.methods) {
-    if (!hasOption(method, httpRule)) continue;
-    const rule = getOption(method, httpRule);
-    const c = rule.pattern.case;
-    if (c === undefined || c === "custom") throw new Error(`${method.name}: unsupported HTTP rule`);
-    const template = rule.pattern.value as string;
-    routes.push({
-      verb: c.toUpperCase() as Verb,
-      template,
-      ...parseTemplate(template),
-      body: rule.body,
-      method,
-      binding,
-    });
-    if (rule.body && rule.body !== "*" && !method.input.fields.some((f) => f.name === rule.body)) {
-      throw new Error(`${method.name}: body field ${rule.body} does not exist`);
-    }
-  }
-  return routes;
-}
-
-/** Routes ordered so that literal segments win over parameters (`/v1/product/list` before `/{id}`). */
-export function sortRoutes(routes: HttpRoute[]): HttpRoute[] {
-  return [...routes].sort((a, b) =>
-    b.literals - a.literals || a.params.length - b.params.length ||
-    a.template.localeCompare(b.template)
-  );
+  return routesOfService(binding.desc).map((route) => ({ ...route, binding }));
 }
 
 function findField(desc: DescMessage, name: string): DescField | undefined {

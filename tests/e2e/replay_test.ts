@@ -3,12 +3,12 @@
  * of a run a second time (same id header, same bytes) must change nothing in any database.
  */
 import assert from "node:assert/strict";
-import { SERVICE_NAMES } from "../../shared/topology.ts";
-import { consumerGroupOf } from "../../shared/topology.ts";
-import { TOPICS } from "../../shared/topics.ts";
-import { api } from "../support/api.ts";
-import { readAll, republish, testKafka, waitCaughtUp } from "../support/kafka.ts";
-import { fingerprint } from "../support/state.ts";
+import { SERVICE_NAMES } from "@stocklet/shared/topology";
+import { consumerGroupOf } from "@stocklet/shared/topology";
+import { TOPICS } from "@stocklet/shared/topics";
+import { api } from "@stocklet/testing/stack";
+import { readAll, republish, testKafka, waitCaughtUp } from "@stocklet/testing/kafka";
+import { fingerprint } from "@stocklet/testing/state";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 

@@ -4,8 +4,8 @@
  * asserting the final order, stock, balance, shipment and transactions.
  */
 import assert from "node:assert/strict";
-import { api, type Customer } from "../support/api.ts";
-import { TEST_SETTINGS } from "../../scripts/stack/test_stack.ts";
+import { api, type Customer } from "@stocklet/testing/stack";
+import { TEST_SETTINGS } from "@stocklet/scripts/stack";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 

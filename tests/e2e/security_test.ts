@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { importJWK, type JWK, SignJWT } from "jose";
 import postgres from "postgres";
-import { type Answer, api, type Customer } from "../support/api.ts";
+import { type Answer, api, type Customer } from "@stocklet/testing/stack";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -20,7 +20,7 @@ async function signWithAuthKey(
   expSeconds: number,
 ): Promise<string> {
   const a = await api();
-  const sql = postgres(a.stack.infra.pgUrl("auth"), { max: 1, onnotice: () => {} });
+  const sql = postgres(a.stack.infra.serviceDbUrl("auth"), { max: 1, onnotice: () => {} });
   try {
     const [row] = await sql<{ kid: string; private_jwk: JWK }[]>`
       select kid, private_jwk from signing_keys order by created_at desc limit 1`;

@@ -4,9 +4,9 @@
  * compensates — also shipping and payment once shipping is back and processes its late events.
  */
 import assert from "node:assert/strict";
-import { restartTestApp, TEST_SETTINGS } from "../../scripts/stack/test_stack.ts";
-import { stopApp } from "../../scripts/stack/apps.ts";
-import { api } from "../support/api.ts";
+import { restartTestApp, TEST_SETTINGS } from "@stocklet/scripts/stack";
+import { stopApp } from "@stocklet/scripts/stack/apps";
+import { api } from "@stocklet/testing/stack";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 

@@ -4,7 +4,7 @@
  * in the namespace), and the OpenTelemetry collector Envoy and the services send to.
  * @module
  */
-import { parse } from "yaml";
+import { envoyPorts } from "../envoy_bootstrap.ts";
 import {
   COLLECTOR,
   COLLECTOR_IMAGE,
@@ -36,24 +36,6 @@ export const CONFIG_FILES = {
     mountPath: "/etc/otelcol-contrib",
   },
 } as const;
-
-/** The ports an Envoy bootstrap listens on: its (one) listener and its admin interface. */
-export function envoyPorts(envoyYaml: string): { listener: number; admin: number } {
-  const cfg = parse(envoyYaml) as {
-    admin: { address: { socket_address: { port_value: number } } };
-    static_resources: {
-      listeners: Array<{ address: { socket_address: { port_value: number } } }>;
-    };
-  };
-  const listeners = cfg.static_resources.listeners;
-  if (listeners.length !== 1) {
-    throw new Error(`expected one Envoy listener, got ${listeners.length}`);
-  }
-  return {
-    listener: listeners[0]!.address.socket_address.port_value,
-    admin: cfg.admin.address.socket_address.port_value,
-  };
-}
 
 /**
  * Envoy's preStop: drain the listeners gracefully through the admin API (in-flight requests

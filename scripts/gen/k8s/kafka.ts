@@ -3,14 +3,19 @@
  * cluster in KRaft mode with its `KafkaNodePool`s, a `KafkaTopic` for every topic the protos name
  * and every consumer group's dead-letter topic, and `KafkaConnect` built with the Debezium
  * PostgreSQL plugin from Maven Central (the version deploy/local/pom.xml pins, which the local
- * stack runs) with one `KafkaConnector` per outbox, configured by the same function as the local
- * stack's connectors (scripts/service_init/connector.ts).
+ * stack runs) with a `KafkaConnector` per relay of the layout, configured by the same function as
+ * the local stack's connectors (`relayConnectorConfig`, scripts/service_init/relay.ts).
  * @module
  */
 import { join } from "node:path";
-import { TOPICS } from "../../../shared/topics.ts";
-import { connectorOf, consumerGroupOf, deadLetterTopicOf } from "../../../shared/topology.ts";
-import { outboxConnectorConfig } from "../../service_init/connector.ts";
+import { TOPICS } from "@stocklet/shared/topics";
+import {
+  consumerGroupOf,
+  deadLetterTopicOf,
+  RELAY_HEARTBEAT_TOPIC,
+  type RelaySpec,
+} from "@stocklet/shared/topology";
+import { relayConnectorConfig } from "../../service_init/mod.ts";
 import { POM_DIR } from "../../infra/jars.ts";
 import { connectWorkerProperties } from "../compose.ts";
 import {
@@ -18,10 +23,12 @@ import {
   CONNECT_CLUSTER,
   CONNECT_OUTPUT_IMAGE,
   connectEnvPrefixOf,
+  type DatabaseLayout,
   KAFKA_CLUSTER,
   KAFKA_PORT,
   KAFKA_VERSION,
-  outboxServices,
+  primaryServiceOf,
+  relayClusterOf,
   STRIMZI_PODS,
 } from "./names.ts";
 import type { NodePool, Profile } from "./profiles.ts";
@@ -102,11 +109,16 @@ export function nodePool(pool: NodePool): Manifest {
   };
 }
 
-/** Every topic: what the protos name (shared/topics.ts) and each consumer group's dead letters. */
+/**
+ * Every topic: what the protos name (shared/topics.ts), the relays' heartbeats and each consumer
+ * group's dead letters.
+ */
 export function topicNames(consumers: readonly string[]): string[] {
   return [
-    ...[...TOPICS.keys()].sort(),
-    ...[...consumers].sort().map((svc) => deadLetterTopicOf(consumerGroupOf(svc))),
+    ...new Set([
+      ...[...TOPICS.keys(), RELAY_HEARTBEAT_TOPIC].sort(),
+      ...[...consumers].sort().map((svc) => deadLetterTopicOf(consumerGroupOf(svc))),
+    ]),
   ];
 }
 
@@ -185,67 +197,58 @@ export async function kafkaConnect(profile: Profile): Promise<Manifest> {
 }
 
 /**
- * A database as Debezium reaches it: the login comes from Connect's environment
- * (`${env:ORDER_DB_USER}`), which the database component fills from CloudNativePG's Secret.
+ * A relay's database as Debezium reaches it: its cluster's primary, as the cluster's superuser,
+ * whose login comes from Connect's environment (`${env:STOCKLET_DB_USER}`), which the database
+ * component fills from CloudNativePG's Secret.
  */
 export function connectorDatabase(
-  svc: string,
-  host: string,
-): { host: string; port: number; user: string; password: string; database: string } {
-  const prefix = connectEnvPrefixOf(svc);
+  layout: DatabaseLayout,
+  relay: RelaySpec,
+): { host: string; port: number; user: string; password: string } {
+  const cluster = relayClusterOf(layout, relay);
+  const prefix = connectEnvPrefixOf(cluster);
   return {
-    host,
+    host: primaryServiceOf(cluster),
     port: 5432,
     user: `\${env:${prefix}_USER}`,
     password: `\${env:${prefix}_PASSWORD}`,
-    database: svc,
   };
-}
-
-/** The local stack's connector config for a service, with its database at host. */
-export function connectorConfig(
-  svc: string,
-  host: string,
-  profile: Profile,
-): Record<string, string> {
-  const spec = outboxServices().find((s) => s.name === svc);
-  if (!spec) throw new Error(`${svc} has no outbox`);
-  return {
-    ...outboxConnectorConfig({
-      names: connectorOf(svc),
-      db: connectorDatabase(svc, host),
-      partitions: profile.partitions,
-      ...(spec.outboxPollMs ? { pollMs: spec.outboxPollMs } : {}),
-    }),
-    // Topics are KafkaTopics; should Connect ever create one, the brokers' factor applies.
-    "topic.creation.default.replication.factor": "-1",
-  };
-}
-
-/** Keys of a connector's config that name its database: the database component sets them. */
-export function isDatabaseKey(key: string): boolean {
-  return key.startsWith("database.");
 }
 
 /**
- * A service's `KafkaConnector`, without its database (see {@linkcode isDatabaseKey}). Strimzi
- * restarts it with back-off when it fails (e.g. before the init Job created its publication).
+ * Where the Kubernetes connectors differ from the local stack's on purpose: should Connect ever
+ * create a topic (they are `KafkaTopic`s), the brokers' replication factor applies; with standbys,
+ * the slot is a failover slot (Postgres 17), which CloudNativePG keeps on them.
  */
-export function kafkaConnector(svc: string, profile: Profile): Manifest {
-  const { "connector.class": cls, "tasks.max": tasks, ...config } = connectorConfig(
-    svc,
-    "<set by the database component>",
-    profile,
-  );
+export function k8sConnectorOverrides(profile: Profile): Record<string, string> {
+  return {
+    "topic.creation.default.replication.factor": "-1",
+    ...(profile.postgres.instances > 1 ? { "slot.failover": "true" } : {}),
+  };
+}
+
+/**
+ * A relay's `KafkaConnector`: the local stack's config (`relayConnectorConfig`) with Kubernetes'
+ * differences. Strimzi restarts it with back-off when it fails (e.g. before the relay's init Job
+ * created its publication).
+ */
+export function kafkaConnector(
+  layout: DatabaseLayout,
+  relay: RelaySpec,
+  profile: Profile,
+): Manifest {
+  const { "connector.class": cls, "tasks.max": tasks, ...config } = {
+    ...relayConnectorConfig({
+      relay,
+      db: connectorDatabase(layout, relay),
+      partitions: profile.partitions,
+    }),
+    ...k8sConnectorOverrides(profile),
+  };
   return {
     apiVersion: "kafka.strimzi.io/v1",
     kind: "KafkaConnector",
-    metadata: { name: connectorOf(svc).name, labels: { "strimzi.io/cluster": CONNECT_CLUSTER } },
-    spec: {
-      class: cls,
-      tasksMax: Number(tasks),
-      autoRestart: { enabled: true },
-      config: Object.fromEntries(Object.entries(config).filter(([k]) => !isDatabaseKey(k))),
-    },
+    metadata: { name: relay.name, labels: { "strimzi.io/cluster": CONNECT_CLUSTER } },
+    spec: { class: cls, tasksMax: Number(tasks), autoRestart: { enabled: true }, config },
   };
 }

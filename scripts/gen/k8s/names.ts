@@ -3,7 +3,7 @@
  * generator's parts and the tests that read the rendered manifests back.
  * @module
  */
-import { type ServiceName, SERVICES, type ServiceSpec } from "../../../shared/topology.ts";
+import type { DbLayout, RelaySpec, ServiceName } from "@stocklet/shared/topology";
 import { IMAGES } from "../compose.ts";
 
 /** The namespace everything lives in (the overlays keep it: connectors and policies name it). */
@@ -48,7 +48,7 @@ export const CONFIG_MAP = "stocklet-config";
 export interface SecretRef {
   /** The Secret. */
   secret: string;
-  /** Its key, which is also the environment variable's name. */
+  /** Its key, which is also the environment variable's name where the service reads it. */
   key: string;
   /** Whether the pod starts without it. */
   optional: boolean;
@@ -59,8 +59,9 @@ export interface SecretRef {
 }
 
 /**
- * The Secrets nothing in deploy/k8s creates: no default value is ever written down. A pod whose
- * required key is missing does not start (CreateContainerConfigError) until it exists.
+ * The Secrets of the services nothing in deploy/k8s creates: no default value is ever written
+ * down. A pod whose required key is missing does not start (CreateContainerConfigError) until it
+ * exists.
  */
 export const SECRETS: readonly SecretRef[] = [
   {
@@ -86,10 +87,23 @@ export const SECRETS: readonly SecretRef[] = [
   },
 ];
 
+/**
+ * The password of every service's database role (`stocklet_<svc>`), which nothing in deploy/k8s
+ * creates either: the init Jobs set it on the roles (`STOCKLET_SERVICE_DB_PASSWORD`), the
+ * services log in with it (as `PGPASSWORD`, which postgres.js reads when `DATABASE_URL` has no
+ * password, so the password is never pasted into a URL).
+ */
+export const DB_PASSWORD = {
+  secret: "stocklet-database",
+  key: "STOCKLET_SERVICE_DB_PASSWORD",
+  doc: "the password of the services' database roles",
+} as const;
+
 /** `app.kubernetes.io/component` of each kind of pod of ours. */
 export const COMPONENT = {
   service: "service",
   init: "service-init",
+  relayInit: "relay-init",
   edge: "edge",
   collector: "otel-collector",
 } as const;
@@ -114,9 +128,9 @@ export function selectorOf(
   return { "app.kubernetes.io/name": name, "app.kubernetes.io/component": component };
 }
 
-/** A service's init Job (migrations and the outbox publication). */
-export function initJobOf(svc: string): string {
-  return `${svc}-init`;
+/** The init Job of a service (its place in PostgreSQL, its migrations) or of a relay. */
+export function initJobOf(name: string): string {
+  return `${name}-init`;
 }
 
 /** Labels Strimzi puts on the pods it runs. */
@@ -134,48 +148,51 @@ export const CNPG_OPERATOR_NAMESPACE = "cnpg-system";
 /** The ports of a CloudNativePG instance: Postgres and the instance manager's status API. */
 export const CNPG_PORTS = { postgres: 5432, status: 8000 } as const;
 
-/** Which CloudNativePG cluster holds a service's database, and the Secret of its role. */
+/**
+ * How a database component deploys one of the topology's layouts (`DbLayout`: which database
+ * and role each service has, which connectors relay the outboxes) on CloudNativePG clusters.
+ */
 export interface DatabaseLayout {
-  name: "per-service" | "shared";
+  layout: DbLayout;
   /** The `Cluster` holding svc's database. */
   clusterOf(svc: string): string;
-  /** The database role svc connects as (the owner of its database, with REPLICATION). */
-  roleOf(svc: string): string;
+}
+
+/** `isolated`: a cluster per service, `<svc>-db`, holding its database and its relay. */
+export const PER_SERVICE: DatabaseLayout = { layout: "isolated", clusterOf: (svc) => `${svc}-db` };
+
+/** `shared`: one cluster, `stocklet-db`, holding the one database and its one relay. */
+export const SHARED: DatabaseLayout = { layout: "shared", clusterOf: () => "stocklet-db" };
+
+/** The deployment of each layout. */
+export const DATABASE_LAYOUTS: Readonly<Record<DbLayout, DatabaseLayout>> = {
+  isolated: PER_SERVICE,
+  shared: SHARED,
+};
+
+/** The cluster a relay reads from (its services' databases are one). */
+export function relayClusterOf(layout: DatabaseLayout, relay: RelaySpec): string {
+  return layout.clusterOf(relay.services[0]!);
 }
 
 /**
- * One cluster per service, `<svc>-db`, its database owned by `stocklet_<svc>` (not the service's
- * bare name: `user` and `order` are reserved words in SQL).
+ * The Secret CloudNativePG creates with a cluster's superuser (`username`, `password`) when
+ * `enableSuperuserAccess` is on: the init Jobs make roles and schemas with it, and Debezium
+ * streams the WAL with it, as the local stack's administrator does. No service reads it.
  */
-export const PER_SERVICE: DatabaseLayout = {
-  name: "per-service",
-  clusterOf: (svc) => `${svc}-db`,
-  roleOf: (svc) => `stocklet_${svc}`,
-};
-
-/** One cluster for all, `stocklet-db`, a database per service, all owned by `stocklet`. */
-export const SHARED: DatabaseLayout = {
-  name: "shared",
-  clusterOf: () => "stocklet-db",
-  roleOf: () => "stocklet",
-};
-
-/** The Secret CloudNativePG creates with a cluster's owner credentials (`username`, `password`). */
-export function appSecretOf(cluster: string): string {
-  return `${cluster}-app`;
+export function superuserSecretOf(cluster: string): string {
+  return `${cluster}-superuser`;
 }
+
+/** The owner initdb gives a cluster's database: no service logs in as it (each has its role). */
+export const DATABASE_OWNER = "stocklet";
 
 /** The read-write Service CloudNativePG creates for a cluster's primary. */
 export function primaryServiceOf(cluster: string): string {
   return `${cluster}-rw`;
 }
 
-/** The services with an outbox (a Debezium connector each). */
-export function outboxServices(): ServiceSpec[] {
-  return SERVICES.filter((s) => s.outbox);
-}
-
-/** `ORDER_DB` for `order`: the prefix of Connect's variables holding that database's login. */
-export function connectEnvPrefixOf(svc: string): string {
-  return `${svc.toUpperCase()}_DB`;
+/** `STOCKLET_DB` for `stocklet-db`: the prefix of Connect's variables holding its login. */
+export function connectEnvPrefixOf(cluster: string): string {
+  return cluster.toUpperCase().replaceAll("-", "_");
 }

@@ -3,17 +3,18 @@
  * DNS by default; then each flow the code makes is let through on its port, and nothing else.
  * Only the edge is reachable from outside; a service reaches auth's JWKS, the services it calls
  * (shared/topology.ts `CALLS`), Kafka when it consumes, the collector, and — in the database
- * components — its own database only, whose pods in turn admit only that service, Connect and
- * CloudNativePG. The operators' own pods (Kafka, Connect, Postgres) keep their operators' policies.
+ * components — its own database only, whose pods in turn admit only the services it holds, the
+ * relays' init Jobs, Connect and CloudNativePG. The operators' own pods (Kafka, Connect, Postgres) keep their operators' policies.
  * @module
  */
 import {
   CALLS,
   callsOf,
+  relaysOf,
   SERVICES,
   type ServiceSpec,
   serviceSpec,
-} from "../../../shared/topology.ts";
+} from "@stocklet/shared/topology";
 import {
   CNPG_OPERATOR_NAMESPACE,
   CNPG_PORTS,
@@ -23,6 +24,7 @@ import {
   type DatabaseLayout,
   EDGE,
   KAFKA_PORT,
+  relayClusterOf,
   STRIMZI_PODS,
 } from "./names.ts";
 import type { Manifest } from "./yaml.ts";
@@ -155,25 +157,31 @@ export function basePolicies(consumers: ReadonlySet<string>, edgePort: number): 
 }
 
 /**
- * A database layout's policies: each service (and its init Job) may reach its own cluster; each
- * cluster admits the services whose databases it holds, Connect (for those with an outbox), its
+ * A database layout's policies: each service (and its init Job) may reach its own cluster, each
+ * relay's init Job its relay's; each cluster admits those, Connect (when a relay reads it), its
  * own instances (replication) and CloudNativePG's operator.
  */
 export function databasePolicies(layout: DatabaseLayout): Manifest[] {
-  const out: Manifest[] = SERVICES.map((s) =>
-    policy(`${s.name}-database`, ours(s.name).podSelector as Manifest, {
+  const relays = relaysOf(layout.layout);
+  const toCluster = (name: string, cluster: string) =>
+    policy(`${name}-database`, ours(name).podSelector as Manifest, {
       egress: [{
-        to: [pods({ "cnpg.io/cluster": layout.clusterOf(s.name) })],
+        to: [pods({ "cnpg.io/cluster": cluster })],
         ports: tcp(CNPG_PORTS.postgres),
       }],
-    })
-  );
+    });
+  const out: Manifest[] = [
+    ...SERVICES.map((s) => toCluster(s.name, layout.clusterOf(s.name))),
+    ...relays.map((r) => toCluster(r.name, relayClusterOf(layout, r))),
+  ];
   const clusters = [...new Set(SERVICES.map((s) => layout.clusterOf(s.name)))];
   for (const cluster of clusters) {
     const held = SERVICES.filter((s) => layout.clusterOf(s.name) === cluster);
+    const read = relays.filter((r) => relayClusterOf(layout, r) === cluster);
     const clients = [
       ...held.map((s) => ours(s.name)),
-      ...(held.some((s) => s.outbox) ? [pods({ ...STRIMZI_PODS.connect })] : []),
+      ...read.map((r) => ours(r.name)),
+      ...(read.length ? [pods({ ...STRIMZI_PODS.connect })] : []),
     ];
     out.push(policy(cluster, { matchLabels: { "cnpg.io/cluster": cluster } }, {
       ingress: [

@@ -1,25 +1,41 @@
 /**
- * Postgres on CloudNativePG, in two layouts, each a kustomize component that also wires the
- * services to it: `database-per-service` (a `Cluster` per service, as prod runs) and
- * `shared-database` (one `Cluster` with a `Database` per service, for one small node). Logical
- * decoding is on (`wal_level=logical`, slots and senders for every connector and standby), and
- * each database's owner may stream its WAL (REPLICATION), which is the login Debezium uses.
+ * Postgres on CloudNativePG, in the topology's two layouts (`DbLayout` in shared/topology.ts),
+ * each a kustomize component that also wires the services to it: `database-per-service` (the
+ * `isolated` layout: a `Cluster` per service, a connector each, as prod runs) and
+ * `shared-database` (the `shared` layout: one `Cluster` holding one database with a schema and a
+ * role per service, one connector, for one small node). Logical decoding is on (`wal_level=logical`,
+ * slots and senders for every connector and standby). The init Jobs make each service's role and
+ * schema as the cluster's superuser, then run its migrations as its role; a relay's Job prepares
+ * its database (relay outbox, publication) for the connector.
  * @module
  */
-import { connectorOf, SERVICES, type ServiceSpec } from "../../../shared/topology.ts";
 import {
-  appSecretOf,
+  type DbPlacement,
+  placementOf,
+  relaysOf,
+  type RelaySpec,
+  SERVICES,
+  type ServiceSpec,
+} from "@stocklet/shared/topology";
+import {
   CNPG_PORTS,
+  COMPONENT,
+  CONFIG_MAP,
   CONNECT_CLUSTER,
   connectEnvPrefixOf,
+  DATABASE_OWNER,
   type DatabaseLayout,
+  DB_PASSWORD,
   initJobOf,
-  outboxServices,
+  podLabels,
   POSTGRES_IMAGE,
   primaryServiceOf,
+  relayClusterOf,
+  superuserSecretOf,
 } from "./names.ts";
-import { connectorConfig, isDatabaseKey } from "./kafka.ts";
+import { kafkaConnector } from "./kafka.ts";
 import type { Profile } from "./profiles.ts";
+import { initContainer, initJobSpec } from "./workloads.ts";
 import type { Manifest } from "./yaml.ts";
 
 /** The services whose databases a cluster holds. */
@@ -32,19 +48,30 @@ export function clustersOf(layout: DatabaseLayout): string[] {
   return [...new Set(SERVICES.map((s) => layout.clusterOf(s.name)))];
 }
 
+/** Where a service's tables live in the layout. */
+export function placementIn(layout: DatabaseLayout, svc: string): DbPlacement {
+  return placementOf(svc, layout.layout);
+}
+
+/** The relays whose database a cluster holds. */
+function relaysIn(layout: DatabaseLayout, cluster: string): RelaySpec[] {
+  return relaysOf(layout.layout).filter((r) => relayClusterOf(layout, r) === cluster);
+}
+
 /**
- * A `Cluster`. Replication slots: one per connector whose database it holds, one per standby
- * (CloudNativePG's HA slots), and room for a few more (at least Postgres' default 10); as many WAL
- * senders. With standbys, Debezium's slot is synchronised to them (Postgres 17 failover slots, see
- * {@linkcode connectWiring}), so a failover loses no outbox event.
+ * A `Cluster`: its one database (the layout's) made by initdb, and superuser access, whose Secret
+ * the init Jobs and Debezium use. Replication slots: one per relay, one per standby
+ * (CloudNativePG's HA slots), and room for a few more (at least Postgres' default 10); as many
+ * WAL senders. With standbys, Debezium's slot is a failover slot synchronised to them (Postgres
+ * 17, see `k8sConnectorOverrides`), so a failover loses no outbox event.
  */
 export function cluster(layout: DatabaseLayout, name: string, profile: Profile): Manifest {
-  const held = heldBy(layout, name);
-  const owner = layout.roleOf(held[0]!.name);
+  const databases = [
+    ...new Set(heldBy(layout, name).map((s) => placementIn(layout, s.name).database)),
+  ];
+  if (databases.length !== 1) throw new Error(`${name} would hold ${databases.join(", ")}`);
   const ha = profile.postgres.instances > 1;
-  const slots = Math.max(10, held.filter((s) => s.outbox).length + profile.postgres.instances + 4);
-  // initdb creates the first database; the others are `Database` resources.
-  const first = held.length === 1 ? held[0]!.name : owner;
+  const slots = Math.max(10, relaysIn(layout, name).length + profile.postgres.instances + 4);
   return {
     apiVersion: "postgresql.cnpg.io/v1",
     kind: "Cluster",
@@ -52,15 +79,10 @@ export function cluster(layout: DatabaseLayout, name: string, profile: Profile):
     spec: {
       instances: profile.postgres.instances,
       imageName: POSTGRES_IMAGE,
-      bootstrap: {
-        initdb: {
-          database: first,
-          owner,
-          // Debezium logs in as the owner: it needs to stream the WAL. (Runs once, after initdb
-          // created the owner.)
-          postInitApplicationSQL: [`ALTER ROLE "${owner}" WITH REPLICATION`],
-        },
-      },
+      // The services' roles and schemas are made by their init Jobs (ensurePlacement), as the
+      // superuser; initdb's owner of the database is no service's login.
+      bootstrap: { initdb: { database: databases[0], owner: DATABASE_OWNER } },
+      enableSuperuserAccess: true,
       postgresql: {
         parameters: {
           wal_level: "logical",
@@ -84,41 +106,52 @@ export function cluster(layout: DatabaseLayout, name: string, profile: Profile):
   };
 }
 
-/** The `Database` resources of a shared cluster (one per service, owned by the shared role). */
-export function databases(layout: DatabaseLayout, name: string): Manifest[] {
-  const held = heldBy(layout, name);
-  if (held.length === 1) return [];
-  return held.map((s) => ({
-    apiVersion: "postgresql.cnpg.io/v1",
-    kind: "Database",
-    metadata: { name: `${name}-${s.name}` },
-    spec: { cluster: { name }, name: s.database, owner: layout.roleOf(s.name) },
-  }));
+function fromSecret(name: string, secret: string, key: string): Manifest {
+  return { name, valueFrom: { secretKeyRef: { name: secret, key } } };
+}
+
+/** A database URL without a login (postgres.js takes it from `PGUSER`, `PGPASSWORD`). */
+function databaseUrl(cluster: string, database: string, user?: string): string {
+  const login = user ? `${user}@` : "";
+  return `postgresql://${login}${primaryServiceOf(cluster)}:${CNPG_PORTS.postgres}/${database}`;
 }
 
 /**
- * The database variables of a service's containers: `DATABASE_URL` names the cluster's primary
- * and the database; the login comes from CloudNativePG's Secret as `PGUSER` and `PGPASSWORD`,
- * which postgres.js reads when the URL has none (so the password is never pasted into a URL,
- * where some characters would need escaping).
+ * A service's own login: `DATABASE_URL` names its role, the cluster's primary and its
+ * placement's database; the password is `PGPASSWORD` from the Secret every role's password is in.
  */
-export function databaseEnv(layout: DatabaseLayout, spec: ServiceSpec): Manifest[] {
-  const cluster = layout.clusterOf(spec.name);
-  const secret = appSecretOf(cluster);
+export function serviceDatabaseEnv(layout: DatabaseLayout, svc: string): Manifest[] {
+  const p = placementIn(layout, svc);
   return [
-    { name: "PGUSER", valueFrom: { secretKeyRef: { name: secret, key: "username" } } },
-    { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: secret, key: "password" } } },
-    {
-      name: "DATABASE_URL",
-      value: `postgresql://${primaryServiceOf(cluster)}:${CNPG_PORTS.postgres}/${spec.database}`,
-    },
+    fromSecret("PGPASSWORD", DB_PASSWORD.secret, DB_PASSWORD.key),
+    { name: "DATABASE_URL", value: databaseUrl(layout.clusterOf(svc), p.database, p.role) },
   ];
 }
 
-/** Strategic-merge patches that give each service's containers its database. */
+/** An administrator's login to a database of a cluster: its superuser. */
+export function adminDatabaseEnv(cluster: string, database: string): Manifest[] {
+  const secret = superuserSecretOf(cluster);
+  return [
+    fromSecret("PGUSER", secret, "username"),
+    fromSecret("PGPASSWORD", secret, "password"),
+    { name: "DATABASE_URL", value: databaseUrl(cluster, database) },
+  ];
+}
+
+/**
+ * Strategic-merge patches that wire each service to its database: the service and its schema
+ * wait (its own login; the service also its relay's slot, `OUTBOX_SLOT`), its init Job (the
+ * superuser).
+ */
 export function workloadWiring(layout: DatabaseLayout): Manifest[] {
   return SERVICES.flatMap((spec) => {
-    const env = databaseEnv(layout, spec);
+    const own = serviceDatabaseEnv(layout, spec.name);
+    const slot = spec.outbox
+      ? [{
+        name: "OUTBOX_SLOT",
+        value: relaysOf(layout.layout).find((r) => r.services.includes(spec.name))!.slot,
+      }]
+      : [];
     return [
       {
         apiVersion: "apps/v1",
@@ -127,8 +160,8 @@ export function workloadWiring(layout: DatabaseLayout): Manifest[] {
         spec: {
           template: {
             spec: {
-              initContainers: [{ name: "wait-for-schema", env }],
-              containers: [{ name: spec.name, env }],
+              initContainers: [{ name: "wait-for-schema", env: own }],
+              containers: [{ name: spec.name, env: [...own, ...slot] }],
             },
           },
         },
@@ -137,54 +170,78 @@ export function workloadWiring(layout: DatabaseLayout): Manifest[] {
         apiVersion: "batch/v1",
         kind: "Job",
         metadata: { name: initJobOf(spec.name) },
-        spec: { template: { spec: { containers: [{ name: "service-init", env }] } } },
+        spec: {
+          template: {
+            spec: {
+              containers: [{
+                name: "service-init",
+                env: adminDatabaseEnv(
+                  layout.clusterOf(spec.name),
+                  placementIn(layout, spec.name).database,
+                ),
+              }],
+            },
+          },
+        },
       },
     ];
   });
 }
 
+/** The entry of a relay's init Job (in the app image). */
+export const RELAY_INIT_ENTRY = "deploy/k8s/relay_init.ts";
+
 /**
- * Patches that give Connect the database logins (as environment variables its connectors read)
- * and each connector its database. With standbys, the connector creates its slot as a failover
- * slot (`slot.failover`), which CloudNativePG keeps on the standbys.
+ * A relay's init Job (deploy/k8s/relay_init.ts): once its services' migrations made their outbox
+ * tables, the relay outbox and the publication its connector reads.
  */
-export function connectWiring(layout: DatabaseLayout, profile: Profile): Manifest[] {
-  const failover = profile.postgres.instances > 1 ? { "slot.failover": "true" } : {};
-  const env = outboxServices().flatMap((s) => {
-    const secret = appSecretOf(layout.clusterOf(s.name));
-    const prefix = connectEnvPrefixOf(s.name);
+export function relayInitJob(layout: DatabaseLayout, relay: RelaySpec, profile: Profile): Manifest {
+  const labels = podLabels(relay.name, COMPONENT.relayInit);
+  // Not the ConfigMap: kustomize does not give a component's own objects the hashed name of a
+  // ConfigMap generated in the base, and the Job needs nothing else from it.
+  const { envFrom: _, ...container } = initContainer(RELAY_INIT_ENTRY, profile);
+  return initJobSpec(initJobOf(relay.name), labels, {
+    name: "relay-init",
+    ...container,
+    env: [
+      { name: "RELAY", value: relay.name },
+      { name: "STOCKLET_DB_LAYOUT", value: layout.layout },
+      ...adminDatabaseEnv(relayClusterOf(layout, relay), relay.database),
+    ],
+  });
+}
+
+/** A layout's relays: a `KafkaConnector` and an init Job each. */
+export function relayManifests(layout: DatabaseLayout, profile: Profile): Manifest[] {
+  return relaysOf(layout.layout).flatMap((r) => [
+    kafkaConnector(layout, r, profile),
+    relayInitJob(layout, r, profile),
+  ]);
+}
+
+/** The layout every program reads (`STOCKLET_DB_LAYOUT`), merged into the ConfigMap. */
+export function layoutSetting(layout: DatabaseLayout): Manifest {
+  return {
+    name: CONFIG_MAP,
+    behavior: "merge",
+    literals: [`STOCKLET_DB_LAYOUT=${layout.layout}`],
+  };
+}
+
+/** A patch that gives Connect the superuser login of each cluster a relay reads. */
+export function connectWiring(layout: DatabaseLayout): Manifest {
+  const clusters = [...new Set(relaysOf(layout.layout).map((r) => relayClusterOf(layout, r)))];
+  const env = clusters.flatMap((c) => {
+    const prefix = connectEnvPrefixOf(c);
     return [
-      { name: `${prefix}_USER`, valueFrom: { secretKeyRef: { name: secret, key: "username" } } },
-      {
-        name: `${prefix}_PASSWORD`,
-        valueFrom: { secretKeyRef: { name: secret, key: "password" } },
-      },
+      fromSecret(`${prefix}_USER`, superuserSecretOf(c), "username"),
+      fromSecret(`${prefix}_PASSWORD`, superuserSecretOf(c), "password"),
     ];
   });
-  return [
-    {
-      apiVersion: "kafka.strimzi.io/v1",
-      kind: "KafkaConnect",
-      metadata: { name: CONNECT_CLUSTER },
-      spec: { template: { connectContainer: { env } } },
-    },
-    ...outboxServices().map((s) => {
-      const config = connectorConfig(
-        s.name,
-        primaryServiceOf(layout.clusterOf(s.name)),
-        profile,
-      );
-      return {
-        apiVersion: "kafka.strimzi.io/v1",
-        kind: "KafkaConnector",
-        metadata: { name: connectorOf(s.name).name },
-        spec: {
-          config: {
-            ...Object.fromEntries(Object.entries(config).filter(([k]) => isDatabaseKey(k))),
-            ...failover,
-          },
-        },
-      };
-    }),
-  ];
+  return {
+    apiVersion: "kafka.strimzi.io/v1",
+    kind: "KafkaConnect",
+    metadata: { name: CONNECT_CLUSTER },
+    spec: { template: { connectContainer: { env } } },
+  };
 }

@@ -3,7 +3,7 @@
  * holds; `prod` (high availability) is what the prod overlay patches it to.
  * @module
  */
-import { DEFAULT_UPSTREAM_TIMEOUT_MS } from "../../../edge/policy.ts";
+import { DEFAULT_UPSTREAM_TIMEOUT_MS } from "@stocklet/edge";
 
 /** Requests and limits of a container (no CPU limit: throttling hurts latency more than it saves). */
 export interface Resources {
@@ -145,18 +145,26 @@ export const PROD: Profile = {
  * tasks, consumers (the batch in hand commits, the group is left), gRPC (5 s grace), the
  * database pool (5 s). The grace period covers the hook and that drain, with a margin.
  */
-export const SHUTDOWN = (() => {
+export const SHUTDOWN: Shutdown = (() => {
   const preStop = 10;
   const requests = DEFAULT_UPSTREAM_TIMEOUT_MS / 1000;
   const drain = requests + 5 + 5 + 5; // HTTP, consumers, gRPC, database pool
   return {
-    /** Seconds a pod keeps serving after it was told to go (preStop sleep). */
     preStop,
-    /** The services' terminationGracePeriodSeconds. */
     service: preStop + drain + 5,
-    /** Envoy drains its listeners for this long (`--drain-time-s`): the longest request. */
     edgeDrain: requests,
-    /** Envoy's terminationGracePeriodSeconds. */
     edge: preStop + requests + 5,
   };
 })();
+
+/** The shutdown timings of {@linkcode SHUTDOWN}, in seconds. */
+export interface Shutdown {
+  /** Seconds a pod keeps serving after it was told to go (preStop sleep). */
+  preStop: number;
+  /** The services' terminationGracePeriodSeconds. */
+  service: number;
+  /** Envoy drains its listeners for this long (`--drain-time-s`): the longest request. */
+  edgeDrain: number;
+  /** Envoy's terminationGracePeriodSeconds. */
+  edge: number;
+}

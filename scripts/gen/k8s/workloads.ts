@@ -3,21 +3,18 @@
  * `/healthz` and `/readyz`; graceful shutdown; an init container that waits for the schema), a
  * headless Service (Envoy balances requests across the pods it resolves), a
  * HorizontalPodAutoscaler, a PodDisruptionBudget and the service-init Job. The database wiring
- * (`DATABASE_URL`) is not here: the database components add it (deploy/k8s/components/).
+ * (`DATABASE_URL`, `OUTBOX_SLOT`, the layout) is not here: the database components add it
+ * (deploy/k8s/components/).
  * @module
  */
-import {
-  callsOf,
-  callVariableOf,
-  type ServiceSpec,
-  serviceSpec,
-} from "../../../shared/topology.ts";
+import { callsOf, callVariableOf, type ServiceSpec, serviceSpec } from "@stocklet/shared/topology";
 import {
   APP_IMAGE,
   COLLECTOR,
   COLLECTOR_PORTS,
   COMPONENT,
   CONFIG_MAP,
+  DB_PASSWORD,
   initJobOf,
   KAFKA_BOOTSTRAP,
   podLabels,
@@ -28,8 +25,10 @@ import {
 import { type Profile, type Resources, SHUTDOWN } from "./profiles.ts";
 import type { Manifest } from "./yaml.ts";
 
-/** The entry of the init Job and of the Deployments' schema wait (in the app image). */
+/** The entry of a service's init Job (in the app image). */
 export const INIT_ENTRY = "deploy/k8s/service_init.ts";
+/** The entry of the Deployments' init container that waits for the schema. */
+export const WAIT_ENTRY = "deploy/k8s/wait_for_schema.ts";
 
 /** The settings every service reads from the ConfigMap (the overlays merge theirs in). */
 export function commonSettings(profile: Profile): Record<string, string> {
@@ -136,8 +135,7 @@ export function serviceDeployment(spec: ServiceSpec, profile: Profile): Manifest
           topologySpreadConstraints: spread(selector),
           initContainers: [{
             name: "wait-for-schema",
-            ...appContainerBase(profile.services.resources),
-            command: denoRun(INIT_ENTRY, "--wait"),
+            ...initContainer(WAIT_ENTRY, profile),
             env: envList({ SERVICE: spec.name }),
           }],
           containers: [{
@@ -242,35 +240,53 @@ export function disruptionBudget(
   };
 }
 
+/** A container of the app image that runs one of the init entries. */
+export function initContainer(entry: string, profile: Profile): Manifest {
+  return { ...appContainerBase(profile.services.resources), command: denoRun(entry) };
+}
+
 /**
- * A service's init Job: its migrations and, with an outbox, the publication Debezium reads
- * (deploy/k8s/service_init.ts). Topics and the connector are Strimzi resources. A finished Job
- * is deleted after a day, so a later `kubectl apply` runs it again (it is idempotent).
+ * An init Job. It retries (with back-off) until its database is up; a finished Job is deleted
+ * after a day, so a later `kubectl apply` runs it again (the entries are idempotent).
  */
-export function initJob(spec: ServiceSpec, profile: Profile): Manifest {
-  const name = initJobOf(spec.name);
+export function initJobSpec(
+  name: string,
+  labels: Record<string, string>,
+  container: Manifest,
+): Manifest {
   return {
     apiVersion: "batch/v1",
     kind: "Job",
-    metadata: { name, labels: podLabels(spec.name, COMPONENT.init) },
+    metadata: { name, labels },
     spec: {
       backoffLimit: 20,
       ttlSecondsAfterFinished: 86_400,
       template: {
-        metadata: { labels: podLabels(spec.name, COMPONENT.init) },
+        metadata: { labels },
         spec: {
           restartPolicy: "OnFailure",
           securityContext: podSecurity(RUN_AS.app),
-          containers: [{
-            name: "service-init",
-            ...appContainerBase(profile.services.resources),
-            command: denoRun(INIT_ENTRY),
-            env: envList({ SERVICE: spec.name }),
-          }],
+          containers: [container],
         },
       },
     },
   };
+}
+
+/**
+ * A service's init Job (deploy/k8s/service_init.ts): its role, schema and migrations, with the
+ * roles' password from its Secret. Topics and connectors are Strimzi resources; the relays'
+ * publications are their own Jobs' (the database components).
+ */
+export function initJob(spec: ServiceSpec, profile: Profile): Manifest {
+  return initJobSpec(initJobOf(spec.name), podLabels(spec.name, COMPONENT.init), {
+    name: "service-init",
+    ...initContainer(INIT_ENTRY, profile),
+    env: envList({
+      SERVICE: spec.name,
+      [DB_PASSWORD.key]: { secretKeyRef: { name: DB_PASSWORD.secret, key: DB_PASSWORD.key } },
+    }),
+  });
 }
 
 /** Every object of one service. */

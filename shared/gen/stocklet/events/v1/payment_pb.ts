@@ -11,7 +11,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stocklet/events/v1/payment.proto.
  */
 export const file_stocklet_events_v1_payment: GenFile = /*@__PURE__*/
-  fileDesc("CiBzdG9ja2xldC9ldmVudHMvdjEvcGF5bWVudC5wcm90bxISc3RvY2tsZXQuZXZlbnRzLnYxInAKE0JhbGFuY2VDcmVhdGVkRXZlbnQSEAoIcmV2aXNpb24YASABKAUSEwoLY3VzdG9tZXJfaWQYAiABKAkSFQoNYmFsYW5jZV9jZW50cxgDIAEoAzobirUYF3BheW1lbnQuYmFsYW5jZS5jcmVhdGVkIowBChRCYWxhbmNlQ3JlZGl0ZWRFdmVudBIQCghyZXZpc2lvbhgBIAEoBRITCgtjdXN0b21lcl9pZBgCIAEoCRIUCgxhbW91bnRfY2VudHMYAyABKAMSGQoRbmV3X2JhbGFuY2VfY2VudHMYBCABKAM6HIq1GBhwYXltZW50LmJhbGFuY2UuY3JlZGl0ZWQiigEKE0JhbGFuY2VEZWJpdGVkRXZlbnQSEAoIcmV2aXNpb24YASABKAUSEwoLY3VzdG9tZXJfaWQYAiABKAkSFAoMYW1vdW50X2NlbnRzGAMgASgDEhkKEW5ld19iYWxhbmNlX2NlbnRzGAQgASgDOhuKtRgXcGF5bWVudC5iYWxhbmNlLmRlYml0ZWQibgoSQmFsYW5jZUNsb3NlZEV2ZW50EhAKCHJldmlzaW9uGAEgASgFEhMKC2N1c3RvbWVyX2lkGAIgASgJEhUKDWJhbGFuY2VfY2VudHMYAyABKAM6Goq1GBZwYXltZW50LmJhbGFuY2UuY2xvc2VkIqABChZUcmFuc2FjdGlvbkxvZ2dlZEV2ZW50EhAKCHJldmlzaW9uGAEgASgFEhYKDnRyYW5zYWN0aW9uX2lkGAIgASgJEhQKDGFtb3VudF9jZW50cxgDIAEoAxIQCghvcmRlcl9pZBgEIAEoCRITCgtjdXN0b21lcl9pZBgFIAEoCTofirUYG3BheW1lbnQudHJhbnNhY3Rpb24uY3JlYXRlZCKjAQoYVHJhbnNhY3Rpb25SZXZlcnNlZEV2ZW50EhAKCHJldmlzaW9uGAEgASgFEhYKDnRyYW5zYWN0aW9uX2lkGAIgASgJEhQKDGFtb3VudF9jZW50cxgDIAEoAxIQCghvcmRlcl9pZBgEIAEoCRITCgtjdXN0b21lcl9pZBgFIAEoCTogirUYHHBheW1lbnQudHJhbnNhY3Rpb24ucmV2ZXJzZWQi2gIKFVBheW1lbnRQcm9jZXNzZWRFdmVudBIQCghyZXZpc2lvbhgBIAEoBRI8CgR0eXBlGAIgASgOMi4uc3RvY2tsZXQuZXZlbnRzLnYxLlBheW1lbnRQcm9jZXNzZWRFdmVudC5UeXBlEhAKCG9yZGVyX2lkGAMgASgJEhMKC2N1c3RvbWVyX2lkGAQgASgJEhQKDGFtb3VudF9jZW50cxgFIAEoAxIbCg50cmFuc2FjdGlvbl9pZBgGIAEoCUgAiAEBEhMKC3NoaXBtZW50X2lkGAcgASgJEhYKDmZhaWx1cmVfcmVhc29uGAggASgJIj8KBFR5cGUSFAoQVFlQRV9VTlNQRUNJRklFRBAAEg8KC1RZUEVfRkFJTEVEEAESEAoMVFlQRV9TVUNDRVNTEAI6Foq1GBJwYXltZW50LnByb2Nlc3NpbmdCEQoPX3RyYW5zYWN0aW9uX2lkYgZwcm90bzM", [file_stocklet_events_v1_options]);
+  fileDesc("CiBzdG9ja2xldC9ldmVudHMvdjEvcGF5bWVudC5wcm90bxISc3RvY2tsZXQuZXZlbnRzLnYxInAKE0JhbGFuY2VDcmVhdGVkRXZlbnQSEAoIcmV2aXNpb24YASABKAUSEwoLY3VzdG9tZXJfaWQYAiABKAkSFQoNYmFsYW5jZV9jZW50cxgDIAEoAzobirUYF3BheW1lbnQuYmFsYW5jZS5jcmVhdGVkIowBChRCYWxhbmNlQ3JlZGl0ZWRFdmVudBIQCghyZXZpc2lvbhgBIAEoBRITCgtjdXN0b21lcl9pZBgCIAEoCRIUCgxhbW91bnRfY2VudHMYAyABKAMSGQoRbmV3X2JhbGFuY2VfY2VudHMYBCABKAM6HIq1GBhwYXltZW50LmJhbGFuY2UuY3JlZGl0ZWQibgoSQmFsYW5jZUNsb3NlZEV2ZW50EhAKCHJldmlzaW9uGAEgASgFEhMKC2N1c3RvbWVyX2lkGAIgASgJEhUKDWJhbGFuY2VfY2VudHMYAyABKAM6Goq1GBZwYXltZW50LmJhbGFuY2UuY2xvc2VkIqMBChhUcmFuc2FjdGlvblJldmVyc2VkRXZlbnQSEAoIcmV2aXNpb24YASABKAUSFgoOdHJhbnNhY3Rpb25faWQYAiABKAkSFAoMYW1vdW50X2NlbnRzGAMgASgDEhAKCG9yZGVyX2lkGAQgASgJEhMKC2N1c3RvbWVyX2lkGAUgASgJOiCKtRgccGF5bWVudC50cmFuc2FjdGlvbi5yZXZlcnNlZCLaAgoVUGF5bWVudFByb2Nlc3NlZEV2ZW50EhAKCHJldmlzaW9uGAEgASgFEjwKBHR5cGUYAiABKA4yLi5zdG9ja2xldC5ldmVudHMudjEuUGF5bWVudFByb2Nlc3NlZEV2ZW50LlR5cGUSEAoIb3JkZXJfaWQYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSFAoMYW1vdW50X2NlbnRzGAUgASgDEhsKDnRyYW5zYWN0aW9uX2lkGAYgASgJSACIAQESEwoLc2hpcG1lbnRfaWQYByABKAkSFgoOZmFpbHVyZV9yZWFzb24YCCABKAkiPwoEVHlwZRIUChBUWVBFX1VOU1BFQ0lGSUVEEAASDwoLVFlQRV9GQUlMRUQQARIQCgxUWVBFX1NVQ0NFU1MQAjoWirUYEnBheW1lbnQucHJvY2Vzc2luZ0IRCg9fdHJhbnNhY3Rpb25faWRiBnByb3RvMw", [file_stocklet_events_v1_options]);
 
 /**
  * BalanceCreatedEvent: a customer's balance was opened.
@@ -77,40 +77,6 @@ export const BalanceCreditedEventSchema: GenMessage<BalanceCreditedEvent> = /*@_
   messageDesc(file_stocklet_events_v1_payment, 1);
 
 /**
- * BalanceDebitedEvent: money was taken from a balance.
- *
- * @generated from message stocklet.events.v1.BalanceDebitedEvent
- */
-export type BalanceDebitedEvent = Message<"stocklet.events.v1.BalanceDebitedEvent"> & {
-  /**
-   * @generated from field: int32 revision = 1;
-   */
-  revision: number;
-
-  /**
-   * @generated from field: string customer_id = 2;
-   */
-  customerId: string;
-
-  /**
-   * @generated from field: int64 amount_cents = 3;
-   */
-  amountCents: bigint;
-
-  /**
-   * @generated from field: int64 new_balance_cents = 4;
-   */
-  newBalanceCents: bigint;
-};
-
-/**
- * Describes the message stocklet.events.v1.BalanceDebitedEvent.
- * Use `create(BalanceDebitedEventSchema)` to create a new message.
- */
-export const BalanceDebitedEventSchema: GenMessage<BalanceDebitedEvent> = /*@__PURE__*/
-  messageDesc(file_stocklet_events_v1_payment, 2);
-
-/**
  * BalanceClosedEvent: a balance was closed.
  *
  * @generated from message stocklet.events.v1.BalanceClosedEvent
@@ -137,46 +103,7 @@ export type BalanceClosedEvent = Message<"stocklet.events.v1.BalanceClosedEvent"
  * Use `create(BalanceClosedEventSchema)` to create a new message.
  */
 export const BalanceClosedEventSchema: GenMessage<BalanceClosedEvent> = /*@__PURE__*/
-  messageDesc(file_stocklet_events_v1_payment, 3);
-
-/**
- * TransactionLoggedEvent: a debit for an order was recorded.
- *
- * @generated from message stocklet.events.v1.TransactionLoggedEvent
- */
-export type TransactionLoggedEvent = Message<"stocklet.events.v1.TransactionLoggedEvent"> & {
-  /**
-   * @generated from field: int32 revision = 1;
-   */
-  revision: number;
-
-  /**
-   * @generated from field: string transaction_id = 2;
-   */
-  transactionId: string;
-
-  /**
-   * @generated from field: int64 amount_cents = 3;
-   */
-  amountCents: bigint;
-
-  /**
-   * @generated from field: string order_id = 4;
-   */
-  orderId: string;
-
-  /**
-   * @generated from field: string customer_id = 5;
-   */
-  customerId: string;
-};
-
-/**
- * Describes the message stocklet.events.v1.TransactionLoggedEvent.
- * Use `create(TransactionLoggedEventSchema)` to create a new message.
- */
-export const TransactionLoggedEventSchema: GenMessage<TransactionLoggedEvent> = /*@__PURE__*/
-  messageDesc(file_stocklet_events_v1_payment, 4);
+  messageDesc(file_stocklet_events_v1_payment, 2);
 
 /**
  * TransactionReversedEvent: a debit was refunded.
@@ -215,7 +142,7 @@ export type TransactionReversedEvent = Message<"stocklet.events.v1.TransactionRe
  * Use `create(TransactionReversedEventSchema)` to create a new message.
  */
 export const TransactionReversedEventSchema: GenMessage<TransactionReversedEvent> = /*@__PURE__*/
-  messageDesc(file_stocklet_events_v1_payment, 5);
+  messageDesc(file_stocklet_events_v1_payment, 3);
 
 /**
  * PaymentProcessedEvent: payment for an order succeeded or failed.
@@ -274,7 +201,7 @@ export type PaymentProcessedEvent = Message<"stocklet.events.v1.PaymentProcessed
  * Use `create(PaymentProcessedEventSchema)` to create a new message.
  */
 export const PaymentProcessedEventSchema: GenMessage<PaymentProcessedEvent> = /*@__PURE__*/
-  messageDesc(file_stocklet_events_v1_payment, 6);
+  messageDesc(file_stocklet_events_v1_payment, 4);
 
 /**
  * Type is the outcome.
@@ -302,5 +229,5 @@ export enum PaymentProcessedEvent_Type {
  * Describes the enum stocklet.events.v1.PaymentProcessedEvent.Type.
  */
 export const PaymentProcessedEvent_TypeSchema: GenEnum<PaymentProcessedEvent_Type> = /*@__PURE__*/
-  enumDesc(file_stocklet_events_v1_payment, 6, 0);
+  enumDesc(file_stocklet_events_v1_payment, 4, 0);
 

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stocklet/events/v1/warehouse.proto.
  */
 export const file_stocklet_events_v1_warehouse: GenFile = /*@__PURE__*/
-  fileDesc("CiJzdG9ja2xldC9ldmVudHMvdjEvd2FyZWhvdXNlLnByb3RvEhJzdG9ja2xldC5ldmVudHMudjEiaAoRU3RvY2tDcmVhdGVkRXZlbnQSEAoIcmV2aXNpb24YASABKAUSEgoKcHJvZHVjdF9pZBgCIAEoCRIQCghxdWFudGl0eRgDIAEoBTobirUYF3dhcmVob3VzZS5zdG9jay5jcmVhdGVkIqgBCg9TdG9ja0FkZGVkRXZlbnQSEAoIcmV2aXNpb24YASABKAUSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAUSGwoOcmVzZXJ2YXRpb25faWQYBCABKAlIAIgBARIUCgxuZXdfcXVhbnRpdHkYBSABKAU6GYq1GBV3YXJlaG91c2Uuc3RvY2suYWRkZWRCEQoPX3Jlc2VydmF0aW9uX2lkIpYBChFTdG9ja1JlbW92ZWRFdmVudBIQCghyZXZpc2lvbhgBIAEoBRISCgpwcm9kdWN0X2lkGAIgASgJEg4KBmFtb3VudBgDIAEoBRIbCg5yZXNlcnZhdGlvbl9pZBgEIAEoCUgAiAEBOhuKtRgXd2FyZWhvdXNlLnN0b2NrLnJlbW92ZWRCEQoPX3Jlc2VydmF0aW9uX2lkIo0FChVTdG9ja1Jlc2VydmF0aW9uRXZlbnQSEAoIcmV2aXNpb24YASABKAUSPAoEdHlwZRgCIAEoDjIuLnN0b2NrbGV0LmV2ZW50cy52MS5TdG9ja1Jlc2VydmF0aW9uRXZlbnQuVHlwZRIQCghvcmRlcl9pZBgDIAEoCRI5Cg5vcmRlcl9tZXRhZGF0YRgEIAEoCzIhLnN0b2NrbGV0LmV2ZW50cy52MS5PcmRlck1ldGFkYXRhEhYKDnJlc2VydmF0aW9uX2lkGAUgASgJEloKEXJlc2VydmF0aW9uX3N0b2NrGAYgAygLMj8uc3RvY2tsZXQuZXZlbnRzLnYxLlN0b2NrUmVzZXJ2YXRpb25FdmVudC5SZXNlcnZhdGlvblN0b2NrRW50cnkSGgoSaW5zdWZmaWNpZW50X3N0b2NrGAcgAygJGjcKFVJlc2VydmF0aW9uU3RvY2tFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIoQBCgRUeXBlEhQKEFRZUEVfVU5TUEVDSUZJRUQQABIbChdUWVBFX0lOU1VGRklDSUVOVF9TVE9DSxABEhcKE1RZUEVfU1RPQ0tfUkVTRVJWRUQQAhIXChNUWVBFX1NUT0NLX1JFVFVSTkVEEAMSFwoTVFlQRV9TVE9DS19DT05TVU1FRBAEOoYBirUYHHdhcmVob3VzZS5yZXNlcnZhdGlvbi5mYWlsZWSKtRged2FyZWhvdXNlLnJlc2VydmF0aW9uLnJlc2VydmVkirUYHndhcmVob3VzZS5yZXNlcnZhdGlvbi5yZXR1cm5lZIq1GB53YXJlaG91c2UucmVzZXJ2YXRpb24uY29uc3VtZWRiBnByb3RvMw", [file_stocklet_events_v1_options, file_stocklet_events_v1_order]);
+  fileDesc("CiJzdG9ja2xldC9ldmVudHMvdjEvd2FyZWhvdXNlLnByb3RvEhJzdG9ja2xldC5ldmVudHMudjEiaAoRU3RvY2tDcmVhdGVkRXZlbnQSEAoIcmV2aXNpb24YASABKAUSEgoKcHJvZHVjdF9pZBgCIAEoCRIQCghxdWFudGl0eRgDIAEoBTobirUYF3dhcmVob3VzZS5zdG9jay5jcmVhdGVkIqgBCg9TdG9ja0FkZGVkRXZlbnQSEAoIcmV2aXNpb24YASABKAUSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAUSGwoOcmVzZXJ2YXRpb25faWQYBCABKAlIAIgBARIUCgxuZXdfcXVhbnRpdHkYBSABKAU6GYq1GBV3YXJlaG91c2Uuc3RvY2suYWRkZWRCEQoPX3Jlc2VydmF0aW9uX2lkIo0FChVTdG9ja1Jlc2VydmF0aW9uRXZlbnQSEAoIcmV2aXNpb24YASABKAUSPAoEdHlwZRgCIAEoDjIuLnN0b2NrbGV0LmV2ZW50cy52MS5TdG9ja1Jlc2VydmF0aW9uRXZlbnQuVHlwZRIQCghvcmRlcl9pZBgDIAEoCRI5Cg5vcmRlcl9tZXRhZGF0YRgEIAEoCzIhLnN0b2NrbGV0LmV2ZW50cy52MS5PcmRlck1ldGFkYXRhEhYKDnJlc2VydmF0aW9uX2lkGAUgASgJEloKEXJlc2VydmF0aW9uX3N0b2NrGAYgAygLMj8uc3RvY2tsZXQuZXZlbnRzLnYxLlN0b2NrUmVzZXJ2YXRpb25FdmVudC5SZXNlcnZhdGlvblN0b2NrRW50cnkSGgoSaW5zdWZmaWNpZW50X3N0b2NrGAcgAygJGjcKFVJlc2VydmF0aW9uU3RvY2tFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIoQBCgRUeXBlEhQKEFRZUEVfVU5TUEVDSUZJRUQQABIbChdUWVBFX0lOU1VGRklDSUVOVF9TVE9DSxABEhcKE1RZUEVfU1RPQ0tfUkVTRVJWRUQQAhIXChNUWVBFX1NUT0NLX1JFVFVSTkVEEAMSFwoTVFlQRV9TVE9DS19DT05TVU1FRBAEOoYBirUYHHdhcmVob3VzZS5yZXNlcnZhdGlvbi5mYWlsZWSKtRged2FyZWhvdXNlLnJlc2VydmF0aW9uLnJlc2VydmVkirUYHndhcmVob3VzZS5yZXNlcnZhdGlvbi5yZXR1cm5lZIq1GB53YXJlaG91c2UucmVzZXJ2YXRpb24uY29uc3VtZWRiBnByb3RvMw", [file_stocklet_events_v1_options, file_stocklet_events_v1_order]);
 
 /**
  * StockCreatedEvent: a stock row was opened for a new product.
@@ -84,40 +84,6 @@ export const StockAddedEventSchema: GenMessage<StockAddedEvent> = /*@__PURE__*/
   messageDesc(file_stocklet_events_v1_warehouse, 1);
 
 /**
- * StockRemovedEvent: reserved units left the warehouse with an approved order.
- *
- * @generated from message stocklet.events.v1.StockRemovedEvent
- */
-export type StockRemovedEvent = Message<"stocklet.events.v1.StockRemovedEvent"> & {
-  /**
-   * @generated from field: int32 revision = 1;
-   */
-  revision: number;
-
-  /**
-   * @generated from field: string product_id = 2;
-   */
-  productId: string;
-
-  /**
-   * @generated from field: int32 amount = 3;
-   */
-  amount: number;
-
-  /**
-   * @generated from field: optional string reservation_id = 4;
-   */
-  reservationId?: string | undefined;
-};
-
-/**
- * Describes the message stocklet.events.v1.StockRemovedEvent.
- * Use `create(StockRemovedEventSchema)` to create a new message.
- */
-export const StockRemovedEventSchema: GenMessage<StockRemovedEvent> = /*@__PURE__*/
-  messageDesc(file_stocklet_events_v1_warehouse, 2);
-
-/**
  * StockReservationEvent: stock for an order was reserved, could not be, was returned or consumed.
  * The type picks the topic: INSUFFICIENT_STOCK → .failed, STOCK_RESERVED → .reserved,
  * STOCK_RETURNED → .returned, STOCK_CONSUMED → .consumed.
@@ -170,7 +136,7 @@ export type StockReservationEvent = Message<"stocklet.events.v1.StockReservation
  * Use `create(StockReservationEventSchema)` to create a new message.
  */
 export const StockReservationEventSchema: GenMessage<StockReservationEvent> = /*@__PURE__*/
-  messageDesc(file_stocklet_events_v1_warehouse, 3);
+  messageDesc(file_stocklet_events_v1_warehouse, 2);
 
 /**
  * Type is what happened to the reservation.
@@ -208,5 +174,5 @@ export enum StockReservationEvent_Type {
  * Describes the enum stocklet.events.v1.StockReservationEvent.Type.
  */
 export const StockReservationEvent_TypeSchema: GenEnum<StockReservationEvent_Type> = /*@__PURE__*/
-  enumDesc(file_stocklet_events_v1_warehouse, 3, 0);
+  enumDesc(file_stocklet_events_v1_warehouse, 2, 0);
 

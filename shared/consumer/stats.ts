@@ -1,0 +1,111 @@
+/**
+ * A running consumer's counters: what happened to the messages it handled, the transactions
+ * (rounds) it committed, and the recent outbox → consumer lag.
+ * @module
+ */
+import type { Outcome } from "./apply.ts";
+import type { Delivery } from "./delivery.ts";
+import { connectorLag } from "./lag.ts";
+
+/**
+ * Where one applied event's time went, from its outbox row to the commit of the transaction that
+ * applied it (ms): the relay reading it from the WAL (Debezium's timestamp − the row's
+ * `created_at`), the trip to this process (Connect, the broker, the fetch), and applying it.
+ */
+export interface HopSample {
+  topic: string;
+  relayMs: number;
+  deliverMs: number;
+  applyMs: number;
+}
+
+/** Counters of a running consumer. */
+export interface ConsumerStats {
+  applied: number;
+  duplicates: number;
+  filtered: number;
+  skipped: number;
+  deadLettered: number;
+  retries: number;
+  /** Rounds applied (each at most one transaction per chunk). */
+  rounds: number;
+  /** Commit → handled lag of recent events, in ms (from the `created_at` header). */
+  lagMs: readonly number[];
+  /** The anatomy of recent events' hops (the last {@linkcode KEEP} applied). */
+  hops: readonly HopSample[];
+}
+
+/** Recent samples kept. */
+const KEEP = 5_000;
+
+/** Keeps a consumer's counters. */
+export class StatsKeeper {
+  readonly #s = {
+    applied: 0,
+    duplicates: 0,
+    filtered: 0,
+    skipped: 0,
+    deadLettered: 0,
+    retries: 0,
+    rounds: 0,
+    lagMs: [] as number[],
+    hops: [] as HopSample[],
+  };
+
+  /** Counts one delivery's outcome; `at` is when its transaction committed. */
+  count(d: Delivery, o: Outcome, at: number = Date.now()): void {
+    switch (o.kind) {
+      case "applied": {
+        this.#s.applied++;
+        const lag = connectorLag(d.headers.created_at, at);
+        if (lag !== undefined) {
+          keep(this.#s.lagMs, lag);
+          if (d.timestamp !== undefined && d.receivedAt !== undefined) {
+            const created = at - lag;
+            keep(this.#s.hops, {
+              topic: d.topic,
+              relayMs: Math.max(0, d.timestamp - created),
+              deliverMs: Math.max(0, d.receivedAt - d.timestamp),
+              applyMs: Math.max(0, at - d.receivedAt),
+            });
+          }
+        }
+        break;
+      }
+      case "duplicate":
+        this.#s.duplicates++;
+        break;
+      case "filtered":
+        this.#s.filtered++;
+        break;
+      case "skipped":
+        this.#s.skipped++;
+        break;
+      case "dead-lettered":
+        this.#s.deadLettered++;
+        break;
+      case "aborted":
+        break;
+    }
+  }
+
+  /** Counts a retry. */
+  retried(): void {
+    this.#s.retries++;
+  }
+
+  /** Counts a round. */
+  round(): void {
+    this.#s.rounds++;
+  }
+
+  /** A copy of the counters. */
+  snapshot(): ConsumerStats {
+    return { ...this.#s, lagMs: [...this.#s.lagMs], hops: [...this.#s.hops] };
+  }
+}
+
+function keep<T>(list: T[], x: T): void {
+  list.push(x);
+  if (list.length > 2 * KEEP) list.splice(0, list.length - KEEP);
+}
