@@ -31,7 +31,7 @@ Deno.test("replay: delivering every saga event a second time changes nothing", o
   await a.eventually(async () => (await a.stock(p)) === 3, "the rejected order's stock to return");
   await waitCaughtUp(kafka, groups);
 
-  const before = await fingerprint(infra.pgUrl);
+  const before = await fingerprint(infra.serviceDbUrl);
   const topics = [...TOPICS.keys()];
   const keys = new Set([approved.id, rejected.id, rich.id, poor.id, p]);
   const records = (await readAll(kafka, topics)).filter((r) => r.key && keys.has(r.key.toString()));
@@ -53,7 +53,7 @@ Deno.test("replay: delivering every saga event a second time changes nothing", o
 
   await republish(kafka, records);
   await waitCaughtUp(kafka, groups);
-  const after = await fingerprint(infra.pgUrl);
+  const after = await fingerprint(infra.serviceDbUrl);
   assert.deepEqual(after, before);
   console.log(
     `replayed ${records.length} events on ${sagaTopics.size} topics: no database changed`,
