@@ -403,15 +403,10 @@ function secretRef(s: { secret: string; key: string }): Json {
   return { secretKeyRef: { name: s.secret, key: s.key } };
 }
 
-/** The databases a CloudNativePG cluster holds: its initdb database and any Database objects. */
+/** The databases a CloudNativePG cluster holds: the one its initdb makes (the layouts need one). */
 function holds(objects: readonly K8sObject[], cluster: string): string[] {
   const spec = find(objects, "Cluster", cluster).spec as Json;
-  const initdb = ((spec.bootstrap as Json).initdb as Json).database as string;
-  return [
-    initdb,
-    ...all(objects, "Database").filter((d) => ((d.spec as Json).cluster as Json).name === cluster)
-      .map((d) => (d.spec as Json).name as string),
-  ];
+  return [((spec.bootstrap as Json).initdb as Json).database as string];
 }
 
 Deno.test("k8s: Secrets are referenced, never written; only init Jobs and Connect get a superuser", async () => {
