@@ -31,12 +31,14 @@ export const ACCESS: Readonly<Record<string, Access>> = {
 
   "stocklet.warehouse.v1.WarehouseService.ServiceInfo": "public",
   "stocklet.warehouse.v1.WarehouseService.ViewProductStock": "public",
+  "stocklet.warehouse.v1.WarehouseService.ViewStockLevels": "public",
   "stocklet.warehouse.v1.WarehouseService.ViewReservation": "user",
   "stocklet.warehouse.v1.WarehouseService.AddStock": "admin",
 
   "stocklet.order.v1.OrderService.ServiceInfo": "public",
   "stocklet.order.v1.OrderService.ViewOrder": "user",
   "stocklet.order.v1.OrderService.ViewOrders": "user",
+  "stocklet.order.v1.OrderService.SearchOrders": "admin",
   "stocklet.order.v1.OrderService.PlaceOrder": "user",
 
   "stocklet.shipping.v1.ShippingService.ServiceInfo": "public",

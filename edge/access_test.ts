@@ -14,6 +14,7 @@ Deno.test("ACCESS: admin-only and public routes are the agreed ones", () => {
   const byAccess = (a: string) =>
     edgeRoutes().filter((r) => r.access === a).map((r) => `${r.verb} ${r.template}`).sort();
   assert.deepEqual(byAccess("admin"), [
+    "GET /v1/order/search",
     "PATCH /v1/product/{id}",
     "POST /v1/payment/balance/{customer_id}/credit",
     "POST /v1/product",
@@ -31,6 +32,7 @@ Deno.test("ACCESS: admin-only and public routes are the agreed ones", () => {
     "GET /v1/user/service",
     "GET /v1/warehouse/product/{product_id}",
     "GET /v1/warehouse/service",
+    "GET /v1/warehouse/stock",
     "POST /v1/auth/login",
     "POST /v1/user/register",
   ]);

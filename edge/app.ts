@@ -1,6 +1,7 @@
 /**
  * The edge's request handler: CORS preflight → token check → route → proxy, plus `/healthz`,
- * `/openapi.json` and Swagger UI at `/docs`. Every response carries `x-request-id` (the client's
+ * `/openapi.json` and Swagger UI at `/docs`; every other path outside `/v1/` goes to the web front
+ * (the storefront), whose live pages may stream past the upstream timeout. Every response carries `x-request-id` (the client's
  * if sane, a fresh UUID otherwise) and CORS headers; every request writes one access log line.
  * A plain `(Request) => Promise<Response>` function with no middleware stack: the proxy path is
  * one route lookup, at most one (cached) token check and one fetch.
@@ -49,6 +50,13 @@ export interface EdgeOptions {
   tokenCache?: { size?: number; ttlMs?: number };
   /** The shared cache of public reads (see cache.ts); false for none. @default a responseCache() */
   cache?: ResponseCache | false;
+  /**
+   * Base URL of the web front (the storefront and admin console), which answers every path outside
+   * `/v1/` that the edge does not serve itself. Without it those paths are 404.
+   */
+  web?: string;
+  /** Ends the web front's open streams (live order pages) when aborted, e.g. as the edge stops. */
+  streams?: AbortSignal;
 }
 
 /** The edge's fetch handler, for `Deno.serve`. */
@@ -96,9 +104,12 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
   const docs = opts.docs || undefined;
   const upstreams = new Map<string, string>(Object.entries(opts.upstreams));
   const cache = opts.cache === false ? undefined : opts.cache ?? responseCache();
+  const web = opts.web?.replace(/\/+$/, "");
+  const webTimeoutMs = opts.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
   let openapi = opts.openapi;
 
-  async function local(method: string, path: string): Promise<Response> {
+  /** What the edge answers itself; undefined for anything else. */
+  async function local(method: string, path: string): Promise<Response | undefined> {
     if (method === "GET") {
       if (path === "/healthz") {
         return new Response(HEALTHZ, { headers: { "content-type": "application/json" } });
@@ -114,7 +125,7 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
         if (res) return res;
       }
     }
-    throw new EdgeError(404, `no route for ${method} ${path}`);
+    return undefined;
   }
 
   return async function handle(req: Request, info?: Deno.ServeHandlerInfo): Promise<Response> {
@@ -124,6 +135,7 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
     const requestId = given !== null && SANE_REQUEST_ID.test(given) ? given : crypto.randomUUID();
     const origin = req.headers.get("origin");
     let route: EdgeRoute | undefined;
+    let upstream: string | undefined;
     let res: Response;
     let failure: unknown;
     try {
@@ -158,7 +170,26 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
             });
           res = cache ? await cache.serve(req, path + search, toUpstream) : await toUpstream();
         } else {
-          res = await local(req.method, path);
+          const own = await local(req.method, path);
+          if (own) res = own;
+          else if (web !== undefined && isWebPath(path)) {
+            const clientIp = clientIpOf(info);
+            const toWeb = () =>
+              forward(req, {
+                url: web + path + search,
+                service: "web",
+                timeoutMs: webTimeoutMs,
+                streaming: true,
+                ...(opts.streams ? { signal: opts.streams } : {}),
+                requestId,
+                bodyLimitBytes: bodyLimit,
+                dropTraceHeaders: trace.getActiveSpan() !== undefined,
+                ...(clientIp ? { clientIp } : {}),
+                proto: req.url.startsWith("https:") ? "https" : "http",
+              });
+            res = cache ? await cache.serve(req, path + search, toWeb) : await toWeb();
+            upstream = "web";
+          } else throw new EdgeError(404, `no route for ${req.method} ${path}`);
         }
       }
     } catch (err) {
@@ -175,6 +206,7 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
         durationMs: performance.now() - t0,
         requestId,
         ...(route ? { upstream: route.service, route: route.template } : {}),
+        ...(upstream ? { upstream } : {}),
         ...(failure !== undefined && errorOf(failure).status >= 500
           ? { error: describe(failure) }
           : {}),
@@ -182,6 +214,14 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
     }
     return res;
   };
+}
+
+/**
+ * Whether a path belongs to the web front: anything outside the API's `/v1/` prefix (an unknown API
+ * path stays a JSON 404 from the edge).
+ */
+export function isWebPath(path: string): boolean {
+  return path !== "/v1" && !path.startsWith("/v1/");
 }
 
 function describe(err: unknown): string {

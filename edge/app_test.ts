@@ -372,6 +372,77 @@ Deno.test("edge: unknown paths and verbs are 404 in the error shape", async () =
   }
 });
 
+/** A fake web front: pages answer at once; `/events/…` streams a chunk every 100 ms. */
+function fakeWeb(): { url: string; seen: string[]; close(): Promise<void> } {
+  const seen: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const u = new URL(req.url);
+    seen.push(u.pathname + u.search);
+    if (!u.pathname.startsWith("/events/")) {
+      return new Response(`<p>${u.pathname}</p>`, { headers: { "content-type": "text/html" } });
+    }
+    let n = 0;
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const body = new ReadableStream<Uint8Array>({
+      start(ctl) {
+        timer = setInterval(() => {
+          ctl.enqueue(new TextEncoder().encode(`data: ${n++}\n\n`));
+          if (n === 5) {
+            clearInterval(timer);
+            ctl.close();
+          }
+        }, 100);
+      },
+      cancel: () => clearInterval(timer),
+    });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    seen,
+    close: () => server.shutdown(),
+  };
+}
+
+Deno.test("edge: paths outside /v1/ go to the web front; unknown API paths stay 404", async () => {
+  const web = fakeWeb();
+  const h = await harness({ web: web.url });
+  try {
+    for (const path of ["/", "/products/abc?x=1", "/static/app.css", "/v2/x"]) {
+      const res = await fetch(h.url + path);
+      assert.equal(res.status, 200, path);
+      assert.equal(res.headers.get("content-type"), "text/html");
+      assert.equal(await res.text(), `<p>${new URL(path, h.url).pathname}</p>`);
+    }
+    assert.deepEqual(web.seen, ["/", "/products/abc?x=1", "/static/app.css", "/v2/x"]);
+    // The API's own namespace never reaches the web front, nor do the edge's own paths.
+    for (const path of ["/v1/order/nope", "/v1", "/healthz", "/openapi.json"]) {
+      const r = await fetch(h.url + path);
+      await r.body?.cancel();
+      assert.equal(r.status, path.startsWith("/v1") ? 404 : 200, path);
+    }
+    assert.equal(web.seen.length, 4);
+    assert.equal(h.log.at(-5)?.upstream, "web");
+  } finally {
+    await h.close();
+    await web.close();
+  }
+});
+
+Deno.test("edge: the web front's streams outlive the upstream timeout", async () => {
+  const web = fakeWeb();
+  const h = await harness({ web: web.url, timeoutMs: 150 });
+  try {
+    const res = await fetch(h.url + "/events/orders/x");
+    assert.equal(res.status, 200);
+    // Five chunks 100 ms apart: the stream runs past the 150 ms timeout and ends whole.
+    assert.equal(await res.text(), [0, 1, 2, 3, 4].map((n) => `data: ${n}\n\n`).join(""));
+  } finally {
+    await h.close();
+    await web.close();
+  }
+});
+
 Deno.test("edge: dot segments are resolved before routing", async () => {
   const h = await harness();
   try {

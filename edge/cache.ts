@@ -72,7 +72,11 @@ export function responseCache(opts: ResponseCacheOptions = {}): ResponseCache {
     const res = await fetchUpstream();
     const maxAge = Math.min(sharedMaxAge(res.headers.get("cache-control")), maxAgeCap);
     const length = Number(res.headers.get("content-length") ?? "0");
-    if (res.status !== 200 || maxAge <= 0 || length > maxBody) return res;
+    // An answer that varies by request headers (e.g. its content coding) is not one answer for
+    // everybody: this cache keys by URL only, so it keeps none of them.
+    if (res.status !== 200 || maxAge <= 0 || length > maxBody || res.headers.has("vary")) {
+      return res;
+    }
     const body = new Uint8Array(await res.arrayBuffer());
     if (body.byteLength > maxBody) return new Response(body, res);
     const t = now();

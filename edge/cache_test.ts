@@ -71,3 +71,25 @@ Deno.test("responseCache() never serves or stores credentialed, private or faile
   assert.equal(failed.calls, 2);
   assert.equal(cache.size(), 0);
 });
+
+Deno.test("responseCache() keeps no answer that varies by request headers", async () => {
+  const cache = responseCache();
+  let calls = 0;
+  const coded = () => {
+    calls++;
+    return Promise.resolve(
+      new Response("compressed bytes", {
+        headers: {
+          "cache-control": "public, max-age=60",
+          "content-encoding": "br",
+          vary: "accept-encoding",
+        },
+      }),
+    );
+  };
+  await (await cache.serve(get({ "accept-encoding": "br" }), "/static/app.css", coded)).text();
+  const plain = await cache.serve(get(), "/static/app.css", coded);
+  await plain.text();
+  assert.equal(calls, 2, "a client that takes no Brotli is never given the cached Brotli body");
+  assert.equal(cache.size(), 0);
+});

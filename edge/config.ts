@@ -6,6 +6,7 @@
  * | `BIND_HOST` | `127.0.0.1` |
  * | `STOCKLET_EDGE_PORT` | `8080` |
  * | `<SVC>_HTTP_URL` (e.g. `ORDER_HTTP_URL`) | `http://127.0.0.1:<httpPort from topology>` |
+ * | `WEB_HTTP_URL` | `http://127.0.0.1:8090` (the web front: every path outside `/v1/`) |
  * | `AUTH_JWKS_URL` | `<AUTH_HTTP_URL>/v1/auth/jwks` |
  * | `STOCKLET_CORS_ORIGINS` | `*` (comma-separated origins otherwise) |
  * | `STOCKLET_EDGE_MAX_BODY_BYTES` | `1048576` |
@@ -15,16 +16,21 @@
  */
 import {
   bool,
-  ConfigError,
+  configParts,
   int,
   list,
-  loadConfig,
   port,
+  serviceUrlSpec,
   str,
   url,
-  type Var,
 } from "@stocklet/shared/config";
-import { DEFAULT_PORTS, type ServiceName, SERVICES, serviceSpec } from "@stocklet/shared/topology";
+import {
+  DEFAULT_PORTS,
+  httpUrlVar,
+  type ServiceName,
+  serviceSpec,
+  WEB,
+} from "@stocklet/shared/topology";
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from "./policy.ts";
 
 /** The edge's settings. */
@@ -35,6 +41,8 @@ export interface EdgeConfig {
   port: number;
   /** Base URL of each service's REST gateway (no trailing slash). */
   upstreams: Record<ServiceName, string>;
+  /** Base URL of the web front, which serves every path outside `/v1/` (no trailing slash). */
+  web: string;
   /** Where access tokens' keys are published. */
   jwksUrl: string;
   /** Origins allowed by CORS; `["*"]` allows any. */
@@ -48,8 +56,8 @@ export interface EdgeConfig {
 }
 
 /** The environment variable holding a service's upstream URL, e.g. `ORDER_HTTP_URL`. */
-export function upstreamVar(service: ServiceName): string {
-  return `${service.toUpperCase()}_HTTP_URL`;
+export function upstreamVar(service: ServiceName | "web"): string {
+  return httpUrlVar(service);
 }
 
 function trimSlash(u: string): string {
@@ -70,46 +78,31 @@ function trimSlash(u: string): string {
 export function loadEdgeConfig(
   env: Record<string, string | undefined> = Deno.env.toObject(),
 ): EdgeConfig {
-  const upstreamSpec: Record<string, Var<string>> = {};
-  for (const s of SERVICES) {
-    upstreamSpec[s.name] = url(upstreamVar(s.name), {
+  const parts = configParts(env);
+  const upstreams = parts.load(serviceUrlSpec());
+  const authUrl = upstreams?.auth ?? `http://127.0.0.1:${serviceSpec("auth").httpPort}`;
+  const rest = parts.load<Omit<EdgeConfig, "upstreams">>({
+    host: str("BIND_HOST", { default: "127.0.0.1" }),
+    port: port("STOCKLET_EDGE_PORT", { default: DEFAULT_PORTS.edge }),
+    jwksUrl: url("AUTH_JWKS_URL", {
       protocols: ["http", "https"],
-      default: `http://127.0.0.1:${s.httpPort}`,
-    });
-  }
-  const problems: string[] = [];
-  function attempt<T>(load: () => T): T | undefined {
-    try {
-      return load();
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      problems.push(...e.problems);
-      return undefined;
-    }
-  }
-  const upstreams = attempt(() => loadConfig<Record<string, string>>(upstreamSpec, env)) ?? {};
-  for (const k of Object.keys(upstreams)) upstreams[k] = trimSlash(upstreams[k]!);
-  const authUrl = upstreams.auth ?? `http://127.0.0.1:${serviceSpec("auth").httpPort}`;
-  const rest = attempt(() =>
-    loadConfig<Omit<EdgeConfig, "upstreams">>({
-      host: str("BIND_HOST", { default: "127.0.0.1" }),
-      port: port("STOCKLET_EDGE_PORT", { default: DEFAULT_PORTS.edge }),
-      jwksUrl: url("AUTH_JWKS_URL", {
-        protocols: ["http", "https"],
-        default: `${authUrl}/v1/auth/jwks`,
-      }),
-      corsOrigins: list("STOCKLET_CORS_ORIGINS", { default: ["*"] }),
-      bodyLimitBytes: int("STOCKLET_EDGE_MAX_BODY_BYTES", {
-        default: DEFAULT_BODY_LIMIT_BYTES,
-        min: 0,
-      }),
-      timeoutMs: int("STOCKLET_EDGE_TIMEOUT_MS", {
-        default: DEFAULT_UPSTREAM_TIMEOUT_MS,
-        min: 1,
-      }),
-      accessLog: bool("STOCKLET_EDGE_ACCESS_LOG", { default: true }),
-    }, env)
-  );
-  if (problems.length || !rest) throw new ConfigError(problems);
-  return { ...rest, upstreams: upstreams as Record<ServiceName, string> };
+      default: `${authUrl}/v1/auth/jwks`,
+    }),
+    web: url(httpUrlVar("web"), {
+      protocols: ["http", "https"],
+      default: `http://127.0.0.1:${WEB.httpPort}`,
+    }),
+    corsOrigins: list("STOCKLET_CORS_ORIGINS", { default: ["*"] }),
+    bodyLimitBytes: int("STOCKLET_EDGE_MAX_BODY_BYTES", {
+      default: DEFAULT_BODY_LIMIT_BYTES,
+      min: 0,
+    }),
+    timeoutMs: int("STOCKLET_EDGE_TIMEOUT_MS", {
+      default: DEFAULT_UPSTREAM_TIMEOUT_MS,
+      min: 1,
+    }),
+    accessLog: bool("STOCKLET_EDGE_ACCESS_LOG", { default: true }),
+  });
+  parts.done();
+  return { ...rest!, web: trimSlash(rest!.web), upstreams: upstreams! };
 }

@@ -15,6 +15,7 @@ Deno.test("loadEdgeConfig() defaults follow the topology", () => {
     user: "http://127.0.0.1:8096",
     warehouse: "http://127.0.0.1:8097",
   });
+  assert.equal(cfg.web, "http://127.0.0.1:8090");
   assert.equal(cfg.jwksUrl, "http://127.0.0.1:8091/v1/auth/jwks");
   assert.deepEqual(cfg.corsOrigins, ["*"]);
   assert.equal(cfg.bodyLimitBytes, 1024 * 1024);
@@ -26,6 +27,7 @@ Deno.test("loadEdgeConfig() reads overrides; the JWKS follows AUTH_HTTP_URL", ()
   const cfg = loadEdgeConfig({
     STOCKLET_EDGE_PORT: "9000",
     ORDER_HTTP_URL: "http://order:8092/",
+    WEB_HTTP_URL: "http://web:8090/",
     AUTH_HTTP_URL: "http://auth:8091",
     STOCKLET_CORS_ORIGINS: "https://a.example, https://b.example",
     STOCKLET_EDGE_MAX_BODY_BYTES: "2048",
@@ -34,6 +36,7 @@ Deno.test("loadEdgeConfig() reads overrides; the JWKS follows AUTH_HTTP_URL", ()
   });
   assert.equal(cfg.port, 9000);
   assert.equal(cfg.upstreams.order, "http://order:8092");
+  assert.equal(cfg.web, "http://web:8090");
   assert.equal(cfg.jwksUrl, "http://auth:8091/v1/auth/jwks");
   assert.deepEqual(cfg.corsOrigins, ["https://a.example", "https://b.example"]);
   assert.equal(cfg.bodyLimitBytes, 2048);

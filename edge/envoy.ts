@@ -1,7 +1,8 @@
 /**
  * deploy/envoy/envoy.yaml, generated from the same route table and rules as the local edge
  * (`deno task gen` writes it; a test parses it back and compares): one route per public route
- * (path regex + method) to the service's cluster with its timeout, everything else 404;
+ * (path regex + method) to the service's cluster with its timeout, any other `/v1` path 404, and
+ * every path outside `/v1/` to the web front (its event streams without a timeout);
  * `jwt_authn` against the auth service's JWKS with `allow_missing` (no token passes, a bad token
  * is 401); identity headers stripped; request ids; OpenTelemetry tracing; a body size limit;
  * CORS; and local replies in the services' error shape `{code, message, details}`.
@@ -9,7 +10,7 @@
  */
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from "@stocklet/shared/auth";
 import { Code, type Code as GrpcCode } from "@stocklet/shared/errors";
-import { DEFAULT_PORTS, type ServiceName, SERVICES } from "@stocklet/shared/topology";
+import { DEFAULT_PORTS, type ServiceName, SERVICES, WEB } from "@stocklet/shared/topology";
 import { stringify } from "yaml";
 import { type EdgeRoute, edgeRoutes } from "./routes.ts";
 import {
@@ -19,6 +20,7 @@ import {
   CORS_EXPOSE_HEADERS,
   CORS_MAX_AGE_SECONDS,
   DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
   REQUEST_ID_HEADER,
   STRIPPED_REQUEST_HEADER_PREFIXES,
   STRIPPED_REQUEST_HEADERS,
@@ -30,8 +32,8 @@ export interface EnvoyOptions {
   routes?: readonly EdgeRoute[];
   /** The listener port. @default 8080 */
   port?: number;
-  /** Host name of each service (compose service names by default: `order`, …). */
-  hosts?: Partial<Record<ServiceName, string>>;
+  /** Host name of each service and the web front (compose service names by default: `order`, …). */
+  hosts?: Partial<Record<ServiceName | "web", string>>;
   /** The OpenTelemetry collector (OTLP/gRPC). @default "otel-collector:4317" */
   otelCollector?: { host: string; port: number };
   /** Largest request body. @default 1 MiB */
@@ -181,7 +183,7 @@ export function envoyConfig(opts: EnvoyOptions = {}): Yaml {
   const routes = opts.routes ?? edgeRoutes();
   const bodyLimit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const otel = opts.otelCollector ?? { host: "otel-collector", port: 4317 };
-  const hostOf = (s: ServiceName): string => opts.hosts?.[s] ?? s;
+  const hostOf = (s: ServiceName | "web"): string => opts.hosts?.[s] ?? s;
   const auth = SERVICES.find((s) => s.name === "auth")!;
   const used = new Set(routes.map((r) => r.service));
   used.add("auth"); // the JWKS
@@ -295,8 +297,21 @@ export function envoyConfig(opts: EnvoyOptions = {}): Yaml {
           },
           {
             name: "not_found",
-            match: { prefix: "/" },
+            match: { safe_regex: { regex: "^/v1(/.*)?$" } },
             direct_response: { status: 404, body: { inline_string: "no route" } },
+          },
+          // The web front: its live order pages stream for as long as they are open.
+          {
+            name: "web_streams",
+            match: { prefix: WEB.streamPrefix },
+            route: { cluster: WEB.name, timeout: "0s" },
+            decorator: { operation: `GET ${WEB.streamPrefix}*` },
+          },
+          {
+            name: "web",
+            match: { prefix: "/" },
+            route: { cluster: WEB.name, timeout: envoyDuration(DEFAULT_UPSTREAM_TIMEOUT_MS) },
+            decorator: { operation: "web" },
           },
         ],
       }],
@@ -343,6 +358,7 @@ export function envoyConfig(opts: EnvoyOptions = {}): Yaml {
   const clusters = SERVICES.filter((s) => used.has(s.name)).map((s) =>
     cluster(s.name, hostOf(s.name), s.httpPort)
   );
+  clusters.push(cluster(WEB.name, hostOf(WEB.name), WEB.httpPort));
   clusters.push(cluster(OTEL_CLUSTER, otel.host, otel.port, {
     typed_extension_protocol_options: {
       "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {

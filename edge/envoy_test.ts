@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from "@stocklet/shared/auth";
 import { codeOfHttpStatus } from "@stocklet/shared/errors";
-import { SERVICES } from "@stocklet/shared/topology";
+import { SERVICES, WEB } from "@stocklet/shared/topology";
+import { isWebPath } from "./app.ts";
 import { parse } from "yaml";
 import { renderEnvoyYaml } from "./envoy.ts";
 import {
@@ -55,7 +56,7 @@ Deno.test("envoy.yaml is what `deno task gen` renders", () => {
 
 Deno.test("envoy.yaml has one route per public route, in the local edge's order", () => {
   const local = edgeRoutes();
-  const api = envoyRoutes.filter((r) => r.route);
+  const api = envoyRoutes.filter((r) => r.route && r.route.cluster !== "web");
   assert.equal(api.length, local.length);
   local.forEach((route, i) => {
     const r = api[i];
@@ -65,13 +66,18 @@ Deno.test("envoy.yaml has one route per public route, in the local edge's order"
     assert.equal(r.route.cluster, route.service);
     assert.equal(r.route.timeout, `${route.timeoutMs / 1000}s`);
   });
-  // Then /healthz, then a catch-all 404: nothing else reaches a service.
-  const [health, last] = envoyRoutes.slice(api.length);
+  // Then /healthz, then 404 for any other API path: nothing else reaches a service. The rest goes
+  // to the web front, its event streams without a timeout.
+  const [health, notFound, streams, web] = envoyRoutes.slice(api.length);
   assert.equal(health.match.path, "/healthz");
   assert.equal(health.direct_response.status, 200);
-  assert.deepEqual(last.match, { prefix: "/" });
-  assert.equal(last.direct_response.status, 404);
-  assert.equal(envoyRoutes.length, api.length + 2);
+  assert.deepEqual(notFound.match, { safe_regex: { regex: "^/v1(/.*)?$" } });
+  assert.equal(notFound.direct_response.status, 404);
+  assert.deepEqual(streams.match, { prefix: WEB.streamPrefix });
+  assert.deepEqual(streams.route, { cluster: "web", timeout: "0s" });
+  assert.deepEqual(web.match, { prefix: "/" });
+  assert.deepEqual(web.route, { cluster: "web", timeout: "10s" });
+  assert.equal(envoyRoutes.length, api.length + 4);
 });
 
 Deno.test("envoy.yaml and the local router send every request to the same place", () => {
@@ -83,6 +89,7 @@ Deno.test("envoy.yaml and the local router send every request to the same place"
     samples.push([r.verb, path + "/"], [r.verb, path + "/extra"], [r.verb, path.slice(0, -1)]);
   }
   samples.push(["GET", "/"], ["GET", "/readyz"], ["GET", "/v1/product"], ["GET", "/v1"]);
+  samples.push(["GET", "/orders/x1"], ["GET", "/events/orders/x1"], ["POST", "/cart"]);
   for (const [verb, path] of samples) {
     const local = router.match(verb, path);
     const envoy = envoyMatch(verb, path);
@@ -90,6 +97,8 @@ Deno.test("envoy.yaml and the local router send every request to the same place"
     if (local) {
       assert.equal(envoy?.name, local.rpc, where);
       assert.equal(envoy?.route?.cluster, local.service, where);
+    } else if (isWebPath(path)) {
+      assert.equal(envoy?.route?.cluster, "web", where);
     } else {
       assert.ok(envoy && !envoy.route, `${where}: envoy must not route it`);
       if (path !== "/healthz") assert.equal(envoy.direct_response.status, 404, where);
@@ -105,6 +114,11 @@ Deno.test("envoy.yaml clusters are the services at their compose host names and 
     const addr = c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
     assert.deepEqual(addr, { address: s.name, port_value: s.httpPort });
   }
+  const web = clusters.find((x) => x.name === "web");
+  assert.deepEqual(
+    web.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address,
+    { address: "web", port_value: WEB.httpPort },
+  );
   const otel = clusters.find((x) => x.name === "otel_collector");
   const addr = otel.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
   assert.deepEqual(addr, { address: "otel-collector", port_value: 4317 });

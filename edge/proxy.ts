@@ -1,7 +1,8 @@
 /**
  * Forwarding one request to its upstream: one `fetch` (Deno pools and reuses the connections),
  * the request body read up to the size limit, the response streamed back untouched apart from a
- * few headers. Failures become clear errors: 413 for a body over the limit, 502 when the
+ * few headers (and its content coding: Deno's fetch decodes a compressed body, so the edge
+ * compresses it again with gzip for a client that takes it). Failures become clear errors: 413 for a body over the limit, 502 when the
  * upstream refuses or drops the connection, 503 when it cannot be reached, 504 on timeout.
  * @module
  */
@@ -50,6 +51,14 @@ export interface ForwardOptions {
   clientIp?: string;
   /** The scheme the client used (`x-forwarded-proto`). @default "http" */
   proto?: string;
+  /**
+   * The timeout covers only the wait for the response's headers; the body may then stream for as
+   * long as it lasts (the web front's live order pages are server-sent event streams).
+   * @default false
+   */
+  streaming?: boolean;
+  /** Aborts the request (and a streaming body) early, e.g. when the edge stops. */
+  signal?: AbortSignal;
 }
 
 /** A header list as fetch takes it (cheaper to build than a Headers object). */
@@ -174,20 +183,53 @@ export async function forward(req: Request, opts: ForwardOptions): Promise<Respo
     ? await readBody(req, opts.bodyLimitBytes)
     : undefined;
   let res: Response;
+  // A streaming response must outlive the timeout: a timer cleared once the headers are in.
+  const abort = opts.streaming ? new AbortController() : undefined;
+  const timer = abort
+    ? setTimeout(() => abort.abort(new DOMException("timed out", "TimeoutError")), opts.timeoutMs)
+    : undefined;
+  const signals = [abort?.signal ?? AbortSignal.timeout(opts.timeoutMs)];
+  if (opts.signal) signals.push(opts.signal);
   try {
     res = await fetch(opts.url, {
       method: req.method,
       headers,
       ...(body ? { body } : {}),
       redirect: "manual",
-      signal: AbortSignal.timeout(opts.timeoutMs),
+      signal: signals.length === 1 ? signals[0]! : AbortSignal.any(signals),
     });
   } catch (err) {
-    throw upstreamError(err, opts.service, opts.timeoutMs);
+    throw upstreamError(abort?.signal.reason ?? err, opts.service, opts.timeoutMs);
+  } finally {
+    clearTimeout(timer);
   }
+  // fetch decoded a compressed body but kept its content-encoding and (encoded) length.
+  const decoded = DECODED_BY_FETCH.has(res.headers.get("content-encoding")?.toLowerCase() ?? "");
   const back: HeaderPairs = [];
   for (const pair of res.headers) {
-    if (!RESPONSE_HOP_BY_HOP.has(pair[0])) back.push(pair);
+    if (RESPONSE_HOP_BY_HOP.has(pair[0])) continue;
+    if (decoded && (pair[0] === "content-encoding" || pair[0] === "content-length")) continue;
+    back.push(pair);
   }
-  return new Response(res.body, { status: res.status, statusText: res.statusText, headers: back });
+  let answer = res.body;
+  if (decoded && answer && acceptsGzip(req.headers.get("accept-encoding"))) {
+    // The upstream chose to compress: keep it compressed for the client.
+    answer = answer.pipeThrough(new CompressionStream("gzip"));
+    back.push(["content-encoding", "gzip"]);
+  }
+  return new Response(answer, { status: res.status, statusText: res.statusText, headers: back });
+}
+
+/** Content codings Deno's fetch decodes by itself. */
+const DECODED_BY_FETCH = new Set(["gzip", "x-gzip", "br", "deflate"]);
+
+/** Whether an `Accept-Encoding` value takes gzip (`q=0` refuses it). */
+export function acceptsGzip(acceptEncoding: string | null): boolean {
+  for (const part of (acceptEncoding ?? "").toLowerCase().split(",")) {
+    const [name, ...params] = part.trim().split(";");
+    if (name !== "gzip" && name !== "x-gzip" && name !== "*") continue;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    return q === undefined || Number(q.slice(2)) > 0;
+  }
+  return false;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { EdgeError } from "./errors.ts";
-import { readBody, upstreamError, upstreamHeaders } from "./proxy.ts";
+import { acceptsGzip, forward, readBody, upstreamError, upstreamHeaders } from "./proxy.ts";
 
 Deno.test("upstreamHeaders() drops hop-by-hop, identity and underscored headers", () => {
   const h = upstreamHeaders(
@@ -63,4 +63,54 @@ Deno.test("upstreamError() maps refusals to 502, timeouts to 504, the rest to 50
   assert.equal(t.message, "upstream order timed out after 250 ms");
   const dns = new TypeError("fetch failed", { cause: new Error("dns error: failed to lookup") });
   assert.equal(upstreamError(dns, "order", 1).status, 503);
+});
+
+Deno.test("acceptsGzip() reads Accept-Encoding", () => {
+  assert.equal(acceptsGzip("gzip, deflate, br"), true);
+  assert.equal(acceptsGzip("br, gzip;q=0"), false);
+  assert.equal(acceptsGzip("*"), true);
+  assert.equal(acceptsGzip("identity"), false);
+  assert.equal(acceptsGzip(null), false);
+});
+
+Deno.test("forward() keeps a compressed answer compressed, and plain for clients that take none", async () => {
+  const page = "<p>compressed by the upstream</p>".repeat(100);
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async () => {
+    const gz = new Response(
+      new Blob([page]).stream().pipeThrough(new CompressionStream("gzip")),
+    );
+    const bytes = new Uint8Array(await gz.arrayBuffer());
+    return new Response(bytes, {
+      headers: { "content-type": "text/html", "content-encoding": "gzip", vary: "accept-encoding" },
+    });
+  });
+  const url = `http://127.0.0.1:${server.addr.port}/`;
+  const opts = {
+    url,
+    service: "web",
+    timeoutMs: 5_000,
+    requestId: "r",
+    bodyLimitBytes: 1024,
+    dropTraceHeaders: false,
+  };
+  try {
+    const gzipped = await forward(
+      new Request("http://edge/", { headers: { "accept-encoding": "gzip, br" } }),
+      opts,
+    );
+    assert.equal(gzipped.headers.get("content-encoding"), "gzip");
+    assert.equal(gzipped.headers.get("content-length"), null);
+    const raw = new Uint8Array(await gzipped.arrayBuffer());
+    assert.ok(raw.byteLength < page.length / 4, "sent compressed");
+    const unzipped = new Response(
+      new Blob([raw]).stream().pipeThrough(new DecompressionStream("gzip")),
+    );
+    assert.equal(await unzipped.text(), page);
+
+    const plain = await forward(new Request("http://edge/"), opts);
+    assert.equal(plain.headers.get("content-encoding"), null);
+    assert.equal(await plain.text(), page, "a client that takes no gzip gets the plain body");
+  } finally {
+    await server.shutdown();
+  }
 });

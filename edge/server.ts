@@ -55,8 +55,11 @@ export async function startEdge(
   const writer = batchedWriter();
   const openapi = opts.openapi ?? await readOpenApi();
   if (openapi === undefined) log.warn("docs/openapi.json not found; serving a generated document");
+  const streams = new AbortController();
   const handler = edgeHandler({
     upstreams: config.upstreams,
+    web: config.web,
+    streams: streams.signal,
     verifier: opts.verifier ?? jwksVerifier({ jwks: config.jwksUrl }),
     routes: edgeRoutes({ timeoutMs: config.timeoutMs }),
     corsOrigins: config.corsOrigins,
@@ -75,7 +78,13 @@ export async function startEdge(
   return {
     port: server.addr.port,
     stop(): Promise<void> {
-      stopped ??= server.shutdown().finally(() => writer.flush());
+      // Open streams (live order pages) would hold the shutdown forever: end them; browsers
+      // reconnect to the next edge.
+      stopped ??= (async () => {
+        const shutdown = server.shutdown();
+        streams.abort();
+        await shutdown.finally(() => writer.flush());
+      })();
       return stopped;
     },
   };

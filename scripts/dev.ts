@@ -5,12 +5,12 @@
  * credentials and a five-step walkthrough. Spans go to a built-in OTLP collector, so
  * `deno task trace <order_id>` shows an order's saga. Ctrl-C stops everything this run started.
  */
-import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from "@stocklet/shared/topology";
+import { DATABASE_OWNERS, DEFAULT_PORTS, type ServiceName } from "@stocklet/shared/topology";
 import { type Component, infraConfig, infraUp, stopComponent } from "./infra/mod.ts";
 import { portOpen, waitUntil } from "./infra/process.ts";
 import { initServices } from "./service_init/mod.ts";
 import { isReady } from "./stack/apps.ts";
-import { appEnv, type AppName, stackPorts } from "./stack/config.ts";
+import { appEnv, type AppName, httpPortOf, stackPorts } from "./stack/config.ts";
 import { stackApps } from "./stack/test_stack.ts";
 import { startTraceCollector, type TraceCollector } from "./trace/collector.ts";
 import { client, type DemoData, seedDemo } from "./dev/seed.ts";
@@ -27,13 +27,23 @@ const ADMIN = {
   password: Deno.env.get("STOCKLET_ADMIN_PASSWORD") ?? "stocklet-admin",
 };
 
-function walkthrough(edge: string, demo: DemoData, tracing: boolean): string {
+function walkthrough(
+  edge: string,
+  demo: DemoData,
+  tracing: boolean,
+  storefront: boolean,
+): string {
   const p = demo.products[0]!;
   const login =
     `TOKEN=$(curl -s ${edge}/v1/auth/login -d '{"email":"${demo.customer.email}","password":"${demo.customer.password}"}' | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`;
   return [
     "",
     `${BOLD}Stocklet is up.${RESET}`,
+    ...(storefront
+      ? [
+        `  ${BOLD}Storefront          ${edge}/${RESET}   ${DIM}(not logged in; log in as ${demo.customer.email} / ${demo.customer.password})${RESET}`,
+      ]
+      : []),
     `  Public API (edge)   ${edge}`,
     `  OpenAPI / Swagger   ${edge}/openapi.json   ${edge}/docs`,
     `  Admin               ${ADMIN.email} / ${ADMIN.password}`,
@@ -68,7 +78,7 @@ async function main(): Promise<void> {
   // Fail fast when another stack holds our ports.
   const busy: string[] = [];
   for (const app of apps) {
-    const port = app === "edge" ? ports.edge : ports.http[app as ServiceName];
+    const port = httpPortOf(app, ports);
     if (await portOpen("127.0.0.1", port, 300)) busy.push(`${app} :${port}`);
   }
   if (busy.length) {
@@ -80,7 +90,7 @@ async function main(): Promise<void> {
   const infra = await infraUp(cfg, { onProgress: (l) => say(`  ${l}`) });
 
   say("service-init (schemas, migrations, topics, the outbox relay)…");
-  const init = await initServices(SERVICE_NAMES, {
+  const init = await initServices(DATABASE_OWNERS.map((o) => o.name), {
     adminUrl: infra.pgUrl("postgres"),
     connectUrl: infra.connectUrl,
     kafkaBrokers: infra.kafkaBrokers,
@@ -161,7 +171,14 @@ async function main(): Promise<void> {
   say("demo data (admin, demo customer with a credited balance, catalogue with stock)…");
   try {
     const demo = await seedDemo(client(baseOf), ADMIN);
-    console.error(walkthrough(edge ?? baseOf("/v1/order/"), demo, collector !== undefined));
+    console.error(
+      walkthrough(
+        edge ?? baseOf("/v1/order/"),
+        demo,
+        collector !== undefined,
+        edge !== undefined && apps.includes("web"),
+      ),
+    );
     say(`ready in ${elapsed()}`);
   } catch (e) {
     say(`seeding the demo data failed: ${e instanceof Error ? e.message : e}`);

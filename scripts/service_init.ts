@@ -10,7 +10,7 @@
  *              by hand); 0 means none
  * @module
  */
-import { SERVICE_NAMES } from "@stocklet/shared/topology";
+import { DATABASE_OWNERS } from "@stocklet/shared/topology";
 import { infraConfig, InfraError, infraUp, isProfile, profileFromEnv } from "./infra/mod.ts";
 import { MigrationError } from "./service_init/migrations.ts";
 import { relayInit, serviceInit } from "./service_init/mod.ts";
@@ -27,9 +27,12 @@ export {
   topicsOfService,
 } from "./service_init/mod.ts";
 
+/** Everything with a database: the seven services and the web front. */
+const NAMES: readonly string[] = DATABASE_OWNERS.map((o) => o.name);
+
 const USAGE =
   `usage: deno task service-init <svc…|--all> [--profile dev|test] [--down N] [--force V]
-  services: ${SERVICE_NAMES.join(", ")}`;
+  services: ${NAMES.join(", ")}`;
 
 function intArg(flag: string, raw: string | undefined): number {
   const n = Number(raw);
@@ -56,13 +59,13 @@ async function main(): Promise<number> {
     else if (a === "-h" || a === "--help") {
       console.log(USAGE);
       return 0;
-    } else if ((SERVICE_NAMES as readonly string[]).includes(a)) services.push(a);
+    } else if (NAMES.includes(a)) services.push(a);
     else {
       console.error(`service-init: unknown service or option ${a}\n${USAGE}`);
       return 2;
     }
   }
-  const targets = all ? [...SERVICE_NAMES] : services;
+  const targets = all ? [...NAMES] : services;
   if (!targets.length) {
     console.error(USAGE);
     return 2;

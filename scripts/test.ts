@@ -1,14 +1,16 @@
 /**
  * `deno task test`: the whole suite against real infrastructure. It brings up the test stack
- * (Postgres, Kafka, Kafka Connect with Debezium, the seven services and the edge, on the test
- * ports, reusing whatever already runs) and what tests need besides it (a docker compose CLI, from
- * apt when missing), runs every `*_test.ts` with a JUnit report in
+ * (Postgres, Kafka, Kafka Connect with Debezium, the seven services, the web front and the edge, on
+ * the test ports, reusing whatever already runs) and what tests need besides it (a docker compose
+ * CLI, from apt when missing; Debian's Chromium for the browser journeys when it is missing), runs
+ * every `*_test.ts` with a JUnit report in
  * .stocklet/test-results/junit.xml, stops what it started, and prints `N passed, N failed` counted
  * from that report.
  *
  * `deno task test <paths…>` runs only those files or folders.
  */
-import { join } from "node:path";
+import { join, relative, resolve } from "node:path";
+import { ensureChromium } from "./browser/chromium.ts";
 import { COMPONENTS, infraConfig, infraStatus, stopComponent } from "./infra/mod.ts";
 import { ensureComposeTool } from "./lib/compose_tool.ts";
 import { countJunit } from "./lib/junit.ts";
@@ -20,6 +22,12 @@ import { ensureTestStack, stackApps, stopTestStack } from "./stack/test_stack.ts
 export const JUNIT_PATH: string = join(STATE_DIR, "test-results", "junit.xml");
 
 const say = (line: string) => console.error(`test: ${line}`);
+
+/** Whether a test path includes the browser journeys (tests/browser/). */
+function needsBrowser(path: string): boolean {
+  const p = relative(ROOT, resolve(ROOT, path));
+  return p === "" || p === "tests" || p.startsWith(join("tests", "browser"));
+}
 
 async function runDenoTest(paths: string[]): Promise<number> {
   const child = new Deno.Command(Deno.execPath(), {
@@ -60,6 +68,14 @@ async function main(): Promise<number> {
   // What the tests need besides the stack, installed here so that no test installs anything.
   if (!(await ensureComposeTool(say))) {
     say("no docker compose CLI (and none could be installed): the compose tests will fail");
+  }
+  if (paths.some((p) => needsBrowser(p))) {
+    try {
+      await ensureChromium((line) => say(line));
+    } catch (e) {
+      // The browser journeys will fail and say so; everything else still runs.
+      say(`no Chromium for the browser tests: ${e instanceof Error ? e.message : e}`);
+    }
   }
   const code = await runDenoTest(paths);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);

@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { httpUrlVar, type ServiceName, SERVICES } from "./topology.ts";
 
 /** How to read one variable. */
 export interface Var<T> {
@@ -154,4 +155,56 @@ export function loadConfig<T extends Record<string, unknown>>(
   }
   if (problems.length) throw new ConfigError(problems);
   return out as T;
+}
+
+/**
+ * Reads a configuration in parts (when one part's defaults depend on another's values), reporting
+ * every problem of every part in one ConfigError at the end.
+ *
+ * @example
+ * ```ts
+ * const parts = configParts(env);
+ * const urls = parts.load(serviceUrlSpec());
+ * const rest = parts.load({ port: port("HTTP_PORT", { default: 8090 }) });
+ * parts.done(); // throws one ConfigError with the problems of both
+ * ```
+ */
+export function configParts(env: Record<string, string | undefined> = Deno.env.toObject()): {
+  /** Loads one part; undefined when it has problems (they are reported by done()). */
+  load<T extends Record<string, unknown>>(spec: { [K in keyof T]: Var<T[K]> }): T | undefined;
+  /** Throws one ConfigError listing every problem found so far. */
+  done(): void;
+} {
+  const problems: string[] = [];
+  return {
+    load(spec) {
+      try {
+        return loadConfig(spec, env);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        problems.push(...e.problems);
+        return undefined;
+      }
+    },
+    done() {
+      if (problems.length) throw new ConfigError(problems);
+    },
+  };
+}
+
+/**
+ * The REST base URL of every service, from `<SVC>_HTTP_URL` (e.g. `ORDER_HTTP_URL`), defaulting to
+ * the dev stack's ports, without a trailing slash: how the edge and the web front reach them.
+ */
+export function serviceUrlSpec(): { [K in ServiceName]: Var<string> } {
+  const out = {} as { [K in ServiceName]: Var<string> };
+  for (const s of SERVICES) {
+    const base = url(httpUrlVar(s.name), { protocols: ["http", "https"] });
+    out[s.name] = {
+      name: base.name,
+      parse: (raw) => base.parse(raw).replace(/\/+$/, ""),
+      default: `http://127.0.0.1:${s.httpPort}`,
+    };
+  }
+  return out;
 }

@@ -38,6 +38,55 @@ export const SERVICES: readonly ServiceSpec[] = [
   { name: "warehouse", httpPort: 8097, grpcPort: 9197, outbox: true },
 ];
 
+/**
+ * The web front (`web/`): the storefront and the admin console. Like the edge it is no API service
+ * (no gRPC, no public RPC: the edge hands it every path outside `/v1/`), but it owns a database
+ * (its read model of the saga, of customers and of dead letters) and consumes events.
+ */
+export interface WebSpec {
+  name: "web";
+  /** Default HTTP port on the local machine. */
+  httpPort: number;
+  /** It publishes nothing. */
+  outbox: false;
+  /**
+   * The path prefix of its server-sent event streams (live order pages): doors in front of it must
+   * let these responses stream past their upstream timeout.
+   */
+  streamPrefix: string;
+}
+
+/** The web front. */
+export const WEB: WebSpec = {
+  name: "web",
+  httpPort: 8090,
+  outbox: false,
+  streamPrefix: "/events/",
+};
+
+/** Something that owns tables (a schema, see {@linkcode placementOf}), with migrations in `migrations/<name>/`. */
+export type DatabaseOwner = Pick<ServiceSpec, "outbox"> & {
+  name: ServiceName | "web";
+};
+
+/** Every owner of a database: the services, then the web front. */
+export const DATABASE_OWNERS: readonly DatabaseOwner[] = [...SERVICES, WEB];
+
+/** The database owner by name (a service or `web`); throws for an unknown one. */
+export function databaseOwner(name: string): DatabaseOwner {
+  const o = DATABASE_OWNERS.find((x) => x.name === name);
+  if (!o) throw new Error(`unknown service ${name}`);
+  return o;
+}
+
+/**
+ * The environment variable holding a service's HTTP base URL for the processes that call it over
+ * REST (the edge, the web front), e.g. `ORDER_HTTP_URL`.
+ */
+export function httpUrlVar(service: ServiceName | "web"): string {
+  return `${service.toUpperCase()}_HTTP_URL`;
+}
+
 /** Names of every service. */
 export const SERVICE_NAMES: readonly ServiceName[] = SERVICES.map((s) => s.name);
 
@@ -141,7 +190,7 @@ export function dbLayout(): DbLayout {
   return raw;
 }
 
-/** Where one service's tables live. */
+/** Where one service's (or the web front's) tables live. */
 export interface DbPlacement {
   database: string;
   /** Its schema (the service's name; `order` and `user` need quoting in SQL). */
@@ -160,7 +209,7 @@ export interface DbPlacement {
  * ```
  */
 export function placementOf(service: string, layout: DbLayout = dbLayout()): DbPlacement {
-  const s = serviceSpec(service);
+  const s = databaseOwner(service);
   return {
     database: layout === "shared" ? SHARED_DATABASE : s.name,
     schema: s.name,

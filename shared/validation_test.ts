@@ -128,6 +128,18 @@ const CASES: Record<string, Case> = {
     valid: { productId: ID },
     invalid: [{ json: { productId: "" }, field: "product_id", rule: "string.uuid_empty" }],
   },
+  "stocklet.warehouse.v1.ViewStockLevelsRequest": {
+    valid: { productIds: [ID, ID2] },
+    invalid: [
+      { json: { productIds: [] }, field: "product_ids", rule: "repeated.min_items" },
+      { json: { productIds: [ID, "7"] }, field: "product_ids[1]", rule: "string.uuid" },
+      {
+        json: { productIds: Array.from({ length: 101 }, () => ID) },
+        field: "product_ids",
+        rule: "repeated.max_items",
+      },
+    ],
+  },
   "stocklet.warehouse.v1.ViewReservationRequest": {
     valid: { reservationId: ID },
     invalid: [{ json: { reservationId: "7" }, field: "reservation_id", rule: "string.uuid" }],
@@ -148,6 +160,19 @@ const CASES: Record<string, Case> = {
     invalid: [
       { json: { customerId: "nope" }, field: "customer_id", rule: "string.pattern" },
       { json: { pageSize: 1000 }, field: "page_size", rule: "int32.gte_lte" },
+    ],
+  },
+  "stocklet.order.v1.SearchOrdersRequest": {
+    valid: { statuses: ["ORDER_STATUS_REJECTED"], customerId: ID, pageSize: 25 },
+    invalid: [
+      { json: { customerId: "nope" }, field: "customer_id", rule: "string.uuid" },
+      {
+        json: { statuses: ["ORDER_STATUS_UNSPECIFIED"] },
+        field: "statuses[0]",
+        rule: "enum.not_in",
+      },
+      { json: { statuses: [99] }, field: "statuses[0]", rule: "enum.defined_only" },
+      { json: { pageSize: 101 }, field: "page_size", rule: "int32.gte_lte" },
     ],
   },
   "stocklet.order.v1.PlaceOrderRequest": {

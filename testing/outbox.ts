@@ -51,6 +51,10 @@ function suffix(): string {
 export async function createOutboxFixture(
   infra: InfraHandle,
   service: string,
+  opts: {
+    /** The connector's heartbeat interval (ms); 0: no heartbeats. @default 10000 */
+    heartbeatMs?: number;
+  } = {},
 ): Promise<OutboxFixture> {
   const s = suffix();
   const database = `it_${service}_${s}`;
@@ -81,6 +85,7 @@ export async function createOutboxFixture(
       migrationsDir,
       placement,
       relay: connector,
+      ...(opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs }),
     });
   } catch (e) {
     await drop().catch(() => {});

@@ -126,6 +126,13 @@ export class Api {
     return { id: r.user.id, email, password, token: await this.login(email, password) };
   }
 
+  /** Registers and logs in a new customer, credited with `credit` cents (by the admin) if any. */
+  async buyer(credit: bigint): Promise<Customer> {
+    const c = await this.customer();
+    if (credit > 0n) await this.credit(c.id, credit);
+    return c;
+  }
+
   /** Repeats fn while it answers 404 (an event not yet consumed), up to timeoutMs. */
   async #until404Clears<T>(
     fn: () => Promise<Answer<T>>,

@@ -13,7 +13,15 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
-import { DEFAULT_PORTS, placementOf, SERVICES, serviceSpec } from "@stocklet/shared/topology";
+import {
+  databaseOwner,
+  DEFAULT_PORTS,
+  httpUrlVar,
+  placementOf,
+  SERVICES,
+  serviceSpec,
+  WEB,
+} from "@stocklet/shared/topology";
 import {
   APP_NETWORK,
   CONNECT_PLUGIN_PATH,
@@ -21,6 +29,7 @@ import {
   dbNetworkOf,
   HOSTS,
   initOf,
+  JAEGER_TRACE_URL,
   postgresOf,
 } from "@stocklet/scripts/gen/compose";
 import { dynamicEnvReadsOf, envReadsOf, localModulesOf } from "@stocklet/scripts/gen/source_scan";
@@ -48,7 +57,7 @@ function notSetOnPurpose(composeService: string): Record<string, string> {
     STOCKLET_STATE_DIR: "local tooling's state folder (scripts/lib/paths.ts); unused by the job",
     STOCKLET_INFRA_PROFILE: "picks the local infrastructure; the job is given URLs instead",
     STOCKLET_TEST_PORT_SHIFT: "moves the local test stack's ports; the job is given URLs instead",
-    ...(serviceSpec(svc).outbox ? {} : {
+    ...(databaseOwner(svc).outbox ? {} : {
       KAFKA_BROKERS: `${svc} has no outbox: its init needs no Kafka`,
       KAFKA_CONNECT_URL: `${svc} has no outbox: its init needs no Connect`,
       STOCKLET_TOPIC_PARTITIONS: `${svc} has no outbox: its init creates no topics`,
@@ -60,6 +69,7 @@ function notSetOnPurpose(composeService: string): Record<string, string> {
 const KNOWN_DYNAMIC_READS = new Set([
   "shared/config.ts: Deno.env.toObject()", // loadConfig's source; its variables are scanned
   "scripts/infra/config.ts: Deno.env.get(name)", // the local infrastructure's port overrides
+  "web/config.ts: Deno.env.toObject()", // loadWebConfig's source; its variables are scanned
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -191,7 +201,8 @@ async function listeningPorts(model: Yaml): Promise<Map<string, number[]>> {
     const s = serviceOf(model, name);
     if (SERVICES.some((x) => x.name === name)) {
       out.set(name, [Number(s.env.HTTP_PORT), Number(s.env.GRPC_PORT)]);
-    } else if (name.endsWith("-postgres")) out.set(name, [CONTAINER_PORTS.postgres]);
+    } else if (name === WEB.name) out.set(name, [Number(s.env.HTTP_PORT)]);
+    else if (name.endsWith("-postgres")) out.set(name, [CONTAINER_PORTS.postgres]);
     else if (name === HOSTS.kafka) {
       out.set(name, (s.env.KAFKA_LISTENERS ?? "").split(",").map(portOf));
     } else if (name === HOSTS.connect) out.set(name, [portOf(worker.listeners ?? "")]);
@@ -238,6 +249,8 @@ function referenceProblems(
   ref: { host: string; port: number },
 ): string[] {
   if (ref.host === "0.0.0.0") return [];
+  // A link the web front gives browsers (Jaeger on the host), not an address it calls.
+  if (from === WEB.name && what === "STOCKLET_TRACE_URL") return [];
   if (ref.host === "localhost" || ref.host.startsWith("127.")) {
     return [`${from}: ${what} points at ${ref.host}, which is the container itself`];
   }
@@ -271,6 +284,9 @@ Deno.test("compose: compose.yaml alone and with compose.override.yaml pass `conf
     HOSTS.jaeger,
     HOSTS.envoy,
     ...SERVICES.flatMap((s) => [s.name, postgresOf(s.name), initOf(s.name)]),
+    WEB.name,
+    postgresOf(WEB.name),
+    initOf(WEB.name),
   ];
   assert.deepEqual(serviceNames(base).sort(), [...expected].sort());
   assert.deepEqual(
@@ -283,16 +299,29 @@ Deno.test("compose: every environment variable the code reads is set, and nothin
   const { full } = await loadConfigs();
   const problems: string[] = [];
   const excusesUsed = new Set<string>();
-  const targets = SERVICES.flatMap((s) => [
-    { compose: s.name, entry: `services/${s.name}/main.ts` },
-    { compose: initOf(s.name), entry: INIT_ENTRY },
-  ]);
+  const targets = [
+    ...SERVICES.flatMap((s) => [
+      { compose: s.name, entry: `services/${s.name}/main.ts` },
+      { compose: initOf(s.name), entry: INIT_ENTRY },
+    ]),
+    { compose: WEB.name, entry: "web/main.ts" },
+    { compose: initOf(WEB.name), entry: INIT_ENTRY },
+  ];
   const graphs = new Map<string, string[]>();
   for (const t of targets) {
     const files = graphs.get(t.entry) ?? await localModulesOf(t.entry, ROOT);
     graphs.set(t.entry, files);
     const reads = await envReadsOf(files, ROOT);
     assert.ok(reads.has("DATABASE_URL"), `the scan found no variables in ${t.entry}'s modules`);
+    if (t.compose === WEB.name) {
+      // The web front reads every service's URL through serviceUrlSpec() (httpUrlVar(name)),
+      // which the scan cannot name: count them as read, as long as it still does so.
+      const web = await Deno.readTextFile(join(ROOT, "web", "config.ts"));
+      const kit = await Deno.readTextFile(join(ROOT, "shared", "config.ts"));
+      assert.match(web, /serviceUrlSpec\(\)/, "web/config.ts reads the services' URLs");
+      assert.match(kit, /url\(httpUrlVar\(s\.name\)/, "serviceUrlSpec() reads <SVC>_HTTP_URL");
+      for (const s of SERVICES) reads.set(httpUrlVar(s.name), ["shared/config.ts"]);
+    }
     const set = serviceOf(full, t.compose).env;
     const excused = notSetOnPurpose(t.compose);
     for (const [name, readers] of reads) {
@@ -355,6 +384,34 @@ Deno.test("compose: the services get container addresses, the topology's ports a
       assert.equal(s.env.USER_GRPC_ADDR, `user:${serviceSpec("user").grpcPort}`);
     }
   }
+});
+
+Deno.test("compose: the web front gets the services' addresses, its database and a trace link", async () => {
+  const { base, full } = await loadConfigs();
+  const web = serviceOf(full, WEB.name);
+  assert.equal(web.env.BIND_HOST, "0.0.0.0");
+  assert.equal(Number(web.env.HTTP_PORT), WEB.httpPort);
+  assert.equal(web.env.OTEL_SERVICE_NAME, WEB.name);
+  for (const s of SERVICES) {
+    assert.equal(web.env[httpUrlVar(s.name)], `http://${s.name}:${s.httpPort}`, s.name);
+  }
+  assert.equal(new URL(web.env.DATABASE_URL!).hostname, postgresOf(WEB.name));
+  assert.equal(
+    new URL(web.env.DATABASE_URL!).pathname,
+    `/${placementOf(WEB.name, "isolated").database}`,
+  );
+  assert.equal(web.env.STOCKLET_TRACE_URL, JAEGER_TRACE_URL);
+  assert.ok(JAEGER_TRACE_URL.includes("{order_id}"));
+  assert.ok(web.command.includes("web/main.ts"));
+  assert.equal(web.dependsOn[initOf(WEB.name)], "service_completed_successfully");
+  assert.equal(web.dependsOn[HOSTS.kafka], "service_healthy");
+  assert.ok(web.healthcheck?.some((x) => x.includes(`:${WEB.httpPort}/readyz`)));
+  assert.deepEqual(web.networks.sort(), [APP_NETWORK, dbNetworkOf(WEB.name)].sort());
+  const init = serviceOf(base, initOf(WEB.name));
+  assert.equal(init.env.SERVICE, WEB.name);
+  assert.deepEqual(init.networks, [dbNetworkOf(WEB.name)], "its init needs only its database");
+  assert.equal(serviceOf(base, HOSTS.envoy).dependsOn[WEB.name], "service_healthy");
+  assert.deepEqual(web.published, [{ host: WEB.httpPort, container: WEB.httpPort }]);
 });
 
 Deno.test("compose: every host:port in an environment value is a reachable compose service", async () => {
@@ -447,7 +504,7 @@ Deno.test("compose: Envoy's clusters are the compose services on their HTTP port
       ...referenceProblems(full, listening, HOSTS.envoy, `cluster ${cluster}`, { host, port }),
     );
   }
-  for (const spec of SERVICES) {
+  for (const spec of [...SERVICES, WEB]) {
     assert.deepEqual(
       clusters.get(spec.name),
       [{ host: spec.name, port: Number(serviceOf(full, spec.name).env.HTTP_PORT) }],
@@ -510,7 +567,7 @@ Deno.test("compose: the images are built with the pinned Deno, all manifests and
   assert.match(dockerfile, /deno install --frozen/);
   assert.match(
     dockerfile,
-    /deno cache --frozen services\/\*\/main\.ts deploy\/docker\/service_init\.ts/,
+    /deno cache --frozen services\/\*\/main\.ts web\/main\.ts deploy\/docker\/service_init\.ts/,
   );
 
   const connect = await Deno.readTextFile(join(HERE, "connect", "Dockerfile"));

@@ -11,18 +11,23 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { TOPICS } from "@stocklet/shared/topics";
+import { serviceUrlSpec } from "@stocklet/shared/config";
 import {
   callsOf,
   callVariableOf,
   consumerGroupOf,
+  DATABASE_OWNERS,
+  databaseOwner,
   type DbLayout,
   deadLetterTopicOf,
+  httpUrlVar,
   placementOf,
   RELAY_HEARTBEAT_TOPIC,
   relayOf,
   relaysOf,
   SERVICES,
   serviceSpec,
+  WEB,
 } from "@stocklet/shared/topology";
 import {
   dynamicEnvReadsOf,
@@ -61,6 +66,8 @@ import {
 } from "./validate.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+/** What the web front's Deployment runs. */
+const WEB_ENTRY = "web/main.ts";
 const ROOT = join(HERE, "..", "..");
 
 type Json = Record<string, unknown>;
@@ -223,7 +230,10 @@ function unsetOnPurpose(svc: string): Record<string, string> {
     STOCKLET_INFRA_PROFILE: "picks the local infrastructure; a pod is given URLs",
     STOCKLET_TEST_PORT_SHIFT: "moves the local test stack's ports; no pod runs one",
     KAFKA_CONNECT_URL: "Strimzi owns the connectors (KafkaConnector)",
-    ...(serviceSpec(svc).outbox ? {} : { OUTBOX_SLOT: `${svc} has no outbox to relay` }),
+    ...(databaseOwner(svc).outbox ? {} : { OUTBOX_SLOT: `${svc} has no outbox to relay` }),
+    ...(svc === WEB.name
+      ? { STOCKLET_TRACE_URL: "no tracing UI is deployed: the order page shows `deno task trace`" }
+      : {}),
   };
 }
 
@@ -238,6 +248,7 @@ const SET_FOR_OTHERS: Record<string, string> = {
 
 const KNOWN_DYNAMIC_READS = new Set([
   "shared/config.ts: Deno.env.toObject()",
+  "web/config.ts: Deno.env.toObject()", // loadWebConfig's source; its variables are scanned
   "scripts/infra/config.ts: Deno.env.get(name)",
 ]);
 
@@ -258,11 +269,11 @@ Deno.test("k8s: every variable the code reads is set, and every variable set is 
       c: Container;
       excused?: Record<string, string>;
     }> = [
-      ...SERVICES.flatMap((s) => [
+      ...DATABASE_OWNERS.flatMap((s) => [
         {
           where: `${overlay} ${s.name}`,
           svc: s.name,
-          entry: `services/${s.name}/main.ts`,
+          entry: s.name === WEB.name ? WEB_ENTRY : `services/${s.name}/main.ts`,
           c: containers(find(objects, "Deployment", s.name))[0]!,
         },
         {
@@ -292,6 +303,12 @@ Deno.test("k8s: every variable the code reads is set, and every variable set is 
     for (const t of targets) {
       const files = await graph(t.entry);
       const reads = await envReadsOf(files, ROOT);
+      if (t.entry === WEB_ENTRY) {
+        // The web front reads every service's URL through the kit's serviceUrlSpec(), whose
+        // variable names are computed (httpUrlVar): the scan cannot see them.
+        assert.match(await Deno.readTextFile(join(ROOT, "web", "config.ts")), /serviceUrlSpec\(\)/);
+        for (const v of Object.values(serviceUrlSpec())) reads.set(v.name, ["shared/config.ts"]);
+      }
       const env = environment(objects, t.c);
       for (const [name, readers] of reads) {
         if (!env.has(name) && !(name in unsetOnPurpose(t.svc)) && !(name in (t.excused ?? {}))) {
@@ -321,26 +338,34 @@ Deno.test("k8s: every variable the code reads is set, and every variable set is 
   assert.deepEqual(problems, []);
 });
 
-Deno.test("k8s: the services get the topology's ports, addresses and their database", async () => {
+Deno.test("k8s: the services and the web front get the topology's ports, addresses and their database", async () => {
   for (const overlay of await overlays()) {
     const objects = await rendered(`overlays/${overlay}`);
     const clusters = all(objects, "Cluster");
-    for (const spec of SERVICES) {
+    for (const spec of DATABASE_OWNERS) {
       const env = environment(objects, containers(find(objects, "Deployment", spec.name))[0]!);
-      assert.equal(env.get("HTTP_PORT"), String(spec.httpPort));
-      assert.equal(env.get("GRPC_PORT"), String(spec.grpcPort));
       assert.equal(env.get("BIND_HOST"), "0.0.0.0");
       assert.equal(
         env.get("AUTH_JWKS_URL"),
         `http://auth:${serviceSpec("auth").httpPort}/v1/auth/jwks`,
       );
-      for (const call of callsOf(spec.name)) {
-        const callee = serviceSpec(call.to);
-        const port = call.over === "grpc" ? callee.grpcPort : callee.httpPort;
-        assert.ok(
-          [...env.values()].some((v) => v.includes(`${callee.name}:${port}`)),
-          `${spec.name} is given ${call.to}'s ${call.over} address`,
-        );
+      if (spec.name === WEB.name) {
+        assert.equal(env.get("HTTP_PORT"), String(WEB.httpPort));
+        for (const s of SERVICES) {
+          assert.equal(env.get(httpUrlVar(s.name)), `http://${s.name}:${s.httpPort}`, s.name);
+        }
+      } else {
+        const svc = serviceSpec(spec.name);
+        assert.equal(env.get("HTTP_PORT"), String(svc.httpPort));
+        assert.equal(env.get("GRPC_PORT"), String(svc.grpcPort));
+        for (const call of callsOf(spec.name)) {
+          const callee = serviceSpec(call.to);
+          const port = call.over === "grpc" ? callee.grpcPort : callee.httpPort;
+          assert.ok(
+            [...env.values()].some((v) => v.includes(`${callee.name}:${port}`)),
+            `${spec.name} is given ${call.to}'s ${call.over} address`,
+          );
+        }
       }
       // DATABASE_URL: the primary of the cluster holding its placement's database, as its role,
       // whose password only comes from the roles' Secret.
@@ -460,7 +485,7 @@ Deno.test("k8s: Secrets are referenced, never written; only init Jobs and Connec
         `${overlay}: ${s.service} does not read ${s.secret}/${s.key}`,
       );
     }
-    for (const spec of SERVICES) {
+    for (const spec of DATABASE_OWNERS) {
       for (const where of [`Deployment/${spec.name}`, `Job/${initJobOf(spec.name)}`]) {
         assert.ok(
           refs.some((r) =>
@@ -579,13 +604,15 @@ Deno.test("k8s: the network policies let every flow of the wiring through, and s
       }
     };
 
-    // Everything the wiring points the services, init containers and Jobs at.
-    for (const spec of SERVICES) {
+    // Everything the wiring points the services, the web front, init containers and Jobs at.
+    for (const spec of DATABASE_OWNERS) {
       const deployment = find(objects, "Deployment", spec.name);
       const src = podOf(deployment);
       for (const [name, value] of environment(objects, containers(deployment)[0]!)) {
         // Only a consumer connects to Kafka (shared/service.ts starts one only for reactions).
         if (name === "KAFKA_BROKERS" && !consumers.has(spec.name)) continue;
+        // A link for browsers, not an address the web front calls.
+        if (name === "STOCKLET_TRACE_URL") continue;
         for (const a of addressesIn(value)) {
           expect(true, src, a.host, a.port, `${spec.name} ${name}`);
         }
@@ -599,7 +626,7 @@ Deno.test("k8s: the network policies let every flow of the wiring through, and s
     }
     // The init Jobs, the services' and the relays'.
     const initJobs = [...jobs(objects, COMPONENT.init), ...jobs(objects, COMPONENT.relayInit)];
-    assert.equal(initJobs.length, SERVICES.length + relaysOf(layoutOf(objects)).length);
+    assert.equal(initJobs.length, DATABASE_OWNERS.length + relaysOf(layoutOf(objects)).length);
     for (const job of initJobs) {
       const c = containers(job)[0]!;
       for (const e of c.env ?? []) {
@@ -659,13 +686,30 @@ Deno.test("k8s: the network policies let every flow of the wiring through, and s
         if (calls?.over !== "grpc") {
           expect(false, src, other.name, other.grpcPort, "an uncalled service");
         }
-        const own = environment(objects, containers(find(objects, "Deployment", spec.name))[0]!)
-          .get("DATABASE_URL")!;
-        const theirs = environment(objects, containers(find(objects, "Deployment", other.name))[0]!)
-          .get("DATABASE_URL")!;
-        const [ownHost, theirHost] = [own, theirs].map((u) => new URL(u).hostname);
-        if (ownHost !== theirHost) {
-          expect(false, src, theirHost!, 5432, "another service's database");
+      }
+      expect(false, src, WEB.name, WEB.httpPort, "only the edge calls the web front");
+    }
+    // The web front calls the REST gateways only.
+    const web = podOf(find(objects, "Deployment", WEB.name));
+    expect(false, OUTSIDE, WEB.name, WEB.httpPort, "outside to the web front");
+    for (const spec of SERVICES) expect(false, web, spec.name, spec.grpcPort, "gRPC from the web");
+    // Nobody reaches another's database.
+    const hostOf = (name: string) =>
+      new URL(
+        environment(objects, containers(find(objects, "Deployment", name))[0]!).get(
+          "DATABASE_URL",
+        )!,
+      ).hostname;
+    for (const a of DATABASE_OWNERS) {
+      for (const b of DATABASE_OWNERS) {
+        if (hostOf(a.name) !== hostOf(b.name)) {
+          expect(
+            false,
+            podOf(find(objects, "Deployment", a.name)),
+            hostOf(b.name),
+            5432,
+            "another's database",
+          );
         }
       }
     }
@@ -814,12 +858,19 @@ Deno.test("k8s: topics, connectors and databases follow the topology and the loc
 Deno.test("k8s: probes, autoscaling, disruption budgets and graceful shutdown", async () => {
   for (const overlay of await overlays()) {
     const objects = await rendered(`overlays/${overlay}`);
-    for (const spec of SERVICES) {
+    for (const spec of DATABASE_OWNERS) {
       const d = find(objects, "Deployment", spec.name);
       assert.equal((d.spec as Json).replicas, undefined, "the autoscaler owns the replica count");
       const c = containers(d)[0]!;
       const probe = (name: string) => c[name] as Json;
-      assert.deepEqual((probe("livenessProbe").grpc as Json).port, spec.grpcPort);
+      if (spec.name === WEB.name) {
+        assert.equal((probe("livenessProbe").httpGet as Json).path, "/healthz");
+      } else {
+        assert.deepEqual(
+          (probe("livenessProbe").grpc as Json).port,
+          serviceSpec(spec.name).grpcPort,
+        );
+      }
       assert.equal((probe("readinessProbe").httpGet as Json).path, "/readyz");
       assert.equal((probe("startupProbe").httpGet as Json).path, "/healthz");
       const preStop = (((c.lifecycle as Json).preStop as Json).sleep as Json).seconds as number;
@@ -844,7 +895,7 @@ Deno.test("k8s: probes, autoscaling, disruption budgets and graceful shutdown", 
       assert.equal(labels["app.kubernetes.io/component"], COMPONENT.service);
     }
     if (overlay === "prod") {
-      for (const spec of SERVICES) {
+      for (const spec of DATABASE_OWNERS) {
         assert.ok(
           ((find(objects, "HorizontalPodAutoscaler", spec.name).spec as Json)
             .minReplicas as number) >= 2,

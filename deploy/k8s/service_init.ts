@@ -6,13 +6,14 @@
  * (`KafkaTopic`) and the connectors (`KafkaConnector`), and each relay's own Job
  * (deploy/k8s/relay_init.ts) the publication its connector reads.
  *
- * Environment: `SERVICE`; `DATABASE_URL`, the service's database without a login, which `PGUSER`
- * and `PGPASSWORD` (the cluster's superuser) supply; `STOCKLET_SERVICE_DB_PASSWORD`, the password
- * its role gets (required: no default on a cluster); `STOCKLET_DB_LAYOUT`.
+ * Environment: `SERVICE` (a service, or `web` for the web front's read model); `DATABASE_URL`,
+ * the service's database without a login, which `PGUSER` and `PGPASSWORD` (the cluster's
+ * superuser) supply; `STOCKLET_SERVICE_DB_PASSWORD`, the password its role gets (required: no
+ * default on a cluster); `STOCKLET_DB_LAYOUT`.
  * @module
  */
 import { loadConfig, oneOf, str, url } from "@stocklet/shared/config";
-import { SERVICE_NAMES } from "@stocklet/shared/topology";
+import { DATABASE_OWNERS } from "@stocklet/shared/topology";
 import { serviceInit } from "@stocklet/scripts/service_init";
 import { runInit, sayer } from "./init_run.ts";
 
@@ -20,7 +21,7 @@ const say = sayer("service-init");
 
 async function main(): Promise<void> {
   const cfg = loadConfig({
-    service: oneOf("SERVICE", SERVICE_NAMES),
+    service: oneOf("SERVICE", DATABASE_OWNERS.map((o) => o.name)),
     adminUrl: url("DATABASE_URL", { protocols: ["postgres", "postgresql"] }),
     rolePassword: str("STOCKLET_SERVICE_DB_PASSWORD"),
   });

@@ -11,7 +11,7 @@
 import { join } from "node:path";
 import postgres from "postgres";
 import { loadConfig, oneOf, url } from "@stocklet/shared/config";
-import { SERVICE_NAMES } from "@stocklet/shared/topology";
+import { DATABASE_OWNERS } from "@stocklet/shared/topology";
 import { loadMigrations, MIGRATIONS_ROOT } from "@stocklet/scripts/service_init/migrations";
 import { runInit, sayer, waitUntil } from "./init_run.ts";
 
@@ -53,7 +53,7 @@ async function readSchema(sql: postgres.Sql): Promise<SchemaState> {
 
 async function main(): Promise<void> {
   const { service, databaseUrl } = loadConfig({
-    service: oneOf("SERVICE", SERVICE_NAMES),
+    service: oneOf("SERVICE", DATABASE_OWNERS.map((o) => o.name)),
     databaseUrl: url("DATABASE_URL", { protocols: ["postgres", "postgresql"] }),
   });
   const say = sayer("wait-for-schema");

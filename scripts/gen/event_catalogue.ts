@@ -16,6 +16,7 @@ import {
   relaysOf,
   SERVICE_NAMES,
   type ServiceName,
+  WEB,
 } from "@stocklet/shared/topology";
 import { ROOT } from "../lib/paths.ts";
 import { denoFmt } from "./fmt.ts";
@@ -504,7 +505,9 @@ export function catalogueMarkdown(input: CatalogueInput): string {
   const topicNames = [...topics.keys()].sort();
   const consumersOf = (t: string) => f.subs.filter((s) => s.topic === t);
   const publishersOf = (t: string) => f.pubs.filter((p) => p.topic === t);
-  const groups = SERVICE_NAMES.filter((svc) => f.subs.some((s) => s.service === svc));
+  const groups = [...SERVICE_NAMES, WEB.name].filter((svc) =>
+    f.subs.some((s) => s.service === svc)
+  );
   const L: string[] = [];
 
   L.push(

@@ -14,12 +14,15 @@
  */
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SERVICE_NAMES, type ServiceName } from "@stocklet/shared/topology";
+import { SERVICE_NAMES, type ServiceName, WEB } from "@stocklet/shared/topology";
+
+/** Who subscribes or publishes: a service, or the web front (its read model). */
+export type Participant = ServiceName | "web";
 import { ROOT } from "../lib/paths.ts";
 
-/** One `on("<topic>", Schema, handler, { filter })` call in a service's code. */
+/** One `on("<topic>", Schema, handler, { filter })` call in a service's (or the web front's) code. */
 export interface Subscription {
-  service: ServiceName;
+  service: Participant;
   topic: string;
   /** The schema expression's last name without `Schema` (`OrderCreatedEvent`). */
   message: string;
@@ -35,7 +38,7 @@ export interface Subscription {
 
 /** One `tx.publish("<topic>", key, Schema, …)` call in a service's code. */
 export interface Publication {
-  service: ServiceName;
+  service: Participant;
   topic: string;
   /** The Kafka key expression (the outbox `aggregateid`), e.g. `e.orderId`. */
   key: string;
@@ -244,10 +247,14 @@ async function tsFilesUnder(dir: string): Promise<string[]> {
 
 async function serviceSources(
   root: string,
-): Promise<Array<{ service: ServiceName; file: string; src: string }>> {
+): Promise<Array<{ service: Participant; file: string; src: string }>> {
   const out = [];
-  for (const service of SERVICE_NAMES) {
-    for (const path of await tsFilesUnder(join(root, "services", service))) {
+  const dirs: Array<[Participant, string]> = [
+    ...SERVICE_NAMES.map((s): [Participant, string] => [s, join(root, "services", s)]),
+    [WEB.name, join(root, WEB.name)],
+  ];
+  for (const [service, dir] of dirs) {
+    for (const path of await tsFilesUnder(dir)) {
       out.push({
         service,
         file: relative(root, path),
@@ -259,8 +266,8 @@ async function serviceSources(
 }
 
 /**
- * Every subscription in `services/<svc>/` (tests and test helpers excluded), in service order
- * (the topology's) and then source order.
+ * Every subscription in `services/<svc>/` and the web front's `web/` (tests and test helpers
+ * excluded), in service order (the topology's, the web front last) and then source order.
  *
  * @param root The repository root. @default ROOT
  * @throws ScanError for an `on(…)` reaction whose topic is not a string literal.

@@ -302,3 +302,41 @@ export async function listConnectors(connectUrl: string): Promise<string[]> {
   if (r.status !== 200) throw new InfraError(`GET /connectors: HTTP ${r.status} ${r.text}`);
   return r.json as string[];
 }
+
+/** Pauses a connector (its task stops polling; nothing is relayed or confirmed). */
+export async function pauseConnector(connectUrl: string, name: string): Promise<void> {
+  const r = await rest(`${connectUrl}/connectors/${encodeURIComponent(name)}/pause`, "PUT");
+  if (r.status < 200 || r.status >= 300) {
+    throw new InfraError(`pause connector ${name}: HTTP ${r.status} ${r.text}`);
+  }
+}
+
+/** Resumes a paused connector. */
+export async function resumeConnector(connectUrl: string, name: string): Promise<void> {
+  const r = await rest(`${connectUrl}/connectors/${encodeURIComponent(name)}/resume`, "PUT");
+  if (r.status < 200 || r.status >= 300) {
+    throw new InfraError(`resume connector ${name}: HTTP ${r.status} ${r.text}`);
+  }
+}
+
+/** Stops a connector (KIP-875: its tasks shut down; its offsets can then be changed). */
+export async function stopConnector(connectUrl: string, name: string): Promise<void> {
+  const r = await rest(`${connectUrl}/connectors/${encodeURIComponent(name)}/stop`, "PUT");
+  if (r.status < 200 || r.status >= 300) {
+    throw new InfraError(`stop connector ${name}: HTTP ${r.status} ${r.text}`);
+  }
+}
+
+/** Forgets a stopped connector's source offsets (KIP-875): it starts as new when resumed. */
+export async function resetConnectorOffsets(connectUrl: string, name: string): Promise<void> {
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    const r = await rest(`${connectUrl}/connectors/${encodeURIComponent(name)}/offsets`, "DELETE");
+    if (r.status >= 200 && r.status < 300) return;
+    // Until the stop has taken effect, Connect refuses with 400.
+    if (r.status !== 400 || performance.now() > deadline) {
+      throw new InfraError(`reset offsets of connector ${name}: HTTP ${r.status} ${r.text}`);
+    }
+    await sleep(250);
+  }
+}

@@ -1,14 +1,16 @@
 /**
- * service-init: what services need before they start, idempotently. For every service: its place
- * in PostgreSQL (database, role, schema; see `DbLayout` in shared/topology), its migrations (run as
- * its own role, so it owns its tables), and the topics it produces plus its dead-letter topic.
- * Then the outbox relay: the Debezium connector(s) of the layout, with their publication, and the
- * removal of another layout's connectors and slots.
+ * service-init: what services need before they start, idempotently. For every service (and the
+ * web front, which keeps a read model): its place in PostgreSQL (database, role, schema; see
+ * `DbLayout` in shared/topology), its migrations (run as its own role, so it owns its tables),
+ * and the topics it produces plus its dead-letter topic. Then the outbox relay: the Debezium
+ * connector(s) of the layout, with their publication, and the removal of another layout's
+ * connectors and slots.
  * @module
  */
 import { join } from "node:path";
 import {
   consumerGroupOf,
+  databaseOwner,
   type DbLayout,
   dbLayout,
   type DbPlacement,
@@ -17,7 +19,6 @@ import {
   relayOf,
   relaysOf,
   type RelaySpec,
-  serviceSpec,
 } from "@stocklet/shared/topology";
 import { topicsProducedBy } from "@stocklet/shared/topics";
 import { serviceDbPassword } from "../infra/config.ts";
@@ -124,7 +125,7 @@ export function topicsOfService(svc: string): string[] {
  * ```
  */
 export async function serviceInit(svc: string, opts: ServiceInitOptions): Promise<InitReport> {
-  const spec = serviceSpec(svc);
+  const spec = databaseOwner(svc);
   const layout = opts.layout ?? dbLayout();
   const placement = opts.placement ?? placementOf(svc, layout);
   const password = opts.rolePassword ?? serviceDbPassword();

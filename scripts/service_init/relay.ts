@@ -14,7 +14,10 @@ import {
   getConnectorStatus,
   listConnectors,
   putConnectorConfig,
+  resetConnectorOffsets,
   restartFailed,
+  resumeConnector,
+  stopConnector,
   waitConnectorRunning,
 } from "../infra/connect.ts";
 import { InfraError, sleep } from "../infra/process.ts";
@@ -197,9 +200,10 @@ export async function prepareRelay(adminUrl: string, relay: RelaySpec): Promise<
 
 /**
  * What {@linkcode applyRelay} did: `restarted` is an unchanged connector that had FAILED (e.g.
- * after the database restarted) and was restarted.
+ * after the database restarted) and was restarted; `repaired` is a connector whose replication
+ * slot PostgreSQL had invalidated, started afresh with its unrelayed rows published again.
  */
-export type ConnectorAction = "created" | "updated" | "unchanged" | "restarted";
+export type ConnectorAction = "created" | "updated" | "unchanged" | "restarted" | "repaired";
 
 function sameConfig(a: Record<string, string>, b: Record<string, string>): boolean {
   const ka = Object.keys(a).filter((k) => k !== "name");
@@ -224,10 +228,19 @@ export async function applyRelay(
 ): Promise<ConnectorAction> {
   await prepareRelay(adminUrl, relay);
   const dbUrl = withDatabase(adminUrl, relay.database);
+  const lost = await slotLost(dbUrl, relay.slot);
+  if (lost) await forgetLostSlot(connectUrl, dbUrl, relay);
   const current = await getConnectorConfig(connectUrl, relay.name);
   let action: ConnectorAction = current && sameConfig(current, config)
     ? "unchanged"
     : await putConnectorConfig(connectUrl, relay.name, config);
+  if (lost) {
+    if (current) await resumeConnector(connectUrl, relay.name);
+    await waitConnectorRunning(connectUrl, relay.name, timeoutMs);
+    await waitSlotActive(dbUrl, relay.slot, timeoutMs);
+    await republish(dbUrl, relay);
+    return "repaired";
+  }
   if (action === "unchanged") {
     const status = await getConnectorStatus(connectUrl, relay.name);
     if (status && [status.connector, ...status.tasks].some((x) => x.state === "FAILED")) {
@@ -238,6 +251,69 @@ export async function applyRelay(
   await waitConnectorRunning(connectUrl, relay.name, timeoutMs);
   await waitSlotActive(dbUrl, relay.slot, timeoutMs);
   return action;
+}
+
+/** Whether PostgreSQL invalidated the slot (its WAL is gone: it can never stream again). */
+async function slotLost(dbUrl: string, slot: string): Promise<boolean> {
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql<{ wal_status: string | null }[]>`
+      select wal_status from pg_replication_slots where slot_name = ${slot}`;
+    return row?.wal_status === "lost";
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/**
+ * Takes a connector whose slot was invalidated back to a clean start: stopped, its stored WAL
+ * position forgotten, the dead slot dropped (Debezium makes a new one when it resumes).
+ */
+async function forgetLostSlot(connectUrl: string, dbUrl: string, relay: RelaySpec): Promise<void> {
+  if (await getConnectorConfig(connectUrl, relay.name)) {
+    await stopConnector(connectUrl, relay.name);
+    await resetConnectorOffsets(connectUrl, relay.name);
+  }
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  try {
+    const deadline = performance.now() + 30_000;
+    for (;;) {
+      const [row] = await sql<{ active: boolean }[]>`
+        select active from pg_replication_slots where slot_name = ${relay.slot}`;
+      if (!row) return;
+      if (!row.active) {
+        await sql`select pg_drop_replication_slot(${relay.slot})`.catch(() => {});
+        continue;
+      }
+      if (performance.now() > deadline) {
+        throw new InfraError(`the lost slot ${relay.slot} is still in use after 30 s`);
+      }
+      await sleep(200);
+    }
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/**
+ * Publishes every row still in the relay's outboxes again, by deleting and re-inserting it (same
+ * id, a new `created_at`, so the services' purge waits for this relay): rows whose relay was lost
+ * with the slot were never purged (the purge waits for the slot's confirmation), so they are all
+ * there; rows that were relayed already reach their consumers a second time and are skipped by
+ * the inbox. Nothing is lost, nothing applies twice.
+ */
+async function republish(dbUrl: string, relay: RelaySpec): Promise<void> {
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  try {
+    for (const table of relay.tables) {
+      const t = qualified(table);
+      await sql.unsafe(
+        `with moved as (delete from ${t} returning *) insert into ${t} select * from moved`,
+      );
+    }
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
 }
 
 /** Names the project gives its relay connectors, today's and earlier layouts' ones. */

@@ -15,7 +15,7 @@ import {
   waitUntil,
 } from "../infra/process.ts";
 import type { InfraProfile } from "../infra/config.ts";
-import { appArgs, type AppName, appStateDir, type StackPorts } from "./config.ts";
+import { appArgs, type AppName, appStateDir, httpPortOf, type StackPorts } from "./config.ts";
 
 /** The log file of an application process. */
 export function appLogFile(profile: InfraProfile, app: AppName): string {
@@ -35,9 +35,7 @@ export function appPid(profile: InfraProfile, app: AppName): number | undefined 
 
 /** The URL that answers 200 once an application process is ready. */
 export function readyUrl(app: AppName, ports: StackPorts): string {
-  return app === "edge"
-    ? `http://127.0.0.1:${ports.edge}/healthz`
-    : `http://127.0.0.1:${ports.http[app]}/readyz`;
+  return `http://127.0.0.1:${httpPortOf(app, ports)}/${app === "edge" ? "healthz" : "readyz"}`;
 }
 
 /** Whether an application process answers its readiness probe. */

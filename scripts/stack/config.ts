@@ -1,5 +1,5 @@
 /**
- * The application processes of a stack (the seven services and the edge): their ports per profile
+ * The application processes of a stack (the seven services, the web front and the edge): their ports per profile
  * and the environment each one is started with. `dev` uses the topology's ports; `test` shifts
  * them by 10000 (18091…, 19191…, edge 18080), so a running dev stack and the tests never collide.
  * @module
@@ -7,20 +7,24 @@
 import { join } from "node:path";
 import {
   DEFAULT_PORTS,
+  httpUrlVar,
   SERVICE_NAMES,
   type ServiceName,
   serviceSpec,
+  WEB,
 } from "@stocklet/shared/topology";
 import { type InfraProfile, testPortShift } from "../infra/config.ts";
 import { ROOT, STATE_DIR } from "../lib/paths.ts";
 
 /** An application process of the stack. */
-export type AppName = ServiceName | "edge";
+export type AppName = ServiceName | "web" | "edge";
 
 /** Ports of one profile's application processes. */
 export interface StackPorts {
   http: Record<ServiceName, number>;
   grpc: Record<ServiceName, number>;
+  /** The web front (storefront and admin console). */
+  web: number;
   edge: number;
 }
 
@@ -46,7 +50,7 @@ export function stackPorts(profile: InfraProfile): StackPorts {
   const edge = profile === "test"
     ? DEFAULT_PORTS.edge + shift
     : Number(Deno.env.get("STOCKLET_EDGE_PORT") ?? DEFAULT_PORTS.edge);
-  return { http, grpc, edge };
+  return { http, grpc, web: WEB.httpPort + shift, edge };
 }
 
 /** Where a profile keeps its application processes' logs and pid files. */
@@ -56,7 +60,13 @@ export function appStateDir(profile: InfraProfile): string {
 
 /** The entry point of an application process. */
 export function entryOf(app: AppName): string {
-  return app === "edge" ? join(ROOT, "edge", "main.ts") : join(ROOT, "services", app, "main.ts");
+  if (app === "edge" || app === "web") return join(ROOT, app, "main.ts");
+  return join(ROOT, "services", app, "main.ts");
+}
+
+/** The HTTP port an application process listens on. */
+export function httpPortOf(app: AppName, ports: StackPorts): number {
+  return app === "edge" ? ports.edge : app === "web" ? ports.web : ports.http[app];
 }
 
 /** Options for {@linkcode appEnv}. */
@@ -88,11 +98,16 @@ export function appEnv(
     // Export spans every second (the default is 5 s), so `deno task trace` sees an order at once.
     env.OTEL_BSP_SCHEDULE_DELAY = "1000";
   }
+  if (app === "edge" || app === "web") {
+    // Both call the services over REST; the edge also hands the web front its pages.
+    for (const name of SERVICE_NAMES) env[httpUrlVar(name)] = local(ports.http[name]);
+  }
   if (app === "edge") {
     env.STOCKLET_EDGE_PORT = String(ports.edge);
-    for (const name of SERVICE_NAMES) {
-      env[`${name.toUpperCase()}_HTTP_URL`] = local(ports.http[name]);
-    }
+    env[httpUrlVar("web")] = local(ports.web);
+  } else if (app === "web") {
+    env.HTTP_PORT = String(ports.web);
+    env.DATABASE_URL = infra.serviceDbUrl("web");
   } else {
     env.HTTP_PORT = String(ports.http[app]);
     env.GRPC_PORT = String(ports.grpc[app]);

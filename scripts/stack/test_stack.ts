@@ -6,7 +6,7 @@
  * @module
  */
 import { join, relative } from "node:path";
-import { SERVICE_NAMES, type ServiceName } from "@stocklet/shared/topology";
+import { DATABASE_OWNERS, SERVICE_NAMES, type ServiceName } from "@stocklet/shared/topology";
 import { infraConfig, pgUrlOf } from "../infra/config.ts";
 import { type InfraHandle, infraUp } from "../infra/mod.ts";
 import { ROOT } from "../lib/paths.ts";
@@ -47,13 +47,20 @@ export interface TestStack {
   started: AppName[];
 }
 
-/** The application processes of the stack (the edge only once it exists). */
+/**
+ * The application processes of the stack (the web front and the edge once they exist).
+ * `STOCKLET_WEB=off` leaves the web front out (e.g. to benchmark the backend alone: its saga
+ * projection consumes every saga event).
+ */
 export async function stackApps(): Promise<AppName[]> {
   const apps: AppName[] = [...SERVICE_NAMES];
-  try {
-    await Deno.stat(entryOf("edge"));
-    apps.push("edge");
-  } catch { /* no edge yet */ }
+  const web = Deno.env.get("STOCKLET_WEB") !== "off";
+  for (const app of web ? ["web", "edge"] as const : ["edge"] as const) {
+    try {
+      await Deno.stat(entryOf(app));
+      apps.push(app);
+    } catch { /* not there yet */ }
+  }
   return apps;
 }
 
@@ -63,12 +70,12 @@ async function sourceHash(): Promise<string> {
     for await (const e of Deno.readDir(dir)) {
       const p = join(dir, e.name);
       if (e.isDirectory) await walk(p);
-      else if (/\.(ts|sql|json)$/.test(e.name) && !e.name.endsWith("_test.ts")) {
+      else if (/\.(ts|tsx|sql|json|js|css|svg)$/.test(e.name) && !/_test\.tsx?$/.test(e.name)) {
         parts.push(relative(ROOT, p) + "\0" + await Deno.readTextFile(p));
       }
     }
   }
-  for (const d of ["shared", "services", "edge", "migrations", "scripts/service_init"]) {
+  for (const d of ["shared", "services", "edge", "web", "migrations", "scripts/service_init"]) {
     await walk(join(ROOT, d)).catch(() => {});
   }
   parts.sort();
@@ -112,7 +119,7 @@ export async function ensureTestStack(
   const started: AppName[] = [];
   if (previous !== hash || running.some((r) => !r)) {
     log("test stack: service-init…");
-    await initServices(SERVICE_NAMES, {
+    await initServices(DATABASE_OWNERS.map((o) => o.name), {
       adminUrl: pgUrlOf(cfg, "postgres"),
       connectUrl: infra.connectUrl,
       kafkaBrokers: infra.kafkaBrokers,

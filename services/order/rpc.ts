@@ -4,7 +4,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { isAdmin, requireUser } from "@stocklet/shared/auth";
+import { isAdmin, requireAdmin, requireUser } from "@stocklet/shared/auth";
 import { type Sql, transaction } from "@stocklet/shared/db";
 import { permissionDenied } from "@stocklet/shared/errors";
 import { findOwned } from "@stocklet/shared/owned";
@@ -15,7 +15,7 @@ import { serviceInfo } from "@stocklet/shared/service_info";
 import { tagActiveSpan } from "@stocklet/shared/tracing";
 import type { Admission } from "./admission.ts";
 import { placeOrder } from "./steps.ts";
-import { findOrder, listOrders, type OrderRow } from "./store.ts";
+import { findOrder, listOrders, type OrderRow, searchOrders } from "./store.ts";
 
 /** The wire form of an order. */
 export function toOrder(row: OrderRow): order.Order {
@@ -53,6 +53,17 @@ export function orderRpc(sql: Sql, admission?: Admission): ServiceBinding {
       }
       const page = pageRequest(req.pageSize, req.pageToken);
       const rows = await listOrders(sql, customerId, page);
+      const { items, nextPageToken } = pageOf(rows, page, (r) => r.id);
+      return { orders: items.map(toOrder), nextPageToken };
+    },
+
+    async searchOrders(req, ctx) {
+      requireAdmin(ctx.principal);
+      const page = pageRequest(req.pageSize, req.pageToken);
+      const rows = await searchOrders(sql, {
+        statuses: [...new Set(req.statuses)],
+        ...(req.customerId ? { customerId: req.customerId.toLowerCase() } : {}),
+      }, page);
       const { items, nextPageToken } = pageOf(rows, page, (r) => r.id);
       return { orders: items.map(toOrder), nextPageToken };
     },

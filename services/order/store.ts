@@ -93,6 +93,31 @@ export async function listOrders(
   return withItems(sql, rows);
 }
 
+/**
+ * A page of every customer's orders, newest first, optionally only some statuses or one customer
+ * (one extra row to tell whether more follow). An admin's query: it walks the primary key newest
+ * first rather than adding an index on status, which every saga step would have to update.
+ */
+export async function searchOrders(
+  sql: Sql,
+  filter: { statuses: readonly Status[]; customerId?: string },
+  page: PageRequest,
+): Promise<OrderRow[]> {
+  const rows = await sql<Row[]>`
+    select * from orders
+    where true
+      ${filter.customerId ? sql`and customer_id = ${filter.customerId}` : sql``}
+      ${
+    filter.statuses.length
+      ? sql`and status = any(${filter.statuses as number[]}::smallint[])`
+      : sql``
+  }
+      ${page.before ? sql`and id < ${page.before}` : sql``}
+    order by id desc
+    limit ${page.size + 1}`;
+  return withItems(sql, rows);
+}
+
 /** Inserts a new order in PROCESSING with its items. */
 export async function insertOrder(
   tx: Tx,

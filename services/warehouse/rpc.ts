@@ -12,7 +12,7 @@ import { findOwned } from "@stocklet/shared/owned";
 import { events, warehouse } from "@stocklet/shared/proto";
 import { bindService, type ServiceBinding } from "@stocklet/shared/server";
 import { serviceInfo } from "@stocklet/shared/service_info";
-import { addStock, findReservation, findStock, type ReservationRow } from "./store.ts";
+import { addStock, findReservation, findStock, findStocks, type ReservationRow } from "./store.ts";
 
 function toReservation(r: ReservationRow): warehouse.Reservation {
   return create(warehouse.ReservationSchema, {
@@ -39,6 +39,16 @@ export function warehouseRpc(sql: Sql): ServiceBinding {
       return { stock: { productId: stock.product_id, quantity: stock.quantity } };
     },
 
+    async viewStockLevels(req) {
+      const rows = await findStocks(sql, req.productIds);
+      const byId = new Map(rows.map((r) => [r.product_id, r.quantity]));
+      // In the order asked (each product once), unknown products left out.
+      const stocks = [...new Set(req.productIds.map((id) => id.toLowerCase()))]
+        .filter((id) => byId.has(id))
+        .map((productId) => ({ productId, quantity: byId.get(productId)! }));
+      return { stocks };
+    },
+
     async viewReservation(req, ctx) {
       const r = await findOwned(
         ctx.principal,
@@ -63,5 +73,8 @@ export function warehouseRpc(sql: Sql): ServiceBinding {
       });
       return { stock: { productId: stock.product_id, quantity: stock.quantity } };
     },
+  }, {
+    // A catalogue page reads its stock levels on every view: shared caches may keep them a second.
+    publicCacheSeconds: { viewStockLevels: 1 },
   });
 }

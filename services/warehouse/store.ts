@@ -32,6 +32,12 @@ export async function findStock(sql: Sql | Tx, productId: string): Promise<Stock
   return row;
 }
 
+/** The stock rows of the given products that exist (one query). */
+export async function findStocks(sql: Sql, productIds: readonly string[]): Promise<StockRow[]> {
+  return await sql<StockRow[]>`
+    select product_id, quantity from product_stock where product_id = any(${productIds}::uuid[])`;
+}
+
 /** Opens a product's stock at a quantity; false if it already had a row. */
 export async function openStock(tx: Tx, productId: string, quantity: number): Promise<boolean> {
   const rows = await tx`

@@ -32,6 +32,10 @@ const orders = bindService(order.OrderService, {
     seen.viewOrders = req;
     return Promise.resolve({ nextPageToken: "next" });
   },
+  searchOrders: (req) => {
+    seen.searchOrders = req;
+    return Promise.resolve({});
+  },
   placeOrder: (req, ctx) => {
     const user = requireUser(ctx.principal);
     seen.placeOrder = req.cart;
@@ -98,6 +102,21 @@ Deno.test("REST: query parameters by proto or JSON name fill fields the path and
   assert.equal(req.pageSize, 5);
   assert.equal(req.pageToken, "abc");
   assert.equal(r.json.nextPageToken, "next");
+});
+
+Deno.test("REST: a repeated query parameter fills a repeated field, enums by name", async () => {
+  const token = await keys.sign({ sub: "admin-1", roles: ["admin"] });
+  const r = await call(
+    "GET",
+    `/v1/order/search?statuses=ORDER_STATUS_PENDING&statuses=ORDER_STATUS_REJECTED&customer_id=${ID}`,
+    { token },
+  );
+  assert.equal(r.status, 200);
+  const req = seen.searchOrders as order.SearchOrdersRequest;
+  assert.deepEqual(req.statuses, [order.OrderStatus.PENDING, order.OrderStatus.REJECTED]);
+  assert.equal(req.customerId, ID);
+  const bad = await call("GET", "/v1/order/search?statuses=ORDER_STATUS_NOPE", { token });
+  assert.equal(bad.status, 400);
 });
 
 Deno.test('REST: body "*" takes the whole message in either name style', async () => {

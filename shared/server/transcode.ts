@@ -55,7 +55,18 @@ function scalarFromText(field: DescField, scalar: ScalarType, raw: string): Json
 
 function valueFromText(field: DescField, raw: string): JsonValue {
   const kind = field.fieldKind === "list" ? field.listKind : field.fieldKind;
-  if (kind === "enum") return /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  if (kind === "enum") {
+    if (/^-?\d+$/.test(raw)) return Number(raw);
+    // proto3 JSON decoding (ignoring unknown fields) would drop an unknown name silently.
+    const names = field.enum!.values.map((v) => v.name);
+    if (!names.includes(raw)) {
+      const message = `must be one of ${names.join(", ")}`;
+      throw badRequest(`invalid request: ${field.name}: ${raw} is no value; ${message}`, [
+        { field: field.name, message },
+      ]);
+    }
+    return raw;
+  }
   if (kind === "scalar") return scalarFromText(field, field.scalar!, raw);
   throw badRequest(`invalid request: ${field.name} cannot be set from the URL`, [
     { field: field.name, message: "cannot be set from the URL" },

@@ -14,7 +14,7 @@
  * @module
  */
 import { renderEnvoyYaml } from "@stocklet/edge";
-import { SERVICES } from "@stocklet/shared/topology";
+import { SERVICES, WEB } from "@stocklet/shared/topology";
 import { envoyPorts } from "../envoy_bootstrap.ts";
 import { subscriptionsOf } from "../source_scan.ts";
 import { collectorConfig, collectorManifests, CONFIG_FILES, edgeManifests } from "./edge.ts";
@@ -47,7 +47,7 @@ import {
   workloadWiring,
 } from "./postgres.ts";
 import { DEV, PROD, type Profile } from "./profiles.ts";
-import { commonSettings, serviceManifests } from "./workloads.ts";
+import { commonSettings, serviceApp, serviceManifests, webApp } from "./workloads.ts";
 import { type Manifest, renderYaml } from "./yaml.ts";
 
 /** The folders `deno task gen` owns entirely (a file it no longer writes is stale). */
@@ -109,16 +109,26 @@ function jsonPatch(
   return { target, patch: ops.map((o) => `- ${JSON.stringify(o)}`).join("\n") + "\n" };
 }
 
-/** The base: the services, the edge, the collector, Kafka, Connect, topics, policies. */
+/** The base: the services, the web front, the edge, the collector, Kafka, Connect, topics, policies. */
 function baseFiles(): K8sFile[] {
   const envoyText = renderEnvoyYaml();
-  const serviceFiles = SERVICES.map((spec) =>
+  const serviceFiles = [
+    ...SERVICES.map((spec) =>
+      file(
+        `base/services/${spec.name}.yaml`,
+        [`The ${spec.name} service: Deployment, Service, autoscaler, disruption budget, init Job.`],
+        () => serviceManifests(serviceApp(spec), DEV),
+      )
+    ),
     file(
-      `base/services/${spec.name}.yaml`,
-      [`The ${spec.name} service: Deployment, Service, autoscaler, disruption budget, init Job.`],
-      () => serviceManifests(spec, DEV),
-    )
-  );
+      `base/services/${WEB.name}.yaml`,
+      [
+        "The web front (storefront, admin console; the edge sends it every path outside /v1/):",
+        "Deployment, Service, autoscaler, disruption budget, init Job.",
+      ],
+      () => serviceManifests(webApp(), DEV),
+    ),
+  ];
   return [
     file("base/kustomization.yaml", [
       "Everything at one small node's size, without a database: an overlay adds one of the",

@@ -10,10 +10,12 @@
 import {
   CALLS,
   callsOf,
+  DATABASE_OWNERS,
   relaysOf,
   SERVICES,
   type ServiceSpec,
   serviceSpec,
+  WEB,
 } from "@stocklet/shared/topology";
 import {
   CNPG_OPERATOR_NAMESPACE,
@@ -90,11 +92,14 @@ export function defaultDeny(): Manifest {
 function callersOf(spec: ServiceSpec): Array<{ from: Manifest; port: number }> {
   const out = [{ from: ours(EDGE, COMPONENT.edge), port: spec.httpPort }];
   if (spec.name === "auth") {
-    // Every service verifies tokens against auth's JWKS.
+    // Every service (and the web front) verifies tokens against auth's JWKS.
     out.push({
       from: pods({ ...PART_OF, "app.kubernetes.io/component": COMPONENT.service }),
       port: spec.httpPort,
     });
+  } else {
+    // The web front reads pages through every REST gateway (auth's admits every service pod).
+    out.push({ from: ours(WEB.name, COMPONENT.service), port: spec.httpPort });
   }
   for (const call of CALLS.filter((c) => c.to === spec.name)) {
     const port = call.over === "grpc" ? spec.grpcPort : spec.httpPort;
@@ -124,12 +129,28 @@ export function servicePolicy(spec: ServiceSpec, consumes: boolean): Manifest {
   });
 }
 
-/** The edge: anyone may call it; it calls the services and sends traces. */
+/**
+ * The web front: the edge calls it; it calls every service's REST gateway (auth's JWKS among
+ * them), Kafka (its projection consumes) and the collector.
+ */
+export function webPolicy(): Manifest {
+  return policy(WEB.name, ours(WEB.name, COMPONENT.service).podSelector as Manifest, {
+    ingress: [{ from: [ours(EDGE, COMPONENT.edge)], ports: tcp(WEB.httpPort) }],
+    egress: [
+      ...SERVICES.map((s) => ({ to: [ours(s.name, COMPONENT.service)], ports: tcp(s.httpPort) })),
+      { to: [pods({ ...STRIMZI_PODS.brokers })], ports: tcp(KAFKA_PORT) },
+      { to: [ours(COLLECTOR, COMPONENT.collector)], ports: tcp(COLLECTOR_PORTS.otlpHttp) },
+    ],
+  });
+}
+
+/** The edge: anyone may call it; it calls the services and the web front, and sends traces. */
 export function edgePolicy(listenPort: number): Manifest {
   return policy(EDGE, ours(EDGE, COMPONENT.edge).podSelector as Manifest, {
     ingress: [{ ports: tcp(listenPort) }],
     egress: [
       ...SERVICES.map((s) => ({ to: [ours(s.name, COMPONENT.service)], ports: tcp(s.httpPort) })),
+      { to: [ours(WEB.name, COMPONENT.service)], ports: tcp(WEB.httpPort) },
       { to: [ours(COLLECTOR, COMPONENT.collector)], ports: tcp(COLLECTOR_PORTS.otlpGrpc) },
     ],
   });
@@ -151,6 +172,7 @@ export function basePolicies(consumers: ReadonlySet<string>, edgePort: number): 
   return [
     defaultDeny(),
     ...SERVICES.map((s) => servicePolicy(s, consumers.has(s.name))),
+    webPolicy(),
     edgePolicy(edgePort),
     collectorPolicy(),
   ];
@@ -171,12 +193,12 @@ export function databasePolicies(layout: DatabaseLayout): Manifest[] {
       }],
     });
   const out: Manifest[] = [
-    ...SERVICES.map((s) => toCluster(s.name, layout.clusterOf(s.name))),
+    ...DATABASE_OWNERS.map((s) => toCluster(s.name, layout.clusterOf(s.name))),
     ...relays.map((r) => toCluster(r.name, relayClusterOf(layout, r))),
   ];
-  const clusters = [...new Set(SERVICES.map((s) => layout.clusterOf(s.name)))];
+  const clusters = [...new Set(DATABASE_OWNERS.map((s) => layout.clusterOf(s.name)))];
   for (const cluster of clusters) {
-    const held = SERVICES.filter((s) => layout.clusterOf(s.name) === cluster);
+    const held = DATABASE_OWNERS.filter((s) => layout.clusterOf(s.name) === cluster);
     const read = relays.filter((r) => relayClusterOf(layout, r) === cluster);
     const clients = [
       ...held.map((s) => ours(s.name)),

@@ -10,12 +10,12 @@
  * @module
  */
 import {
+  DATABASE_OWNERS,
+  type DatabaseOwner,
   type DbPlacement,
   placementOf,
   relaysOf,
   type RelaySpec,
-  SERVICES,
-  type ServiceSpec,
 } from "@stocklet/shared/topology";
 import {
   CNPG_PORTS,
@@ -38,14 +38,14 @@ import type { Profile } from "./profiles.ts";
 import { initContainer, initJobSpec } from "./workloads.ts";
 import type { Manifest } from "./yaml.ts";
 
-/** The services whose databases a cluster holds. */
-function heldBy(layout: DatabaseLayout, cluster: string): ServiceSpec[] {
-  return SERVICES.filter((s) => layout.clusterOf(s.name) === cluster);
+/** The services (and the web front) whose tables a cluster holds. */
+function heldBy(layout: DatabaseLayout, cluster: string): DatabaseOwner[] {
+  return DATABASE_OWNERS.filter((s) => layout.clusterOf(s.name) === cluster);
 }
 
 /** The clusters of a layout. */
 export function clustersOf(layout: DatabaseLayout): string[] {
-  return [...new Set(SERVICES.map((s) => layout.clusterOf(s.name)))];
+  return [...new Set(DATABASE_OWNERS.map((s) => layout.clusterOf(s.name)))];
 }
 
 /** Where a service's tables live in the layout. */
@@ -139,17 +139,17 @@ export function adminDatabaseEnv(cluster: string, database: string): Manifest[] 
 }
 
 /**
- * Strategic-merge patches that wire each service to its database: the service and its schema
+ * Strategic-merge patches that wire each service (and the web front) to its database: the service and its schema
  * wait (its own login; the service also its relay's slot, `OUTBOX_SLOT`), its init Job (the
  * superuser).
  */
 export function workloadWiring(layout: DatabaseLayout): Manifest[] {
-  return SERVICES.flatMap((spec) => {
+  return DATABASE_OWNERS.flatMap((spec) => {
     const own = serviceDatabaseEnv(layout, spec.name);
     const slot = spec.outbox
       ? [{
         name: "OUTBOX_SLOT",
-        value: relaysOf(layout.layout).find((r) => r.services.includes(spec.name))!.slot,
+        value: relaysOf(layout.layout).find((r) => r.services.some((s) => s === spec.name))!.slot,
       }]
       : [];
     return [

@@ -1,13 +1,22 @@
 /**
- * The services' workloads: per service a Deployment (probes on the kit's gRPC health service,
- * `/healthz` and `/readyz`; graceful shutdown; an init container that waits for the schema), a
- * headless Service (Envoy balances requests across the pods it resolves), a
- * HorizontalPodAutoscaler, a PodDisruptionBudget and the service-init Job. The database wiring
- * (`DATABASE_URL`, `OUTBOX_SLOT`, the layout) is not here: the database components add it
+ * The workloads of the app image: per service, and for the web front, a Deployment (probes on
+ * the kit's gRPC health service, or `/healthz` for the web front, and `/healthz`, `/readyz`;
+ * graceful shutdown; an init container that waits for the schema), a headless Service (Envoy
+ * balances requests across the pods it resolves), a HorizontalPodAutoscaler, a
+ * PodDisruptionBudget and the service-init Job. The database wiring (`DATABASE_URL`,
+ * `OUTBOX_SLOT`, the layout) is not here: the database components add it
  * (deploy/k8s/components/).
  * @module
  */
-import { callsOf, callVariableOf, type ServiceSpec, serviceSpec } from "@stocklet/shared/topology";
+import {
+  callsOf,
+  callVariableOf,
+  httpUrlVar,
+  SERVICES,
+  type ServiceSpec,
+  serviceSpec,
+  WEB,
+} from "@stocklet/shared/topology";
 import {
   APP_IMAGE,
   COLLECTOR,
@@ -81,6 +90,52 @@ function envList(vars: Record<string, string | Manifest>): Manifest[] {
   );
 }
 
+/**
+ * A program of the app image that serves HTTP behind a Service: a service (with gRPC) or the web
+ * front.
+ */
+export interface App {
+  name: string;
+  /** What `deno run` starts. */
+  entry: string;
+  httpPort: number;
+  /** Absent for the web front (no gRPC). */
+  grpcPort?: number;
+  /** What it reads besides the ConfigMap and its database. */
+  env: Record<string, string | Manifest>;
+}
+
+/** A service as an {@linkcode App}. */
+export function serviceApp(spec: ServiceSpec): App {
+  return {
+    name: spec.name,
+    entry: `services/${spec.name}/main.ts`,
+    httpPort: spec.httpPort,
+    grpcPort: spec.grpcPort,
+    env: ownEnv(spec),
+  };
+}
+
+/**
+ * The web front as an {@linkcode App}: it reads pages through every service's REST gateway
+ * (`<SVC>_HTTP_URL`). `STOCKLET_TRACE_URL` stays unset (no tracing UI here): the order page shows
+ * the `deno task trace` command.
+ */
+export function webApp(): App {
+  return {
+    name: WEB.name,
+    entry: "web/main.ts",
+    httpPort: WEB.httpPort,
+    env: {
+      HTTP_PORT: String(WEB.httpPort),
+      OTEL_SERVICE_NAME: WEB.name,
+      ...Object.fromEntries(
+        SERVICES.map((s) => [httpUrlVar(s.name), `http://${s.name}:${s.httpPort}`]),
+      ),
+    },
+  };
+}
+
 /** What a service reads besides the ConfigMap: its ports, its calls and its Secrets. */
 function ownEnv(spec: ServiceSpec): Record<string, string | Manifest> {
   const env: Record<string, string | Manifest> = {
@@ -116,8 +171,8 @@ function denoRun(entry: string, ...args: string[]): string[] {
   return ["deno", "run", "-A", "--cached-only", entry, ...args];
 }
 
-/** A service's Deployment (no replica count: the HorizontalPodAutoscaler owns it). */
-export function serviceDeployment(spec: ServiceSpec, profile: Profile): Manifest {
+/** An app's Deployment (no replica count: the HorizontalPodAutoscaler owns it). */
+export function serviceDeployment(spec: App, profile: Profile): Manifest {
   const selector = selectorOf(spec.name, COMPONENT.service);
   return {
     apiVersion: "apps/v1",
@@ -141,11 +196,13 @@ export function serviceDeployment(spec: ServiceSpec, profile: Profile): Manifest
           containers: [{
             name: spec.name,
             ...appContainerBase(profile.services.resources),
-            command: denoRun(`services/${spec.name}/main.ts`),
-            env: envList(ownEnv(spec)),
+            command: denoRun(spec.entry),
+            env: envList(spec.env),
             ports: [
               { name: "http", containerPort: spec.httpPort, protocol: "TCP" },
-              { name: "grpc", containerPort: spec.grpcPort, protocol: "TCP" },
+              ...(spec.grpcPort
+                ? [{ name: "grpc", containerPort: spec.grpcPort, protocol: "TCP" }]
+                : []),
             ],
             // Start-up (Deno compiles, the consumer joins its group) gets a minute.
             startupProbe: {
@@ -153,9 +210,12 @@ export function serviceDeployment(spec: ServiceSpec, profile: Profile): Manifest
               periodSeconds: 2,
               failureThreshold: 30,
             },
-            // Alive while the gRPC server says SERVING (the kit's grpc.health.v1 service).
+            // Alive while the gRPC server says SERVING (the kit's grpc.health.v1 service); the
+            // web front while it answers HTTP.
             livenessProbe: {
-              grpc: { port: spec.grpcPort },
+              ...(spec.grpcPort
+                ? { grpc: { port: spec.grpcPort } }
+                : { httpGet: { path: "/healthz", port: "http" } }),
               periodSeconds: 10,
               timeoutSeconds: 3,
               failureThreshold: 3,
@@ -180,7 +240,7 @@ export function serviceDeployment(spec: ServiceSpec, profile: Profile): Manifest
  * clusters are STRICT_DNS) spreads requests over every pod and drops one that is gone, instead of
  * pinning each connection to one pod behind a virtual IP.
  */
-export function serviceService(spec: ServiceSpec): Manifest {
+export function serviceService(spec: App): Manifest {
   return {
     apiVersion: "v1",
     kind: "Service",
@@ -190,13 +250,15 @@ export function serviceService(spec: ServiceSpec): Manifest {
       selector: selectorOf(spec.name, COMPONENT.service),
       ports: [
         { name: "http", port: spec.httpPort, targetPort: "http", protocol: "TCP" },
-        {
-          name: "grpc",
-          port: spec.grpcPort,
-          targetPort: "grpc",
-          protocol: "TCP",
-          appProtocol: "kubernetes.io/h2c",
-        },
+        ...(spec.grpcPort
+          ? [{
+            name: "grpc",
+            port: spec.grpcPort,
+            targetPort: "grpc",
+            protocol: "TCP",
+            appProtocol: "kubernetes.io/h2c",
+          }]
+          : []),
       ],
     },
   };
@@ -278,7 +340,7 @@ export function initJobSpec(
  * roles' password from its Secret. Topics and connectors are Strimzi resources; the relays'
  * publications are their own Jobs' (the database components).
  */
-export function initJob(spec: ServiceSpec, profile: Profile): Manifest {
+export function initJob(spec: App, profile: Profile): Manifest {
   return initJobSpec(initJobOf(spec.name), podLabels(spec.name, COMPONENT.init), {
     name: "service-init",
     ...initContainer(INIT_ENTRY, profile),
@@ -290,7 +352,7 @@ export function initJob(spec: ServiceSpec, profile: Profile): Manifest {
 }
 
 /** Every object of one service. */
-export function serviceManifests(spec: ServiceSpec, profile: Profile): Manifest[] {
+export function serviceManifests(spec: App, profile: Profile): Manifest[] {
   const labels = podLabels(spec.name, COMPONENT.service);
   return [
     serviceDeployment(spec, profile),

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stocklet/order/v1/order.proto.
  */
 export const file_stocklet_order_v1_order: GenFile = /*@__PURE__*/
-  fileDesc("Ch1zdG9ja2xldC9vcmRlci92MS9vcmRlci5wcm90bxIRc3RvY2tsZXQub3JkZXIudjEiFAoSU2VydmljZUluZm9SZXF1ZXN0IksKE1NlcnZpY2VJbmZvUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIOCgZzb3VyY2UYAiABKAkSFgoOc291cmNlX2xpY2Vuc2UYAyABKAki+AQKBU9yZGVyEgoKAmlkGAEgASgJEi4KBnN0YXR1cxgCIAEoDjIeLnN0b2NrbGV0Lm9yZGVyLnYxLk9yZGVyU3RhdHVzEjIKBWl0ZW1zGAMgAygLMiMuc3RvY2tsZXQub3JkZXIudjEuT3JkZXIuSXRlbXNFbnRyeRITCgtjdXN0b21lcl9pZBgEIAEoCRIbCg50cmFuc2FjdGlvbl9pZBgFIAEoCUgAiAEBEhgKC3NoaXBwaW5nX2lkGAYgASgJSAGIAQESLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoKdXBkYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIAogBARJIChF1bml0X3ByaWNlc19jZW50cxgJIAMoCzItLnN0b2NrbGV0Lm9yZGVyLnYxLk9yZGVyLlVuaXRQcmljZXNDZW50c0VudHJ5EhkKEWl0ZW1zX3ByaWNlX2NlbnRzGAogASgDEhkKEXRvdGFsX3ByaWNlX2NlbnRzGAsgASgDEjYKDXJlamVjdF9yZWFzb24YDCABKA4yHy5zdG9ja2xldC5vcmRlci52MS5SZWplY3RSZWFzb24aLAoKSXRlbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBGjYKFFVuaXRQcmljZXNDZW50c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAzoCOAFCEQoPX3RyYW5zYWN0aW9uX2lkQg4KDF9zaGlwcGluZ19pZEINCgtfdXBkYXRlZF9hdCIuChBWaWV3T3JkZXJSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABASI8ChFWaWV3T3JkZXJSZXNwb25zZRInCgVvcmRlchgBIAEoCzIYLnN0b2NrbGV0Lm9yZGVyLnYxLk9yZGVyIoQBChFWaWV3T3JkZXJzUmVxdWVzdBIzCgtjdXN0b21lcl9pZBgBIAEoCUIeukgbchkYQDIVXihbMC05YS1mQS1GLV17MzZ9KT8kEhwKCXBhZ2Vfc2l6ZRgCIAEoBUIJukgGGgQYZCgAEhwKCnBhZ2VfdG9rZW4YAyABKAlCCLpIBXIDGIABIlcKElZpZXdPcmRlcnNSZXNwb25zZRIoCgZvcmRlcnMYASADKAsyGC5zdG9ja2xldC5vcmRlci52MS5PcmRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkimgEKEVBsYWNlT3JkZXJSZXF1ZXN0ElgKBGNhcnQYASADKAsyLi5zdG9ja2xldC5vcmRlci52MS5QbGFjZU9yZGVyUmVxdWVzdC5DYXJ0RW50cnlCGrpIF5oBFAgBEGQiBXIDsAEBKgcaBRiQTiAAGisKCUNhcnRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIj0KElBsYWNlT3JkZXJSZXNwb25zZRInCgVvcmRlchgBIAEoCzIYLnN0b2NrbGV0Lm9yZGVyLnYxLk9yZGVyKrQBCgtPcmRlclN0YXR1cxIcChhPUkRFUl9TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdPUkRFUl9TVEFUVVNfUFJPQ0VTU0lORxABEhgKFE9SREVSX1NUQVRVU19QRU5ESU5HEAISGQoVT1JERVJfU1RBVFVTX1JFSkVDVEVEEAMSGQoVT1JERVJfU1RBVFVTX0FQUFJPVkVEEAQSGgoWT1JERVJfU1RBVFVTX0NPTVBMRVRFRBAFKtoBCgxSZWplY3RSZWFzb24SHQoZUkVKRUNUX1JFQVNPTl9VTlNQRUNJRklFRBAAEiUKIVJFSkVDVF9SRUFTT05fUFJPRFVDVF9VTkFWQUlMQUJMRRABEiQKIFJFSkVDVF9SRUFTT05fSU5TVUZGSUNJRU5UX1NUT0NLEAISIQodUkVKRUNUX1JFQVNPTl9TSElQTUVOVF9GQUlMRUQQAxIgChxSRUpFQ1RfUkVBU09OX1BBWU1FTlRfRkFJTEVEEAQSGQoVUkVKRUNUX1JFQVNPTl9USU1FT1VUEAUy8QMKDE9yZGVyU2VydmljZRJ3CgtTZXJ2aWNlSW5mbxIlLnN0b2NrbGV0Lm9yZGVyLnYxLlNlcnZpY2VJbmZvUmVxdWVzdBomLnN0b2NrbGV0Lm9yZGVyLnYxLlNlcnZpY2VJbmZvUmVzcG9uc2UiGYLT5JMCExIRL3YxL29yZGVyL3NlcnZpY2USewoJVmlld09yZGVyEiMuc3RvY2tsZXQub3JkZXIudjEuVmlld09yZGVyUmVxdWVzdBokLnN0b2NrbGV0Lm9yZGVyLnYxLlZpZXdPcmRlclJlc3BvbnNlIiOC0+STAh0SGy92MS9vcmRlci9vcmRlcnMve29yZGVyX2lkfRJxCgpWaWV3T3JkZXJzEiQuc3RvY2tsZXQub3JkZXIudjEuVmlld09yZGVyc1JlcXVlc3QaJS5zdG9ja2xldC5vcmRlci52MS5WaWV3T3JkZXJzUmVzcG9uc2UiFoLT5JMCEBIOL3YxL29yZGVyL2xpc3QSeAoKUGxhY2VPcmRlchIkLnN0b2NrbGV0Lm9yZGVyLnYxLlBsYWNlT3JkZXJSZXF1ZXN0GiUuc3RvY2tsZXQub3JkZXIudjEuUGxhY2VPcmRlclJlc3BvbnNlIh2C0+STAhc6BGNhcnQiDy92MS9vcmRlci9wbGFjZWIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("Ch1zdG9ja2xldC9vcmRlci92MS9vcmRlci5wcm90bxIRc3RvY2tsZXQub3JkZXIudjEiFAoSU2VydmljZUluZm9SZXF1ZXN0IksKE1NlcnZpY2VJbmZvUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIOCgZzb3VyY2UYAiABKAkSFgoOc291cmNlX2xpY2Vuc2UYAyABKAki+AQKBU9yZGVyEgoKAmlkGAEgASgJEi4KBnN0YXR1cxgCIAEoDjIeLnN0b2NrbGV0Lm9yZGVyLnYxLk9yZGVyU3RhdHVzEjIKBWl0ZW1zGAMgAygLMiMuc3RvY2tsZXQub3JkZXIudjEuT3JkZXIuSXRlbXNFbnRyeRITCgtjdXN0b21lcl9pZBgEIAEoCRIbCg50cmFuc2FjdGlvbl9pZBgFIAEoCUgAiAEBEhgKC3NoaXBwaW5nX2lkGAYgASgJSAGIAQESLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoKdXBkYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIAogBARJIChF1bml0X3ByaWNlc19jZW50cxgJIAMoCzItLnN0b2NrbGV0Lm9yZGVyLnYxLk9yZGVyLlVuaXRQcmljZXNDZW50c0VudHJ5EhkKEWl0ZW1zX3ByaWNlX2NlbnRzGAogASgDEhkKEXRvdGFsX3ByaWNlX2NlbnRzGAsgASgDEjYKDXJlamVjdF9yZWFzb24YDCABKA4yHy5zdG9ja2xldC5vcmRlci52MS5SZWplY3RSZWFzb24aLAoKSXRlbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBGjYKFFVuaXRQcmljZXNDZW50c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAzoCOAFCEQoPX3RyYW5zYWN0aW9uX2lkQg4KDF9zaGlwcGluZ19pZEINCgtfdXBkYXRlZF9hdCIuChBWaWV3T3JkZXJSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABASI8ChFWaWV3T3JkZXJSZXNwb25zZRInCgVvcmRlchgBIAEoCzIYLnN0b2NrbGV0Lm9yZGVyLnYxLk9yZGVyIoQBChFWaWV3T3JkZXJzUmVxdWVzdBIzCgtjdXN0b21lcl9pZBgBIAEoCUIeukgbchkYQDIVXihbMC05YS1mQS1GLV17MzZ9KT8kEhwKCXBhZ2Vfc2l6ZRgCIAEoBUIJukgGGgQYZCgAEhwKCnBhZ2VfdG9rZW4YAyABKAlCCLpIBXIDGIABIlcKElZpZXdPcmRlcnNSZXNwb25zZRIoCgZvcmRlcnMYASADKAsyGC5zdG9ja2xldC5vcmRlci52MS5PcmRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiuAEKE1NlYXJjaE9yZGVyc1JlcXVlc3QSQwoIc3RhdHVzZXMYASADKA4yHi5zdG9ja2xldC5vcmRlci52MS5PcmRlclN0YXR1c0IRukgOkgELEAoiB4IBBBABIAASIAoLY3VzdG9tZXJfaWQYAiABKAlCC7pICNgBAXIDsAEBEhwKCXBhZ2Vfc2l6ZRgDIAEoBUIJukgGGgQYZCgAEhwKCnBhZ2VfdG9rZW4YBCABKAlCCLpIBXIDGIABIlkKFFNlYXJjaE9yZGVyc1Jlc3BvbnNlEigKBm9yZGVycxgBIAMoCzIYLnN0b2NrbGV0Lm9yZGVyLnYxLk9yZGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKaAQoRUGxhY2VPcmRlclJlcXVlc3QSWAoEY2FydBgBIAMoCzIuLnN0b2NrbGV0Lm9yZGVyLnYxLlBsYWNlT3JkZXJSZXF1ZXN0LkNhcnRFbnRyeUIaukgXmgEUCAEQZCIFcgOwAQEqBxoFGJBOIAAaKwoJQ2FydEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBToCOAEiPQoSUGxhY2VPcmRlclJlc3BvbnNlEicKBW9yZGVyGAEgASgLMhguc3RvY2tsZXQub3JkZXIudjEuT3JkZXIqtAEKC09yZGVyU3RhdHVzEhwKGE9SREVSX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF09SREVSX1NUQVRVU19QUk9DRVNTSU5HEAESGAoUT1JERVJfU1RBVFVTX1BFTkRJTkcQAhIZChVPUkRFUl9TVEFUVVNfUkVKRUNURUQQAxIZChVPUkRFUl9TVEFUVVNfQVBQUk9WRUQQBBIaChZPUkRFUl9TVEFUVVNfQ09NUExFVEVEEAUq2gEKDFJlamVjdFJlYXNvbhIdChlSRUpFQ1RfUkVBU09OX1VOU1BFQ0lGSUVEEAASJQohUkVKRUNUX1JFQVNPTl9QUk9EVUNUX1VOQVZBSUxBQkxFEAESJAogUkVKRUNUX1JFQVNPTl9JTlNVRkZJQ0lFTlRfU1RPQ0sQAhIhCh1SRUpFQ1RfUkVBU09OX1NISVBNRU5UX0ZBSUxFRBADEiAKHFJFSkVDVF9SRUFTT05fUEFZTUVOVF9GQUlMRUQQBBIZChVSRUpFQ1RfUkVBU09OX1RJTUVPVVQQBTLsBAoMT3JkZXJTZXJ2aWNlEncKC1NlcnZpY2VJbmZvEiUuc3RvY2tsZXQub3JkZXIudjEuU2VydmljZUluZm9SZXF1ZXN0GiYuc3RvY2tsZXQub3JkZXIudjEuU2VydmljZUluZm9SZXNwb25zZSIZgtPkkwITEhEvdjEvb3JkZXIvc2VydmljZRJ7CglWaWV3T3JkZXISIy5zdG9ja2xldC5vcmRlci52MS5WaWV3T3JkZXJSZXF1ZXN0GiQuc3RvY2tsZXQub3JkZXIudjEuVmlld09yZGVyUmVzcG9uc2UiI4LT5JMCHRIbL3YxL29yZGVyL29yZGVycy97b3JkZXJfaWR9EnEKClZpZXdPcmRlcnMSJC5zdG9ja2xldC5vcmRlci52MS5WaWV3T3JkZXJzUmVxdWVzdBolLnN0b2NrbGV0Lm9yZGVyLnYxLlZpZXdPcmRlcnNSZXNwb25zZSIWgtPkkwIQEg4vdjEvb3JkZXIvbGlzdBJ5CgxTZWFyY2hPcmRlcnMSJi5zdG9ja2xldC5vcmRlci52MS5TZWFyY2hPcmRlcnNSZXF1ZXN0Gicuc3RvY2tsZXQub3JkZXIudjEuU2VhcmNoT3JkZXJzUmVzcG9uc2UiGILT5JMCEhIQL3YxL29yZGVyL3NlYXJjaBJ4CgpQbGFjZU9yZGVyEiQuc3RvY2tsZXQub3JkZXIudjEuUGxhY2VPcmRlclJlcXVlc3QaJS5zdG9ja2xldC5vcmRlci52MS5QbGFjZU9yZGVyUmVzcG9uc2UiHYLT5JMCFzoEY2FydCIPL3YxL29yZGVyL3BsYWNlYgZwcm90bzM", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * ServiceInfoRequest is empty.
@@ -236,6 +236,72 @@ export const ViewOrdersResponseSchema: GenMessage<ViewOrdersResponse> = /*@__PUR
   messageDesc(file_stocklet_order_v1_order, 6);
 
 /**
+ * SearchOrdersRequest filters every customer's orders.
+ *
+ * @generated from message stocklet.order.v1.SearchOrdersRequest
+ */
+export type SearchOrdersRequest = Message<"stocklet.order.v1.SearchOrdersRequest"> & {
+  /**
+   * Only orders in one of these statuses (any status when empty).
+   *
+   * @generated from field: repeated stocklet.order.v1.OrderStatus statuses = 1;
+   */
+  statuses: OrderStatus[];
+
+  /**
+   * Only this customer's orders (every customer's when empty).
+   *
+   * @generated from field: string customer_id = 2;
+   */
+  customerId: string;
+
+  /**
+   * At most this many orders (default 20, at most 100).
+   *
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * The next_page_token of the previous page.
+   *
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message stocklet.order.v1.SearchOrdersRequest.
+ * Use `create(SearchOrdersRequestSchema)` to create a new message.
+ */
+export const SearchOrdersRequestSchema: GenMessage<SearchOrdersRequest> = /*@__PURE__*/
+  messageDesc(file_stocklet_order_v1_order, 7);
+
+/**
+ * SearchOrdersResponse is one page of orders.
+ *
+ * @generated from message stocklet.order.v1.SearchOrdersResponse
+ */
+export type SearchOrdersResponse = Message<"stocklet.order.v1.SearchOrdersResponse"> & {
+  /**
+   * @generated from field: repeated stocklet.order.v1.Order orders = 1;
+   */
+  orders: Order[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message stocklet.order.v1.SearchOrdersResponse.
+ * Use `create(SearchOrdersResponseSchema)` to create a new message.
+ */
+export const SearchOrdersResponseSchema: GenMessage<SearchOrdersResponse> = /*@__PURE__*/
+  messageDesc(file_stocklet_order_v1_order, 8);
+
+/**
  * PlaceOrderRequest carries the cart.
  *
  * @generated from message stocklet.order.v1.PlaceOrderRequest
@@ -254,7 +320,7 @@ export type PlaceOrderRequest = Message<"stocklet.order.v1.PlaceOrderRequest"> &
  * Use `create(PlaceOrderRequestSchema)` to create a new message.
  */
 export const PlaceOrderRequestSchema: GenMessage<PlaceOrderRequest> = /*@__PURE__*/
-  messageDesc(file_stocklet_order_v1_order, 7);
+  messageDesc(file_stocklet_order_v1_order, 9);
 
 /**
  * PlaceOrderResponse carries the order, in PROCESSING.
@@ -273,7 +339,7 @@ export type PlaceOrderResponse = Message<"stocklet.order.v1.PlaceOrderResponse">
  * Use `create(PlaceOrderResponseSchema)` to create a new message.
  */
 export const PlaceOrderResponseSchema: GenMessage<PlaceOrderResponse> = /*@__PURE__*/
-  messageDesc(file_stocklet_order_v1_order, 8);
+  messageDesc(file_stocklet_order_v1_order, 10);
 
 /**
  * OrderStatus is where an order stands in the place-order saga.
@@ -406,6 +472,17 @@ export const OrderService: GenService<{
     methodKind: "unary";
     input: typeof ViewOrdersRequestSchema;
     output: typeof ViewOrdersResponseSchema;
+  },
+  /**
+   * SearchOrders lists every customer's orders, newest first, a page at a time, optionally only
+   * those in some statuses or of one customer (admin).
+   *
+   * @generated from rpc stocklet.order.v1.OrderService.SearchOrders
+   */
+  searchOrders: {
+    methodKind: "unary";
+    input: typeof SearchOrdersRequestSchema;
+    output: typeof SearchOrdersResponseSchema;
   },
   /**
    * PlaceOrder places an order for the caller. The body is the cart: {product_id: quantity}.

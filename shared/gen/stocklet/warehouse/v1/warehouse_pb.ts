@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stocklet/warehouse/v1/warehouse.proto.
  */
 export const file_stocklet_warehouse_v1_warehouse: GenFile = /*@__PURE__*/
-  fileDesc("CiVzdG9ja2xldC93YXJlaG91c2UvdjEvd2FyZWhvdXNlLnByb3RvEhVzdG9ja2xldC53YXJlaG91c2UudjEiFAoSU2VydmljZUluZm9SZXF1ZXN0IksKE1NlcnZpY2VJbmZvUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIOCgZzb3VyY2UYAiABKAkSFgoOc291cmNlX2xpY2Vuc2UYAyABKAkiNAoMUHJvZHVjdFN0b2NrEhIKCnByb2R1Y3RfaWQYASABKAkSEAoIcXVhbnRpdHkYAiABKAUi6wEKC1Jlc2VydmF0aW9uEgoKAmlkGAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEj8KDnJlc2VydmVkX3N0b2NrGAMgAygLMicuc3RvY2tsZXQud2FyZWhvdXNlLnYxLlJlc2VydmF0aW9uU3RvY2sSLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOAoGc3RhdHVzGAUgASgOMiguc3RvY2tsZXQud2FyZWhvdXNlLnYxLlJlc2VydmF0aW9uU3RhdHVzEhMKC2N1c3RvbWVyX2lkGAYgASgJIjgKEFJlc2VydmF0aW9uU3RvY2sSEgoKcHJvZHVjdF9pZBgBIAEoCRIQCghxdWFudGl0eRgCIAEoBSI3ChdWaWV3UHJvZHVjdFN0b2NrUmVxdWVzdBIcCgpwcm9kdWN0X2lkGAEgASgJQgi6SAVyA7ABASJOChhWaWV3UHJvZHVjdFN0b2NrUmVzcG9uc2USMgoFc3RvY2sYASABKAsyIy5zdG9ja2xldC53YXJlaG91c2UudjEuUHJvZHVjdFN0b2NrIjoKFlZpZXdSZXNlcnZhdGlvblJlcXVlc3QSIAoOcmVzZXJ2YXRpb25faWQYASABKAlCCLpIBXIDsAEBIlIKF1ZpZXdSZXNlcnZhdGlvblJlc3BvbnNlEjcKC3Jlc2VydmF0aW9uGAEgASgLMiIuc3RvY2tsZXQud2FyZWhvdXNlLnYxLlJlc2VydmF0aW9uIk4KD0FkZFN0b2NrUmVxdWVzdBIcCgpwcm9kdWN0X2lkGAEgASgJQgi6SAVyA7ABARIdCghxdWFudGl0eRgCIAEoBUILukgIGgYYwIQ9IAAiRgoQQWRkU3RvY2tSZXNwb25zZRIyCgVzdG9jaxgBIAEoCzIjLnN0b2NrbGV0LndhcmVob3VzZS52MS5Qcm9kdWN0U3RvY2sq2wEKEVJlc2VydmF0aW9uU3RhdHVzEiIKHlJFU0VSVkFUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEh8KG1JFU0VSVkFUSU9OX1NUQVRVU19SRVNFUlZFRBABEh8KG1JFU0VSVkFUSU9OX1NUQVRVU19DT05TVU1FRBACEh8KG1JFU0VSVkFUSU9OX1NUQVRVU19SRVRVUk5FRBADEh0KGVJFU0VSVkFUSU9OX1NUQVRVU19GQUlMRUQQBBIgChxSRVNFUlZBVElPTl9TVEFUVVNfQ0FOQ0VMTEVEEAUy9AQKEFdhcmVob3VzZVNlcnZpY2USgwEKC1NlcnZpY2VJbmZvEikuc3RvY2tsZXQud2FyZWhvdXNlLnYxLlNlcnZpY2VJbmZvUmVxdWVzdBoqLnN0b2NrbGV0LndhcmVob3VzZS52MS5TZXJ2aWNlSW5mb1Jlc3BvbnNlIh2C0+STAhcSFS92MS93YXJlaG91c2Uvc2VydmljZRKfAQoQVmlld1Byb2R1Y3RTdG9jaxIuLnN0b2NrbGV0LndhcmVob3VzZS52MS5WaWV3UHJvZHVjdFN0b2NrUmVxdWVzdBovLnN0b2NrbGV0LndhcmVob3VzZS52MS5WaWV3UHJvZHVjdFN0b2NrUmVzcG9uc2UiKoLT5JMCJBIiL3YxL3dhcmVob3VzZS9wcm9kdWN0L3twcm9kdWN0X2lkfRKkAQoPVmlld1Jlc2VydmF0aW9uEi0uc3RvY2tsZXQud2FyZWhvdXNlLnYxLlZpZXdSZXNlcnZhdGlvblJlcXVlc3QaLi5zdG9ja2xldC53YXJlaG91c2UudjEuVmlld1Jlc2VydmF0aW9uUmVzcG9uc2UiMoLT5JMCLBIqL3YxL3dhcmVob3VzZS9yZXNlcnZhdGlvbi97cmVzZXJ2YXRpb25faWR9EpABCghBZGRTdG9jaxImLnN0b2NrbGV0LndhcmVob3VzZS52MS5BZGRTdG9ja1JlcXVlc3QaJy5zdG9ja2xldC53YXJlaG91c2UudjEuQWRkU3RvY2tSZXNwb25zZSIzgtPkkwItOgEqIigvdjEvd2FyZWhvdXNlL3Byb2R1Y3Qve3Byb2R1Y3RfaWR9L3N0b2NrYgZwcm90bzM", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("CiVzdG9ja2xldC93YXJlaG91c2UvdjEvd2FyZWhvdXNlLnByb3RvEhVzdG9ja2xldC53YXJlaG91c2UudjEiFAoSU2VydmljZUluZm9SZXF1ZXN0IksKE1NlcnZpY2VJbmZvUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIOCgZzb3VyY2UYAiABKAkSFgoOc291cmNlX2xpY2Vuc2UYAyABKAkiNAoMUHJvZHVjdFN0b2NrEhIKCnByb2R1Y3RfaWQYASABKAkSEAoIcXVhbnRpdHkYAiABKAUi6wEKC1Jlc2VydmF0aW9uEgoKAmlkGAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEj8KDnJlc2VydmVkX3N0b2NrGAMgAygLMicuc3RvY2tsZXQud2FyZWhvdXNlLnYxLlJlc2VydmF0aW9uU3RvY2sSLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOAoGc3RhdHVzGAUgASgOMiguc3RvY2tsZXQud2FyZWhvdXNlLnYxLlJlc2VydmF0aW9uU3RhdHVzEhMKC2N1c3RvbWVyX2lkGAYgASgJIjgKEFJlc2VydmF0aW9uU3RvY2sSEgoKcHJvZHVjdF9pZBgBIAEoCRIQCghxdWFudGl0eRgCIAEoBSI3ChdWaWV3UHJvZHVjdFN0b2NrUmVxdWVzdBIcCgpwcm9kdWN0X2lkGAEgASgJQgi6SAVyA7ABASJOChhWaWV3UHJvZHVjdFN0b2NrUmVzcG9uc2USMgoFc3RvY2sYASABKAsyIy5zdG9ja2xldC53YXJlaG91c2UudjEuUHJvZHVjdFN0b2NrIkAKFlZpZXdTdG9ja0xldmVsc1JlcXVlc3QSJgoLcHJvZHVjdF9pZHMYASADKAlCEbpIDpIBCwgBEGQiBXIDsAEBIk4KF1ZpZXdTdG9ja0xldmVsc1Jlc3BvbnNlEjMKBnN0b2NrcxgBIAMoCzIjLnN0b2NrbGV0LndhcmVob3VzZS52MS5Qcm9kdWN0U3RvY2siOgoWVmlld1Jlc2VydmF0aW9uUmVxdWVzdBIgCg5yZXNlcnZhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQEiUgoXVmlld1Jlc2VydmF0aW9uUmVzcG9uc2USNwoLcmVzZXJ2YXRpb24YASABKAsyIi5zdG9ja2xldC53YXJlaG91c2UudjEuUmVzZXJ2YXRpb24iTgoPQWRkU3RvY2tSZXF1ZXN0EhwKCnByb2R1Y3RfaWQYASABKAlCCLpIBXIDsAEBEh0KCHF1YW50aXR5GAIgASgFQgu6SAgaBhjAhD0gACJGChBBZGRTdG9ja1Jlc3BvbnNlEjIKBXN0b2NrGAEgASgLMiMuc3RvY2tsZXQud2FyZWhvdXNlLnYxLlByb2R1Y3RTdG9jayrbAQoRUmVzZXJ2YXRpb25TdGF0dXMSIgoeUkVTRVJWQVRJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASHwobUkVTRVJWQVRJT05fU1RBVFVTX1JFU0VSVkVEEAESHwobUkVTRVJWQVRJT05fU1RBVFVTX0NPTlNVTUVEEAISHwobUkVTRVJWQVRJT05fU1RBVFVTX1JFVFVSTkVEEAMSHQoZUkVTRVJWQVRJT05fU1RBVFVTX0ZBSUxFRBAEEiAKHFJFU0VSVkFUSU9OX1NUQVRVU19DQU5DRUxMRUQQBTKEBgoQV2FyZWhvdXNlU2VydmljZRKDAQoLU2VydmljZUluZm8SKS5zdG9ja2xldC53YXJlaG91c2UudjEuU2VydmljZUluZm9SZXF1ZXN0Giouc3RvY2tsZXQud2FyZWhvdXNlLnYxLlNlcnZpY2VJbmZvUmVzcG9uc2UiHYLT5JMCFxIVL3YxL3dhcmVob3VzZS9zZXJ2aWNlEp8BChBWaWV3UHJvZHVjdFN0b2NrEi4uc3RvY2tsZXQud2FyZWhvdXNlLnYxLlZpZXdQcm9kdWN0U3RvY2tSZXF1ZXN0Gi8uc3RvY2tsZXQud2FyZWhvdXNlLnYxLlZpZXdQcm9kdWN0U3RvY2tSZXNwb25zZSIqgtPkkwIkEiIvdjEvd2FyZWhvdXNlL3Byb2R1Y3Qve3Byb2R1Y3RfaWR9Eo0BCg9WaWV3U3RvY2tMZXZlbHMSLS5zdG9ja2xldC53YXJlaG91c2UudjEuVmlld1N0b2NrTGV2ZWxzUmVxdWVzdBouLnN0b2NrbGV0LndhcmVob3VzZS52MS5WaWV3U3RvY2tMZXZlbHNSZXNwb25zZSIbgtPkkwIVEhMvdjEvd2FyZWhvdXNlL3N0b2NrEqQBCg9WaWV3UmVzZXJ2YXRpb24SLS5zdG9ja2xldC53YXJlaG91c2UudjEuVmlld1Jlc2VydmF0aW9uUmVxdWVzdBouLnN0b2NrbGV0LndhcmVob3VzZS52MS5WaWV3UmVzZXJ2YXRpb25SZXNwb25zZSIygtPkkwIsEiovdjEvd2FyZWhvdXNlL3Jlc2VydmF0aW9uL3tyZXNlcnZhdGlvbl9pZH0SkAEKCEFkZFN0b2NrEiYuc3RvY2tsZXQud2FyZWhvdXNlLnYxLkFkZFN0b2NrUmVxdWVzdBonLnN0b2NrbGV0LndhcmVob3VzZS52MS5BZGRTdG9ja1Jlc3BvbnNlIjOC0+STAi06ASoiKC92MS93YXJlaG91c2UvcHJvZHVjdC97cHJvZHVjdF9pZH0vc3RvY2tiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * ServiceInfoRequest is empty.
@@ -192,7 +192,47 @@ export const ViewProductStockResponseSchema: GenMessage<ViewProductStockResponse
 
 /**
  * ViewReservationRequest names the reservation.
+ * ViewStockLevelsRequest names the products.
  *
+ * @generated from message stocklet.warehouse.v1.ViewStockLevelsRequest
+ */
+export type ViewStockLevelsRequest = Message<"stocklet.warehouse.v1.ViewStockLevelsRequest"> & {
+  /**
+   * The products (`?product_ids=…&product_ids=…`), at most 100.
+   *
+   * @generated from field: repeated string product_ids = 1;
+   */
+  productIds: string[];
+};
+
+/**
+ * Describes the message stocklet.warehouse.v1.ViewStockLevelsRequest.
+ * Use `create(ViewStockLevelsRequestSchema)` to create a new message.
+ */
+export const ViewStockLevelsRequestSchema: GenMessage<ViewStockLevelsRequest> = /*@__PURE__*/
+  messageDesc(file_stocklet_warehouse_v1_warehouse, 7);
+
+/**
+ * ViewStockLevelsResponse carries the stock of every named product the warehouse knows (unknown
+ * ids are left out), in the order asked.
+ *
+ * @generated from message stocklet.warehouse.v1.ViewStockLevelsResponse
+ */
+export type ViewStockLevelsResponse = Message<"stocklet.warehouse.v1.ViewStockLevelsResponse"> & {
+  /**
+   * @generated from field: repeated stocklet.warehouse.v1.ProductStock stocks = 1;
+   */
+  stocks: ProductStock[];
+};
+
+/**
+ * Describes the message stocklet.warehouse.v1.ViewStockLevelsResponse.
+ * Use `create(ViewStockLevelsResponseSchema)` to create a new message.
+ */
+export const ViewStockLevelsResponseSchema: GenMessage<ViewStockLevelsResponse> = /*@__PURE__*/
+  messageDesc(file_stocklet_warehouse_v1_warehouse, 8);
+
+/**
  * @generated from message stocklet.warehouse.v1.ViewReservationRequest
  */
 export type ViewReservationRequest = Message<"stocklet.warehouse.v1.ViewReservationRequest"> & {
@@ -207,7 +247,7 @@ export type ViewReservationRequest = Message<"stocklet.warehouse.v1.ViewReservat
  * Use `create(ViewReservationRequestSchema)` to create a new message.
  */
 export const ViewReservationRequestSchema: GenMessage<ViewReservationRequest> = /*@__PURE__*/
-  messageDesc(file_stocklet_warehouse_v1_warehouse, 7);
+  messageDesc(file_stocklet_warehouse_v1_warehouse, 9);
 
 /**
  * ViewReservationResponse carries the reservation.
@@ -226,7 +266,7 @@ export type ViewReservationResponse = Message<"stocklet.warehouse.v1.ViewReserva
  * Use `create(ViewReservationResponseSchema)` to create a new message.
  */
 export const ViewReservationResponseSchema: GenMessage<ViewReservationResponse> = /*@__PURE__*/
-  messageDesc(file_stocklet_warehouse_v1_warehouse, 8);
+  messageDesc(file_stocklet_warehouse_v1_warehouse, 10);
 
 /**
  * AddStockRequest adds quantity units of a product.
@@ -250,7 +290,7 @@ export type AddStockRequest = Message<"stocklet.warehouse.v1.AddStockRequest"> &
  * Use `create(AddStockRequestSchema)` to create a new message.
  */
 export const AddStockRequestSchema: GenMessage<AddStockRequest> = /*@__PURE__*/
-  messageDesc(file_stocklet_warehouse_v1_warehouse, 9);
+  messageDesc(file_stocklet_warehouse_v1_warehouse, 11);
 
 /**
  * AddStockResponse carries the new stock level.
@@ -269,7 +309,7 @@ export type AddStockResponse = Message<"stocklet.warehouse.v1.AddStockResponse">
  * Use `create(AddStockResponseSchema)` to create a new message.
  */
 export const AddStockResponseSchema: GenMessage<AddStockResponse> = /*@__PURE__*/
-  messageDesc(file_stocklet_warehouse_v1_warehouse, 10);
+  messageDesc(file_stocklet_warehouse_v1_warehouse, 12);
 
 /**
  * ReservationStatus is where a reservation stands.
@@ -349,6 +389,16 @@ export const WarehouseService: GenService<{
     methodKind: "unary";
     input: typeof ViewProductStockRequestSchema;
     output: typeof ViewProductStockResponseSchema;
+  },
+  /**
+   * ViewStockLevels shows the stock levels of several products at once (a catalogue page's).
+   *
+   * @generated from rpc stocklet.warehouse.v1.WarehouseService.ViewStockLevels
+   */
+  viewStockLevels: {
+    methodKind: "unary";
+    input: typeof ViewStockLevelsRequestSchema;
+    output: typeof ViewStockLevelsResponseSchema;
   },
   /**
    * ViewReservation shows a reservation: to the customer whose order it is, or to an admin.
