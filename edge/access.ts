@@ -16,6 +16,7 @@ export type Access = "public" | "user" | "admin";
 export const ACCESS: Readonly<Record<string, Access>> = {
   "stocklet.auth.v1.AuthService.ServiceInfo": "public",
   "stocklet.auth.v1.AuthService.GetJwks": "public",
+  "stocklet.auth.v1.AuthService.GetRevocations": "public",
   "stocklet.auth.v1.AuthService.LoginPassword": "public",
   "stocklet.auth.v1.AuthService.SetPassword": "user",
 

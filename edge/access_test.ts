@@ -22,6 +22,7 @@ Deno.test("ACCESS: admin-only and public routes are the agreed ones", () => {
   ]);
   assert.deepEqual(byAccess("public"), [
     "GET /v1/auth/jwks",
+    "GET /v1/auth/revocations",
     "GET /v1/auth/service",
     "GET /v1/order/service",
     "GET /v1/payment/service",

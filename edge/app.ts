@@ -22,9 +22,11 @@ import {
   REQUEST_ID_HEADER,
   SANE_REQUEST_ID,
 } from "./policy.ts";
-import { forward } from "./proxy.ts";
+import { forward, readBody } from "./proxy.ts";
+import { loginAccountOf, type RateKey, rateLimitedError, rateLimiter } from "./rate_limit.ts";
 import { type EdgeRoute, edgeRoutes, routerOf } from "./routes.ts";
 import { type ResponseCache, responseCache } from "./cache.ts";
+import { type RateLimit, type RateLimitName, rateLimitsOf } from "./policy.ts";
 
 /** Options for {@linkcode edgeHandler}. */
 export interface EdgeOptions {
@@ -57,6 +59,8 @@ export interface EdgeOptions {
   web?: string;
   /** Ends the web front's open streams (live order pages) when aborted, e.g. as the edge stops. */
   streams?: AbortSignal;
+  /** Rate limits per client address and login account (see rate_limit.ts); false: none. @default false */
+  rateLimits?: Readonly<Record<RateLimitName, RateLimit>> | false;
 }
 
 /** The edge's fetch handler, for `Deno.serve`. */
@@ -106,7 +110,39 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
   const cache = opts.cache === false ? undefined : opts.cache ?? responseCache();
   const web = opts.web?.replace(/\/+$/, "");
   const webTimeoutMs = opts.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+  const limiter = opts.rateLimits ? rateLimiter({ limits: opts.rateLimits }) : undefined;
+  const limitsOf = new Map(routes.map((r) => [r.rpc, rateLimitsOf(r.rpc)]));
   let openapi = opts.openapi;
+
+  /**
+   * Takes a token from each of the route's buckets (by client address; a login's account from
+   * its body, which is then read here); throws 429 with Retry-After when one is empty.
+   * @returns the body when it was read.
+   */
+  async function limit(
+    req: Request,
+    route: EdgeRoute,
+    clientIp: string | undefined,
+  ): Promise<{ bytes: Uint8Array<ArrayBuffer> | undefined } | undefined> {
+    if (!limiter) return undefined;
+    let body: { bytes: Uint8Array<ArrayBuffer> | undefined } | undefined;
+    const keys: RateKey[] = [];
+    for (const name of limitsOf.get(route.rpc) ?? ["address" as const]) {
+      if (name === "login-account") {
+        body = { bytes: await readBody(req, bodyLimit) };
+        const account = loginAccountOf(body.bytes);
+        if (account !== undefined) keys.push({ limit: name, key: account });
+      } else {
+        keys.push({ limit: name, key: clientIp ?? "unknown" });
+      }
+    }
+    const denied = limiter.take(keys);
+    if (denied) {
+      const e = rateLimitedError(denied);
+      throw new EdgeError(429, e.message, undefined, denied.retryAfterSeconds);
+    }
+    return body;
+  }
 
   /** What the edge answers itself; undefined for anything else. */
   async function local(method: string, path: string): Promise<Response | undefined> {
@@ -143,11 +179,14 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
       if (preflight) {
         res = preflight;
       } else {
+        route = router.match(req.method, path);
+        const clientIp = clientIpOf(info);
+        // Abuse is turned away before any other work (Envoy: local_ratelimit before jwt_authn).
+        const body = route ? await limit(req, route, clientIp) : undefined;
         // Like Envoy's jwt_authn in front of the router: a token that is sent must be valid,
         // whatever the path.
         const authorization = req.headers.get("authorization");
         if (authorization !== null) await tokens.check(authorization);
-        route = router.match(req.method, path);
         if (route) {
           const span = trace.getActiveSpan();
           if (span) {
@@ -155,7 +194,6 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
             span.setAttribute("http.route", route.template);
             span.setAttribute("stocklet.upstream", route.service);
           }
-          const clientIp = clientIpOf(info);
           const upstream = route;
           const toUpstream = () =>
             forward(req, {
@@ -166,6 +204,7 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
               bodyLimitBytes: bodyLimit,
               dropTraceHeaders: span !== undefined,
               ...(clientIp ? { clientIp } : {}),
+              ...(body ? { body } : {}),
               proto: req.url.startsWith("https:") ? "https" : "http",
             });
           res = cache ? await cache.serve(req, path + search, toUpstream) : await toUpstream();
@@ -173,7 +212,14 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
           const own = await local(req.method, path);
           if (own) res = own;
           else if (web !== undefined && isWebPath(path)) {
-            const clientIp = clientIpOf(info);
+            // Pages count against the client address's bucket, like every API route.
+            if (limiter) {
+              const denied = limiter.take([{ limit: "address", key: clientIp ?? "unknown" }]);
+              if (denied) {
+                const e = rateLimitedError(denied);
+                throw new EdgeError(429, e.message, undefined, denied.retryAfterSeconds);
+              }
+            }
             const toWeb = () =>
               forward(req, {
                 url: web + path + search,

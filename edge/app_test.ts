@@ -3,7 +3,7 @@ import { SERVICES } from "@stocklet/shared/topology";
 import { tamper, type TestKeys, testKeys, unsignedToken } from "@stocklet/testing/tokens";
 import type { AccessEntry } from "./access_log.ts";
 import { edgeHandler, type EdgeOptions } from "./app.ts";
-import { DEFAULT_BODY_LIMIT_BYTES } from "./policy.ts";
+import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_RATE_LIMITS } from "./policy.ts";
 import { edgeRoutes } from "./routes.ts";
 import { closedPort, type FakeUpstreams, fakeUpstreams } from "./testing.ts";
 
@@ -559,6 +559,69 @@ Deno.test("edge: one access log line per request", async () => {
     assert.ok(a!.durationMs >= 0);
     assert.equal(b!.status, 404);
     assert.equal(b!.upstream, undefined);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: rate limits answer 429 with Retry-After per address and per login account (issue 13 #4)", async () => {
+  const h = await harness({
+    rateLimits: {
+      ...DEFAULT_RATE_LIMITS,
+      "login-account": { requests: 3, windowSeconds: 300 },
+      "register-address": { requests: 2, windowSeconds: 600 },
+    },
+  });
+  try {
+    h.fakes.reply = () => Response.json({ code: 16, message: "no", details: [] }, { status: 401 });
+    const login = (email: string) =>
+      call(h, "/v1/auth/login", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email, password: "guess" }),
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await login("Victim@Example.com")).status);
+    assert.deepEqual(statuses, [401, 401, 401, 429, 429, 429]);
+    const refused = await login("victim@example.com");
+    assert.equal(refused.status, 429, "the same account in another case");
+    assert.equal(refused.json.code, 8);
+    assert.match(String(refused.json.message), /login attempts for this account/);
+    const wait = Number(refused.headers.get("retry-after"));
+    assert.ok(wait >= 1 && wait <= 100, `Retry-After ${wait}`);
+    // Refused logins never reached the auth service; the forwarded ones carried their body.
+    const seen = h.fakes.seen.filter((r) => r.url === "/v1/auth/login");
+    assert.equal(seen.length, 3);
+    assert.equal(JSON.parse(seen[0]!.body).email, "Victim@Example.com");
+    // Another account from the same address is not locked out.
+    assert.equal((await login("someone-else@example.com")).status, 401);
+
+    h.fakes.reply = undefined;
+    const register = () =>
+      call(h, "/v1/user/register", { method: "POST", body: JSON.stringify({}) });
+    assert.deepEqual(
+      [(await register()).status, (await register()).status, (await register()).status],
+      [200, 200, 429],
+    );
+    // Reads are only under the generous per-address limit.
+    assert.equal((await call(h, "/v1/product/list")).status, 200);
+    // The edge's own endpoints are never limited.
+    assert.equal((await call(h, "/healthz")).status, 200);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: without rate limits (the load-test switch) nothing is ever refused", async () => {
+  const h = await harness({ rateLimits: false });
+  try {
+    for (let i = 0; i < 40; i++) {
+      const r = await call(h, "/v1/auth/login", {
+        method: "POST",
+        body: JSON.stringify({ email: "a@b.co", password: "x" }),
+      });
+      assert.equal(r.status, 200);
+    }
   } finally {
     await h.close();
   }

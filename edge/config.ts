@@ -12,6 +12,8 @@
  * | `STOCKLET_EDGE_MAX_BODY_BYTES` | `1048576` |
  * | `STOCKLET_EDGE_TIMEOUT_MS` | `10000` |
  * | `STOCKLET_EDGE_ACCESS_LOG` | `true` |
+ * | `STOCKLET_RATE_LIMIT` | `on` (`off`: no limits — load tests; the dev and test stacks) |
+ * | `STOCKLET_RATE_LIMITS` | the defaults of policy.ts; overrides as `name=requests/seconds,…` |
  * @module
  */
 import {
@@ -23,6 +25,7 @@ import {
   serviceUrlSpec,
   str,
   url,
+  type Var,
 } from "@stocklet/shared/config";
 import {
   DEFAULT_PORTS,
@@ -31,7 +34,14 @@ import {
   serviceSpec,
   WEB,
 } from "@stocklet/shared/topology";
-import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from "./policy.ts";
+import {
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_RATE_LIMITS,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  type RateLimit,
+  type RateLimitName,
+} from "./policy.ts";
+import { parseRateLimits } from "./rate_limit.ts";
 
 /** The edge's settings. */
 export interface EdgeConfig {
@@ -53,6 +63,8 @@ export interface EdgeConfig {
   timeoutMs: number;
   /** Write one access log line per request. @default true */
   accessLog: boolean;
+  /** The rate limits, or false when they are off (`STOCKLET_RATE_LIMIT=off`). */
+  rateLimits: Record<RateLimitName, RateLimit> | false;
 }
 
 /** The environment variable holding a service's upstream URL, e.g. `ORDER_HTTP_URL`. */
@@ -81,7 +93,7 @@ export function loadEdgeConfig(
   const parts = configParts(env);
   const upstreams = parts.load(serviceUrlSpec());
   const authUrl = upstreams?.auth ?? `http://127.0.0.1:${serviceSpec("auth").httpPort}`;
-  const rest = parts.load<Omit<EdgeConfig, "upstreams">>({
+  const rest = parts.load<Omit<EdgeConfig, "upstreams" | "rateLimits">>({
     host: str("BIND_HOST", { default: "127.0.0.1" }),
     port: port("STOCKLET_EDGE_PORT", { default: DEFAULT_PORTS.edge }),
     jwksUrl: url("AUTH_JWKS_URL", {
@@ -103,6 +115,27 @@ export function loadEdgeConfig(
     }),
     accessLog: bool("STOCKLET_EDGE_ACCESS_LOG", { default: true }),
   });
+  const limits = parts.load<{ on: boolean; limits: Record<RateLimitName, RateLimit> }>({
+    on: {
+      name: "STOCKLET_RATE_LIMIT",
+      default: true,
+      parse(raw: string): boolean {
+        if (raw === "on") return true;
+        if (raw === "off") return false;
+        throw new Error(`must be on or off, got "${raw}"`);
+      },
+    } satisfies Var<boolean>,
+    limits: {
+      name: "STOCKLET_RATE_LIMITS",
+      default: { ...DEFAULT_RATE_LIMITS },
+      parse: (raw: string) => parseRateLimits(raw, DEFAULT_RATE_LIMITS),
+    } satisfies Var<Record<RateLimitName, RateLimit>>,
+  });
   parts.done();
-  return { ...rest!, web: trimSlash(rest!.web), upstreams: upstreams! };
+  return {
+    ...rest!,
+    web: trimSlash(rest!.web),
+    upstreams: upstreams!,
+    rateLimits: limits!.on ? limits!.limits : false,
+  };
 }

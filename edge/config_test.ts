@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "@stocklet/shared/config";
 import { loadEdgeConfig, upstreamVar } from "./config.ts";
+import { DEFAULT_RATE_LIMITS } from "./policy.ts";
 
 Deno.test("loadEdgeConfig() defaults follow the topology", () => {
   const cfg = loadEdgeConfig({});
@@ -21,6 +22,21 @@ Deno.test("loadEdgeConfig() defaults follow the topology", () => {
   assert.equal(cfg.bodyLimitBytes, 1024 * 1024);
   assert.equal(cfg.timeoutMs, 10_000);
   assert.equal(cfg.accessLog, true);
+  assert.deepEqual(cfg.rateLimits, DEFAULT_RATE_LIMITS, "rate limits are on by default");
+});
+
+Deno.test("loadEdgeConfig() reads the rate limit switch and overrides", () => {
+  assert.equal(loadEdgeConfig({ STOCKLET_RATE_LIMIT: "off" }).rateLimits, false);
+  const on = loadEdgeConfig({
+    STOCKLET_RATE_LIMIT: "on",
+    STOCKLET_RATE_LIMITS: "login-account=5/60",
+  });
+  assert.deepEqual(on.rateLimits && on.rateLimits["login-account"], {
+    requests: 5,
+    windowSeconds: 60,
+  });
+  assert.throws(() => loadEdgeConfig({ STOCKLET_RATE_LIMIT: "maybe" }), /STOCKLET_RATE_LIMIT/);
+  assert.throws(() => loadEdgeConfig({ STOCKLET_RATE_LIMITS: "x=1/1" }), /STOCKLET_RATE_LIMITS/);
 });
 
 Deno.test("loadEdgeConfig() reads overrides; the JWKS follows AUTH_HTTP_URL", () => {

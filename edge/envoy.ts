@@ -5,10 +5,12 @@
  * every path outside `/v1/` to the web front (its event streams without a timeout);
  * `jwt_authn` against the auth service's JWKS with `allow_missing` (no token passes, a bad token
  * is 401); identity headers stripped; request ids; OpenTelemetry tracing; a body size limit;
- * CORS; and local replies in the services' error shape `{code, message, details}`.
+ * CORS; the local edge's rate limits (`local_ratelimit` with a token bucket per client address,
+ * and per login account, which a Lua filter reads from the login's body); and local replies in
+ * the services' error shape `{code, message, details}`.
  * @module
  */
-import { TOKEN_AUDIENCE, TOKEN_ISSUER } from "@stocklet/shared/auth";
+import { JWKS_MAX_AGE_SECONDS, TOKEN_AUDIENCE, TOKEN_ISSUER } from "@stocklet/shared/auth";
 import { Code, type Code as GrpcCode } from "@stocklet/shared/errors";
 import { DEFAULT_PORTS, type ServiceName, SERVICES, WEB } from "@stocklet/shared/topology";
 import { stringify } from "yaml";
@@ -20,7 +22,12 @@ import {
   CORS_EXPOSE_HEADERS,
   CORS_MAX_AGE_SECONDS,
   DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_RATE_LIMITS,
   DEFAULT_UPSTREAM_TIMEOUT_MS,
+  LOGIN_ACCOUNT_HEADER,
+  type RateLimit,
+  type RateLimitName,
+  rateLimitsOf,
   REQUEST_ID_HEADER,
   STRIPPED_REQUEST_HEADER_PREFIXES,
   STRIPPED_REQUEST_HEADERS,
@@ -38,7 +45,12 @@ export interface EnvoyOptions {
   otelCollector?: { host: string; port: number };
   /** Largest request body. @default 1 MiB */
   bodyLimitBytes?: number;
+  /** The rate limits; false for none. @default DEFAULT_RATE_LIMITS */
+  rateLimits?: Readonly<Record<RateLimitName, RateLimit>> | false;
 }
+
+/** The runtime key that turns the rate limits on (100) or off (0), e.g. for a load test. */
+export const RATE_LIMIT_RUNTIME_KEY = "edge.rate_limit.enabled";
 
 /** The name of the JWT provider in `jwt_authn`. */
 export const JWT_PROVIDER = "stocklet_auth";
@@ -52,10 +64,17 @@ export function envoyDuration(ms: number): string {
   return `${ms / 1000}s`;
 }
 
-/** The Lua source that drops request headers by prefix (Envoy removes only exact names). */
-export function stripPrefixesLua(prefixes: readonly string[]): string {
+/**
+ * The Lua source of the edge's own request rules: drops request headers by prefix (Envoy removes
+ * only exact names); puts a login's account (the body's `email` or `user_id`, lower-cased) in
+ * {@linkcode LOGIN_ACCOUNT_HEADER} for the per-account rate limit, after removing any value the
+ * client sent; and turns the rate limiter's `x-ratelimit-reset` into `retry-after` on a 429.
+ */
+export function edgeLua(prefixes: readonly string[], loginPath: string): string {
   return [
     `local PREFIXES = { ${prefixes.map((p) => JSON.stringify(p)).join(", ")} }`,
+    `local LOGIN_PATH = ${JSON.stringify(loginPath)}`,
+    `local ACCOUNT_HEADER = ${JSON.stringify(LOGIN_ACCOUNT_HEADER)}`,
     "function envoy_on_request(handle)",
     "  local headers = handle:headers()",
     "  local doomed = {}",
@@ -70,9 +89,105 @@ export function stripPrefixesLua(prefixes: readonly string[]): string {
     "  for _, key in ipairs(doomed) do",
     "    headers:remove(key)",
     "  end",
+    "  headers:remove(ACCOUNT_HEADER)",
+    '  local path = headers:get(":path") or ""',
+    '  local bare = string.match(path, "^[^?]*")',
+    '  if headers:get(":method") == "POST" and bare == LOGIN_PATH then',
+    "    local body = handle:body()",
+    "    if body ~= nil and body:length() > 0 then",
+    "      local text = body:getBytes(0, body:length())",
+    `      local account = string.match(text, '"email"%s*:%s*"%s*([^"]-)%s*"')`,
+    `        or string.match(text, '"user_?[iI]d"%s*:%s*"%s*([^"]-)%s*"')`,
+    '      if account ~= nil and account ~= "" then',
+    "        headers:replace(ACCOUNT_HEADER, string.lower(account))",
+    "      end",
+    "    end",
+    "  end",
+    "end",
+    "function envoy_on_response(handle)",
+    "  local headers = handle:headers()",
+    '  if headers:get(":status") == "429" then',
+    '    local reset = headers:get("x-ratelimit-reset")',
+    "    if reset ~= nil then",
+    '      headers:replace("retry-after", reset)',
+    "    end",
+    "  end",
     "end",
     "",
   ].join("\n");
+}
+
+/**
+ * A rate limit as Envoy's token bucket: whole-second fill intervals (a multiple of the default
+ * bucket's 1 s, as Envoy requires), the same burst and about the same average rate.
+ */
+export function tokenBucketOf(limit: RateLimit): Yaml {
+  const perToken = limit.windowSeconds / limit.requests; // seconds per token
+  const interval = Math.max(1, Math.round(perToken));
+  return {
+    max_tokens: limit.requests,
+    tokens_per_fill: Math.max(1, Math.round(interval / perToken)),
+    fill_interval: `${interval}s`,
+  };
+}
+
+/** The descriptor key naming which limit a descriptor counts against. */
+const LIMIT_KEY = "limit";
+
+/** The route's `rate_limits`: one descriptor per limit the RPC counts against. */
+function routeRateLimits(rpc: string): Yaml[] {
+  return rateLimitsOf(rpc).map((name) => {
+    if (name === "address") return { actions: [{ remote_address: {} }] };
+    const which = { generic_key: { descriptor_key: LIMIT_KEY, descriptor_value: name } };
+    if (name === "login-account") {
+      return {
+        actions: [which, {
+          request_headers: { header_name: LOGIN_ACCOUNT_HEADER, descriptor_key: "account" },
+        }],
+      };
+    }
+    return { actions: [which, { remote_address: {} }] };
+  });
+}
+
+/** The local rate limit filter: one wildcard descriptor (a bucket per value) per limit. */
+function rateLimitFilter(limits: Readonly<Record<RateLimitName, RateLimit>>): Yaml {
+  const percent = (key: string) => ({
+    runtime_key: key,
+    default_value: { numerator: 100, denominator: "HUNDRED" },
+  });
+  const descriptors = (Object.entries(limits) as Array<[RateLimitName, RateLimit]>).map(
+    ([name, limit]) => ({
+      entries: name === "address"
+        ? [{ key: "remote_address", value: "" }]
+        : name === "login-account"
+        ? [{ key: LIMIT_KEY, value: name }, { key: "account", value: "" }]
+        : [{ key: LIMIT_KEY, value: name }, { key: "remote_address", value: "" }],
+      token_bucket: tokenBucketOf(limit),
+    }),
+  );
+  const longest = Math.max(
+    ...Object.values(limits).map((l) =>
+      Number(String(tokenBucketOf(l).fill_interval).slice(0, -1))
+    ),
+  );
+  return {
+    "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+    stat_prefix: "edge_rate_limit",
+    // Requests that match no descriptor (healthz, 404s) share a bucket that never runs dry.
+    token_bucket: { max_tokens: 1_000_000, tokens_per_fill: 1_000_000, fill_interval: "1s" },
+    always_consume_default_token_bucket: false,
+    filter_enabled: percent(RATE_LIMIT_RUNTIME_KEY),
+    filter_enforced: percent(RATE_LIMIT_RUNTIME_KEY),
+    max_dynamic_descriptors: 100_000,
+    enable_x_ratelimit_headers: "DRAFT_VERSION_03",
+    // The Lua filter replaces it by x-ratelimit-reset, the exact wait.
+    response_headers_to_add: [{
+      header: { key: "retry-after", value: String(longest) },
+      append_action: "OVERWRITE_IF_EXISTS_OR_ADD",
+    }],
+    descriptors,
+  };
 }
 
 function cluster(name: string, host: string, port: number, extra: Yaml = {}): Yaml {
@@ -161,14 +276,18 @@ function localReplies(bodyLimit: number): Yaml {
   };
 }
 
-function routeOf(r: EdgeRoute): Yaml {
+function routeOf(r: EdgeRoute, limited: boolean): Yaml {
   return {
     name: r.rpc,
     match: {
       safe_regex: { regex: r.pattern },
       headers: [{ name: ":method", string_match: { exact: r.verb } }],
     },
-    route: { cluster: r.service, timeout: envoyDuration(r.timeoutMs) },
+    route: {
+      cluster: r.service,
+      timeout: envoyDuration(r.timeoutMs),
+      ...(limited ? { rate_limits: routeRateLimits(r.rpc) } : {}),
+    },
     decorator: { operation: `${r.verb} ${r.template}` },
   };
 }
@@ -182,6 +301,9 @@ function routeOf(r: EdgeRoute): Yaml {
 export function envoyConfig(opts: EnvoyOptions = {}): Yaml {
   const routes = opts.routes ?? edgeRoutes();
   const bodyLimit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const rateLimits = opts.rateLimits ?? DEFAULT_RATE_LIMITS;
+  const limited = rateLimits !== false;
+  const login = routes.find((r) => r.rpc === "stocklet.auth.v1.AuthService.LoginPassword");
   const otel = opts.otelCollector ?? { host: "otel-collector", port: 4317 };
   const hostOf = (s: ServiceName | "web"): string => opts.hosts?.[s] ?? s;
   const auth = SERVICES.find((s) => s.name === "auth")!;
@@ -202,8 +324,10 @@ export function envoyConfig(opts: EnvoyOptions = {}): Yaml {
             cluster: "auth",
             timeout: "1s",
           },
-          cache_duration: "300s",
-          async_fetch: {},
+          // New keys are published twice this long before they sign (services/auth/key_ring.ts).
+          cache_duration: `${JWKS_MAX_AGE_SECONDS}s`,
+          // Fetched in the background; a failed refresh keeps the last set and retries.
+          async_fetch: { failed_refetch_duration: "5s" },
           retry_policy: {
             num_retries: 3,
             retry_back_off: { base_interval: "0.5s", max_interval: "5s" },
@@ -282,7 +406,7 @@ export function envoyConfig(opts: EnvoyOptions = {}): Yaml {
           },
         },
         routes: [
-          ...routes.map(routeOf),
+          ...routes.map((r) => routeOf(r, limited)),
           {
             name: "healthz",
             match: {
@@ -304,13 +428,22 @@ export function envoyConfig(opts: EnvoyOptions = {}): Yaml {
           {
             name: "web_streams",
             match: { prefix: WEB.streamPrefix },
-            route: { cluster: WEB.name, timeout: "0s" },
+            route: {
+              cluster: WEB.name,
+              timeout: "0s",
+              // Pages count against the client address's bucket, like every API route.
+              ...(limited ? { rate_limits: routeRateLimits(WEB.name) } : {}),
+            },
             decorator: { operation: `GET ${WEB.streamPrefix}*` },
           },
           {
             name: "web",
             match: { prefix: "/" },
-            route: { cluster: WEB.name, timeout: envoyDuration(DEFAULT_UPSTREAM_TIMEOUT_MS) },
+            route: {
+              cluster: WEB.name,
+              timeout: envoyDuration(DEFAULT_UPSTREAM_TIMEOUT_MS),
+              ...(limited ? { rate_limits: routeRateLimits(WEB.name) } : {}),
+            },
             decorator: { operation: "web" },
           },
         ],
@@ -326,10 +459,16 @@ export function envoyConfig(opts: EnvoyOptions = {}): Yaml {
         typed_config: {
           "@type": "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua",
           default_source_code: {
-            inline_string: stripPrefixesLua(STRIPPED_REQUEST_HEADER_PREFIXES),
+            inline_string: edgeLua(STRIPPED_REQUEST_HEADER_PREFIXES, login?.template ?? ""),
           },
         },
       },
+      ...(rateLimits
+        ? [{
+          name: "envoy.filters.http.local_ratelimit",
+          typed_config: rateLimitFilter(rateLimits),
+        }]
+        : []),
       {
         name: "envoy.filters.http.buffer",
         typed_config: {
@@ -370,6 +509,14 @@ export function envoyConfig(opts: EnvoyOptions = {}): Yaml {
 
   return {
     admin: { address: { socket_address: { address: "127.0.0.1", port_value: 9901 } } },
+    // Runtime keys (RATE_LIMIT_RUNTIME_KEY): the defaults, then the admin interface
+    // (`/runtime_modify`); compose appends a layer of its own with --config-yaml. Later layers win.
+    layered_runtime: {
+      layers: [
+        { name: "defaults", static_layer: { [RATE_LIMIT_RUNTIME_KEY]: 100 } },
+        { name: "admin", admin_layer: {} },
+      ],
+    },
     static_resources: {
       listeners: [{
         name: "edge",

@@ -9,12 +9,16 @@ import { codeOfHttpStatus } from "@stocklet/shared/errors";
 import { SERVICES, WEB } from "@stocklet/shared/topology";
 import { isWebPath } from "./app.ts";
 import { parse } from "yaml";
-import { renderEnvoyYaml } from "./envoy.ts";
+import { RATE_LIMIT_RUNTIME_KEY, renderEnvoyYaml, tokenBucketOf } from "./envoy.ts";
 import {
   BEARER_PREFIX,
   CORS_ALLOW_HEADERS,
   CORS_ALLOW_METHODS,
   DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_RATE_LIMITS,
+  LOGIN_ACCOUNT_HEADER,
+  type RateLimitName,
+  rateLimitsOf,
   STRIPPED_REQUEST_HEADER_PREFIXES,
   STRIPPED_REQUEST_HEADERS,
 } from "./policy.ts";
@@ -74,9 +78,10 @@ Deno.test("envoy.yaml has one route per public route, in the local edge's order"
   assert.deepEqual(notFound.match, { safe_regex: { regex: "^/v1(/.*)?$" } });
   assert.equal(notFound.direct_response.status, 404);
   assert.deepEqual(streams.match, { prefix: WEB.streamPrefix });
-  assert.deepEqual(streams.route, { cluster: "web", timeout: "0s" });
+  const byAddress = [{ actions: [{ remote_address: {} }] }];
+  assert.deepEqual(streams.route, { cluster: "web", timeout: "0s", rate_limits: byAddress });
   assert.deepEqual(web.match, { prefix: "/" });
-  assert.deepEqual(web.route, { cluster: "web", timeout: "10s" });
+  assert.deepEqual(web.route, { cluster: "web", timeout: "10s", rate_limits: byAddress });
   assert.equal(envoyRoutes.length, api.length + 4);
 });
 
@@ -193,4 +198,86 @@ Deno.test("envoy.yaml answers its own errors in the error body shape with the ed
   // A refused connection is 502, as in the local edge (Envoy says 503 by default).
   const refused = mappers.find((m) => m.filter.response_flag_filter?.flags.includes("UF"));
   assert.equal(refused.status_code, 502);
+});
+
+Deno.test("envoy.yaml rate-limits like the local edge: per address, per login account (issue 13 #4)", () => {
+  const rl = filter("envoy.filters.http.local_ratelimit");
+  assert.ok(rl, "the local rate limit filter is configured");
+  const order = filters.map((f) => f.name);
+  // After the Lua filter (which names the login's account), before any token is verified.
+  assert.ok(
+    order.indexOf("envoy.filters.http.lua") < order.indexOf("envoy.filters.http.local_ratelimit"),
+  );
+  assert.ok(
+    order.indexOf("envoy.filters.http.local_ratelimit") <
+      order.indexOf("envoy.filters.http.jwt_authn"),
+  );
+  assert.equal(rl.filter_enabled.runtime_key, RATE_LIMIT_RUNTIME_KEY);
+  assert.equal(rl.filter_enforced.runtime_key, RATE_LIMIT_RUNTIME_KEY);
+  assert.equal(rl.always_consume_default_token_bucket, false);
+  assert.equal(doc.layered_runtime.layers[0].static_layer[RATE_LIMIT_RUNTIME_KEY], 100);
+  assert.ok(
+    doc.layered_runtime.layers.some((l: Any) => "admin_layer" in l),
+    "runtime_modify works",
+  );
+  // One wildcard descriptor (a bucket per value) per limit, with the policy's bucket.
+  const byLimit = new Map<string, Any>();
+  for (const d of rl.descriptors) {
+    const named = d.entries.find((e: Any) => e.key === "limit")?.value ?? "address";
+    assert.ok(d.entries.some((e: Any) => e.value === ""), `${named} has a wildcard entry`);
+    byLimit.set(named, d);
+  }
+  for (const [name, limit] of Object.entries(DEFAULT_RATE_LIMITS)) {
+    assert.deepEqual(byLimit.get(name)?.token_bucket, tokenBucketOf(limit), name);
+  }
+  assert.deepEqual(
+    byLimit.get("login-account").entries.map((e: Any) => e.key),
+    ["limit", "account"],
+  );
+  // Every route produces the descriptors of the limits its RPC counts against.
+  for (const route of envoyRoutes.filter((r) => r.route)) {
+    const made: string[] = route.route.rate_limits.map((rl: Any) => {
+      const generic = rl.actions.find((a: Any) => a.generic_key)?.generic_key;
+      if (generic) return generic.descriptor_value;
+      assert.ok(rl.actions[0].remote_address, route.name);
+      return "address";
+    });
+    assert.deepEqual(made, [...rateLimitsOf(route.name)], route.name);
+  }
+  const login = envoyRoutes.find((r) => r.name === "stocklet.auth.v1.AuthService.LoginPassword");
+  const account = login.route.rate_limits.find((r: Any) =>
+    r.actions.some((a: Any) => a.request_headers)
+  );
+  assert.equal(account.actions[1].request_headers.header_name, LOGIN_ACCOUNT_HEADER);
+  // The Lua filter fills that header from the login's body, never from the client, and turns the
+  // limiter's reset into Retry-After.
+  const lua: string = filter("envoy.filters.http.lua").default_source_code.inline_string;
+  assert.ok(lua.includes('local LOGIN_PATH = "/v1/auth/login"'));
+  assert.ok(lua.includes("headers:remove(ACCOUNT_HEADER)"));
+  assert.ok(lua.includes('headers:replace("retry-after", reset)'));
+  assert.ok(hcm.route_config.request_headers_to_remove.includes(LOGIN_ACCOUNT_HEADER));
+  assert.equal(
+    rl.response_headers_to_add[0].header.key,
+    "retry-after",
+    "a Retry-After even before Lua refines it",
+  );
+});
+
+Deno.test("tokenBucketOf() keeps the burst and the rate in whole-second fills", () => {
+  const check = (name: RateLimitName) => {
+    const limit = DEFAULT_RATE_LIMITS[name];
+    const b = tokenBucketOf(limit);
+    const seconds = Number(String(b.fill_interval).replace(/s$/, ""));
+    assert.ok(Number.isInteger(seconds) && seconds >= 1, name);
+    assert.equal(b.max_tokens, limit.requests);
+    const rate = (b.tokens_per_fill as number) / seconds;
+    const wanted = limit.requests / limit.windowSeconds;
+    assert.ok(Math.abs(rate - wanted) / wanted < 0.5, `${name}: ${rate} vs ${wanted} per s`);
+  };
+  for (const name of Object.keys(DEFAULT_RATE_LIMITS) as RateLimitName[]) check(name);
+  assert.deepEqual(tokenBucketOf({ requests: 10, windowSeconds: 300 }), {
+    max_tokens: 10,
+    tokens_per_fill: 1,
+    fill_interval: "30s",
+  });
 });

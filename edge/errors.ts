@@ -23,10 +23,13 @@ export class EdgeError extends Error {
   override readonly name = "EdgeError";
   /** The HTTP status. */
   readonly status: number;
+  /** Sent as `Retry-After` (seconds), e.g. with a 429. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(status: number, message: string, cause?: unknown) {
+  constructor(status: number, message: string, cause?: unknown, retryAfterSeconds?: number) {
     super(message, cause === undefined ? undefined : { cause });
     this.status = status;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -58,6 +61,9 @@ export function errorResponse(err: unknown): Response {
   const headers = new Headers({ "content-type": "application/json" });
   if (status === 401) {
     headers.set("www-authenticate", `Bearer error="invalid_token"`);
+  }
+  if (err instanceof EdgeError && err.retryAfterSeconds !== undefined) {
+    headers.set("retry-after", String(err.retryAfterSeconds));
   }
   return new Response(JSON.stringify(body), { status, headers });
 }

@@ -17,7 +17,12 @@ export { type EdgeConfig, loadEdgeConfig, upstreamVar } from "./config.ts";
 export { type Cors, corsFor } from "./cors.ts";
 export { DOCS_PATH, docsHandler, type DocsOptions, OPENAPI_PATH } from "./docs.ts";
 export { EdgeError } from "./errors.ts";
-export { envoyConfig, type EnvoyOptions, renderEnvoyYaml } from "./envoy.ts";
+export {
+  envoyConfig,
+  type EnvoyOptions,
+  RATE_LIMIT_RUNTIME_KEY,
+  renderEnvoyYaml,
+} from "./envoy.ts";
 export { openApiDocument, type OpenApiOptions, renderOpenApi } from "./openapi.ts";
 export * from "./policy.ts";
 export { commentsOf } from "./proto_comments.ts";

@@ -29,6 +29,8 @@ export const STRIPPED_REQUEST_HEADERS: readonly string[] = [
   "x-roles",
   "x-customer-id",
   "x-admin",
+  // Envoy fills it from a login's body for the per-account rate limit; never from the client.
+  "x-stocklet-login-account",
 ];
 
 /** Prefixes of request header names that are dropped as well (e.g. `x-auth-user`). */
@@ -76,3 +78,55 @@ export const CORS_MAX_AGE_SECONDS = 600;
 
 /** The token scheme of the `Authorization` header (spec B24: clients send `Bearer <jwt>`). */
 export const BEARER_PREFIX = "Bearer ";
+
+/** One rate limit: at most `requests` per `windowSeconds` for one key (a token bucket). */
+export interface RateLimit {
+  requests: number;
+  windowSeconds: number;
+}
+
+/** The rate limits the edge enforces. */
+export type RateLimitName =
+  | "address"
+  | "login-address"
+  | "login-account"
+  | "register-address"
+  | "order-address";
+
+/**
+ * The default limits (`STOCKLET_RATE_LIMITS` overrides them locally). Each is a burst of
+ * `requests`, refilled evenly over the window:
+ *
+ * - `address`: every request, by client address — generous, it only stops floods;
+ * - `login-address`, `login-account`: password guessing, from one address or against one account
+ *   (the email or user id of the body) — 30 wrong passwords in a row meet 429s after the 10th;
+ * - `register-address`: account creation from one address;
+ * - `order-address`: order placement from one address.
+ */
+export const DEFAULT_RATE_LIMITS: Readonly<Record<RateLimitName, RateLimit>> = {
+  "address": { requests: 1200, windowSeconds: 60 },
+  "login-address": { requests: 30, windowSeconds: 60 },
+  "login-account": { requests: 10, windowSeconds: 300 },
+  "register-address": { requests: 10, windowSeconds: 600 },
+  "order-address": { requests: 120, windowSeconds: 60 },
+};
+
+/** The limits each public RPC counts against besides `address` (by full RPC name). */
+export const RPC_RATE_LIMITS: Readonly<Record<string, readonly RateLimitName[]>> = {
+  "stocklet.auth.v1.AuthService.LoginPassword": ["login-address", "login-account"],
+  // Proving the current password is guessing too.
+  "stocklet.auth.v1.AuthService.SetPassword": ["login-address"],
+  "stocklet.user.v1.UserService.RegisterUser": ["register-address"],
+  "stocklet.order.v1.OrderService.PlaceOrder": ["order-address"],
+};
+
+/** Every limit an RPC counts against, `address` first. */
+export function rateLimitsOf(rpc: string): readonly RateLimitName[] {
+  return ["address", ...(RPC_RATE_LIMITS[rpc] ?? [])];
+}
+
+/**
+ * The request header Envoy's Lua filter fills with the login's account (from the body), for the
+ * `login-account` limit. A client's own value is replaced or removed, never trusted.
+ */
+export const LOGIN_ACCOUNT_HEADER = "x-stocklet-login-account";

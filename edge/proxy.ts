@@ -59,6 +59,8 @@ export interface ForwardOptions {
   streaming?: boolean;
   /** Aborts the request (and a streaming body) early, e.g. when the edge stops. */
   signal?: AbortSignal;
+  /** The body, when the edge already read it (to rate-limit a login by its account). */
+  body?: { bytes: Uint8Array<ArrayBuffer> | undefined };
 }
 
 /** A header list as fetch takes it (cheaper to build than a Headers object). */
@@ -179,7 +181,9 @@ const NO_BODY = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
  */
 export async function forward(req: Request, opts: ForwardOptions): Promise<Response> {
   const { headers, hasBody } = upstreamHeaders(req.headers, opts);
-  const body = hasBody || !NO_BODY.has(req.method)
+  const body = opts.body
+    ? opts.body.bytes
+    : hasBody || !NO_BODY.has(req.method)
     ? await readBody(req, opts.bodyLimitBytes)
     : undefined;
   let res: Response;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { getOption, hasOption } from "@bufbuild/protobuf";
 import { httpRule } from "@stocklet/shared/proto";
 import { SERVICE_NAMES } from "@stocklet/shared/topology";
-import { edgeRoutes, publicServices, routerOf } from "./routes.ts";
+import { edgeRoutes, publicServices, ROUTE_TIMEOUTS_MS, routerOf } from "./routes.ts";
 
 Deno.test("edgeRoutes() lists every annotated RPC of every service, under its prefix", () => {
   const routes = edgeRoutes();
@@ -19,15 +19,21 @@ Deno.test("edgeRoutes() lists every annotated RPC of every service, under its pr
   for (const r of routes) {
     assert.ok(r.template === `/v1/${r.service}` || r.template.startsWith(`/v1/${r.service}/`));
     assert.equal(r.rpc, `${r.method.parent.typeName}.${r.method.name}`);
-    assert.equal(r.timeoutMs, 10_000);
+    assert.equal(r.timeoutMs, ROUTE_TIMEOUTS_MS[r.rpc] ?? 10_000);
   }
   // gRPC-only services (user's internal one) expose nothing.
   assert.ok(!routes.some((r) => r.rpc.includes("UserInternalService")));
-  assert.equal(routes.length, 30);
+  assert.equal(routes.length, 31);
 });
 
 Deno.test("edgeRoutes() takes the default timeout from its options", () => {
-  assert.ok(edgeRoutes({ timeoutMs: 1234 }).every((r) => r.timeoutMs === 1234));
+  assert.ok(
+    edgeRoutes({ timeoutMs: 1234 }).every((r) =>
+      r.timeoutMs === (ROUTE_TIMEOUTS_MS[r.rpc] ?? 1234)
+    ),
+  );
+  // The credential routes (scrypt) wait longer than the rest.
+  assert.equal(ROUTE_TIMEOUTS_MS["stocklet.auth.v1.AuthService.LoginPassword"], 30_000);
 });
 
 Deno.test("routerOf() prefers literal segments and matches verb and whole path", () => {

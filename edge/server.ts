@@ -65,6 +65,7 @@ export async function startEdge(
     corsOrigins: config.corsOrigins,
     bodyLimitBytes: config.bodyLimitBytes,
     accessLog: config.accessLog ? accessLog(writer) : false,
+    rateLimits: config.rateLimits,
     docs: docsHandler(),
     ...(openapi !== undefined ? { openapi } : {}),
   });

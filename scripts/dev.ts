@@ -27,6 +27,9 @@ const ADMIN = {
   password: Deno.env.get("STOCKLET_ADMIN_PASSWORD") ?? "stocklet-admin",
 };
 
+/** The edge's rate limits in dev: off unless asked for (`STOCKLET_RATE_LIMIT=on`). */
+const RATE_LIMIT = Deno.env.get("STOCKLET_RATE_LIMIT") ?? "off";
+
 function walkthrough(
   edge: string,
   demo: DemoData,
@@ -142,7 +145,14 @@ async function main(): Promise<void> {
       app,
       appEnv(app, ports, infra, {
         ...(collector ? { otlpEndpoint: `http://127.0.0.1:${otlpPort}` } : {}),
-        extra: { STOCKLET_ADMIN_EMAIL: ADMIN.email, STOCKLET_ADMIN_PASSWORD: ADMIN.password },
+        extra: {
+          STOCKLET_ADMIN_EMAIL: ADMIN.email,
+          STOCKLET_ADMIN_PASSWORD: ADMIN.password,
+          // The published dev password is accepted here and in the test stack only.
+          STOCKLET_INSECURE_DEV_ADMIN: "true",
+          // Off by default, so `deno task bench` (one client address) is never throttled.
+          STOCKLET_RATE_LIMIT: RATE_LIMIT,
+        },
       }),
     );
   }

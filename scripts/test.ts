@@ -14,6 +14,8 @@ import { ensureChromium } from "./browser/chromium.ts";
 import { COMPONENTS, infraConfig, infraStatus, stopComponent } from "./infra/mod.ts";
 import { ensureComposeTool } from "./lib/compose_tool.ts";
 import { countJunit } from "./lib/junit.ts";
+import { ensureLuajit } from "./lib/luajit.ts";
+import { ensureSchemathesis } from "./lib/schemathesis.ts";
 import { ROOT, STATE_DIR } from "./lib/paths.ts";
 import { appPid } from "./stack/apps.ts";
 import { ensureTestStack, stackApps, stopTestStack } from "./stack/test_stack.ts";
@@ -76,6 +78,18 @@ async function main(): Promise<number> {
       // The browser journeys will fail and say so; everything else still runs.
       say(`no Chromium for the browser tests: ${e instanceof Error ? e.message : e}`);
     }
+  }
+  if (paths.some((p) => p === "." || p.replace(/^\.\//, "").startsWith("edge"))) {
+    // Envoy's Lua filter runs under LuaJIT in edge/envoy_lua_test.ts.
+    await ensureLuajit(say).catch((e) =>
+      say(`luajit could not be installed: ${e instanceof Error ? e.message : e}`)
+    );
+  }
+  if (paths.some((p) => p === "." || p.replace(/^\.\//, "").startsWith("tests"))) {
+    // The API fuzzer (PyPI) of tests/fuzz, in its own virtualenv; quick once installed.
+    await ensureSchemathesis(say).catch((e) =>
+      say(`schemathesis could not be installed: ${e instanceof Error ? e.message : e}`)
+    );
   }
   const code = await runDenoTest(paths);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  create,
   type DescMessage,
   type DescService,
   fromJson,
@@ -9,7 +10,14 @@ import {
 import { field as fieldRules } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import * as proto from "./proto.ts";
 import { Code, ServiceError } from "./errors.ts";
-import { validateRequest, violationsOf } from "./validation.ts";
+import {
+  canonicalize,
+  RULE_NO_NUL,
+  RULE_UNIQUE_UUID_KEYS,
+  RULE_WELL_FORMED,
+  validateRequest,
+  violationsOf,
+} from "./validation.ts";
 
 const ID = "0190d6a4-7b1c-7cc3-9a4e-3f1b2c3d4e5f";
 const ID2 = "0190d6a4-7b1c-7cc3-9a4e-3f1b2c3d4e60";
@@ -93,6 +101,10 @@ const CASES: Record<string, Case> = {
       },
     ],
   },
+  "stocklet.user.v1.ListRevokedCredentialsRequest": {
+    valid: { maxAgeSeconds: 86_460 },
+    invalid: [{ json: { maxAgeSeconds: 0 }, field: "max_age_seconds", rule: "int32.gt" }],
+  },
   "stocklet.product.v1.ViewProductRequest": {
     valid: { id: ID },
     invalid: [{ json: { id: "1' OR '1'='1" }, field: "id", rule: "string.uuid" }],
@@ -158,7 +170,9 @@ const CASES: Record<string, Case> = {
   "stocklet.order.v1.ViewOrdersRequest": {
     valid: { pageSize: 10 },
     invalid: [
-      { json: { customerId: "nope" }, field: "customer_id", rule: "string.pattern" },
+      { json: { customerId: "nope" }, field: "customer_id", rule: "string.uuid" },
+      // Issue 13 #3: 36 hyphens matched the old pattern and reached SQL as a uuid (500).
+      { json: { customerId: "-".repeat(36) }, field: "customer_id", rule: "string.uuid" },
       { json: { pageSize: 1000 }, field: "page_size", rule: "int32.gte_lte" },
     ],
   },
@@ -272,4 +286,103 @@ Deno.test("validateRequest throws INVALID_ARGUMENT naming each field and rule", 
     );
     return true;
   });
+});
+
+function rejects(desc: DescMessage, json: JsonObject): ServiceError {
+  const msg = fromJson(desc, json);
+  let caught: unknown;
+  try {
+    validateRequest(desc, msg);
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(caught instanceof ServiceError, `${JSON.stringify(json)} should be refused`);
+  assert.equal(caught.code, Code.INVALID_ARGUMENT);
+  return caught;
+}
+
+Deno.test("validateRequest refuses NUL in any string field, naming the field (issue 13 #1)", () => {
+  const register = {
+    firstName: "Ada",
+    lastName: "Lovelace",
+    email: "ada@example.com",
+    password: "s3cret-pw",
+  };
+  for (const field of ["firstName", "lastName", "password"] as const) {
+    const e = rejects(proto.user.RegisterUserRequestSchema, { ...register, [field]: "a\u0000b" });
+    const snake = field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    assert.deepEqual(e.details.find((d) => d.rule === RULE_NO_NUL)?.field, snake);
+    assert.match(e.message, new RegExp(`${snake}: must not contain the NUL character`));
+  }
+  const product = proto.product.CreateProductRequestSchema;
+  const e = rejects(product, { name: "Tea\u0000pot", description: "\u0000", priceCents: "1" });
+  assert.deepEqual(
+    e.details.filter((d) => d.rule === RULE_NO_NUL).map((d) => d.field).sort(),
+    ["description", "name"],
+  );
+  // Oneof members and optional fields are strings too.
+  const login = rejects(proto.auth.LoginPasswordRequestSchema, {
+    email: "a\u0000@b.co",
+    password: "x",
+  });
+  assert.ok(login.details.some((d) => d.field === "email" && d.rule === RULE_NO_NUL));
+  const update = rejects(proto.product.UpdateProductRequestSchema, { id: ID, name: "\u0000" });
+  assert.ok(update.details.some((d) => d.field === "name" && d.rule === RULE_NO_NUL));
+});
+
+Deno.test("validateRequest refuses unpaired surrogates (not storable as UTF-8 text)", () => {
+  // proto3 JSON decoding already refuses them; a message built in code (or by another decoder)
+  // meets the kit's own check.
+  const desc = proto.product.CreateProductRequestSchema;
+  const msg = create(desc, { name: "Tea\ud800pot", priceCents: 1n });
+  assert.throws(() => validateRequest(desc, msg), (e: unknown) => {
+    assert.ok(e instanceof ServiceError);
+    assert.ok(e.details.some((d) => d.field === "name" && d.rule === RULE_WELL_FORMED));
+    return true;
+  });
+  // A proper pair (an emoji) is fine.
+  validateRequest(desc, create(desc, { name: "Tea 🫖", priceCents: 1n }));
+});
+
+Deno.test("validateRequest lower-cases UUIDs in paths, queries, bodies and map keys (issue 13 #2)", () => {
+  const upper = ID.toUpperCase();
+  const view = fromJson(proto.order.ViewOrderRequestSchema, { orderId: upper });
+  validateRequest(proto.order.ViewOrderRequestSchema, view);
+  assert.equal(view.orderId, ID);
+  const list = fromJson(proto.order.ViewOrdersRequestSchema, { customerId: upper });
+  validateRequest(proto.order.ViewOrdersRequestSchema, list);
+  assert.equal(list.customerId, ID);
+  const login = fromJson(proto.auth.LoginPasswordRequestSchema, { userId: upper, password: "x" });
+  validateRequest(proto.auth.LoginPasswordRequestSchema, login);
+  assert.deepEqual(login.identity, { case: "userId", value: ID });
+  const place = fromJson(proto.order.PlaceOrderRequestSchema, { cart: { [upper]: 2, [ID2]: 1 } });
+  validateRequest(proto.order.PlaceOrderRequestSchema, place);
+  assert.deepEqual(place.cart, { [ID]: 2, [ID2]: 1 });
+  // Emails and names keep their case: only UUIDs have one spelling.
+  const reg = fromJson(proto.user.RegisterUserRequestSchema, {
+    firstName: "Ada",
+    lastName: "Lovelace",
+    email: "Ada@Example.com",
+    password: "s3cret-pw",
+  });
+  validateRequest(proto.user.RegisterUserRequestSchema, reg);
+  assert.equal(reg.email, "Ada@Example.com");
+  assert.equal(reg.firstName, "Ada");
+});
+
+Deno.test("validateRequest refuses a cart holding one id in two spellings (issue 13 #2)", () => {
+  const e = rejects(proto.order.PlaceOrderRequestSchema, {
+    cart: { [ID]: 1, [ID.toUpperCase()]: 2 },
+  });
+  const dup = e.details.find((d) => d.rule === RULE_UNIQUE_UUID_KEYS);
+  assert.ok(dup, JSON.stringify(e.details));
+  assert.equal(dup.field, `cart[${JSON.stringify(ID.toUpperCase())}]`);
+  assert.match(e.message, /ids are case-insensitive/);
+});
+
+Deno.test("canonicalize leaves a canonical message untouched and reports nothing", () => {
+  const place = fromJson(proto.order.PlaceOrderRequestSchema, { cart: { [ID]: 2 } });
+  const cart = place.cart;
+  assert.deepEqual(canonicalize(proto.order.PlaceOrderRequestSchema, place), []);
+  assert.equal(place.cart, cart, "the same object: nothing was rewritten");
 });

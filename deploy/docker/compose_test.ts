@@ -51,6 +51,12 @@ const RUNTIME_VARS: Record<string, string> = {
 
 /** Variables the code reads that compose leaves unset on purpose, by compose service. */
 function notSetOnPurpose(composeService: string): Record<string, string> {
+  if (composeService === "user") {
+    return {
+      STOCKLET_INSECURE_DEV_ADMIN:
+        "accepts the published dev admin passwords: the dev and test stacks only, never compose",
+    };
+  }
   if (!composeService.endsWith("-init")) return {};
   const svc = composeService.slice(0, -"-init".length);
   return {
@@ -91,8 +97,14 @@ function compose(): Promise<string[]> {
 
 type Yaml = Record<string, unknown>;
 
-/** Runs `config` on the files and returns the normalised model. */
-async function composeConfig(files: string[]): Promise<Yaml> {
+/** The admin password the tests give compose (the operator must set one). */
+const OPERATOR_ADMIN_PASSWORD = "an-operator-chosen-passphrase";
+
+/** Runs `config` on the files; the variables given are the whole environment (besides PATH). */
+async function runConfig(
+  files: string[],
+  vars: Record<string, string>,
+): Promise<{ success: boolean; stdout: string; stderr: string; cmd: string }> {
   const [cmd, ...pre] = await compose();
   const out = await new Deno.Command(cmd!, {
     args: [...pre, "--project-name", "stocklet", ...files.flatMap((f) => ["-f", f]), "config"],
@@ -101,14 +113,26 @@ async function composeConfig(files: string[]): Promise<Yaml> {
     stderr: "piped",
     // Interpolation from a clean environment (and deploy/docker/.env, if a developer made one).
     clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: Deno.env.get("HOME") ?? "/root" },
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME: Deno.env.get("HOME") ?? "/root",
+      ...vars,
+    },
   }).output();
   const text = new TextDecoder();
-  assert.ok(
-    out.success,
-    `${cmd} ${pre.join(" ")} config rejected ${files.join(" + ")}:\n${text.decode(out.stderr)}`,
-  );
-  return parse(text.decode(out.stdout)) as Yaml;
+  return {
+    success: out.success,
+    stdout: text.decode(out.stdout),
+    stderr: text.decode(out.stderr),
+    cmd: [cmd, ...pre].join(" "),
+  };
+}
+
+/** Runs `config` on the files (with an operator's admin password) and returns the model. */
+async function composeConfig(files: string[]): Promise<Yaml> {
+  const out = await runConfig(files, { STOCKLET_ADMIN_PASSWORD: OPERATOR_ADMIN_PASSWORD });
+  assert.ok(out.success, `${out.cmd} config rejected ${files.join(" + ")}:\n${out.stderr}`);
+  return parse(out.stdout) as Yaml;
 }
 
 let configs: Promise<{ base: Yaml; full: Yaml }> | undefined;
@@ -293,6 +317,37 @@ Deno.test("compose: compose.yaml alone and with compose.override.yaml pass `conf
     serviceNames(full).sort(),
     [...expected, HOSTS.kafkaUi, HOSTS.adminer].sort(),
   );
+});
+
+Deno.test("compose: refuses to start without an operator's admin password (issue 13 #7)", async () => {
+  const without = await runConfig([COMPOSE], {});
+  assert.equal(without.success, false, "compose accepted a deployment without an admin password");
+  assert.match(without.stderr, /STOCKLET_ADMIN_PASSWORD/);
+  const { base } = await loadConfigs();
+  const env = serviceOf(base, "user").env;
+  assert.equal(env.STOCKLET_ADMIN_PASSWORD, OPERATOR_ADMIN_PASSWORD, "passed through unchanged");
+  assert.equal(env.STOCKLET_INSECURE_DEV_ADMIN, undefined, "the dev escape is never set");
+  // No service falls back to a password of the repository's.
+  const text = await Deno.readTextFile(new URL("./compose.yaml", import.meta.url));
+  for (const published of ["stocklet-admin", "test-admin-password", "stocklet-demo"]) {
+    assert.ok(!text.includes(published), `compose.yaml mentions ${published}`);
+  }
+});
+
+Deno.test("compose: Envoy's rate limits are on unless the operator turns them off", async () => {
+  const { base } = await loadConfigs();
+  const envoy = (base.services as Yaml)[HOSTS.envoy] as { command: string[] };
+  const layer = envoy.command[envoy.command.indexOf("--config-yaml") + 1]!;
+  assert.match(layer, /static_layer: \{edge\.rate_limit\.enabled: 100\}/);
+  const off = await runConfig([COMPOSE], {
+    STOCKLET_ADMIN_PASSWORD: OPERATOR_ADMIN_PASSWORD,
+    STOCKLET_RATE_LIMIT_PERCENT: "0",
+  });
+  assert.ok(off.success, off.stderr);
+  const offEnvoy = ((parse(off.stdout) as Yaml).services as Yaml)[HOSTS.envoy] as {
+    command: string[];
+  };
+  assert.match(offEnvoy.command.join(" "), /static_layer: \{edge\.rate_limit\.enabled: 0\}/);
 });
 
 Deno.test("compose: every environment variable the code reads is set, and nothing else", async () => {

@@ -226,6 +226,9 @@ function unsetOnPurpose(svc: string): Record<string, string> {
     ORDER_MAX_IN_FLIGHT: TUNABLE,
     SHIPPING_MAX_UNITS_PER_SHIPMENT: TUNABLE,
     OUTBOX_RELAY_MAX_LAG_MS: TUNABLE,
+    AUTH_KEY_ROTATION_DAYS: TUNABLE,
+    STOCKLET_INSECURE_DEV_ADMIN: "only the dev and test stacks run with published passwords; " +
+      "a cluster's admin password is its required Secret's, checked for strength",
     STOCKLET_STATE_DIR: "the local tooling's state folder; unused in a pod",
     STOCKLET_INFRA_PROFILE: "picks the local infrastructure; a pod is given URLs",
     STOCKLET_TEST_PORT_SHIFT: "moves the local test stack's ports; no pod runs one",

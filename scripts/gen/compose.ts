@@ -33,6 +33,7 @@ import {
   serviceSpec,
   WEB,
 } from "@stocklet/shared/topology";
+import { RATE_LIMIT_RUNTIME_KEY } from "@stocklet/edge";
 import { denoFmt } from "./fmt.ts";
 import { subscriptionsOf } from "./source_scan.ts";
 
@@ -40,7 +41,9 @@ import { subscriptionsOf } from "./source_scan.ts";
 export const IMAGES = {
   postgres: "postgres:16-bookworm",
   kafka: "apache/kafka:3.9.1",
-  // The minor version deploy/envoy/validate checks the configuration against (go-control-plane).
+  // The minor version deploy/envoy/validate checks the configuration against (go-control-plane);
+  // 1.35 or later: the local rate limit's wildcard descriptors (a token bucket per address or
+  // account).
   envoy: "envoyproxy/envoy:v1.40-latest",
   otelCollector: "otel/opentelemetry-collector-contrib:0.111.0",
   jaeger: "jaegertracing/all-in-one:1.62.0",
@@ -100,11 +103,18 @@ function fromHost(name: string, fallback = ""): string {
   return "${" + name + ":-" + fallback + "}";
 }
 
+/** `${NAME:?message}`: a value the operator must set; compose refuses to start without it. */
+function requiredFromHost(name: string, message: string): string {
+  return "${" + name + ":?" + message + "}";
+}
+
 /**
  * Variables compose passes through from the shell or `deploy/docker/.env`. Empty (the default
  * for most) means the code's own default. The defaults marked dev-only are for development.
  */
-export const HOST_VARIABLES: ReadonlyArray<{ name: string; fallback: string; doc: string }> = [
+export const HOST_VARIABLES: ReadonlyArray<
+  { name: string; fallback: string; doc: string; required?: string }
+> = [
   {
     name: "STOCKLET_PG_PASSWORD",
     fallback: "stocklet",
@@ -124,14 +134,23 @@ export const HOST_VARIABLES: ReadonlyArray<{ name: string; fallback: string; doc
   {
     name: "STOCKLET_ADMIN_EMAIL",
     fallback: "",
-    doc: "The bootstrap admin's email; empty: the user service's dev-only default.",
+    doc: "The bootstrap admin's email; empty: admin@stocklet.local.",
   },
   {
     name: "STOCKLET_ADMIN_PASSWORD",
     fallback: "",
-    doc: "The bootstrap admin's password; empty: the user service's DEV ONLY default.",
+    doc: "REQUIRED. The bootstrap admin's password: at least 12 characters, 6 different, not a " +
+      "published default. Compose refuses to start without it, the user service refuses a weak " +
+      "one; a new value is applied at the next start (and signs the admin out).",
+    required: "set STOCKLET_ADMIN_PASSWORD (12+ characters) in deploy/docker/.env or the shell",
   },
   { name: "AUTH_TOKEN_TTL_SECONDS", fallback: "", doc: "Access token lifetime (auth)." },
+  {
+    name: "AUTH_KEY_ROTATION_DAYS",
+    fallback: "",
+    doc: "A generated signing key is replaced after this many days (0: never); the previous " +
+      "one stays published while its tokens live (auth).",
+  },
   {
     name: "ORDER_SAGA_TIMEOUT_MS",
     fallback: "",
@@ -164,12 +183,17 @@ export const HOST_VARIABLES: ReadonlyArray<{ name: string; fallback: string; doc
   },
   { name: "LOG_LEVEL", fallback: "", doc: "debug, info, warning or error (services)." },
   { name: "STOCKLET_EDGE_PORT", fallback: String(DEFAULT_PORTS.edge), doc: "Envoy's host port." },
+  {
+    name: "STOCKLET_RATE_LIMIT_PERCENT",
+    fallback: "100",
+    doc: "Share of requests Envoy's rate limits apply to: 100 (on) or 0 (off, for load tests).",
+  },
 ];
 
 function host(name: string): string {
   const v = HOST_VARIABLES.find((x) => x.name === name);
   if (!v) throw new Error(`${name} is not a host variable`);
-  return fromHost(v.name, v.fallback);
+  return v.required ? requiredFromHost(v.name, v.required) : fromHost(v.name, v.fallback);
 }
 
 /**
@@ -228,6 +252,7 @@ function ownEnv(name: ServiceName): Record<string, string> {
       return {
         AUTH_PRIVATE_KEY: host("AUTH_PRIVATE_KEY"),
         AUTH_TOKEN_TTL_SECONDS: host("AUTH_TOKEN_TTL_SECONDS"),
+        AUTH_KEY_ROTATION_DAYS: host("AUTH_KEY_ROTATION_DAYS"),
         USER_GRPC_ADDR: `user:${serviceSpec("user").grpcPort}`,
       };
     case "user":
@@ -553,6 +578,16 @@ export function composeModel(consumers: ReadonlySet<string>): Yaml {
 
   services[HOSTS.envoy] = {
     image: IMAGES.envoy,
+    // The image's entrypoint runs envoy with these arguments. The extra runtime layer carries
+    // the rate limit switch (deploy/envoy/envoy.yaml's `edge.rate_limit.enabled`).
+    command: [
+      "-c",
+      "/etc/envoy/envoy.yaml",
+      "--config-yaml",
+      `{layered_runtime: {layers: [{name: compose, static_layer: {${RATE_LIMIT_RUNTIME_KEY}: ${
+        host("STOCKLET_RATE_LIMIT_PERCENT")
+      }}}]}}`,
+    ],
     volumes: ["../envoy/envoy.yaml:/etc/envoy/envoy.yaml:ro"],
     ports: [`${host("STOCKLET_EDGE_PORT")}:${CONTAINER_PORTS.edge}`],
     depends_on: {

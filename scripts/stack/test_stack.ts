@@ -94,6 +94,11 @@ function envOf(app: AppName, ports: StackPorts, infra: InfraHandle): Record<stri
       ORDER_SAGA_TIMEOUT_MS: String(TEST_SETTINGS.sagaTimeoutMs),
       ORDER_SWEEP_INTERVAL_MS: String(TEST_SETTINGS.sweepIntervalMs),
       SHIPPING_MAX_UNITS_PER_SHIPMENT: String(TEST_SETTINGS.maxUnitsPerShipment),
+      // The published test admin password is accepted here and in `deno task dev` only.
+      STOCKLET_INSECURE_DEV_ADMIN: "true",
+      // The edge's rate limits are off in the test stack: the suite, the bench and the chaos
+      // suite all talk from one address. tests/e2e/rate_limit_test.ts runs an edge with them on.
+      STOCKLET_RATE_LIMIT: "off",
       LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "info",
     },
   });

@@ -1,20 +1,23 @@
 /**
- * The auth service: issues ES256 access tokens and publishes the JWKS that verifies them. It has no
- * outbox and no consumer; credentials are checked by the user service over gRPC.
- * Config → database → signing key → servers.
+ * The auth service: issues ES256 access tokens and publishes the keys that verify them and the
+ * credentials a password change revoked. It has no outbox and no consumer; credentials are
+ * checked by the user service over gRPC.
+ * Config → database → key ring → servers (+ the key ring's reload every 30 s).
  * @module
  */
-import { jwksVerifier } from "@stocklet/shared/auth";
 import { int, loadConfig, str } from "@stocklet/shared/config";
 import { connectDb } from "@stocklet/shared/db";
 import { setupLogging } from "@stocklet/shared/logging";
 import { user } from "@stocklet/shared/proto";
 import { grpcClient } from "@stocklet/shared/server";
-import { commonConfig, startService } from "@stocklet/shared/service";
+import { commonConfig, pause, startService } from "@stocklet/shared/service";
 import { serviceSpec } from "@stocklet/shared/topology";
-import { authRpc } from "./rpc.ts";
-import { resolveSigningKey } from "./store.ts";
+import { openKeyRing } from "./key_ring.ts";
+import { authRpc, authVerifier } from "./rpc.ts";
 import { DEFAULT_TTL_SECONDS } from "./tokens.ts";
+
+/** How often an instance reloads its keys (and rotates them when due). */
+const KEY_RELOAD_MS = 30_000;
 
 if (import.meta.main) {
   const config = loadConfig({
@@ -25,22 +28,31 @@ if (import.meta.main) {
       min: 60,
       max: 2 ** 31 - 1, // AuthToken.expires_in is an int32
     }),
+    keyRotationDays: int("AUTH_KEY_ROTATION_DAYS", { default: 30, min: 0, max: 3650 }),
     userGrpcAddr: str("USER_GRPC_ADDR", {
       default: `127.0.0.1:${serviceSpec("user").grpcPort}`,
     }),
   });
   setupLogging("auth");
   const sql = connectDb(config.databaseUrl);
-  const key = await resolveSigningKey(sql, config.privateKey);
+  const keys = await openKeyRing(sql, {
+    pem: config.privateKey,
+    tokenTtlSeconds: config.tokenTtlSeconds,
+    rotateAfterMs: config.keyRotationDays * 86_400_000,
+  });
   const users = grpcClient(user.UserInternalService, config.userGrpcAddr);
   await startService({
     name: "auth",
     config,
     sql,
-    bindings: [authRpc({ key, users, ttlSeconds: config.tokenTtlSeconds })],
-    // Auth's own protected route (SetPassword) checks tokens against its own public key in hand,
-    // not over HTTP to itself.
-    verifier: jwksVerifier({ jwks: { keys: [{ ...key.publicJwk }] } }),
+    bindings: [authRpc({ keys, users, ttlSeconds: config.tokenTtlSeconds })],
+    verifier: authVerifier(keys, users, config.tokenTtlSeconds),
+    tasks: [async (signal) => {
+      while (!signal.aborted) {
+        await pause(KEY_RELOAD_MS, signal);
+        if (!signal.aborted) await keys.refresh();
+      }
+    }],
     onStopped: () => Promise.resolve(users.close()),
   });
 }

@@ -4,16 +4,19 @@
  */
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
-import { jwksVerifier } from "@stocklet/shared/auth";
+import { jwksVerifier, revocationId } from "@stocklet/shared/auth";
 import { Code, ServiceError } from "@stocklet/shared/errors";
 import { user } from "@stocklet/shared/proto";
 import { grpcClient, restApp } from "@stocklet/shared/server";
+import { decodeJwt } from "jose";
+import { fixedKeys } from "./key_ring.ts";
 import { generateSigningKey } from "./keys.ts";
 import { authRpc, type CredentialStore } from "./rpc.ts";
 import { issueToken } from "./tokens.ts";
 
 const ALICE = "0190d6a4-7b1c-7cc3-9a4e-3f1b2c3d4e5f";
 const key = await generateSigningKey();
+const previous = await generateSigningKey();
 const verifier = jwksVerifier({ jwks: { keys: [{ ...key.publicJwk }] } });
 const changes: user.ChangePasswordRequest[] = [];
 
@@ -26,6 +29,7 @@ const fakeUsers: CredentialStore = {
       ? Promise.resolve(create(user.VerifyCredentialsResponseSchema, {
         userId: ALICE,
         roles: ["customer"],
+        credentialVersion: "cv-2",
       }))
       : Promise.reject(new ServiceError(Code.UNAUTHENTICATED, "invalid email or password"));
   },
@@ -39,9 +43,21 @@ const fakeUsers: CredentialStore = {
     changes.push(msg);
     return Promise.resolve(create(user.ChangePasswordResponseSchema));
   },
+  listRevokedCredentials() {
+    revocationCalls++;
+    return Promise.resolve(create(user.ListRevokedCredentialsResponseSchema, {
+      revoked: [{ userId: ALICE, credentialVersion: "cv-1" }],
+    }));
+  },
 };
+let revocationCalls = 0;
 
-const app = restApp({ bindings: [authRpc({ key, users: fakeUsers, ttlSeconds: 900 })], verifier });
+const app = restApp({
+  bindings: [
+    authRpc({ keys: fixedKeys(key, [previous.publicJwk]), users: fakeUsers, ttlSeconds: 900 }),
+  ],
+  verifier,
+});
 
 function post(path: string, body: unknown, token?: string): Promise<Response> {
   return Promise.resolve(app.request(path, {
@@ -59,7 +75,8 @@ Deno.test("GET /v1/auth/jwks is a JWKS the kit's remote verifier reads over HTTP
   assert.equal(res.status, 200);
   const body = await res.json();
   const fields = Object.keys(body.keys[0]).sort();
-  assert.deepEqual(body, { keys: [{ ...key.publicJwk }] });
+  // The signing key first, then the previous one (its tokens may still be alive).
+  assert.deepEqual(body, { keys: [{ ...key.publicJwk }, { ...previous.publicJwk }] });
   assert.deepEqual(fields, [
     "alg",
     "crv",
@@ -78,7 +95,13 @@ Deno.test("GET /v1/auth/jwks is a JWKS the kit's remote verifier reads over HTTP
   try {
     const remote = jwksVerifier({ jwks: `http://127.0.0.1:${server.addr.port}/v1/auth/jwks` });
     const t = await issueToken(key, { userId: ALICE, roles: ["customer"] });
-    assert.deepEqual(await remote.verify(t.accessToken), { userId: ALICE, roles: ["customer"] });
+    assert.deepEqual(await remote.verify(t.accessToken), {
+      userId: ALICE,
+      roles: ["customer"],
+      credentialVersion: "",
+    });
+    const old = await issueToken(previous, { userId: ALICE, roles: ["customer"] });
+    assert.equal((await remote.verify(old.accessToken)).userId, ALICE, "the previous key verifies");
   } finally {
     stop.abort();
     await server.finished;
@@ -98,7 +121,19 @@ Deno.test("POST /v1/auth/login answers a bearer token for good credentials", asy
   assert.deepEqual(await verifier.verify(body.data.access_token), {
     userId: ALICE,
     roles: ["customer"],
+    credentialVersion: "cv-2",
   });
+  assert.equal(decodeJwt(body.data.access_token).cv, "cv-2", "the token names its credential");
+});
+
+Deno.test("GET /v1/auth/revocations lists replaced credentials as opaque ids, fetched once a second", async () => {
+  const own = restApp({ bindings: [authRpc({ keys: fixedKeys(key), users: fakeUsers })] });
+  const before = revocationCalls;
+  const res = await own.request("/v1/auth/revocations");
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { revoked: [revocationId(ALICE, "cv-1")] });
+  await own.request("/v1/auth/revocations");
+  assert.equal(revocationCalls - before, 1, "a second call within the second is served cached");
 });
 
 Deno.test("POST /v1/auth/login answers 401 (not 403) for bad credentials", async () => {
@@ -131,13 +166,14 @@ Deno.test("POST /v1/auth/login answers 503 when the user service is down", async
   // Nothing listens on port 1: grpc-js fails fast with UNAVAILABLE.
   const down = grpcClient(user.UserInternalService, "127.0.0.1:1");
   try {
-    const app = restApp({ bindings: [authRpc({ key, users: down })], verifier });
+    const app = restApp({ bindings: [authRpc({ keys: fixedKeys(key), users: down })], verifier });
     const res = await app.request("/v1/auth/login", {
       method: "POST",
       body: JSON.stringify({ email: "alice@example.com", password: "right-password" }),
     });
     assert.equal(res.status, 503);
     assert.equal((await res.json()).message, "user service unavailable");
+    assert.equal((await app.request("/v1/auth/revocations")).status, 503);
   } finally {
     down.close();
   }

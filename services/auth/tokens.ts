@@ -1,6 +1,7 @@
 /**
  * Access tokens: ES256 JWTs that every service verifies itself against the auth service's JWKS
- * (`@stocklet/shared/auth`). Claims: `sub` (user id), `roles`, `iss`, `aud`, `iat`, `exp`, `jti`.
+ * (`@stocklet/shared/auth`). Claims: `sub` (user id), `roles`, `cv` (the credential version the
+ * token was issued for: a password change revokes it), `iss`, `aud`, `iat`, `exp`, `jti`.
  *
  * @example
  * ```ts
@@ -9,7 +10,7 @@
  * @module
  */
 import { SignJWT } from "jose";
-import { TOKEN_AUDIENCE, TOKEN_ISSUER } from "@stocklet/shared/auth";
+import { CREDENTIAL_CLAIM, TOKEN_AUDIENCE, TOKEN_ISSUER } from "@stocklet/shared/auth";
 import { uuidv7 } from "@stocklet/shared/ids";
 import { ALG, type SigningKey } from "./keys.ts";
 
@@ -20,6 +21,8 @@ export const DEFAULT_TTL_SECONDS = 86_400;
 export interface TokenSubject {
   userId: string;
   roles: readonly string[];
+  /** The credential version that was verified (the user service's). @default "" */
+  credentialVersion?: string;
 }
 
 /** Options for {@linkcode issueToken}. */
@@ -52,7 +55,10 @@ export async function issueToken(
 ): Promise<IssuedToken> {
   const ttl = opts.ttlSeconds ?? DEFAULT_TTL_SECONDS;
   const iat = Math.floor((opts.now ?? Date.now()) / 1000);
-  const accessToken = await new SignJWT({ roles: [...subject.roles] })
+  const accessToken = await new SignJWT({
+    roles: [...subject.roles],
+    [CREDENTIAL_CLAIM]: subject.credentialVersion ?? "",
+  })
     .setProtectedHeader({ alg: ALG, kid: key.kid, typ: "JWT" })
     .setSubject(subject.userId)
     .setIssuer(TOKEN_ISSUER)

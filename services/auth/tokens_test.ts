@@ -46,7 +46,11 @@ Deno.test("the kit's verifier accepts issued tokens against the public JWK", asy
   assert.deepEqual(await verifier.verify(t.accessToken), {
     userId: USER,
     roles: ["admin", "customer"],
+    credentialVersion: "",
   });
+  const v2 = await issueToken(key, { userId: USER, roles: [], credentialVersion: "v2" });
+  assert.equal(decodeJwt(v2.accessToken).cv, "v2");
+  assert.equal((await verifier.verify(v2.accessToken)).credentialVersion, "v2");
 });
 
 Deno.test("the kit's verifier rejects an expired token and another key's token", async () => {

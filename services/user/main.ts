@@ -4,11 +4,11 @@
  * Config → database → admin bootstrap → servers. It has no Kafka consumer.
  * @module
  */
-import { loadConfig, type Var } from "@stocklet/shared/config";
+import { bool, loadConfig, type Var } from "@stocklet/shared/config";
 import { connectDb } from "@stocklet/shared/db";
 import { setupLogging } from "@stocklet/shared/logging";
 import { commonConfig, startService } from "@stocklet/shared/service";
-import { bootstrapAdmin, DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD } from "./admin.ts";
+import { adminPasswordProblem, bootstrapAdmin, DEFAULT_ADMIN_EMAIL } from "./admin.ts";
 import { userInternalRpc } from "./internal_rpc.ts";
 import { userRpc } from "./rpc.ts";
 
@@ -23,23 +23,32 @@ function adminEmail(): Var<string> {
   };
 }
 
-function adminPassword(): Var<string> {
+/**
+ * The admin password: required (no default), and of reasonable strength unless the dev and test
+ * stacks say they run with their published passwords (`STOCKLET_INSECURE_DEV_ADMIN=true`).
+ */
+function adminPassword(email: string, insecureDev: boolean): Var<string> {
   return {
     name: "STOCKLET_ADMIN_PASSWORD",
-    default: DEFAULT_ADMIN_PASSWORD,
     parse(raw) {
       // The same bounds RegisterUser enforces, so the admin can log in and change it like anyone.
       if (raw.length < 8 || raw.length > 128) throw new Error("must be 8 to 128 characters");
+      const weak = insecureDev ? undefined : adminPasswordProblem(raw, email);
+      if (weak) throw new Error(`${weak} (the admin password must be strong outside development)`);
       return raw;
     },
   };
 }
 
 if (import.meta.main) {
+  const { insecureDev, email } = loadConfig({
+    insecureDev: bool("STOCKLET_INSECURE_DEV_ADMIN", { default: false }),
+    email: adminEmail(),
+  });
   const config = loadConfig({
     ...commonConfig("user"),
     adminEmail: adminEmail(),
-    adminPassword: adminPassword(),
+    adminPassword: adminPassword(email, insecureDev),
   });
   setupLogging("user");
   const sql = connectDb(config.databaseUrl);

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { DEFAULT_PARAMS, hashPassword, verifyAgainstDummy, verifyPassword } from "./password.ts";
+import {
+  DEFAULT_PARAMS,
+  hashPassword,
+  needsRehash,
+  verifyAgainstDummy,
+  verifyPassword,
+} from "./password.ts";
 
 // A cheap cost keeps the suite fast where the cost itself is not under test.
 const CHEAP = { N: 2 ** 10, r: 8, p: 1 };
@@ -17,8 +23,32 @@ Deno.test("hashPassword() writes a self-describing scrypt string with the defaul
   assert.equal(atob(key!).length, 32);
 });
 
+Deno.test("DEFAULT_PARAMS is at least OWASP's minimum for scrypt: N=2^17, r=8, p=1 (issue 13 #9)", () => {
+  assert.ok(DEFAULT_PARAMS.N >= 2 ** 17, `N=${DEFAULT_PARAMS.N}`);
+  assert.ok(DEFAULT_PARAMS.r >= 8);
+  assert.ok(DEFAULT_PARAMS.p >= 1);
+});
+
+Deno.test("needsRehash() asks for a new hash when the stored one is cheaper than today's", async () => {
+  const cheap = await hashPassword("pw-123456", CHEAP);
+  assert.equal(needsRehash(cheap), true);
+  assert.equal(needsRehash(cheap, CHEAP), false);
+  assert.equal(needsRehash(cheap, { ...CHEAP, r: 16 }), true);
+  assert.equal(needsRehash("not a hash"), true);
+  const current = [
+    "scrypt",
+    DEFAULT_PARAMS.N,
+    8,
+    1,
+    "c2FsdHNhbHRzYWx0c2FsdA==",
+    btoa("k".repeat(32)),
+  ]
+    .join("$");
+  assert.equal(needsRehash(current), false);
+});
+
 Deno.test("verifyPassword() accepts the right password", async () => {
-  const stored = await hashPassword("correct horse battery");
+  const stored = await hashPassword("correct horse battery", CHEAP);
   assert.equal(await verifyPassword("correct horse battery", stored), true);
 });
 
@@ -73,4 +103,16 @@ Deno.test("verifyAgainstDummy() is false and costs about a real verification", a
   const realMs = performance.now() - t;
   // Loose bounds: the point is "same order of magnitude", not a benchmark.
   assert.ok(dummyMs > realMs / 4 && dummyMs < realMs * 4, `${dummyMs} vs ${realMs} ms`);
+});
+
+Deno.test("hashPassword() under a burst: every queued derivation finishes and verifies", async () => {
+  const started = performance.now();
+  const hashes = await Promise.all(
+    Array.from({ length: 6 }, (_, i) => hashPassword(`pw-${i}-long-enough`, CHEAP)),
+  );
+  assert.equal(new Set(hashes).size, 6);
+  for (const [i, h] of hashes.entries()) {
+    assert.equal(await verifyPassword(`pw-${i}-long-enough`, h), true);
+  }
+  assert.ok(performance.now() - started < 30_000);
 });

@@ -1,23 +1,31 @@
 /**
  * The public user API: registration (public) and profiles (the user's own, or any to an admin).
  * Registering publishes `user.state.created` in the same transaction as the insert, so payment
- * opens the customer's balance exactly when the account exists.
+ * opens the customer's balance exactly when the account exists. Registration answers the same
+ * whether or not the email was free — as login does — so it cannot be used to find out who has
+ * an account.
  * @module
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { requireOwnerOrAdmin } from "@stocklet/shared/auth";
 import { type Sql, transaction, type Tx } from "@stocklet/shared/db";
-import { alreadyExists, notFound } from "@stocklet/shared/errors";
+import { notFound } from "@stocklet/shared/errors";
+import { getLog } from "@stocklet/shared/logging";
 import { uuidv7 } from "@stocklet/shared/ids";
 import { events, user } from "@stocklet/shared/proto";
 import { bindService, type ServiceBinding } from "@stocklet/shared/server";
 import { serviceInfo } from "@stocklet/shared/service_info";
-import { hashPassword } from "./password.ts";
+import { hashPassword, newCredentialVersion } from "./password.ts";
 import { findUserById, insertUser, type NewUser, type UserRow } from "./store.ts";
+
+const log = getLog("user", "registration");
 
 /** The role every registered user gets. */
 export const CUSTOMER_ROLE = "customer";
+
+/** The one answer to a registration, whether the email was free or not. */
+export const REGISTERED = "registered: log in with your email and password";
 
 /** The wire form of a row; the password hash never leaves the service. */
 export function toUser(row: UserRow): user.User {
@@ -73,9 +81,12 @@ export function userRpc(sql: Sql): ServiceBinding {
           lastName: req.lastName,
           roles: [CUSTOMER_ROLE],
           passwordHash,
+          credentialVersion: newCredentialVersion(),
         }));
-      if (!row) throw alreadyExists("email already registered");
-      return { user: toUser(row) };
+      // A taken email changes nothing and is answered like a new one: the caller learns nothing
+      // about the account (logging in with the password just chosen fails, as for any stranger).
+      if (!row) log.info("registration for an email already registered; nothing changed");
+      return { detail: REGISTERED };
     },
   });
 }

@@ -33,8 +33,18 @@ export type ServiceClient<S extends DescService> =
   }
   & { close(): void };
 
+/** Options of {@linkcode grpcClient}. */
+export interface ClientOptions {
+  /** The deadline of calls that set none. @default 5000 */
+  timeoutMs?: number;
+}
+
 /** Creates a client for the service at `host:port` (plaintext; the internal network only). */
-export function grpcClient<S extends DescService>(desc: S, address: string): ServiceClient<S> {
+export function grpcClient<S extends DescService>(
+  desc: S,
+  address: string,
+  clientOpts: ClientOptions = {},
+): ServiceClient<S> {
   const client = new grpc.Client(address, grpc.credentials.createInsecure());
   const out: Record<string, unknown> = { close: () => client.close() };
   for (const method of desc.methods) {
@@ -61,7 +71,7 @@ export function grpcClient<S extends DescService>(desc: S, address: string): Ser
             de,
             req,
             md,
-            { deadline: Date.now() + (opts.timeoutMs ?? 5000) },
+            { deadline: Date.now() + (opts.timeoutMs ?? clientOpts.timeoutMs ?? 5000) },
             (err, res) => {
               if (err) {
                 reject(

@@ -4,7 +4,12 @@
  */
 export { bindService, type CallContext, type ServiceBinding, type ServiceImpl } from "./handler.ts";
 export { type GrpcServer, startGrpcServer } from "./grpc.ts";
-export { type CallOptions, grpcClient, type ServiceClient } from "./grpc_client.ts";
+export {
+  type CallOptions,
+  type ClientOptions,
+  grpcClient,
+  type ServiceClient,
+} from "./grpc_client.ts";
 export { restApp, type RestOptions } from "./rest.ts";
 export {
   compareRoutes,

@@ -111,8 +111,78 @@ function fieldOfDecodeError(message: string): string | undefined {
   return m ? m[1]!.split(".").pop() : undefined;
 }
 
+const INT64_SCALARS = new Set<ScalarType>([
+  ScalarType.INT64,
+  ScalarType.SINT64,
+  ScalarType.SFIXED64,
+]);
+const UINT64_SCALARS = new Set<ScalarType>([ScalarType.UINT64, ScalarType.FIXED64]);
+
+/** The rule a 64-bit value's text must meet, or undefined for other scalars. */
+function int64Text(scalar: ScalarType | undefined): RegExp | undefined {
+  if (scalar === undefined) return undefined;
+  if (INT64_SCALARS.has(scalar)) return /^-?[0-9]+$/;
+  if (UINT64_SCALARS.has(scalar)) return /^[0-9]+$/;
+  return undefined;
+}
+
+/**
+ * Refuses 64-bit integers (money, in cents) written as anything but a decimal integer: proto3
+ * JSON says decimal, while the decoder would also take `"0x10"`, `"0b11"`, `" 1"` or a blank
+ * (read as 0). An amount must mean exactly what it says.
+ */
+function checkInt64Text(desc: DescMessage, json: JsonValue, path: string, depth = 0): void {
+  if (depth > 32 || typeof json !== "object" || json === null || Array.isArray(json)) return;
+  for (const [key, value] of Object.entries(json)) {
+    const field = findField(desc, key);
+    if (!field || value === null) continue;
+    const at = path + field.name;
+    const check = (v: JsonValue, where: string, rule: RegExp | undefined) => {
+      if (rule && typeof v === "string" && !rule.test(v)) {
+        throw badRequest(
+          `invalid request: ${where} must be a decimal integer, got ${JSON.stringify(v)}`,
+          [{ field: where, rule: "int64.decimal", message: "must be a decimal integer" }],
+        );
+      }
+    };
+    switch (field.fieldKind) {
+      case "scalar":
+        check(value, at, int64Text(field.scalar));
+        break;
+      case "list":
+        if (!Array.isArray(value)) break;
+        value.forEach((v, i) => {
+          if (field.listKind === "scalar") check(v, `${at}[${i}]`, int64Text(field.scalar));
+          else if (field.listKind === "message") {
+            checkInt64Text(field.message, v, `${at}[${i}].`, depth + 1);
+          }
+        });
+        break;
+      case "map":
+        if (typeof value !== "object" || Array.isArray(value)) break;
+        for (const [k, v] of Object.entries(value)) {
+          const where = `${at}[${JSON.stringify(k)}]`;
+          check(k, where, int64Text(field.mapKey));
+          if (field.mapKind === "scalar") check(v, where, int64Text(field.scalar));
+          else if (field.mapKind === "message") {
+            checkInt64Text(field.message, v, `${where}.`, depth + 1);
+          }
+        }
+        break;
+      case "message":
+        if (!field.message.typeName.startsWith("google.protobuf.")) {
+          checkInt64Text(field.message, value, `${at}.`, depth + 1);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+}
+
 /** Decodes proto3 JSON, answering 400 with the field at fault instead of throwing a bare Error. */
 export function decodeJson(desc: DescMessage, json: JsonValue): MessageShape<DescMessage> {
+  checkInt64Text(desc, json, "");
   try {
     return fromJson(desc, json, { ignoreUnknownFields: true });
   } catch (e) {

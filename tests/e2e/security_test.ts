@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { importJWK, type JWK, SignJWT } from "jose";
 import postgres from "postgres";
-import { type Answer, api, type Customer } from "@stocklet/testing/stack";
+import { api, type Customer } from "@stocklet/testing/stack";
+import { assert4xx } from "@stocklet/testing/asserts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -36,12 +37,6 @@ async function signWithAuthKey(
   } finally {
     await sql.end();
   }
-}
-
-function assert4xx(r: Answer, status: number, what: string): void {
-  assert.equal(r.status, status, `${what}: ${JSON.stringify(r.json)}`);
-  assert.equal(typeof (r.json as { message?: unknown }).message, "string", `${what}: error body`);
-  assert.equal(typeof (r.json as { code?: unknown }).code, "number", `${what}: error body`);
 }
 
 Deno.test("edge: bad tokens are 401 on protected routes", opts, async () => {

@@ -75,7 +75,7 @@ export const SECRETS: readonly SecretRef[] = [
     secret: "stocklet-admin",
     key: "STOCKLET_ADMIN_PASSWORD",
     optional: false,
-    doc: "the bootstrap admin's password",
+    doc: "the bootstrap admin's password (12 to 128 characters, at least 6 different)",
     service: "user",
   },
   {

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stocklet/auth/v1/auth.proto.
  */
 export const file_stocklet_auth_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("ChtzdG9ja2xldC9hdXRoL3YxL2F1dGgucHJvdG8SEHN0b2NrbGV0LmF1dGgudjEiFAoSU2VydmljZUluZm9SZXF1ZXN0IksKE1NlcnZpY2VJbmZvUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIOCgZzb3VyY2UYAiABKAkSFgoOc291cmNlX2xpY2Vuc2UYAyABKAkiEAoOR2V0Sndrc1JlcXVlc3QiPgoPR2V0Sndrc1Jlc3BvbnNlEisKBGtleXMYASADKAsyHS5zdG9ja2xldC5hdXRoLnYxLlB1YmxpY0VjSndrImQKC1B1YmxpY0VjSndrEgsKA2t0eRgBIAEoCRILCgN1c2UYAiABKAkSCwoDYWxnGAMgASgJEgsKA2NydhgEIAEoCRIJCgF4GAUgASgJEgkKAXkYBiABKAkSCwoDa2lkGAcgASgJIoEBChRMb2dpblBhc3N3b3JkUmVxdWVzdBIbCgd1c2VyX2lkGAEgASgJQgi6SAVyA7ABAUgAEhsKBWVtYWlsGAMgASgJQgq6SAdyBRj+AWABSAASHAoIcGFzc3dvcmQYAiABKAlCCrpIB3IFEAEYgAFCEQoIaWRlbnRpdHkSBbpIAggBIlIKFUxvZ2luUGFzc3dvcmRSZXNwb25zZRIOCgZkZXRhaWwYASABKAkSKQoEZGF0YRgCIAEoCzIbLnN0b2NrbGV0LmF1dGgudjEuQXV0aFRva2VuIm8KCUF1dGhUb2tlbhIeCgp0b2tlbl90eXBlGAEgASgJUgp0b2tlbl90eXBlEiIKDGFjY2Vzc190b2tlbhgCIAEoCVIMYWNjZXNzX3Rva2VuEh4KCmV4cGlyZXNfaW4YAyABKAVSCmV4cGlyZXNfaW4iXAoSU2V0UGFzc3dvcmRSZXF1ZXN0EiQKEGN1cnJlbnRfcGFzc3dvcmQYASABKAlCCrpIB3IFEAEYgAESIAoMbmV3X3Bhc3N3b3JkGAIgASgJQgq6SAdyBRAIGIABIiUKE1NldFBhc3N3b3JkUmVzcG9uc2USDgoGZGV0YWlsGAEgASgJMuEDCgtBdXRoU2VydmljZRJ0CgtTZXJ2aWNlSW5mbxIkLnN0b2NrbGV0LmF1dGgudjEuU2VydmljZUluZm9SZXF1ZXN0GiUuc3RvY2tsZXQuYXV0aC52MS5TZXJ2aWNlSW5mb1Jlc3BvbnNlIhiC0+STAhISEC92MS9hdXRoL3NlcnZpY2USZQoHR2V0SndrcxIgLnN0b2NrbGV0LmF1dGgudjEuR2V0Sndrc1JlcXVlc3QaIS5zdG9ja2xldC5hdXRoLnYxLkdldEp3a3NSZXNwb25zZSIVgtPkkwIPEg0vdjEvYXV0aC9qd2tzEnsKDUxvZ2luUGFzc3dvcmQSJi5zdG9ja2xldC5hdXRoLnYxLkxvZ2luUGFzc3dvcmRSZXF1ZXN0Gicuc3RvY2tsZXQuYXV0aC52MS5Mb2dpblBhc3N3b3JkUmVzcG9uc2UiGYLT5JMCEzoBKiIOL3YxL2F1dGgvbG9naW4SeAoLU2V0UGFzc3dvcmQSJC5zdG9ja2xldC5hdXRoLnYxLlNldFBhc3N3b3JkUmVxdWVzdBolLnN0b2NrbGV0LmF1dGgudjEuU2V0UGFzc3dvcmRSZXNwb25zZSIcgtPkkwIWOgEqIhEvdjEvYXV0aC9wYXNzd29yZGIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations]);
+  fileDesc("ChtzdG9ja2xldC9hdXRoL3YxL2F1dGgucHJvdG8SEHN0b2NrbGV0LmF1dGgudjEiFAoSU2VydmljZUluZm9SZXF1ZXN0IksKE1NlcnZpY2VJbmZvUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIOCgZzb3VyY2UYAiABKAkSFgoOc291cmNlX2xpY2Vuc2UYAyABKAkiEAoOR2V0Sndrc1JlcXVlc3QiPgoPR2V0Sndrc1Jlc3BvbnNlEisKBGtleXMYASADKAsyHS5zdG9ja2xldC5hdXRoLnYxLlB1YmxpY0VjSndrImQKC1B1YmxpY0VjSndrEgsKA2t0eRgBIAEoCRILCgN1c2UYAiABKAkSCwoDYWxnGAMgASgJEgsKA2NydhgEIAEoCRIJCgF4GAUgASgJEgkKAXkYBiABKAkSCwoDa2lkGAcgASgJIhcKFUdldFJldm9jYXRpb25zUmVxdWVzdCIpChZHZXRSZXZvY2F0aW9uc1Jlc3BvbnNlEg8KB3Jldm9rZWQYASADKAkigQEKFExvZ2luUGFzc3dvcmRSZXF1ZXN0EhsKB3VzZXJfaWQYASABKAlCCLpIBXIDsAEBSAASGwoFZW1haWwYAyABKAlCCrpIB3IFGP4BYAFIABIcCghwYXNzd29yZBgCIAEoCUIKukgHcgUQARiAAUIRCghpZGVudGl0eRIFukgCCAEiUgoVTG9naW5QYXNzd29yZFJlc3BvbnNlEg4KBmRldGFpbBgBIAEoCRIpCgRkYXRhGAIgASgLMhsuc3RvY2tsZXQuYXV0aC52MS5BdXRoVG9rZW4ibwoJQXV0aFRva2VuEh4KCnRva2VuX3R5cGUYASABKAlSCnRva2VuX3R5cGUSIgoMYWNjZXNzX3Rva2VuGAIgASgJUgxhY2Nlc3NfdG9rZW4SHgoKZXhwaXJlc19pbhgDIAEoBVIKZXhwaXJlc19pbiJcChJTZXRQYXNzd29yZFJlcXVlc3QSJAoQY3VycmVudF9wYXNzd29yZBgBIAEoCUIKukgHcgUQARiAARIgCgxuZXdfcGFzc3dvcmQYAiABKAlCCrpIB3IFEAgYgAEiJQoTU2V0UGFzc3dvcmRSZXNwb25zZRIOCgZkZXRhaWwYASABKAky5QQKC0F1dGhTZXJ2aWNlEnQKC1NlcnZpY2VJbmZvEiQuc3RvY2tsZXQuYXV0aC52MS5TZXJ2aWNlSW5mb1JlcXVlc3QaJS5zdG9ja2xldC5hdXRoLnYxLlNlcnZpY2VJbmZvUmVzcG9uc2UiGILT5JMCEhIQL3YxL2F1dGgvc2VydmljZRJlCgdHZXRKd2tzEiAuc3RvY2tsZXQuYXV0aC52MS5HZXRKd2tzUmVxdWVzdBohLnN0b2NrbGV0LmF1dGgudjEuR2V0Sndrc1Jlc3BvbnNlIhWC0+STAg8SDS92MS9hdXRoL2p3a3MSgQEKDkdldFJldm9jYXRpb25zEicuc3RvY2tsZXQuYXV0aC52MS5HZXRSZXZvY2F0aW9uc1JlcXVlc3QaKC5zdG9ja2xldC5hdXRoLnYxLkdldFJldm9jYXRpb25zUmVzcG9uc2UiHILT5JMCFhIUL3YxL2F1dGgvcmV2b2NhdGlvbnMSewoNTG9naW5QYXNzd29yZBImLnN0b2NrbGV0LmF1dGgudjEuTG9naW5QYXNzd29yZFJlcXVlc3QaJy5zdG9ja2xldC5hdXRoLnYxLkxvZ2luUGFzc3dvcmRSZXNwb25zZSIZgtPkkwITOgEqIg4vdjEvYXV0aC9sb2dpbhJ4CgtTZXRQYXNzd29yZBIkLnN0b2NrbGV0LmF1dGgudjEuU2V0UGFzc3dvcmRSZXF1ZXN0GiUuc3RvY2tsZXQuYXV0aC52MS5TZXRQYXNzd29yZFJlc3BvbnNlIhyC0+STAhY6ASoiES92MS9hdXRoL3Bhc3N3b3JkYgZwcm90bzM", [file_buf_validate_validate, file_google_api_annotations]);
 
 /**
  * ServiceInfoRequest is empty.
@@ -142,6 +142,43 @@ export const PublicEcJwkSchema: GenMessage<PublicEcJwk> = /*@__PURE__*/
   messageDesc(file_stocklet_auth_v1_auth, 4);
 
 /**
+ * GetRevocationsRequest is empty.
+ *
+ * @generated from message stocklet.auth.v1.GetRevocationsRequest
+ */
+export type GetRevocationsRequest = Message<"stocklet.auth.v1.GetRevocationsRequest"> & {
+};
+
+/**
+ * Describes the message stocklet.auth.v1.GetRevocationsRequest.
+ * Use `create(GetRevocationsRequestSchema)` to create a new message.
+ */
+export const GetRevocationsRequestSchema: GenMessage<GetRevocationsRequest> = /*@__PURE__*/
+  messageDesc(file_stocklet_auth_v1_auth, 5);
+
+/**
+ * GetRevocationsResponse is the revocation list.
+ *
+ * @generated from message stocklet.auth.v1.GetRevocationsResponse
+ */
+export type GetRevocationsResponse = Message<"stocklet.auth.v1.GetRevocationsResponse"> & {
+  /**
+   * Opaque ids of revoked credentials: base64url(SHA-256(user id + "\n" + credential version)),
+   * the first 22 characters. A token's credential version is its `cv` claim ("" when absent).
+   *
+   * @generated from field: repeated string revoked = 1;
+   */
+  revoked: string[];
+};
+
+/**
+ * Describes the message stocklet.auth.v1.GetRevocationsResponse.
+ * Use `create(GetRevocationsResponseSchema)` to create a new message.
+ */
+export const GetRevocationsResponseSchema: GenMessage<GetRevocationsResponse> = /*@__PURE__*/
+  messageDesc(file_stocklet_auth_v1_auth, 6);
+
+/**
  * LoginPasswordRequest identifies the user by email (or by user id) and password.
  *
  * @generated from message stocklet.auth.v1.LoginPasswordRequest
@@ -179,7 +216,7 @@ export type LoginPasswordRequest = Message<"stocklet.auth.v1.LoginPasswordReques
  * Use `create(LoginPasswordRequestSchema)` to create a new message.
  */
 export const LoginPasswordRequestSchema: GenMessage<LoginPasswordRequest> = /*@__PURE__*/
-  messageDesc(file_stocklet_auth_v1_auth, 5);
+  messageDesc(file_stocklet_auth_v1_auth, 7);
 
 /**
  * LoginPasswordResponse carries the access token.
@@ -203,7 +240,7 @@ export type LoginPasswordResponse = Message<"stocklet.auth.v1.LoginPasswordRespo
  * Use `create(LoginPasswordResponseSchema)` to create a new message.
  */
 export const LoginPasswordResponseSchema: GenMessage<LoginPasswordResponse> = /*@__PURE__*/
-  messageDesc(file_stocklet_auth_v1_auth, 6);
+  messageDesc(file_stocklet_auth_v1_auth, 8);
 
 /**
  * AuthToken is an OAuth 2.0 style bearer token.
@@ -234,7 +271,7 @@ export type AuthToken = Message<"stocklet.auth.v1.AuthToken"> & {
  * Use `create(AuthTokenSchema)` to create a new message.
  */
 export const AuthTokenSchema: GenMessage<AuthToken> = /*@__PURE__*/
-  messageDesc(file_stocklet_auth_v1_auth, 7);
+  messageDesc(file_stocklet_auth_v1_auth, 9);
 
 /**
  * SetPasswordRequest changes the authenticated caller's password.
@@ -258,7 +295,7 @@ export type SetPasswordRequest = Message<"stocklet.auth.v1.SetPasswordRequest"> 
  * Use `create(SetPasswordRequestSchema)` to create a new message.
  */
 export const SetPasswordRequestSchema: GenMessage<SetPasswordRequest> = /*@__PURE__*/
-  messageDesc(file_stocklet_auth_v1_auth, 8);
+  messageDesc(file_stocklet_auth_v1_auth, 10);
 
 /**
  * SetPasswordResponse confirms the change.
@@ -277,7 +314,7 @@ export type SetPasswordResponse = Message<"stocklet.auth.v1.SetPasswordResponse"
  * Use `create(SetPasswordResponseSchema)` to create a new message.
  */
 export const SetPasswordResponseSchema: GenMessage<SetPasswordResponse> = /*@__PURE__*/
-  messageDesc(file_stocklet_auth_v1_auth, 9);
+  messageDesc(file_stocklet_auth_v1_auth, 11);
 
 /**
  * AuthService issues ES256 access tokens and publishes the keys that verify them.
@@ -296,7 +333,8 @@ export const AuthService: GenService<{
     output: typeof ServiceInfoResponseSchema;
   },
   /**
-   * GetJwks returns the public keys (JWKS) that verify access tokens.
+   * GetJwks returns the public keys (JWKS) that verify access tokens: the current signing key
+   * and the previous ones whose tokens may still be alive, so a key rotation signs nobody out.
    *
    * @generated from rpc stocklet.auth.v1.AuthService.GetJwks
    */
@@ -304,6 +342,17 @@ export const AuthService: GenService<{
     methodKind: "unary";
     input: typeof GetJwksRequestSchema;
     output: typeof GetJwksResponseSchema;
+  },
+  /**
+   * GetRevocations lists the credentials replaced by a password change while their tokens may
+   * still be alive. Verifiers refuse a token whose (user, credential version) is listed.
+   *
+   * @generated from rpc stocklet.auth.v1.AuthService.GetRevocations
+   */
+  getRevocations: {
+    methodKind: "unary";
+    input: typeof GetRevocationsRequestSchema;
+    output: typeof GetRevocationsResponseSchema;
   },
   /**
    * LoginPassword exchanges an email (or user id) and password for an access token.

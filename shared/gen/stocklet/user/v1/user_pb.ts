@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stocklet/user/v1/user.proto.
  */
 export const file_stocklet_user_v1_user: GenFile = /*@__PURE__*/
-  fileDesc("ChtzdG9ja2xldC91c2VyL3YxL3VzZXIucHJvdG8SEHN0b2NrbGV0LnVzZXIudjEiFAoSU2VydmljZUluZm9SZXF1ZXN0IksKE1NlcnZpY2VJbmZvUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIOCgZzb3VyY2UYAiABKAkSFgoOc291cmNlX2xpY2Vuc2UYAyABKAkiywEKBFVzZXISCgoCaWQYASABKAkSDQoFZW1haWwYAiABKAkSEgoKZmlyc3RfbmFtZRgDIAEoCRIRCglsYXN0X25hbWUYBCABKAkSLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoKdXBkYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIAIgBARINCgVyb2xlcxgHIAMoCUINCgtfdXBkYXRlZF9hdCInCg9WaWV3VXNlclJlcXVlc3QSFAoCaWQYASABKAlCCLpIBXIDsAEBIjgKEFZpZXdVc2VyUmVzcG9uc2USJAoEdXNlchgBIAEoCzIWLnN0b2NrbGV0LnVzZXIudjEuVXNlciKLAQoTUmVnaXN0ZXJVc2VyUmVxdWVzdBIdCgpmaXJzdF9uYW1lGAEgASgJQgm6SAZyBBABGEASHAoJbGFzdF9uYW1lGAIgASgJQgm6SAZyBBABGEASGQoFZW1haWwYAyABKAlCCrpIB3IFGP4BYAESHAoIcGFzc3dvcmQYBCABKAlCCrpIB3IFEAgYgAEiPAoUUmVnaXN0ZXJVc2VyUmVzcG9uc2USJAoEdXNlchgBIAEoCzIWLnN0b2NrbGV0LnVzZXIudjEuVXNlciKCAQoYVmVyaWZ5Q3JlZGVudGlhbHNSZXF1ZXN0EhsKB3VzZXJfaWQYASABKAlCCLpIBXIDsAEBSAASGAoFZW1haWwYAiABKAlCB7pIBHICYAFIABIcCghwYXNzd29yZBgDIAEoCUIKukgHcgUQARiAAUIRCghpZGVudGl0eRIFukgCCAEiOwoZVmVyaWZ5Q3JlZGVudGlhbHNSZXNwb25zZRIPCgd1c2VyX2lkGAEgASgJEg0KBXJvbGVzGAIgAygJInoKFUNoYW5nZVBhc3N3b3JkUmVxdWVzdBIZCgd1c2VyX2lkGAEgASgJQgi6SAVyA7ABARIkChBjdXJyZW50X3Bhc3N3b3JkGAIgASgJQgq6SAdyBRABGIABEiAKDG5ld19wYXNzd29yZBgDIAEoCUIKukgHcgUQCBiAASIYChZDaGFuZ2VQYXNzd29yZFJlc3BvbnNlMvACCgtVc2VyU2VydmljZRJ0CgtTZXJ2aWNlSW5mbxIkLnN0b2NrbGV0LnVzZXIudjEuU2VydmljZUluZm9SZXF1ZXN0GiUuc3RvY2tsZXQudXNlci52MS5TZXJ2aWNlSW5mb1Jlc3BvbnNlIhiC0+STAhISEC92MS91c2VyL3NlcnZpY2USbgoIVmlld1VzZXISIS5zdG9ja2xldC51c2VyLnYxLlZpZXdVc2VyUmVxdWVzdBoiLnN0b2NrbGV0LnVzZXIudjEuVmlld1VzZXJSZXNwb25zZSIbgtPkkwIVEhMvdjEvdXNlci91c2Vycy97aWR9EnsKDFJlZ2lzdGVyVXNlchIlLnN0b2NrbGV0LnVzZXIudjEuUmVnaXN0ZXJVc2VyUmVxdWVzdBomLnN0b2NrbGV0LnVzZXIudjEuUmVnaXN0ZXJVc2VyUmVzcG9uc2UiHILT5JMCFjoBKiIRL3YxL3VzZXIvcmVnaXN0ZXIy6AEKE1VzZXJJbnRlcm5hbFNlcnZpY2USbAoRVmVyaWZ5Q3JlZGVudGlhbHMSKi5zdG9ja2xldC51c2VyLnYxLlZlcmlmeUNyZWRlbnRpYWxzUmVxdWVzdBorLnN0b2NrbGV0LnVzZXIudjEuVmVyaWZ5Q3JlZGVudGlhbHNSZXNwb25zZRJjCg5DaGFuZ2VQYXNzd29yZBInLnN0b2NrbGV0LnVzZXIudjEuQ2hhbmdlUGFzc3dvcmRSZXF1ZXN0Giguc3RvY2tsZXQudXNlci52MS5DaGFuZ2VQYXNzd29yZFJlc3BvbnNlYgZwcm90bzM", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("ChtzdG9ja2xldC91c2VyL3YxL3VzZXIucHJvdG8SEHN0b2NrbGV0LnVzZXIudjEiFAoSU2VydmljZUluZm9SZXF1ZXN0IksKE1NlcnZpY2VJbmZvUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIOCgZzb3VyY2UYAiABKAkSFgoOc291cmNlX2xpY2Vuc2UYAyABKAkiywEKBFVzZXISCgoCaWQYASABKAkSDQoFZW1haWwYAiABKAkSEgoKZmlyc3RfbmFtZRgDIAEoCRIRCglsYXN0X25hbWUYBCABKAkSLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoKdXBkYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIAIgBARINCgVyb2xlcxgHIAMoCUINCgtfdXBkYXRlZF9hdCInCg9WaWV3VXNlclJlcXVlc3QSFAoCaWQYASABKAlCCLpIBXIDsAEBIjgKEFZpZXdVc2VyUmVzcG9uc2USJAoEdXNlchgBIAEoCzIWLnN0b2NrbGV0LnVzZXIudjEuVXNlciKLAQoTUmVnaXN0ZXJVc2VyUmVxdWVzdBIdCgpmaXJzdF9uYW1lGAEgASgJQgm6SAZyBBABGEASHAoJbGFzdF9uYW1lGAIgASgJQgm6SAZyBBABGEASGQoFZW1haWwYAyABKAlCCrpIB3IFGP4BYAESHAoIcGFzc3dvcmQYBCABKAlCCrpIB3IFEAgYgAEiMgoUUmVnaXN0ZXJVc2VyUmVzcG9uc2USDgoGZGV0YWlsGAIgASgJSgQIARACUgR1c2VyIoIBChhWZXJpZnlDcmVkZW50aWFsc1JlcXVlc3QSGwoHdXNlcl9pZBgBIAEoCUIIukgFcgOwAQFIABIYCgVlbWFpbBgCIAEoCUIHukgEcgJgAUgAEhwKCHBhc3N3b3JkGAMgASgJQgq6SAdyBRABGIABQhEKCGlkZW50aXR5EgW6SAIIASJXChlWZXJpZnlDcmVkZW50aWFsc1Jlc3BvbnNlEg8KB3VzZXJfaWQYASABKAkSDQoFcm9sZXMYAiADKAkSGgoSY3JlZGVudGlhbF92ZXJzaW9uGAMgASgJInoKFUNoYW5nZVBhc3N3b3JkUmVxdWVzdBIZCgd1c2VyX2lkGAEgASgJQgi6SAVyA7ABARIkChBjdXJyZW50X3Bhc3N3b3JkGAIgASgJQgq6SAdyBRABGIABEiAKDG5ld19wYXNzd29yZBgDIAEoCUIKukgHcgUQCBiAASIYChZDaGFuZ2VQYXNzd29yZFJlc3BvbnNlIkEKHUxpc3RSZXZva2VkQ3JlZGVudGlhbHNSZXF1ZXN0EiAKD21heF9hZ2Vfc2Vjb25kcxgBIAEoBUIHukgEGgIgACJWCh5MaXN0UmV2b2tlZENyZWRlbnRpYWxzUmVzcG9uc2USNAoHcmV2b2tlZBgBIAMoCzIjLnN0b2NrbGV0LnVzZXIudjEuUmV2b2tlZENyZWRlbnRpYWwiQAoRUmV2b2tlZENyZWRlbnRpYWwSDwoHdXNlcl9pZBgBIAEoCRIaChJjcmVkZW50aWFsX3ZlcnNpb24YAiABKAky8AIKC1VzZXJTZXJ2aWNlEnQKC1NlcnZpY2VJbmZvEiQuc3RvY2tsZXQudXNlci52MS5TZXJ2aWNlSW5mb1JlcXVlc3QaJS5zdG9ja2xldC51c2VyLnYxLlNlcnZpY2VJbmZvUmVzcG9uc2UiGILT5JMCEhIQL3YxL3VzZXIvc2VydmljZRJuCghWaWV3VXNlchIhLnN0b2NrbGV0LnVzZXIudjEuVmlld1VzZXJSZXF1ZXN0GiIuc3RvY2tsZXQudXNlci52MS5WaWV3VXNlclJlc3BvbnNlIhuC0+STAhUSEy92MS91c2VyL3VzZXJzL3tpZH0SewoMUmVnaXN0ZXJVc2VyEiUuc3RvY2tsZXQudXNlci52MS5SZWdpc3RlclVzZXJSZXF1ZXN0GiYuc3RvY2tsZXQudXNlci52MS5SZWdpc3RlclVzZXJSZXNwb25zZSIcgtPkkwIWOgEqIhEvdjEvdXNlci9yZWdpc3RlcjLlAgoTVXNlckludGVybmFsU2VydmljZRJsChFWZXJpZnlDcmVkZW50aWFscxIqLnN0b2NrbGV0LnVzZXIudjEuVmVyaWZ5Q3JlZGVudGlhbHNSZXF1ZXN0Gisuc3RvY2tsZXQudXNlci52MS5WZXJpZnlDcmVkZW50aWFsc1Jlc3BvbnNlEmMKDkNoYW5nZVBhc3N3b3JkEicuc3RvY2tsZXQudXNlci52MS5DaGFuZ2VQYXNzd29yZFJlcXVlc3QaKC5zdG9ja2xldC51c2VyLnYxLkNoYW5nZVBhc3N3b3JkUmVzcG9uc2USewoWTGlzdFJldm9rZWRDcmVkZW50aWFscxIvLnN0b2NrbGV0LnVzZXIudjEuTGlzdFJldm9rZWRDcmVkZW50aWFsc1JlcXVlc3QaMC5zdG9ja2xldC51c2VyLnYxLkxpc3RSZXZva2VkQ3JlZGVudGlhbHNSZXNwb25zZWIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * ServiceInfoRequest is empty.
@@ -182,15 +182,17 @@ export const RegisterUserRequestSchema: GenMessage<RegisterUserRequest> = /*@__P
   messageDesc(file_stocklet_user_v1_user, 5);
 
 /**
- * RegisterUserResponse carries the created profile.
+ * RegisterUserResponse is the same for a new and an already registered email.
  *
  * @generated from message stocklet.user.v1.RegisterUserResponse
  */
 export type RegisterUserResponse = Message<"stocklet.user.v1.RegisterUserResponse"> & {
   /**
-   * @generated from field: stocklet.user.v1.User user = 1;
+   * What to do next (log in).
+   *
+   * @generated from field: string detail = 2;
    */
-  user?: User | undefined;
+  detail: string;
 };
 
 /**
@@ -251,6 +253,13 @@ export type VerifyCredentialsResponse = Message<"stocklet.user.v1.VerifyCredenti
    * @generated from field: repeated string roles = 2;
    */
   roles: string[];
+
+  /**
+   * The version of the credential just verified: tokens carry it, and a password change revokes it.
+   *
+   * @generated from field: string credential_version = 3;
+   */
+  credentialVersion: string;
 };
 
 /**
@@ -305,6 +314,70 @@ export const ChangePasswordResponseSchema: GenMessage<ChangePasswordResponse> = 
   messageDesc(file_stocklet_user_v1_user, 10);
 
 /**
+ * ListRevokedCredentialsRequest bounds the list by age.
+ *
+ * @generated from message stocklet.user.v1.ListRevokedCredentialsRequest
+ */
+export type ListRevokedCredentialsRequest = Message<"stocklet.user.v1.ListRevokedCredentialsRequest"> & {
+  /**
+   * Only credentials replaced at most this long ago (older tokens have expired anyway).
+   *
+   * @generated from field: int32 max_age_seconds = 1;
+   */
+  maxAgeSeconds: number;
+};
+
+/**
+ * Describes the message stocklet.user.v1.ListRevokedCredentialsRequest.
+ * Use `create(ListRevokedCredentialsRequestSchema)` to create a new message.
+ */
+export const ListRevokedCredentialsRequestSchema: GenMessage<ListRevokedCredentialsRequest> = /*@__PURE__*/
+  messageDesc(file_stocklet_user_v1_user, 11);
+
+/**
+ * ListRevokedCredentialsResponse lists replaced credentials.
+ *
+ * @generated from message stocklet.user.v1.ListRevokedCredentialsResponse
+ */
+export type ListRevokedCredentialsResponse = Message<"stocklet.user.v1.ListRevokedCredentialsResponse"> & {
+  /**
+   * @generated from field: repeated stocklet.user.v1.RevokedCredential revoked = 1;
+   */
+  revoked: RevokedCredential[];
+};
+
+/**
+ * Describes the message stocklet.user.v1.ListRevokedCredentialsResponse.
+ * Use `create(ListRevokedCredentialsResponseSchema)` to create a new message.
+ */
+export const ListRevokedCredentialsResponseSchema: GenMessage<ListRevokedCredentialsResponse> = /*@__PURE__*/
+  messageDesc(file_stocklet_user_v1_user, 12);
+
+/**
+ * RevokedCredential is a user's credential version that no longer holds.
+ *
+ * @generated from message stocklet.user.v1.RevokedCredential
+ */
+export type RevokedCredential = Message<"stocklet.user.v1.RevokedCredential"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: string credential_version = 2;
+   */
+  credentialVersion: string;
+};
+
+/**
+ * Describes the message stocklet.user.v1.RevokedCredential.
+ * Use `create(RevokedCredentialSchema)` to create a new message.
+ */
+export const RevokedCredentialSchema: GenMessage<RevokedCredential> = /*@__PURE__*/
+  messageDesc(file_stocklet_user_v1_user, 13);
+
+/**
  * UserService registers customers and shows their profiles.
  *
  * @generated from service stocklet.user.v1.UserService
@@ -331,7 +404,9 @@ export const UserService: GenService<{
     output: typeof ViewUserResponseSchema;
   },
   /**
-   * RegisterUser creates a customer account and its password credential.
+   * RegisterUser creates a customer account and its password credential. It answers the same
+   * whether or not the email is already registered (as login does), so it cannot be used to find
+   * out who has an account: log in to get the account's token and id.
    *
    * @generated from rpc stocklet.user.v1.UserService.RegisterUser
    */
@@ -361,7 +436,8 @@ export const UserInternalService: GenService<{
     output: typeof VerifyCredentialsResponseSchema;
   },
   /**
-   * ChangePassword replaces a user's password given the current one.
+   * ChangePassword replaces a user's password given the current one. The credential version
+   * changes with it, so every token issued for the old one is revoked.
    *
    * @generated from rpc stocklet.user.v1.UserInternalService.ChangePassword
    */
@@ -369,6 +445,16 @@ export const UserInternalService: GenService<{
     methodKind: "unary";
     input: typeof ChangePasswordRequestSchema;
     output: typeof ChangePasswordResponseSchema;
+  },
+  /**
+   * ListRevokedCredentials lists the credentials replaced recently (their tokens are revoked).
+   *
+   * @generated from rpc stocklet.user.v1.UserInternalService.ListRevokedCredentials
+   */
+  listRevokedCredentials: {
+    methodKind: "unary";
+    input: typeof ListRevokedCredentialsRequestSchema;
+    output: typeof ListRevokedCredentialsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_stocklet_user_v1_user, 1);
