@@ -22,7 +22,8 @@ import {
   REQUEST_ID_HEADER,
   SANE_REQUEST_ID,
 } from "./policy.ts";
-import { forward, readBody } from "./proxy.ts";
+import { forward, forwardBalanced, readBody } from "./proxy.ts";
+import { Balancer } from "@stocklet/shared/balancer";
 import { loginAccountOf, type RateKey, rateLimitedError, rateLimiter } from "./rate_limit.ts";
 import { type EdgeRoute, edgeRoutes, routerOf } from "./routes.ts";
 import { type ResponseCache, responseCache } from "./cache.ts";
@@ -30,8 +31,11 @@ import { type RateLimit, type RateLimitName, rateLimitsOf } from "./policy.ts";
 
 /** Options for {@linkcode edgeHandler}. */
 export interface EdgeOptions {
-  /** Base URL of each service's REST gateway, e.g. `http://127.0.0.1:8092`. */
-  upstreams: Record<ServiceName, string>;
+  /**
+   * Base URL of each service's REST gateway, e.g. `http://127.0.0.1:8092`, or of each of its
+   * replicas: requests go round robin, past a replica that refuses connections.
+   */
+  upstreams: Record<ServiceName, string | readonly string[]>;
   /** Verifies bearer tokens (the auth service's JWKS in production). */
   verifier: TokenVerifier;
   /** The route table. @default edgeRoutes({ timeoutMs }) */
@@ -106,7 +110,11 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
   const bodyLimit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const log = opts.accessLog || undefined;
   const docs = opts.docs || undefined;
-  const upstreams = new Map<string, string>(Object.entries(opts.upstreams));
+  const upstreams = new Map<string, Balancer>(
+    Object.entries(opts.upstreams).map((
+      [svc, u],
+    ) => [svc, new Balancer(typeof u === "string" ? [u] : u)]),
+  );
   const cache = opts.cache === false ? undefined : opts.cache ?? responseCache();
   const web = opts.web?.replace(/\/+$/, "");
   const webTimeoutMs = opts.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
@@ -196,8 +204,7 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
           }
           const upstream = route;
           const toUpstream = () =>
-            forward(req, {
-              url: upstreams.get(upstream.service)! + path + search,
+            forwardBalanced(req, upstreams.get(upstream.service)!, path + search, {
               service: upstream.service,
               timeoutMs: upstream.timeoutMs,
               requestId,

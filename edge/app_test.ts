@@ -626,3 +626,30 @@ Deno.test("edge: without rate limits (the load-test switch) nothing is ever refu
     await h.close();
   }
 });
+
+Deno.test("edge: requests go round robin over a service's replicas, past one that is gone", async () => {
+  const fakes = fakeUpstreams();
+  const gone = `http://127.0.0.1:${closedPort()}`;
+  const h = await harness({
+    upstreams: { ...fakes.urls, order: [gone, fakes.urls.order, fakes.urls.order] },
+  });
+  try {
+    const cart = JSON.stringify({ "0195a7c4-0000-7000-8000-000000000001": 2 });
+    const token = await h.kit.sign({ sub: "0195a7c4-0000-7000-8000-0000000000aa" });
+    for (let i = 0; i < 4; i++) {
+      const r = await call(h, "/v1/order/place", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: cart,
+      });
+      assert.equal(r.status, 200, `request ${i}: ${JSON.stringify(r.json)}`);
+    }
+    // The replica that refused never got a request, and every body arrived whole at the others.
+    const placed = fakes.seen.filter((s) => s.url === "/v1/order/place");
+    assert.equal(placed.length, 4);
+    assert.ok(placed.every((s) => s.body === cart));
+  } finally {
+    await h.close();
+    await fakes.close();
+  }
+});

@@ -50,7 +50,8 @@ export interface EdgeConfig {
   /** The one port of the edge. @default 8080 */
   port: number;
   /** Base URL of each service's REST gateway (no trailing slash). */
-  upstreams: Record<ServiceName, string>;
+  /** Base URLs of each service's replicas (no trailing slash). */
+  upstreams: Record<ServiceName, string[]>;
   /** Base URL of the web front, which serves every path outside `/v1/` (no trailing slash). */
   web: string;
   /** Where access tokens' keys are published. */
@@ -84,7 +85,7 @@ function trimSlash(u: string): string {
  * @example
  * ```ts
  * const cfg = loadEdgeConfig({ ORDER_HTTP_URL: "http://order:8092" });
- * cfg.upstreams.order; // "http://order:8092"
+ * cfg.upstreams.order; // ["http://order:8092"]
  * ```
  */
 export function loadEdgeConfig(
@@ -92,7 +93,7 @@ export function loadEdgeConfig(
 ): EdgeConfig {
   const parts = configParts(env);
   const upstreams = parts.load(serviceUrlSpec());
-  const authUrl = upstreams?.auth ?? `http://127.0.0.1:${serviceSpec("auth").httpPort}`;
+  const authUrl = upstreams?.auth[0] ?? `http://127.0.0.1:${serviceSpec("auth").httpPort}`;
   const rest = parts.load<Omit<EdgeConfig, "upstreams" | "rateLimits">>({
     host: str("BIND_HOST", { default: "127.0.0.1" }),
     port: port("STOCKLET_EDGE_PORT", { default: DEFAULT_PORTS.edge }),

@@ -8,13 +8,13 @@ Deno.test("loadEdgeConfig() defaults follow the topology", () => {
   assert.equal(cfg.host, "127.0.0.1");
   assert.equal(cfg.port, 8080);
   assert.deepEqual(cfg.upstreams, {
-    auth: "http://127.0.0.1:8091",
-    order: "http://127.0.0.1:8092",
-    payment: "http://127.0.0.1:8093",
-    product: "http://127.0.0.1:8094",
-    shipping: "http://127.0.0.1:8095",
-    user: "http://127.0.0.1:8096",
-    warehouse: "http://127.0.0.1:8097",
+    auth: ["http://127.0.0.1:8091"],
+    order: ["http://127.0.0.1:8092"],
+    payment: ["http://127.0.0.1:8093"],
+    product: ["http://127.0.0.1:8094"],
+    shipping: ["http://127.0.0.1:8095"],
+    user: ["http://127.0.0.1:8096"],
+    warehouse: ["http://127.0.0.1:8097"],
   });
   assert.equal(cfg.web, "http://127.0.0.1:8090");
   assert.equal(cfg.jwksUrl, "http://127.0.0.1:8091/v1/auth/jwks");
@@ -42,7 +42,7 @@ Deno.test("loadEdgeConfig() reads the rate limit switch and overrides", () => {
 Deno.test("loadEdgeConfig() reads overrides; the JWKS follows AUTH_HTTP_URL", () => {
   const cfg = loadEdgeConfig({
     STOCKLET_EDGE_PORT: "9000",
-    ORDER_HTTP_URL: "http://order:8092/",
+    ORDER_HTTP_URL: "http://order-1:8092/, http://order-2:8092",
     WEB_HTTP_URL: "http://web:8090/",
     AUTH_HTTP_URL: "http://auth:8091",
     STOCKLET_CORS_ORIGINS: "https://a.example, https://b.example",
@@ -51,7 +51,7 @@ Deno.test("loadEdgeConfig() reads overrides; the JWKS follows AUTH_HTTP_URL", ()
     STOCKLET_EDGE_ACCESS_LOG: "false",
   });
   assert.equal(cfg.port, 9000);
-  assert.equal(cfg.upstreams.order, "http://order:8092");
+  assert.deepEqual(cfg.upstreams.order, ["http://order-1:8092", "http://order-2:8092"]);
   assert.equal(cfg.web, "http://web:8090");
   assert.equal(cfg.jwksUrl, "http://auth:8091/v1/auth/jwks");
   assert.deepEqual(cfg.corsOrigins, ["https://a.example", "https://b.example"]);

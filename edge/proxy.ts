@@ -6,6 +6,7 @@
  * upstream refuses or drops the connection, 503 when it cannot be reached, 504 on timeout.
  * @module
  */
+import { type Balancer, connectionRefused } from "@stocklet/shared/balancer";
 import { EdgeError } from "./errors.ts";
 import { isIdentityHeader, REQUEST_ID_HEADER } from "./policy.ts";
 
@@ -166,6 +167,36 @@ export function upstreamError(err: unknown, service: string, timeoutMs: number):
 }
 
 const NO_BODY = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
+
+/**
+ * Forwards a request to one of a service's replicas (round robin), and to the next one when a
+ * replica refuses the connection (gone or restarting: the request was never sent, so trying
+ * another is safe for any method). The body is read once, so it can be sent again.
+ */
+export async function forwardBalanced(
+  req: Request,
+  replicas: Balancer,
+  pathAndQuery: string,
+  opts: Omit<ForwardOptions, "url">,
+): Promise<Response> {
+  const body = opts.body ??
+    (replicas.attempts > 1 &&
+        (upstreamHeaders(req.headers, opts).hasBody || !NO_BODY.has(req.method))
+      ? { bytes: await readBody(req, opts.bodyLimitBytes) }
+      : undefined);
+  let refused: EdgeError | undefined;
+  for (let i = 0; i < replicas.attempts; i++) {
+    const base = replicas.next();
+    try {
+      return await forward(req, { ...opts, url: base + pathAndQuery, ...(body ? { body } : {}) });
+    } catch (e) {
+      if (!(e instanceof EdgeError) || !connectionRefused(e.cause)) throw e;
+      replicas.refused(base);
+      refused = e;
+    }
+  }
+  throw refused!;
+}
 
 /**
  * Forwards a request and returns the upstream's response (status, headers, streamed body), or

@@ -193,17 +193,22 @@ export function configParts(env: Record<string, string | undefined> = Deno.env.t
 }
 
 /**
- * The REST base URL of every service, from `<SVC>_HTTP_URL` (e.g. `ORDER_HTTP_URL`), defaulting to
- * the dev stack's ports, without a trailing slash: how the edge and the web front reach them.
+ * The REST base URLs of every service, from `<SVC>_HTTP_URL` (e.g. `ORDER_HTTP_URL`): one URL, or
+ * several comma-separated (one per replica), defaulting to the dev stack's port, without trailing
+ * slashes: how the edge and the web front reach them.
  */
-export function serviceUrlSpec(): { [K in ServiceName]: Var<string> } {
-  const out = {} as { [K in ServiceName]: Var<string> };
+export function serviceUrlSpec(): { [K in ServiceName]: Var<string[]> } {
+  const out = {} as { [K in ServiceName]: Var<string[]> };
   for (const s of SERVICES) {
     const base = url(httpUrlVar(s.name), { protocols: ["http", "https"] });
     out[s.name] = {
       name: base.name,
-      parse: (raw) => base.parse(raw).replace(/\/+$/, ""),
-      default: `http://127.0.0.1:${s.httpPort}`,
+      parse: (raw) => {
+        const urls = raw.split(",").map((u) => u.trim()).filter(Boolean);
+        if (!urls.length) throw new Error("must list at least one URL");
+        return urls.map((u) => base.parse(u).replace(/\/+$/, ""));
+      },
+      default: [`http://127.0.0.1:${s.httpPort}`],
     };
   }
   return out;

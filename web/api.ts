@@ -5,6 +5,7 @@
  * are made by the browser through the edge, with the same token and rate limits as any client.
  * @module
  */
+import { Balancer, connectionRefused } from "@stocklet/shared/balancer";
 import type { ServiceName } from "@stocklet/shared/topology";
 
 /** A service's answer other than 200. */
@@ -33,20 +34,42 @@ export interface Services {
   get<T>(path: string, opts?: ReadOptions): Promise<T>;
 }
 
-/** A client of the services' gateways, by base URL. */
+/**
+ * A client of the services' gateways, by base URL: a service's replicas in turn, past one that
+ * refuses connections.
+ */
 export function servicesClient(
-  upstreams: Readonly<Record<ServiceName, string>>,
+  upstreams: Readonly<Record<ServiceName, string | readonly string[]>>,
   timeoutMs = 5_000,
 ): Services {
+  const replicas = new Map(
+    Object.entries(upstreams).map((
+      [svc, u],
+    ) => [svc, new Balancer(typeof u === "string" ? [u] : u)]),
+  );
+  const fetchFrom = async (b: Balancer, path: string, init: RequestInit): Promise<Response> => {
+    for (let i = 1;; i++) {
+      const base = b.next();
+      try {
+        return await fetch(base + path, init);
+      } catch (e) {
+        if (!connectionRefused(e) || i >= b.attempts) throw e;
+        b.refused(base);
+      }
+    }
+  };
   return {
     async get<T>(path: string, opts: ReadOptions = {}): Promise<T> {
       const svc = /^\/v1\/([a-z]+)\//.exec(path)?.[1] as ServiceName | undefined;
-      const base = svc && upstreams[svc];
-      if (!base) throw new Error(`no service serves ${path}`);
+      const replicasOf = svc && replicas.get(svc);
+      if (!replicasOf) throw new Error(`no service serves ${path}`);
       const headers: Record<string, string> = { accept: "application/json" };
       if (opts.token) headers.authorization = `Bearer ${opts.token}`;
       if (opts.requestId) headers["x-request-id"] = opts.requestId;
-      const res = await fetch(base + path, { headers, signal: AbortSignal.timeout(timeoutMs) });
+      const res = await fetchFrom(replicasOf, path, {
+        headers,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       const text = await res.text();
       let json: unknown = {};
       try {

@@ -30,7 +30,8 @@ export interface WebConfig {
   /** Where access tokens' keys are published. */
   jwksUrl: string;
   /** Base URL of each service's REST gateway (no trailing slash): pages read through them. */
-  upstreams: Record<ServiceName, string>;
+  /** Base URLs of each service's replicas. */
+  upstreams: Record<ServiceName, string[]>;
   /**
    * Where an order's trace is shown, with `{order_id}` in place of the order's id (Jaeger's search
    * in compose); empty: the page shows the `deno task trace <id>` command instead.
@@ -44,7 +45,7 @@ export interface WebConfig {
  * @example
  * ```ts
  * const cfg = loadWebConfig({ ORDER_HTTP_URL: "http://order:8092" });
- * cfg.upstreams.order; // "http://order:8092"
+ * cfg.upstreams.order; // ["http://order:8092"]
  * ```
  */
 export function loadWebConfig(

@@ -7,7 +7,7 @@ Deno.test("loadWebConfig() defaults follow the topology and the dev stack", () =
   assert.equal(cfg.port, 8090);
   assert.equal(cfg.host, "127.0.0.1");
   assert.equal(cfg.databaseUrl, "postgres://stocklet_web:stocklet@127.0.0.1:55432/stocklet");
-  assert.equal(cfg.upstreams.order, "http://127.0.0.1:8092");
+  assert.deepEqual(cfg.upstreams.order, ["http://127.0.0.1:8092"]);
   assert.equal(cfg.jwksUrl, "http://127.0.0.1:8091/v1/auth/jwks");
   assert.equal(cfg.traceUrl, "");
 });
@@ -19,7 +19,7 @@ Deno.test("loadWebConfig() reads overrides and refuses a trace URL without {orde
     STOCKLET_TRACE_URL: "http://localhost:16686/search?tags={order_id}",
   });
   assert.equal(cfg.port, 9000);
-  assert.equal(cfg.upstreams.order, "http://order:8092");
+  assert.deepEqual(cfg.upstreams.order, ["http://order:8092"]);
   assert.equal(cfg.traceUrl, "http://localhost:16686/search?tags={order_id}");
   assert.throws(
     () => loadWebConfig({ STOCKLET_TRACE_URL: "http://jaeger/", PRODUCT_HTTP_URL: "ftp://x" }),
