@@ -1,7 +1,8 @@
 /**
  * `deno task chaos [--replay-only] [options]`: the chaos suite, on the test stack.
  *
- * While orders flow (open loop, the bench's 80/10/10 mix), each service, the edge, Kafka Connect,
+ * While orders flow (open loop: the bench's mix with a share of cancellations, 70/10/10/10), each
+ * service, the edge, Kafka Connect,
  * the Kafka broker and PostgreSQL are in turn killed with SIGKILL and restarted (apps with
  * `restartTestApp`, infrastructure with `infraUp`), with time to recover in between. Then, once
  * every order ended and every consumer caught up, the invariants (bench/invariants.ts) are checked
@@ -34,6 +35,7 @@ import { waitCaughtUp } from "@stocklet/testing/kafka";
 import {
   benchKafka,
   collectSnapshot,
+  ENDING_TOPICS,
   endOffsets,
   inFlightOrders,
   type RunLedger,
@@ -44,7 +46,6 @@ import { replayCheck, type ReplayResult } from "./replay.ts";
 import { mdTable, textTable } from "./report.ts";
 import { rng } from "./stats.ts";
 import { CONSUMING_SERVICES, resolveTarget, type Target } from "./target.ts";
-import { TERMINAL_TOPICS } from "./terminal.ts";
 import { parseMix, setupFixture } from "./workload.ts";
 
 /** The chaos suite's settings. */
@@ -58,6 +59,9 @@ export interface ChaosConfig {
   replayOnly: boolean;
   keepStack: boolean;
 }
+
+/** The chaos load: approved, short of stock, short of balance, cancelled by the customer. */
+export const CHAOS_MIX = "70/10/10/10";
 
 /** Every victim, in kill order. */
 export const ALL_VICTIMS: readonly string[] = [
@@ -301,7 +305,7 @@ export async function runChaos(cfg: ChaosConfig): Promise<boolean> {
       return r.ok;
     }
     const dlqTopics = CONSUMING_SERVICES.map((s) => deadLetterTopicOf(consumerGroupOf(s)));
-    const startOffsets = await endOffsets(kafka, [...TERMINAL_TOPICS, ...dlqTopics]);
+    const startOffsets = await endOffsets(kafka, [...ENDING_TOPICS, ...dlqTopics]);
     const fixture = await setupFixture(target.api, {
       customers: cfg.customers,
       poorCustomers: Math.max(1, Math.ceil(cfg.customers / 4)),
@@ -309,7 +313,7 @@ export async function runChaos(cfg: ChaosConfig): Promise<boolean> {
       stockPerProduct: 100_000,
       log,
     });
-    const gen = new LoadGenerator(target.api, fixture, parseMix("80/10/10"), {
+    const gen = new LoadGenerator(target.api, fixture, parseMix(CHAOS_MIX), {
       rand: rng(7),
       timeoutMs: 20_000,
     });
@@ -347,7 +351,12 @@ export async function runChaos(cfg: ChaosConfig): Promise<boolean> {
     }
     const placed = gen.orders.length;
     const acked = gen.orders.filter((o) => o.status === 200 && o.orderId);
-    log(`load stopped: ${placed} place requests, ${acked.length} acknowledged`);
+    const cancels = gen.orders.filter((o) => o.cancelStatus !== undefined);
+    log(
+      `load stopped: ${placed} place requests, ${acked.length} acknowledged; ${cancels.length} ` +
+        `cancellations (${cancels.filter((o) => o.cancelStatus === 200).length} accepted, ` +
+        `${cancels.filter((o) => o.cancelStatus === 409).length} too late)`,
+    );
 
     // Let everything end: orders terminal, consumers caught up (compensations included).
     const groups = CONSUMING_SERVICES.map(consumerGroupOf);
@@ -393,7 +402,11 @@ export async function runChaos(cfg: ChaosConfig): Promise<boolean> {
     } else console.log("\ndead-letter topics: nothing written during the run");
     const rejectedBy = new Map<string, number>();
     for (const o of snap.orders) {
-      const k = o.status === 4 ? "approved" : o.status === 3 ? "rejected" : "in flight";
+      const k =
+        ({ 3: "rejected", 4: "approved", 5: "delivered", 6: "shipped", 8: "cancelled" } as Record<
+          number,
+          string
+        >)[o.status] ?? "in flight";
       rejectedBy.set(k, (rejectedBy.get(k) ?? 0) + 1);
     }
     console.log(

@@ -10,6 +10,9 @@ import { parseTimestamp } from "@stocklet/shared/consumer/lag";
 import type { ChaosSnapshot, SnapDeadLetter, SnapOrder, SnapTerminal } from "./invariants.ts";
 import { TERMINAL_TOPICS } from "./terminal.ts";
 
+/** The topics whose records end an order for the chaos suite: the saga's, and a cancellation's. */
+export const ENDING_TOPICS: readonly string[] = [...TERMINAL_TOPICS, "order.state.cancelled"];
+
 /** Partition → offset, per topic. */
 export type Offsets = Map<string, Map<number, string>>;
 
@@ -122,7 +125,7 @@ async function withDb<T>(url: string, fn: (sql: postgres.Sql) => Promise<T>): Pr
   }
 }
 
-/** How many of the customers' orders are still in flight (PROCESSING or PENDING). */
+/** How many of the customers' orders are still moving (PROCESSING, PENDING or CANCELLING). */
 export function inFlightOrders(
   serviceDbUrl: (service: string) => string,
   customers: string[],
@@ -130,7 +133,7 @@ export function inFlightOrders(
   return withDb(serviceDbUrl("order"), async (sql) => {
     const [r] = await sql<Array<{ n: number }>>`
       select count(*)::int as n from orders
-      where customer_id = any(${customers}::uuid[]) and status in (1, 2)`;
+      where customer_id = any(${customers}::uuid[]) and status in (1, 2, 7)`;
     return r?.n ?? 0;
   });
 }
@@ -151,9 +154,10 @@ export async function collectSnapshot(
         total_price_cents: bigint | null;
         created_at: Date;
         items: Record<string, number> | null;
+        refunded_cents: bigint | null;
       }>
     >`
-      select o.id, o.customer_id, o.status, o.total_price_cents, o.created_at,
+      select o.id, o.customer_id, o.status, o.total_price_cents, o.created_at, o.refunded_cents,
         (select json_object_agg(i.product_id, i.quantity) from order_items i
           where i.order_id = o.id) as items
       from orders o where o.customer_id = any(${customers}::uuid[])`;
@@ -164,6 +168,7 @@ export async function collectSnapshot(
       totalCents: r.total_price_cents,
       createdAt: r.created_at.getTime(),
       items: r.items ?? {},
+      refundedCents: r.refunded_cents,
     }));
   });
   const orderIds = orders.map((o) => o.id);
@@ -194,17 +199,21 @@ export async function collectSnapshot(
   const ours = new Set([...orderIds, ...customers, ...run.products]);
   const records = await readSince(
     kafka,
-    [...TERMINAL_TOPICS, ...run.deadLetterTopics],
+    [...ENDING_TOPICS, ...run.deadLetterTopics],
     run.startOffsets,
   );
   const terminals: SnapTerminal[] = [];
   const deadLetters: SnapDeadLetter[] = [];
   for (const r of records) {
-    if ((TERMINAL_TOPICS as readonly string[]).includes(r.topic)) {
+    if (ENDING_TOPICS.includes(r.topic)) {
       if (!r.key || !ours.has(r.key)) continue;
       terminals.push({
         orderId: r.key,
-        status: r.topic === "order.state.approved" ? "APPROVED" : "REJECTED",
+        status: r.topic === "order.state.approved"
+          ? "APPROVED"
+          : r.topic === "order.state.cancelled"
+          ? "CANCELLED"
+          : "REJECTED",
         eventId: r.headers.id ?? "",
         committedAt: parseTimestamp(r.headers.created_at ?? "") ?? NaN,
       });

@@ -6,7 +6,16 @@
  */
 
 /** Order statuses (stocklet.order.v1.OrderStatus). */
-export const OrderStatus = { PROCESSING: 1, PENDING: 2, REJECTED: 3, APPROVED: 4, COMPLETED: 5 };
+export const OrderStatus = {
+  PROCESSING: 1,
+  PENDING: 2,
+  REJECTED: 3,
+  APPROVED: 4,
+  COMPLETED: 5,
+  SHIPPED: 6,
+  CANCELLING: 7,
+  CANCELLED: 8,
+};
 /** Reservation statuses (stocklet.warehouse.v1.ReservationStatus). */
 export const ReservationStatus = {
   RESERVED: 1,
@@ -16,7 +25,14 @@ export const ReservationStatus = {
   CANCELLED: 5,
 };
 /** Shipment statuses (stocklet.shipping.v1.ShipmentStatus). */
-export const ShipmentStatus = { ALLOCATED: 1, RELEASED: 2, DISPATCHED: 3, FAILED: 4, CANCELLED: 5 };
+export const ShipmentStatus = {
+  ALLOCATED: 1,
+  RELEASED: 2,
+  DISPATCHED: 3,
+  FAILED: 4,
+  CANCELLED: 5,
+  DELIVERED: 6,
+};
 
 /** An order of the run, as the order database has it. */
 export interface SnapOrder {
@@ -28,12 +44,14 @@ export interface SnapOrder {
   createdAt: number;
   /** Product id → quantity. */
   items: Record<string, number>;
+  /** What its cancellation refunded (cancelled orders). */
+  refundedCents?: bigint | null;
 }
 
-/** A terminal event of an order, as read from Kafka. */
+/** A terminal event of an order, as read from Kafka (CANCELLED: its cancellation's end). */
 export interface SnapTerminal {
   orderId: string;
-  status: "APPROVED" | "REJECTED";
+  status: "APPROVED" | "REJECTED" | "CANCELLED";
   eventId: string;
   /** Outbox commit time (epoch ms). */
   committedAt: number;
@@ -104,14 +122,19 @@ export function deadlineOf(t: number, recoveries: readonly number[], graceMs: nu
   return (r ?? t) + graceMs;
 }
 
+/** Whether an order came to rest: its saga ended, and so did any cancellation. */
 function isTerminal(status: number): boolean {
-  return status === OrderStatus.APPROVED || status === OrderStatus.REJECTED ||
+  return status !== OrderStatus.PROCESSING && status !== OrderStatus.PENDING &&
+    status !== OrderStatus.CANCELLING;
+}
+
+/** Whether an order was sold: approved, and maybe shipped or delivered since. */
+function isApproved(status: number): boolean {
+  return status === OrderStatus.APPROVED || status === OrderStatus.SHIPPED ||
     status === OrderStatus.COMPLETED;
 }
 
-function isApproved(status: number): boolean {
-  return status === OrderStatus.APPROVED || status === OrderStatus.COMPLETED;
-}
+const STATUS_NAMES = Object.fromEntries(Object.entries(OrderStatus).map(([k, v]) => [v, k]));
 
 /** Checks every invariant. */
 export function checkInvariants(s: ChaosSnapshot): Verdict[] {
@@ -120,6 +143,7 @@ export function checkInvariants(s: ChaosSnapshot): Verdict[] {
   const orders = new Map(s.orders.map((o) => [o.id, o]));
   const approved = s.orders.filter((o) => isApproved(o.status));
   const rejected = s.orders.filter((o) => o.status === OrderStatus.REJECTED);
+  const cancelled = s.orders.filter((o) => o.status === OrderStatus.CANCELLED);
   const eventsOf = new Map<string, SnapTerminal[]>();
   for (const e of s.terminals) {
     const list = eventsOf.get(e.orderId) ?? [];
@@ -145,7 +169,7 @@ export function checkInvariants(s: ChaosSnapshot): Verdict[] {
     let worst = 0;
     for (const o of s.orders) {
       if (!isTerminal(o.status)) {
-        v.push(`order ${o.id} is still ${o.status === 1 ? "PROCESSING" : "PENDING"}`);
+        v.push(`order ${o.id} is still ${STATUS_NAMES[o.status] ?? o.status}`);
         continue;
       }
       const evs = eventsOf.get(o.id) ?? [];
@@ -167,7 +191,8 @@ export function checkInvariants(s: ChaosSnapshot): Verdict[] {
     }
     out.push(verdict(
       `every accepted order terminal within ${grace / 1000} s of recovery`,
-      `${s.orders.length} orders, ${approved.length} approved, ${rejected.length} rejected; ` +
+      `${s.orders.length} orders, ${approved.length} approved, ${rejected.length} rejected, ` +
+        `${cancelled.length} cancelled; ` +
         `slowest ${Math.round(worst / 100) / 10} s after its recovery point`,
       v,
     ));
@@ -182,11 +207,19 @@ export function checkInvariants(s: ChaosSnapshot): Verdict[] {
       const ids = (st: string) => new Set(evs.filter((e) => e.status === st).map((e) => e.eventId));
       const a = ids("APPROVED");
       const r = ids("REJECTED");
-      redelivered += evs.length - a.size - r.size;
+      const c = ids("CANCELLED");
+      redelivered += evs.length - a.size - r.size - c.size;
       if (a.size > 1) v.push(`order ${o.id} approved ${a.size} times (distinct events)`);
       if (a.size && r.size) v.push(`order ${o.id} has both an approved and a rejected event`);
       if (r.size > 1) v.push(`order ${o.id} rejected ${r.size} times (distinct events)`);
+      if (c.size > 1) v.push(`order ${o.id} cancelled ${c.size} times (distinct events)`);
       if (isApproved(o.status) && a.size === 0) v.push(`order ${o.id} APPROVED without event`);
+      if (o.status === OrderStatus.CANCELLED && c.size === 0) {
+        v.push(`order ${o.id} CANCELLED without event`);
+      }
+      if (o.status !== OrderStatus.CANCELLED && c.size > 0) {
+        v.push(`order ${o.id} is ${STATUS_NAMES[o.status]} but was announced cancelled`);
+      }
       if (o.status === OrderStatus.REJECTED && a.size > 0) {
         v.push(`order ${o.id} is REJECTED but was announced approved`);
       }
@@ -195,7 +228,7 @@ export function checkInvariants(s: ChaosSnapshot): Verdict[] {
       }
     }
     out.push(verdict(
-      "no order approved twice; status matches its events",
+      "no order approved or cancelled twice; status matches its events",
       `${s.terminals.length} terminal events read, ${redelivered} redeliveries of the same event`,
       v,
     ));
@@ -222,16 +255,49 @@ export function checkInvariants(s: ChaosSnapshot): Verdict[] {
         v.push(`approved order ${o.id} debited ${l[0]!.amountCents}, total ${o.totalCents}`);
       }
     }
-    for (const o of rejected) {
+    for (const o of [...rejected, ...cancelled]) {
       const l = live.get(o.id) ?? [];
-      if (l.length) v.push(`rejected order ${o.id} has ${l.length} live debits`);
+      if (l.length) {
+        v.push(
+          `${STATUS_NAMES[o.status]?.toLowerCase()} order ${o.id} has ${l.length} live debits`,
+        );
+      }
     }
     for (const id of live.keys()) {
       if (!orders.has(id)) v.push(`a debit for order ${id}, which the order database lacks`);
     }
     out.push(verdict(
-      "exactly one debit per approved order, none (net) per rejected order",
+      "exactly one debit per approved order, none (net) per rejected or cancelled order",
       `${s.transactions.length} transactions (${reversed} reversed)`,
+      v,
+    ));
+  }
+
+  // 4b. Refunds: one per cancelled (paid) order, to the cent; none for a sold order.
+  {
+    const reversedOf = new Map<string, bigint[]>();
+    for (const t of s.transactions) {
+      if (!t.reversed) continue;
+      reversedOf.set(t.orderId, [...(reversedOf.get(t.orderId) ?? []), t.amountCents]);
+    }
+    const v: string[] = [];
+    for (const o of cancelled) {
+      const r = reversedOf.get(o.id) ?? [];
+      if (r.length !== 1) v.push(`cancelled order ${o.id} has ${r.length} refunds`);
+      else if (o.totalCents !== null && r[0] !== o.totalCents) {
+        v.push(`cancelled order ${o.id} refunded ${r[0]}, total ${o.totalCents}`);
+      } else if (o.refundedCents !== undefined && o.refundedCents !== r[0]) {
+        v.push(`cancelled order ${o.id} says ${o.refundedCents} refunded, payment ${r[0]}`);
+      }
+    }
+    for (const o of approved) {
+      if (reversedOf.has(o.id)) {
+        v.push(`sold order ${o.id} (${STATUS_NAMES[o.status]}) was refunded`);
+      }
+    }
+    out.push(verdict(
+      "one refund per cancelled order, to the cent; none for a sold one",
+      `${cancelled.length} cancelled orders`,
       v,
     ));
   }
@@ -274,33 +340,47 @@ export function checkInvariants(s: ChaosSnapshot): Verdict[] {
     ));
   }
 
-  // 7. Nothing held for rejected orders; approved ones consumed and shipped.
+  // 7. Nothing held for rejected or cancelled orders; sold ones reserved and allocated until they
+  // leave, consumed and dispatched (or delivered) after.
   {
     const res = new Map(s.reservations.map((r) => [r.orderId, r.status]));
     const shp = new Map(s.shipments.map((x) => [x.orderId, x.status]));
     const v: string[] = [];
-    for (const o of rejected) {
+    for (const o of [...rejected, ...cancelled]) {
+      const what = STATUS_NAMES[o.status]?.toLowerCase();
       const r = res.get(o.id);
       if (r === ReservationStatus.RESERVED || r === ReservationStatus.CONSUMED) {
         v.push(
-          `rejected order ${o.id} still has a ${r === 1 ? "RESERVED" : "CONSUMED"} reservation`,
+          `${what} order ${o.id} still has a ${r === 1 ? "RESERVED" : "CONSUMED"} reservation`,
         );
       }
-      if (shp.get(o.id) === ShipmentStatus.ALLOCATED) {
-        v.push(`rejected order ${o.id} still has an ALLOCATED shipment`);
+      const sh = shp.get(o.id);
+      if (sh === ShipmentStatus.ALLOCATED || sh === ShipmentStatus.DISPATCHED) {
+        v.push(
+          `${what} order ${o.id} still has an ${sh === 1 ? "ALLOCATED" : "DISPATCHED"} shipment`,
+        );
       }
     }
     for (const o of approved) {
-      if (res.get(o.id) !== ReservationStatus.CONSUMED) {
-        v.push(`approved order ${o.id}: reservation status ${res.get(o.id) ?? "missing"}`);
+      const left = o.status !== OrderStatus.APPROVED;
+      const wantRes = left ? ReservationStatus.CONSUMED : ReservationStatus.RESERVED;
+      if (res.get(o.id) !== wantRes) {
+        v.push(
+          `${STATUS_NAMES[o.status]} order ${o.id}: reservation status ${
+            res.get(o.id) ?? "missing"
+          }`,
+        );
       }
       const sh = shp.get(o.id);
-      if (sh !== ShipmentStatus.ALLOCATED && sh !== ShipmentStatus.DISPATCHED) {
-        v.push(`approved order ${o.id}: shipment status ${sh ?? "missing"}`);
+      const okShipment = left
+        ? sh === ShipmentStatus.DISPATCHED || sh === ShipmentStatus.DELIVERED
+        : sh === ShipmentStatus.ALLOCATED;
+      if (!okShipment) {
+        v.push(`${STATUS_NAMES[o.status]} order ${o.id}: shipment status ${sh ?? "missing"}`);
       }
     }
     out.push(verdict(
-      "no reservation or shipment held for a rejected order (approved: consumed, allocated)",
+      "nothing held for rejected or cancelled orders (sold: reserved and allocated, or gone)",
       `${s.reservations.length} reservations, ${s.shipments.length} shipments`,
       v,
     ));

@@ -23,6 +23,8 @@ export interface PlacedOrder {
   status?: number;
   orderId?: string;
   error?: string;
+  /** A `cancel` order: the status its cancellation was answered with (0: no answer). */
+  cancelStatus?: number;
 }
 
 /** Options of {@linkcode LoadGenerator}. */
@@ -33,6 +35,8 @@ export interface LoadOptions {
   timeoutMs?: number;
   /** PRNG for the order mix. */
   rand: () => number;
+  /** A `cancel` order is cancelled up to this long after its placement was answered. @default 1500 */
+  cancelWithinMs?: number;
 }
 
 /** What one phase issued. */
@@ -98,6 +102,9 @@ export class LoadGenerator {
         rec.status = res.status;
         if (res.status === 200) {
           rec.orderId = (JSON.parse(text) as { order: { id: string } }).order.id;
+          if (plan.kind === "cancel") {
+            await this.#cancel(rec, plan.customer.token);
+          }
         } else {
           rec.error = text.slice(0, 200);
         }
@@ -141,6 +148,25 @@ export class LoadGenerator {
       await sleep(Math.max(1, Math.min(nextDue, end) - Date.now()));
     }
     return { label, rate, from, to: Math.min(Date.now(), end), issued, dropped };
+  }
+
+  /** Cancels a placed order after a random moment (so some land in flight, some approved). */
+  async #cancel(rec: PlacedOrder, token: string): Promise<void> {
+    await sleep(Math.floor(this.opts.rand() * (this.opts.cancelWithinMs ?? 1_500)));
+    try {
+      const res = await fetch(
+        this.api.baseOf("/v1/order/") + `/v1/order/orders/${rec.orderId}/cancel`,
+        {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}` },
+          signal: AbortSignal.timeout(this.opts.timeoutMs ?? 15_000),
+        },
+      );
+      await res.body?.cancel();
+      rec.cancelStatus = res.status;
+    } catch {
+      rec.cancelStatus = 0;
+    }
   }
 
   /** Waits for every request in flight to be answered. */

@@ -156,7 +156,7 @@ Deno.test("workload: mix parsing and an order chooser that follows it", () => {
     added: new Map(),
   };
   const r = rng(3);
-  const kinds = { ok: 0, stock: 0, balance: 0 };
+  const kinds = { ok: 0, stock: 0, balance: 0, cancel: 0 };
   for (let i = 0; i < 2000; i++) {
     const o = chooseOrder(r, f, parseMix("80/10/10"));
     kinds[o.kind]++;
@@ -165,6 +165,17 @@ Deno.test("workload: mix parsing and an order chooser that follows it", () => {
     assert.ok(Object.values(o.cart).every((q) => q >= 1 && q <= 3));
   }
   assert.ok(Math.abs(kinds.ok / 2000 - 0.8) < 0.04, JSON.stringify(kinds));
+  assert.equal(kinds.cancel, 0, "the bench's mix cancels nothing");
+  // The chaos mix: a tenth cancelled by rich customers, with carts that can be approved.
+  const chaos = { ok: 0, stock: 0, balance: 0, cancel: 0 };
+  for (let i = 0; i < 2000; i++) {
+    const o = chooseOrder(r, f, parseMix("70/10/10/10"));
+    chaos[o.kind]++;
+    if (o.kind === "cancel") assert.ok(o.customer.id === "r" && !("x" in o.cart));
+  }
+  assert.ok(Math.abs(chaos.cancel / 2000 - 0.1) < 0.03, JSON.stringify(chaos));
+  assert.deepEqual(parseMix("80/10/10"), { ok: 80, stock: 10, balance: 10 });
+  assert.throws(() => parseMix("1/2/3/4/5"));
 });
 
 Deno.test("args: defaults, quick mode and validation", () => {
@@ -181,7 +192,7 @@ Deno.test("args: defaults, quick mode and validation", () => {
   assert.throws(() => parseBenchArgs(["--rates", "60,x"]));
   assert.deepEqual(parseChaosArgs(["--victims", "order,kafka"]).victims, ["order", "kafka"]);
   assert.throws(() => parseChaosArgs(["--victims", "dns"]));
-  assert.equal(parseChaosArgs([]).victims.length, 11);
+  assert.equal(parseChaosArgs([]).victims.length, 12, "eight services, the edge, three infra");
 });
 
 function phase(label: string, offered: number, completedPerSec: number, p50: number, p99: number) {

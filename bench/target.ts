@@ -126,6 +126,7 @@ export async function resolveTarget(opts: ResolveOptions = {}): Promise<Target> 
       ports: devPorts,
       edgeUrl: devEdge,
       serviceUrl: (svc) => `http://127.0.0.1:${devPorts.http[svc]}`,
+      mailboxUrl: `http://127.0.0.1:${devPorts.mailbox}`,
       started: [],
     };
     const api = new BenchApi(

@@ -1,33 +1,42 @@
 /**
  * The bench's world and its orders: products with plenty of stock plus one sold out, "rich"
  * customers credited far beyond what they can spend and "poor" ones credited less than any order,
- * and an order chooser that mixes orders that should be approved, rejected for stock and rejected
- * for balance in given proportions. Every credit and every unit of stock added is recorded, so the
- * chaos suite can check balances and stock against them.
+ * and an order chooser that mixes orders that should be approved, rejected for stock, rejected for
+ * balance and (for the chaos suite) cancelled by their customer, in given proportions. Every
+ * credit and every unit of stock added is recorded, so the chaos suite can check balances and
+ * stock against them.
  * @module
  */
 import type { Customer } from "@stocklet/testing/stack";
 import type { BenchApi } from "./target.ts";
 
-/** Why an order was placed: the outcome it should get. */
-export type OrderKind = "ok" | "stock" | "balance";
+/**
+ * Why an order was placed: the outcome it should get (`cancel`: approved, then cancelled by its
+ * customer a moment after it was placed, wherever the saga is by then).
+ */
+export type OrderKind = "ok" | "stock" | "balance" | "cancel";
 
-/** Weights of each kind (any positive scale; 80/10/10 is the default). */
+/** Weights of each kind (any positive scale; 80/10/10 is the bench's). */
 export interface Mix {
   ok: number;
   stock: number;
   balance: number;
+  /** Orders their customer cancels. @default 0 */
+  cancel?: number;
 }
 
-/** Parses `ok/stock/balance` weights, e.g. `80/10/10`. */
+/** Parses `ok/stock/balance[/cancel]` weights, e.g. `80/10/10` or `70/10/10/10`. */
 export function parseMix(text: string): Mix {
   const parts = text.split("/").map((p) => Number(p.trim()));
-  if (parts.length !== 3 || parts.some((n) => !Number.isFinite(n) || n < 0)) {
-    throw new Error(`--mix ${text}: expected three non-negative numbers like 80/10/10`);
+  if (
+    (parts.length !== 3 && parts.length !== 4) ||
+    parts.some((n) => !Number.isFinite(n) || n < 0)
+  ) {
+    throw new Error(`--mix ${text}: expected three or four non-negative numbers like 80/10/10`);
   }
-  const [ok, stock, balance] = parts as [number, number, number];
-  if (ok + stock + balance <= 0) throw new Error(`--mix ${text}: the weights add up to 0`);
-  return { ok, stock, balance };
+  const [ok, stock, balance, cancel = 0] = parts as [number, number, number, number?];
+  if (ok + stock + balance + cancel <= 0) throw new Error(`--mix ${text}: the weights add up to 0`);
+  return parts.length === 4 ? { ok, stock, balance, cancel } : { ok, stock, balance };
 }
 
 /** A product of the fixture. */
@@ -139,9 +148,15 @@ export interface OrderPlan {
 
 /** Picks the next order: its kind by the mix, then a customer and a cart that lead to it. */
 export function chooseOrder(rand: () => number, f: Fixture, mix: Mix): OrderPlan {
-  const total = mix.ok + mix.stock + mix.balance;
+  const total = mix.ok + mix.stock + mix.balance + (mix.cancel ?? 0);
   const r = rand() * total;
-  const kind: OrderKind = r < mix.ok ? "ok" : r < mix.ok + mix.stock ? "stock" : "balance";
+  const kind: OrderKind = r < mix.ok
+    ? "ok"
+    : r < mix.ok + mix.stock
+    ? "stock"
+    : r < mix.ok + mix.stock + mix.balance
+    ? "balance"
+    : "cancel";
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const cart: Record<string, number> = {};
   const lines = 1 + Math.floor(rand() * Math.min(3, f.products.length));

@@ -41,16 +41,22 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   "stocklet.order.v1.OrderService.ViewOrders": "user",
   "stocklet.order.v1.OrderService.SearchOrders": "admin",
   "stocklet.order.v1.OrderService.PlaceOrder": "user",
+  "stocklet.order.v1.OrderService.CancelOrder": "user",
 
   "stocklet.shipping.v1.ShippingService.ServiceInfo": "public",
   "stocklet.shipping.v1.ShippingService.ViewShipment": "user",
   "stocklet.shipping.v1.ShippingService.ViewShipmentManifest": "user",
+  "stocklet.shipping.v1.ShippingService.DispatchShipment": "admin",
+  "stocklet.shipping.v1.ShippingService.DeliverShipment": "admin",
 
   "stocklet.payment.v1.PaymentService.ServiceInfo": "public",
   "stocklet.payment.v1.PaymentService.ViewTransactions": "user",
   "stocklet.payment.v1.PaymentService.ViewTransaction": "user",
   "stocklet.payment.v1.PaymentService.ViewBalance": "user",
   "stocklet.payment.v1.PaymentService.CreditBalance": "admin",
+
+  "stocklet.notification.v1.NotificationService.ServiceInfo": "public",
+  "stocklet.notification.v1.NotificationService.ViewNotifications": "user",
 };
 
 /**

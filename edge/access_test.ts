@@ -18,12 +18,15 @@ Deno.test("ACCESS: admin-only and public routes are the agreed ones", () => {
     "PATCH /v1/product/{id}",
     "POST /v1/payment/balance/{customer_id}/credit",
     "POST /v1/product",
+    "POST /v1/shipping/shipment/{shipment_id}/deliver",
+    "POST /v1/shipping/shipment/{shipment_id}/dispatch",
     "POST /v1/warehouse/product/{product_id}/stock",
   ]);
   assert.deepEqual(byAccess("public"), [
     "GET /v1/auth/jwks",
     "GET /v1/auth/revocations",
     "GET /v1/auth/service",
+    "GET /v1/notification/service",
     "GET /v1/order/service",
     "GET /v1/payment/service",
     "GET /v1/product/list",

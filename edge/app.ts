@@ -28,6 +28,7 @@ import { loginAccountOf, type RateKey, rateLimitedError, rateLimiter } from "./r
 import { type EdgeRoute, edgeRoutes, routerOf } from "./routes.ts";
 import { type ResponseCache, responseCache } from "./cache.ts";
 import { type RateLimit, type RateLimitName, rateLimitsOf } from "./policy.ts";
+import { recordEdgeRequest } from "./metrics.ts";
 
 /** Options for {@linkcode edgeHandler}. */
 export interface EdgeOptions {
@@ -251,6 +252,14 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
     }
     res.headers.set(REQUEST_ID_HEADER, requestId);
     cors.decorate(res.headers, origin);
+    recordEdgeRequest({
+      method: req.method,
+      route: route?.template,
+      status: res.status,
+      seconds: (performance.now() - t0) / 1000,
+      cache: res.headers.get("x-cache"),
+      refused: res.status === 429 && failure instanceof EdgeError,
+    });
     if (log) {
       log({
         method: req.method,

@@ -15,6 +15,7 @@ Deno.test("loadEdgeConfig() defaults follow the topology", () => {
     shipping: ["http://127.0.0.1:8095"],
     user: ["http://127.0.0.1:8096"],
     warehouse: ["http://127.0.0.1:8097"],
+    notification: ["http://127.0.0.1:8098"],
   });
   assert.equal(cfg.web, "http://127.0.0.1:8090");
   assert.equal(cfg.jwksUrl, "http://127.0.0.1:8091/v1/auth/jwks");

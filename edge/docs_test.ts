@@ -17,6 +17,7 @@ async function withEdge(fn: (url: string) => Promise<void>): Promise<void> {
         order: none,
         shipping: none,
         payment: none,
+        notification: none,
       },
       verifier: kit.verifier,
       docs: docsHandler(),

@@ -4,12 +4,14 @@
  * @module
  */
 import { setupLogging } from "@stocklet/shared/logging";
+import { watchProcess } from "@stocklet/shared/metrics";
 import { loadEdgeConfig } from "./config.ts";
 import { startEdge } from "./server.ts";
 
 if (import.meta.main) {
   const config = loadEdgeConfig();
   setupLogging("edge");
+  watchProcess("edge");
   const edge = await startEdge(config);
   const stop = async (): Promise<void> => {
     await edge.stop();

@@ -109,6 +109,12 @@ Deno.test("openapi: schemas are proto3 JSON (camelCase, int64 strings, enum name
     "itemsPriceCents",
     "totalPriceCents",
     "rejectReason",
+    "carrier",
+    "trackingNumber",
+    "shippedAt",
+    "deliveredAt",
+    "cancelRequestedAt",
+    "refundedCents",
   ]);
   assert.deepEqual(
     {

@@ -23,7 +23,7 @@ Deno.test("edgeRoutes() lists every annotated RPC of every service, under its pr
   }
   // gRPC-only services (user's internal one) expose nothing.
   assert.ok(!routes.some((r) => r.rpc.includes("UserInternalService")));
-  assert.equal(routes.length, 31);
+  assert.equal(routes.length, 36);
 });
 
 Deno.test("edgeRoutes() takes the default timeout from its options", () => {

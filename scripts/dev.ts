@@ -1,25 +1,31 @@
 /**
  * `deno task dev`: the whole system on this machine, one command. Infrastructure up → service-init
- * for all seven services → the seven services and the edge (supervised: coloured logs, a crashed
- * process is reported and restarted with backoff) → demo data through the public API → the URLs,
- * credentials and a five-step walkthrough. Spans go to a built-in OTLP collector, so
- * `deno task trace <order_id>` shows an order's saga. Ctrl-C stops everything this run started.
+ * for all eight services → the mail catcher, the eight services, the web front and the edge
+ * (supervised: coloured logs, a crashed process is reported and restarted with backoff) → demo
+ * data through the public API → the URLs, credentials and a walkthrough. Spans and metrics go to a
+ * built-in OTLP collector, so `deno task trace <order_id>` shows an order's saga and `deno task
+ * top` the system live; `--zipkin` also starts Zipkin (its UI on :9411) and forwards every span to
+ * it. The courier simulator dispatches and delivers approved orders by itself
+ * (`STOCKLET_COURIER=off` turns it off), and the notification service's emails land in the mailbox
+ * page (or `deno task mail`). Ctrl-C stops everything this run started.
  */
-import { DATABASE_OWNERS, DEFAULT_PORTS, type ServiceName } from "@stocklet/shared/topology";
+import { parseArgs } from "node:util";
+import { DATABASE_OWNERS, type ServiceName } from "@stocklet/shared/topology";
 import { type Component, infraConfig, infraUp, stopComponent } from "./infra/mod.ts";
 import { portOpen, waitUntil } from "./infra/process.ts";
 import { initServices } from "./service_init/mod.ts";
 import { isReady } from "./stack/apps.ts";
-import { appEnv, type AppName, httpPortOf, stackPorts } from "./stack/config.ts";
+import { appEnv, type AppName, collectorPort, httpPortOf, stackPorts } from "./stack/config.ts";
 import { stackApps } from "./stack/test_stack.ts";
 import { startTraceCollector, type TraceCollector } from "./trace/collector.ts";
 import { client, type DemoData, seedDemo } from "./dev/seed.ts";
 import { Supervisor } from "./dev/supervisor.ts";
+import { startZipkin, type Zipkin } from "./dev/zipkin.ts";
 
 const BOLD = "\x1b[1m";
 const DIM = "\x1b[2m";
 const RESET = "\x1b[0m";
-const say = (line: string) => console.error(`${BOLD}dev${RESET}       │ ${line}`);
+const say = (line: string) => console.error(`${BOLD}dev${RESET}          │ ${line}`);
 
 /** The admin account the user service creates at start-up. */
 const ADMIN = {
@@ -29,12 +35,22 @@ const ADMIN = {
 
 /** The edge's rate limits in dev: off unless asked for (`STOCKLET_RATE_LIMIT=on`). */
 const RATE_LIMIT = Deno.env.get("STOCKLET_RATE_LIMIT") ?? "off";
+/** The courier simulator's settings in dev: on unless `STOCKLET_COURIER` says otherwise. */
+const COURIER = {
+  on: !["off", "false", "0", "no"].includes(
+    (Deno.env.get("STOCKLET_COURIER") ?? "on").toLowerCase(),
+  ),
+  dispatchMs: Deno.env.get("STOCKLET_COURIER_DISPATCH_MS") ?? "5000",
+  deliverMs: Deno.env.get("STOCKLET_COURIER_DELIVER_MS") ?? "10000",
+};
 
 function walkthrough(
   edge: string,
   demo: DemoData,
   tracing: boolean,
   storefront: boolean,
+  zipkin: string | undefined,
+  mailbox: string,
 ): string {
   const p = demo.products[0]!;
   const login =
@@ -52,6 +68,12 @@ function walkthrough(
     `  Admin               ${ADMIN.email} / ${ADMIN.password}`,
     `  Demo customer       ${demo.customer.email} / ${demo.customer.password}  (id ${demo.customer.id})`,
     tracing ? `  Traces              deno task trace <order_id>` : `  Traces              off`,
+    tracing ? `  Metrics             deno task top` : `  Metrics             off`,
+    ...(zipkin ? [`  Zipkin              ${zipkin}/zipkin/`] : []),
+    `  Mailbox             ${mailbox}   (or: deno task mail)`,
+    COURIER.on
+      ? `  Courier simulator   on: dispatch ${COURIER.dispatchMs} ms after approval, delivery ${COURIER.deliverMs} ms after dispatch (STOCKLET_COURIER=off to do it by hand)`
+      : `  Courier simulator   off: dispatch and deliver as admin (README, "Fulfilment")`,
     "",
     `${BOLD}Walkthrough${RESET} ${DIM}(in another terminal)${RESET}`,
     `  1. Log in:`,
@@ -64,6 +86,13 @@ function walkthrough(
     `     curl -s ${edge}/v1/order/orders/<order_id> -H "authorization: Bearer $TOKEN"`,
     `  5. View the balance (debited by the order's total):`,
     `     curl -s ${edge}/v1/payment/balance/${demo.customer.id} -H "authorization: Bearer $TOKEN"`,
+    COURIER.on
+      ? `  6. Watch it go SHIPPED (carrier, tracking number) and COMPLETED, as the courier moves it`
+      : `  6. Dispatch it as the admin: POST ${edge}/v1/shipping/shipment/<shipping_id>/dispatch`,
+    `  7. Or cancel it before it ships (refunded to the cent):`,
+    `     curl -s -X POST ${edge}/v1/order/orders/<order_id>/cancel -H "authorization: Bearer $TOKEN"`,
+    `  8. The emails it sent: ${mailbox}, or`,
+    `     curl -s ${edge}/v1/notification/list -H "authorization: Bearer $TOKEN"`,
     tracing ? `  Then: deno task trace <order_id>` : "",
     "",
     `${DIM}Ctrl-C stops everything.${RESET}`,
@@ -72,6 +101,10 @@ function walkthrough(
 }
 
 async function main(): Promise<void> {
+  const { values: flags } = parseArgs({
+    args: Deno.args,
+    options: { zipkin: { type: "boolean", default: false } },
+  });
   const t0 = performance.now();
   const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
   const cfg = infraConfig("dev");
@@ -102,12 +135,29 @@ async function main(): Promise<void> {
   for (const r of init.services) say(`  ${r.summary}`);
   for (const c of init.relay.connectors) say(`  relay: connector ${c.name} ${c.action}`);
 
-  const otlpPort = Number(Deno.env.get("STOCKLET_OTLP_PORT") ?? DEFAULT_PORTS.otlp);
+  const otlpPort = collectorPort("dev");
   let collector: TraceCollector | undefined;
+  let zipkin: Zipkin | undefined;
   if (Deno.env.get("STOCKLET_TRACING") !== "off") {
+    if (flags.zipkin) {
+      say("zipkin (its server jar from Maven Central on first use)…");
+      try {
+        zipkin = await startZipkin(cfg, (l) => say(`  ${l}`));
+        say(`  zipkin on ${zipkin.url}/zipkin/`);
+      } catch (e) {
+        say(`  zipkin off: ${e instanceof Error ? e.message : e}`);
+      }
+    }
     try {
-      collector = await startTraceCollector(otlpPort, infra.pgUrl("postgres"));
-      say(`trace collector on :${otlpPort} (OTLP/HTTP JSON → Postgres database "traces")`);
+      collector = await startTraceCollector(otlpPort, infra.pgUrl("postgres"), {
+        ...(zipkin ? { zipkinUrl: zipkin.url } : {}),
+        say,
+      });
+      say(
+        `collector on :${otlpPort} (OTLP/HTTP JSON: spans → Postgres database "traces"${
+          zipkin ? " and Zipkin" : ""
+        }, metrics → deno task top)`,
+      );
     } catch (e) {
       say(
         `tracing off: cannot start the collector on :${otlpPort} (${
@@ -129,6 +179,7 @@ async function main(): Promise<void> {
     say("stopping…");
     await supervisor.stopAll();
     await collector?.stop().catch(() => {});
+    await zipkin?.stop().catch(() => {});
     for (const c of [...infra.started].reverse() as Component[]) {
       say(`  stopping ${c}`);
       await stopComponent(cfg, c);
@@ -145,6 +196,7 @@ async function main(): Promise<void> {
       app,
       appEnv(app, ports, infra, {
         ...(collector ? { otlpEndpoint: `http://127.0.0.1:${otlpPort}` } : {}),
+        profile: "dev",
         extra: {
           STOCKLET_ADMIN_EMAIL: ADMIN.email,
           STOCKLET_ADMIN_PASSWORD: ADMIN.password,
@@ -152,6 +204,9 @@ async function main(): Promise<void> {
           STOCKLET_INSECURE_DEV_ADMIN: "true",
           // Off by default, so `deno task bench` (one client address) is never throttled.
           STOCKLET_RATE_LIMIT: RATE_LIMIT,
+          STOCKLET_COURIER: COURIER.on ? "on" : "off",
+          STOCKLET_COURIER_DISPATCH_MS: COURIER.dispatchMs,
+          STOCKLET_COURIER_DELIVER_MS: COURIER.deliverMs,
         },
       }),
     );
@@ -187,6 +242,8 @@ async function main(): Promise<void> {
         demo,
         collector !== undefined,
         edge !== undefined && apps.includes("web"),
+        zipkin?.url,
+        `http://127.0.0.1:${ports.mailbox}/`,
       ),
     );
     say(`ready in ${elapsed()}`);

@@ -13,12 +13,14 @@ import { join, relative, resolve } from "node:path";
 import { ensureChromium } from "./browser/chromium.ts";
 import { COMPONENTS, infraConfig, infraStatus, stopComponent } from "./infra/mod.ts";
 import { ensureComposeTool } from "./lib/compose_tool.ts";
+import { ensureAptTool } from "./lib/apt_tool.ts";
 import { countJunit } from "./lib/junit.ts";
 import { ensureLuajit } from "./lib/luajit.ts";
 import { ensureSchemathesis } from "./lib/schemathesis.ts";
 import { ROOT, STATE_DIR } from "./lib/paths.ts";
 import { appPid } from "./stack/apps.ts";
 import { ensureTestStack, stackApps, stopTestStack } from "./stack/test_stack.ts";
+import { collectorUp, stopCollector } from "./stack/collector.ts";
 
 /** Where the JUnit report of the last run is written. */
 export const JUNIT_PATH: string = join(STATE_DIR, "test-results", "junit.xml");
@@ -58,6 +60,7 @@ async function main(): Promise<number> {
     (await infraStatus(cfg)).filter((s) => s.pid !== undefined).map((s) => s.component),
   );
   const appsBefore = new Set((await stackApps()).filter((a) => appPid("test", a) !== undefined));
+  const collectorBefore = await collectorUp("test");
 
   const t0 = performance.now();
   try {
@@ -91,6 +94,9 @@ async function main(): Promise<number> {
       say(`schemathesis could not be installed: ${e instanceof Error ? e.message : e}`)
     );
   }
+  if (!(await ensureAptTool("tmux", ["-V"], "tmux", "the terminal dashboard's test", say))) {
+    say("no tmux (and it could not be installed): the `deno task top` test will fail");
+  }
   const code = await runDenoTest(paths);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
 
@@ -99,7 +105,7 @@ async function main(): Promise<number> {
     if (appsNow.some((a) => !appsBefore.has(a))) {
       say("stopping the test stack's services");
       await stopTestStack();
-    }
+    } else if (!collectorBefore) await stopCollector("test");
     const startedInfra = COMPONENTS.filter((c) => !infraBefore.has(c));
     if (startedInfra.length) {
       say(`stopping the test infrastructure this run started (${startedInfra.join(", ")})`);

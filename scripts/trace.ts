@@ -1,13 +1,27 @@
 /**
  * `deno task trace <order_id>`: prints an order's whole saga — the HTTP request, every gRPC
  * handler, SQL transaction and Kafka hop — as a tree of spans with services and timings, from the
- * spans the dev stack's collector stored (`deno task dev` must have been running with tracing on).
+ * spans the dev stack's collector stored (`deno task dev` must have been running with tracing on),
+ * and each trace's link in Zipkin's UI (`deno task dev --zipkin`).
  */
 import postgres from "postgres";
 import { infraConfig, pgUrlOf } from "./infra/config.ts";
 import type { SpanRow } from "./trace/store.ts";
 import { TRACES_DB } from "./trace/store.ts";
 import { renderTrace } from "./trace/tree.ts";
+import { zipkinTraceUrl } from "./trace/zipkin.ts";
+import { zipkinUrl } from "./dev/zipkin.ts";
+
+/** Whether a Zipkin server answers at base. */
+async function zipkinUp(base: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(500) });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
 
 /** The spans of every trace that touched an order. */
 export async function orderTraces(sql: postgres.Sql, orderId: string): Promise<SpanRow[][]> {
@@ -40,7 +54,14 @@ if (import.meta.main) {
       );
       Deno.exit(1);
     }
-    for (const t of traces) console.log(renderTrace(t).join("\n") + "\n");
+    const zipkin = zipkinUrl();
+    const linked = await zipkinUp(zipkin);
+    for (const t of traces) {
+      const link = linked
+        ? `zipkin: ${zipkinTraceUrl(zipkin, t[0]!.trace_id)}`
+        : `zipkin: ${zipkinTraceUrl(zipkin, t[0]!.trace_id)} (with \`deno task dev --zipkin\`)`;
+      console.log(renderTrace(t).join("\n") + "\n" + link + "\n");
+    }
   } finally {
     await sql.end();
   }

@@ -6,6 +6,7 @@
 import postgres from "postgres";
 import { SpanKind, withSpan } from "./tracing.ts";
 import { flushOutbox, type OutboxEvent, outboxEvent } from "./outbox.ts";
+import { poolUsage, recordPoolWait } from "./metrics/process.ts";
 import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
 
 /** Column types beyond the defaults: int8 as bigint. */
@@ -35,6 +36,11 @@ export interface Tx extends TxSql {
     schema: D,
     event: MessageInitShape<D>,
   ): string;
+  /**
+   * Runs fn once the transaction committed (never when it, or the savepoint fn was queued in,
+   * rolls back): for effects outside the database, such as counting a saga's outcome.
+   */
+  afterCommit(fn: () => void): void;
 }
 
 /** Options for {@linkcode connectDb}. */
@@ -45,6 +51,7 @@ export interface DbOptions {
 
 /** Opens a pool for a `postgres://` URL. */
 export function connectDb(url: string, opts: DbOptions = {}): Sql {
+  poolUsage.max += opts.max ?? 5;
   return postgres(url, {
     max: opts.max ?? 5,
     idle_timeout: 60,
@@ -78,7 +85,16 @@ export function transaction<T>(sql: Sql, name: string, fn: (tx: Tx) => Promise<T
     kind: SpanKind.CLIENT,
     attributes: { "db.system": "postgresql", "db.operation.name": "transaction" },
   }, async () => {
-    const conn = await sql.reserve();
+    const asked = performance.now();
+    poolUsage.waiting++;
+    let conn;
+    try {
+      conn = await sql.reserve();
+    } finally {
+      poolUsage.waiting--;
+    }
+    poolUsage.inUse++;
+    recordPoolWait((performance.now() - asked) / 1000);
     let open = false;
     try {
       // Sent with the first query (postgres.js writes what a tick queued in one go). Not awaited:
@@ -86,15 +102,18 @@ export function transaction<T>(sql: Sql, name: string, fn: (tx: Tx) => Promise<T
       conn`begin`.catch(noop);
       open = true;
       const pending: OutboxEvent[] = [];
+      const committed: Array<() => void> = [];
       let savepoints = 0;
       const savepoint = async <R>(inner: (sp: TxSql) => Promise<R>): Promise<R> => {
         const name = `s${++savepoints}`;
+        const queued = committed.length;
         conn.unsafe(`savepoint ${name}`).catch(noop);
         try {
           const r = await inner(tx);
           conn.unsafe(`release savepoint ${name}`).catch(noop);
           return r;
         } catch (e) {
+          committed.length = queued;
           await conn.unsafe(`rollback to savepoint ${name}`);
           throw e;
         }
@@ -111,6 +130,9 @@ export function transaction<T>(sql: Sql, name: string, fn: (tx: Tx) => Promise<T
           pending.push(e);
           return e.id;
         },
+        afterCommit(fn: () => void): void {
+          committed.push(fn);
+        },
       }) as unknown as Tx;
       const result = await fn(tx);
       const tail: Promise<unknown>[] = [];
@@ -124,11 +146,17 @@ export function transaction<T>(sql: Sql, name: string, fn: (tx: Tx) => Promise<T
       if ((await commit).command !== "COMMIT") {
         throw new Error(`transaction ${name} was rolled back at commit`);
       }
+      for (const fn of committed) {
+        try {
+          fn();
+        } catch { /* an after-commit effect never fails the committed transaction */ }
+      }
       return result;
     } catch (e) {
       if (open) await conn`rollback`.catch(() => {});
       throw e;
     } finally {
+      poolUsage.inUse--;
       conn.release();
     }
   });

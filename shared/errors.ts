@@ -80,7 +80,10 @@ const HTTP_STATUS: Record<Code, number> = {
   [Code.ALREADY_EXISTS]: 409,
   [Code.PERMISSION_DENIED]: 403,
   [Code.RESOURCE_EXHAUSTED]: 429,
-  [Code.FAILED_PRECONDITION]: 400,
+  // grpc-gateway answers 400; a request that is well formed but comes too late for the resource's
+  // state (cancelling a dispatched order, dispatching a released shipment) is a conflict with
+  // that state, and clients tell it from bad input by the 409.
+  [Code.FAILED_PRECONDITION]: 409,
   [Code.ABORTED]: 409,
   [Code.OUT_OF_RANGE]: 400,
   [Code.UNIMPLEMENTED]: 501,
@@ -90,7 +93,7 @@ const HTTP_STATUS: Record<Code, number> = {
   [Code.UNAUTHENTICATED]: 401,
 };
 
-/** The HTTP status grpc-gateway uses for a gRPC code. */
+/** The HTTP status grpc-gateway uses for a gRPC code (FAILED_PRECONDITION: 409, see above). */
 export function httpStatusOf(code: Code): number {
   return HTTP_STATUS[code];
 }
@@ -164,6 +167,18 @@ export function unauthenticated(message = "missing or invalid access token"): Se
 /** PERMISSION_DENIED: authenticated but not allowed (403). */
 export function permissionDenied(message = "permission denied"): ServiceError {
   return new ServiceError(Code.PERMISSION_DENIED, message);
+}
+
+/**
+ * FAILED_PRECONDITION (409): the request is valid, but the resource's state no longer allows it.
+ *
+ * @example
+ * ```ts
+ * throw failedPrecondition("the order was dispatched and can no longer be cancelled");
+ * ```
+ */
+export function failedPrecondition(message: string): ServiceError {
+  return new ServiceError(Code.FAILED_PRECONDITION, message);
 }
 
 /** ALREADY_EXISTS (409). */

@@ -25,6 +25,7 @@ const namespaces = [
   proto.order,
   proto.shipping,
   proto.payment,
+  proto.notification,
   proto.events,
 ];
 
@@ -154,7 +155,7 @@ Deno.test("no float or double field carries money anywhere in the contracts", ()
 
 Deno.test("every public RPC has an HTTP rule under its service's prefix", () => {
   const publicServices = ALL_SERVICES.filter((s) => !s.name.endsWith("InternalService"));
-  assert.equal(publicServices.length, 7);
+  assert.equal(publicServices.length, 8);
   for (const svc of publicServices) {
     // Routed by path-separated prefix (Envoy's path_separated_prefix): /v1/<svc> or /v1/<svc>/…
     const prefix = `/v1/${svc.typeName.split(".")[1]}`;
@@ -215,24 +216,43 @@ Deno.test("the seed's REST paths are kept and the new admin routes exist", () =>
       "POST /v1/payment/balance/{customer_id}/credit body:*",
     ]
   ) assert.ok(routes.has(r), `missing route ${r}`);
-  for (const s of ["auth", "user", "product", "warehouse", "order", "shipping", "payment"]) {
+  for (
+    const s of [
+      "auth",
+      "user",
+      "product",
+      "warehouse",
+      "order",
+      "shipping",
+      "payment",
+      "notification",
+    ]
+  ) {
     assert.ok(routes.has(`GET /v1/${s}/service`), `missing ServiceInfo route of ${s}`);
   }
 });
 
-/**
- * Topics of the seed that Stocklet retired: each repeated a fact another event of the same
- * transaction already carries (one event per fact, fewer records for the relay per order).
- */
-const RETIRED = {
-  "payment.balance.debited": "payment.processing SUCCESS carries the customer and the amount",
-  "payment.transaction.created": "payment.processing SUCCESS carries the transaction",
-  "warehouse.stock.removed": "warehouse.reservation.consumed names every product and quantity",
-};
-
-Deno.test("the seed's 27 topics are declared, but for the retired ones, each on one event message", () => {
-  for (const t of Object.keys(RETIRED)) assert.equal(TOPICS.has(t), false, t);
-  assert.equal(TOPICS.size, 27 - Object.keys(RETIRED).length);
+Deno.test("the seed's topics (less three retired) and the lifecycle's are declared, each on one event message", () => {
+  // The seed's 27, less payment.balance.debited, payment.transaction.created and
+  // warehouse.stock.removed (one event per fact), plus order.state.cancelling/.cancelled and
+  // shipping.shipment.delivered/.cancelled.
+  assert.equal(TOPICS.size, 27 - 3 + 4);
+  for (
+    const gone of [
+      "payment.balance.debited",
+      "payment.transaction.created",
+      "warehouse.stock.removed",
+    ]
+  ) assert.ok(!TOPICS.has(gone), gone);
+  for (
+    const t of [
+      "order.state.cancelling",
+      "order.state.cancelled",
+      "shipping.shipment.dispatched",
+      "shipping.shipment.delivered",
+      "shipping.shipment.cancelled",
+    ]
+  ) assert.ok(TOPICS.has(t), t);
   assert.equal(TOPICS.get("warehouse.reservation.returned")?.name, "StockReservationEvent");
   assert.equal(TOPICS.get("payment.processing")?.name, "PaymentProcessedEvent");
   for (const schema of EVENT_SCHEMAS) {

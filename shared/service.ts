@@ -27,6 +27,7 @@ import type { ReadinessChecks } from "./server/health.ts";
 import { restApp } from "./server/rest.ts";
 import { DEFAULT_PORTS, placementOf, relayOf, type ServiceName, serviceSpec } from "./topology.ts";
 import { relayProblem, RelayWatch } from "./relay_watch.ts";
+import { watchConsumerLag, watchOutbox, watchProcess } from "./metrics/mod.ts";
 
 const log = getLog("service");
 
@@ -182,6 +183,18 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
 
   const relay = serviceSpec(opts.name).outbox ? new RelayWatch(sql, cfg.outboxSlot) : undefined;
   const startedAt = Date.now();
+  // Gauges read at export time (nothing runs when metrics are off).
+  const unwatch = [
+    watchProcess(opts.name),
+    ...(relay ? [watchOutbox(sql, relay)] : []),
+  ];
+  const unwatchLag = consumer
+    ? watchConsumerLag({
+      brokers: cfg.kafkaBrokers,
+      group: consumer.group,
+      topics: opts.reactions!.map((r) => r.topic),
+    })
+    : () => Promise.resolve();
   const readiness: ReadinessChecks = {
     db: () => sql`select 1`,
     ...(consumer ? { kafka: () => consumer.healthy() } : {}),
@@ -230,6 +243,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       await server.finished.catch(() => {});
       tasksStop.abort();
       await Promise.all(tasks);
+      for (const stopWatching of unwatch) stopWatching();
+      await unwatchLag();
       await consumer?.stop();
       await grpc.close();
       await sql.end({ timeout: 5 });

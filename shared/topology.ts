@@ -1,5 +1,5 @@
 /**
- * The system's shape in one place: the seven services, their default ports, where their data lives
+ * The system's shape in one place: the eight services, their default ports, where their data lives
  * and how their outboxes are relayed, and the default ports of the infrastructure. The dev runner,
  * service-init, the edge, the Envoy and compose generators and the tests all read it, so that they
  * cannot drift apart.
@@ -14,7 +14,8 @@ export type ServiceName =
   | "warehouse"
   | "order"
   | "shipping"
-  | "payment";
+  | "payment"
+  | "notification";
 
 /** One service of the topology. */
 export interface ServiceSpec {
@@ -23,7 +24,7 @@ export interface ServiceSpec {
   httpPort: number;
   /** Default gRPC port on the local machine. */
   grpcPort: number;
-  /** Whether it writes an outbox (relayed by Debezium). Auth has none. */
+  /** Whether it writes an outbox (relayed by Debezium). Auth and notification publish nothing. */
   outbox: boolean;
 }
 
@@ -36,6 +37,7 @@ export const SERVICES: readonly ServiceSpec[] = [
   { name: "shipping", httpPort: 8095, grpcPort: 9195, outbox: true },
   { name: "user", httpPort: 8096, grpcPort: 9196, outbox: true },
   { name: "warehouse", httpPort: 8097, grpcPort: 9197, outbox: true },
+  { name: "notification", httpPort: 8098, grpcPort: 9198, outbox: false },
 ];
 
 /**
@@ -146,6 +148,10 @@ export const DEFAULT_PORTS = {
   edge: 8080,
   /** The dev stack's OTLP/HTTP trace receiver (`STOCKLET_OTLP_PORT`). */
   otlp: 4318,
+  /** The local mail catcher's SMTP port (`STOCKLET_SMTP_PORT`): the notification service sends here. */
+  smtp: 2525,
+  /** The local mail catcher's mailbox page and API (`STOCKLET_MAILBOX_PORT`). */
+  mailbox: 8025,
 } as const;
 
 /** The Kafka consumer group of a service. */

@@ -197,6 +197,41 @@ const CASES: Record<string, Case> = {
       { json: { cart: { "12": 1 } }, field: `cart["12"]`, rule: "string.uuid" },
     ],
   },
+  "stocklet.order.v1.CancelOrderRequest": {
+    valid: { orderId: ID },
+    invalid: [{ json: { orderId: "42" }, field: "order_id", rule: "string.uuid" }],
+  },
+  "stocklet.shipping.v1.DispatchShipmentRequest": {
+    valid: { shipmentId: ID, carrier: "DHL Express", trackingNumber: "JD014600006281" },
+    invalid: [
+      {
+        json: { shipmentId: ID, carrier: "", trackingNumber: "JD1" },
+        field: "carrier",
+        rule: "string.min_len",
+      },
+      {
+        json: { shipmentId: ID, carrier: "DHL", trackingNumber: "<script>" },
+        field: "tracking_number",
+        rule: "string.pattern",
+      },
+      {
+        json: { shipmentId: "1", carrier: "DHL", trackingNumber: "JD1" },
+        field: "shipment_id",
+        rule: "string.uuid",
+      },
+    ],
+  },
+  "stocklet.shipping.v1.DeliverShipmentRequest": {
+    valid: { shipmentId: ID },
+    invalid: [{ json: { shipmentId: "1" }, field: "shipment_id", rule: "string.uuid" }],
+  },
+  "stocklet.notification.v1.ViewNotificationsRequest": {
+    valid: { pageSize: 10, customerId: ID },
+    invalid: [
+      { json: { customerId: "nope" }, field: "customer_id", rule: "string.pattern" },
+      { json: { pageSize: 101 }, field: "page_size", rule: "int32.gte_lte" },
+    ],
+  },
   "stocklet.shipping.v1.ViewShipmentRequest": {
     valid: { shipmentId: ID },
     invalid: [{ json: { shipmentId: "1" }, field: "shipment_id", rule: "string.uuid" }],
@@ -234,6 +269,7 @@ const SERVICES: DescService[] = [
   proto.order,
   proto.shipping,
   proto.payment,
+  proto.notification,
 ].flatMap((ns) =>
   (Object.values(ns) as unknown[]).filter((v): v is DescService =>
     typeof v === "object" && v !== null && (v as { kind?: unknown }).kind === "service"

@@ -8,7 +8,8 @@
  * Two deliveries can be interleaved deterministically: {@linkcode SagaParticipant.hold} keeps a
  * delivery's transaction open after its step, {@linkcode SagaParticipant.start} runs another one
  * beside it, and {@linkcode SagaParticipant.lockWaiters} waits until that one is blocked on a lock
- * before the first commits.
+ * before the first commits. {@linkcode SagaParticipant.holdTx} does the same for any step (a
+ * request's, e.g. a dispatch), so a request can race a delivery.
  * @module
  */
 import {
@@ -19,7 +20,7 @@ import {
   type MessageShape,
   toBinary,
 } from "@bufbuild/protobuf";
-import { type Sql, transaction } from "@stocklet/shared/db";
+import { type Sql, transaction, type Tx } from "@stocklet/shared/db";
 import { uuidv7 } from "@stocklet/shared/ids";
 import { events } from "@stocklet/shared/proto";
 import type { Reaction } from "@stocklet/shared/reaction";
@@ -59,6 +60,11 @@ export interface SagaParticipant {
   ): Promise<Published[]>;
   /** Starts a delivery and holds its transaction open after the step until `commit()`. */
   hold<D extends DescMessage>(topic: string, schema: D, event: MessageInitShape<D>): HeldDelivery;
+  /**
+   * Runs any step in a transaction held open after it until `commit()` (its error, if it throws,
+   * comes out of `commit()`).
+   */
+  holdTx(name: string, step: (tx: Tx) => Promise<unknown>): HeldDelivery;
   /** Starts a delivery without waiting for it (it commits when its step is done). */
   start<D extends DescMessage>(topic: string, schema: D, event: MessageInitShape<D>): Promise<void>;
   /** Resolves once at least n transactions on this database wait for a lock. */
@@ -111,7 +117,12 @@ export async function sagaParticipant(
     return (tx: Parameters<Reaction["handle"]>[1]) => reaction.handle(event, tx, meta);
   }
 
+  // A service that publishes nothing (notification) has no outbox: it never has anything to drain.
+  const [{ outbox }] = await sql<Array<{ outbox: boolean }>>`
+    select to_regclass('outbox') is not null as outbox` as unknown as [{ outbox: boolean }];
+
   async function drain(): Promise<Published[]> {
+    if (!outbox) return [];
     const rows = await sql<
       Array<{ aggregatetype: string; aggregateid: string; payload: Uint8Array }>
     >`
@@ -134,6 +145,33 @@ export async function sagaParticipant(
     return transaction(sql, `deliver ${topic}`, step);
   }
 
+  function holdTx(name: string, step: (tx: Tx) => Promise<unknown>): HeldDelivery {
+    let stepped!: () => void;
+    let release!: () => void;
+    const ran = new Promise<void>((r) => stepped = r);
+    const gate = new Promise<void>((r) => release = r);
+    const done = transaction(sql, name, async (tx) => {
+      try {
+        await step(tx);
+      } finally {
+        stepped();
+      }
+      await gate;
+    });
+    done.catch(() => {}); // reported by commit()
+    const failedEarly = done.then(() => {
+      throw new Error(`${name}: committed before its step ran`);
+    });
+    failedEarly.catch(() => {});
+    return {
+      applied: Promise.race([ran, failedEarly]),
+      async commit() {
+        release();
+        await done;
+      },
+    };
+  }
+
   return {
     db,
     sql,
@@ -144,26 +182,9 @@ export async function sagaParticipant(
     hold(topic, schema, event) {
       const step = stepOf(topic, schema, event);
       if (!step) throw new Error(`${topic}: the reaction filters this event out`);
-      let stepped!: () => void;
-      let release!: () => void;
-      const ran = new Promise<void>((r) => stepped = r);
-      const gate = new Promise<void>((r) => release = r);
-      const done = transaction(sql, `hold ${topic}`, async (tx) => {
-        await step(tx);
-        stepped();
-        await gate;
-      });
-      const failedEarly = done.then(() => {
-        throw new Error(`${topic}: committed before its step ran`);
-      });
-      return {
-        applied: Promise.race([ran, failedEarly]),
-        async commit() {
-          release();
-          await done;
-        },
-      };
+      return holdTx(`hold ${topic}`, step);
     },
+    holdTx,
     start,
     async lockWaiters(n = 1, timeoutMs = 5_000) {
       const deadline = Date.now() + timeoutMs;
@@ -252,5 +273,37 @@ export function paymentProcessed(
     type,
     orderId,
     customerId,
+  }];
+}
+
+/** `shipping.shipment.cancelled` for an order: its cancellation won against dispatch. */
+export function shipmentCancelled(
+  orderId: string,
+  customerId: string,
+  productQuantities: Record<string, number> = {},
+): Delivery<typeof events.ShipmentCancelledEventSchema> {
+  return ["shipping.shipment.cancelled", events.ShipmentCancelledEventSchema, {
+    revision: 1,
+    orderId,
+    customerId,
+    shipmentId: uuidv7(),
+    productQuantities,
+  }];
+}
+
+/** `shipping.shipment.dispatched` for an order, with a carrier and tracking number. */
+export function shipmentDispatched(
+  orderId: string,
+  customerId: string,
+  opts: { shipmentId?: string; productQuantities?: Record<string, number> } = {},
+): Delivery<typeof events.ShipmentDispatchedEventSchema> {
+  return ["shipping.shipment.dispatched", events.ShipmentDispatchedEventSchema, {
+    revision: 1,
+    shipmentId: opts.shipmentId ?? uuidv7(),
+    orderId,
+    customerId,
+    productQuantities: opts.productQuantities ?? {},
+    carrier: "DHL",
+    trackingNumber: "JD0123456789",
   }];
 }

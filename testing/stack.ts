@@ -36,6 +36,23 @@ export interface OrderJson {
   itemsPriceCents: string;
   unitPricesCents: Record<string, string>;
   rejectReason: string;
+  carrier?: string;
+  trackingNumber?: string;
+  shippedAt?: string;
+  deliveredAt?: string;
+  cancelRequestedAt?: string;
+  refundedCents?: string;
+}
+
+/** A message the stack's mail catcher received. */
+export interface ReceivedMail {
+  id: string;
+  receivedAt: string;
+  envelope: { from: string; to: string[] };
+  from: string;
+  subject: string;
+  text: string;
+  html: string;
 }
 
 /** The subject (user id) of an access token. */
@@ -257,6 +274,92 @@ export class Api {
       ) return r.order;
       if (Date.now() > deadline) {
         throw new Error(`order ${orderId} still ${r.order.status} after ${timeoutMs} ms`);
+      }
+      await sleep(50);
+    }
+  }
+
+  /** Polls an order until its status is one of `statuses` (names without the prefix). */
+  async orderReaches(
+    c: Customer,
+    orderId: string,
+    statuses: string[],
+    timeoutMs = 30_000,
+  ): Promise<OrderJson> {
+    const wanted = statuses.map((s) => `ORDER_STATUS_${s}`);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await this.ok<{ order: OrderJson }>("GET", `/v1/order/orders/${orderId}`, {
+        token: c.token,
+      });
+      if (wanted.includes(r.order.status)) return r.order;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `order ${orderId} still ${r.order.status}, not ${statuses} after ${timeoutMs} ms`,
+        );
+      }
+      await sleep(50);
+    }
+  }
+
+  /**
+   * Dispatches a shipment as the admin; the raw answer. Like a warehouse app, it retries the
+   * refusal that lifts by itself (409 with Retry-After: shipping has not heard of the order's
+   * approval yet) for a few seconds.
+   */
+  async dispatch(
+    shipmentId: string,
+    carrier = "DHL Express",
+    trackingNumber = `JD${unique().toUpperCase()}`,
+  ): Promise<Answer<{ shipment: Record<string, unknown>; message?: string }>> {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const r = await this.call<{ shipment: Record<string, unknown>; message?: string }>(
+        "POST",
+        `/v1/shipping/shipment/${shipmentId}/dispatch`,
+        { token: await this.adminToken(), body: { carrier, tracking_number: trackingNumber } },
+      );
+      if (r.status !== 409 || !r.headers.get("retry-after") || Date.now() > deadline) return r;
+      await sleep(50);
+    }
+  }
+
+  /** Records a shipment's delivery as the admin; the raw answer. */
+  async deliver(shipmentId: string): Promise<Answer<{ shipment: Record<string, unknown> }>> {
+    return await this.call("POST", `/v1/shipping/shipment/${shipmentId}/deliver`, {
+      token: await this.adminToken(),
+    });
+  }
+
+  /** Cancels an order as its customer; the raw answer. */
+  async cancel(
+    c: Customer,
+    orderId: string,
+  ): Promise<Answer<{ order: OrderJson; message?: string }>> {
+    return await this.call("POST", `/v1/order/orders/${orderId}/cancel`, { token: c.token });
+  }
+
+  /** What the stack's mail catcher received for an address, oldest first. */
+  async mailTo(address: string): Promise<ReceivedMail[]> {
+    const res = await fetch(
+      `${this.stack.mailboxUrl}/api/messages?to=${encodeURIComponent(address)}`,
+    );
+    if (!res.ok) throw new Error(`mailbox → ${res.status} ${await res.text()}`);
+    return await res.json();
+  }
+
+  /** Waits until the mail catcher received at least n messages for an address; returns them. */
+  async mailArrives(address: string, n: number, timeoutMs = 20_000): Promise<ReceivedMail[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const mail = await this.mailTo(address).catch(() => []);
+      if (mail.length >= n) return mail;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `${address} received ${mail.length} of ${n} emails in ${timeoutMs} ms: ${
+            mail.map((m) => m.subject).join("; ")
+          }`,
+        );
       }
       await sleep(50);
     }

@@ -47,6 +47,7 @@ const RUNTIME_VARS: Record<string, string> = {
   OTEL_DENO: "turns on Deno's built-in OpenTelemetry",
   OTEL_EXPORTER_OTLP_ENDPOINT: "where Deno exports traces, metrics and logs",
   OTEL_EXPORTER_OTLP_PROTOCOL: "how Deno exports them",
+  OTEL_METRIC_EXPORT_INTERVAL: "how often Deno exports metrics",
 };
 
 /** Variables the code reads that compose leaves unset on purpose, by compose service. */
@@ -220,6 +221,7 @@ async function listeningPorts(model: Yaml): Promise<Map<string, number[]>> {
   const worker = parseProps(await Deno.readTextFile(join(HERE, "connect", "worker.properties")));
   const otel = parse(await Deno.readTextFile(join(HERE, "otel-collector.yaml"))) as {
     receivers: { otlp: { protocols: Record<string, { endpoint: string }> } };
+    exporters: { prometheus: { endpoint: string } };
   };
   for (const name of serviceNames(model)) {
     const s = serviceOf(model, name);
@@ -231,9 +233,16 @@ async function listeningPorts(model: Yaml): Promise<Map<string, number[]>> {
       out.set(name, (s.env.KAFKA_LISTENERS ?? "").split(",").map(portOf));
     } else if (name === HOSTS.connect) out.set(name, [portOf(worker.listeners ?? "")]);
     else if (name === HOSTS.otelCollector) {
-      out.set(name, Object.values(otel.receivers.otlp.protocols).map((p) => portOf(p.endpoint)));
-    } else if (name === HOSTS.jaeger) out.set(name, [4317, 4318, CONTAINER_PORTS.jaegerUi]);
-    else if (name === HOSTS.envoy) {
+      out.set(name, [
+        ...Object.values(otel.receivers.otlp.protocols).map((p) => portOf(p.endpoint)),
+        portOf(otel.exporters.prometheus.endpoint),
+      ]);
+    } else if (name === HOSTS.prometheus) out.set(name, [CONTAINER_PORTS.prometheus]);
+    else if (name === HOSTS.grafana) out.set(name, [CONTAINER_PORTS.grafana]);
+    else if (name === HOSTS.jaeger) out.set(name, [4317, 4318, CONTAINER_PORTS.jaegerUi]);
+    else if (name === HOSTS.mailpit) {
+      out.set(name, [CONTAINER_PORTS.mailpitSmtp, CONTAINER_PORTS.mailpitUi]);
+    } else if (name === HOSTS.envoy) {
       const envoy = await Deno.readTextFile(join(ROOT, "deploy", "envoy", "envoy.yaml"));
       out.set(name, [envoyPorts(envoy).listener]);
     } else out.set(name, [8080]); // the web tools of the override
@@ -306,7 +315,10 @@ Deno.test("compose: compose.yaml alone and with compose.override.yaml pass `conf
     HOSTS.connect,
     HOSTS.otelCollector,
     HOSTS.jaeger,
+    HOSTS.prometheus,
+    HOSTS.grafana,
     HOSTS.envoy,
+    HOSTS.mailpit,
     ...SERVICES.flatMap((s) => [s.name, postgresOf(s.name), initOf(s.name)]),
     WEB.name,
     postgresOf(WEB.name),
@@ -602,6 +614,91 @@ Deno.test("compose: the collector takes OTLP where the services and Envoy send i
   assert.ok(
     serviceOf(full, HOSTS.jaeger).published.some((p) => p.container === CONTAINER_PORTS.jaegerUi),
   );
+});
+
+Deno.test("compose: Prometheus scrapes the collector's metrics and loads the alerts; Grafana shows them", async () => {
+  const { full } = await loadConfigs();
+  const listening = await listeningPorts(full);
+  const otel = parse(await Deno.readTextFile(join(HERE, "otel-collector.yaml"))) as {
+    exporters: { prometheus: { endpoint: string } };
+    service: { pipelines: { metrics: { exporters: string[] } } };
+  };
+  assert.deepEqual(otel.service.pipelines.metrics.exporters, ["prometheus"]);
+  assert.equal(portOf(otel.exporters.prometheus.endpoint), CONTAINER_PORTS.collectorMetrics);
+
+  const prom = serviceOf(full, HOSTS.prometheus);
+  const mounts = (svc: Service) =>
+    ((svc.raw.volumes ?? []) as Array<string | { source?: string; target?: string }>).map((v) =>
+      typeof v === "string"
+        ? { source: v.split(":")[0]!, target: v.split(":")[1]! }
+        : { source: v.source ?? "", target: v.target ?? "" }
+    );
+  const mountOf = (svc: Service, target: string) => {
+    const m = mounts(svc).find((x) => x.target === target);
+    assert.ok(m, `${svc.name} mounts something at ${target}`);
+    // Bind mounts come back absolute from `config`; named volumes stay names.
+    return m.source.startsWith("/") ? m.source : join(HERE, m.source);
+  };
+  const config = parse(
+    await Deno.readTextFile(mountOf(prom, "/etc/prometheus/prometheus.yml")),
+  ) as {
+    rule_files: string[];
+    scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }>;
+  };
+  const problems: string[] = [];
+  for (
+    const target of config.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets))
+  ) {
+    const [host, port] = target.split(":");
+    problems.push(
+      ...referenceProblems(full, listening, HOSTS.prometheus, `scrape target ${target}`, {
+        host: host!,
+        port: Number(port),
+      }),
+    );
+  }
+  assert.deepEqual(problems, []);
+  for (const rules of config.rule_files) {
+    const source = mountOf(prom, rules);
+    assert.equal(
+      await Deno.readTextFile(source),
+      await Deno.readTextFile(join(ROOT, "deploy", "prometheus", "alerts.yaml")),
+    );
+  }
+
+  const grafana = serviceOf(full, HOSTS.grafana);
+  const provisioning = mountOf(grafana, "/etc/grafana/provisioning");
+  const dashboards = mountOf(grafana, "/var/lib/grafana/dashboards");
+  assert.ok((await Deno.stat(join(provisioning, "datasources", "prometheus.yaml"))).isFile);
+  const files = [...Deno.readDirSync(dashboards)].map((e) => e.name).sort();
+  assert.deepEqual(files, ["consumers.json", "saga.json", "services.json"]);
+  const home = grafana.env.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH ?? "";
+  assert.ok(files.includes(home.split("/").pop()!), `the home dashboard ${home} is mounted`);
+  // The datasource URL is Prometheus where it listens.
+  const ds = parse(
+    await Deno.readTextFile(join(provisioning, "datasources", "prometheus.yaml")),
+  ) as {
+    datasources: Array<{ url: string }>;
+  };
+  const u = new URL(ds.datasources[0]!.url);
+  assert.deepEqual(
+    referenceProblems(full, listening, HOSTS.grafana, "datasource", {
+      host: u.hostname,
+      port: Number(u.port),
+    }),
+    [],
+  );
+  for (
+    const [svc, port] of [[prom, CONTAINER_PORTS.prometheus], [
+      grafana,
+      CONTAINER_PORTS.grafana,
+    ]] as const
+  ) {
+    assert.ok(
+      svc.published.some((p) => p.container === port),
+      `${svc.name} is reachable on :${port}`,
+    );
+  }
 });
 
 Deno.test("compose: the images are built with the pinned Deno, all manifests and the plugins", async () => {

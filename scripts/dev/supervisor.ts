@@ -37,7 +37,7 @@ const RESET = "\x1b[0m";
 export class Supervisor {
   #children = new Map<AppName, { child?: Deno.ChildProcess | undefined; restarts: number }>();
   #stopping = false;
-  #width = 9;
+  #width = 12;
   #index = 0;
 
   constructor(readonly opts: SupervisorOptions) {}

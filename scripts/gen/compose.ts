@@ -5,8 +5,9 @@
  * - `deploy/docker/compose.yaml`: a PostgreSQL per service and for the web front
  *   (`wal_level=logical`, each on its own network), Kafka 3.9 in KRaft mode with the local broker's
  *   settings, Kafka Connect with Debezium (worker settings of the local one), one service-init job
- *   per database, the seven services and the web front (one image), Envoy (deploy/envoy/envoy.yaml),
- *   an OpenTelemetry collector and Jaeger.
+ *   per database, the eight services and the web front (one image), Envoy (deploy/envoy/envoy.yaml),
+ *   an OpenTelemetry collector, Jaeger, Prometheus and Grafana, and a mail catcher (Mailpit) the
+ *   notification service sends to.
  * - `deploy/docker/compose.override.yaml`: developer tools (Kafka UI, adminer) and the services'
  *   ports published on the host, as the local stack has them.
  * - `deploy/docker/connect/worker.properties`: the Connect worker's configuration.
@@ -47,8 +48,11 @@ export const IMAGES = {
   envoy: "envoyproxy/envoy:v1.40-latest",
   otelCollector: "otel/opentelemetry-collector-contrib:0.111.0",
   jaeger: "jaegertracing/all-in-one:1.62.0",
+  prometheus: "prom/prometheus:v2.55.1",
+  grafana: "grafana/grafana:11.3.1",
   kafkaUi: "kafbat/kafka-ui:v1.0.0",
   adminer: "adminer:4.8.1",
+  mailpit: "axllent/mailpit:v1.21",
   /** Built from deploy/docker/Dockerfile: the services and their init jobs. */
   app: "stocklet:dev",
   /** Built from deploy/docker/connect/Dockerfile: Kafka Connect with Debezium. */
@@ -61,9 +65,12 @@ export const HOSTS = {
   connect: "connect",
   otelCollector: "otel-collector",
   jaeger: "jaeger",
+  prometheus: "prometheus",
+  grafana: "grafana",
   envoy: "envoy",
   kafkaUi: "kafka-ui",
   adminer: "adminer",
+  mailpit: "mailpit",
 } as const;
 
 /** Ports the infrastructure listens on inside its containers. */
@@ -75,7 +82,14 @@ export const CONTAINER_PORTS = {
   otlpGrpc: 4317,
   otlpHttp: DEFAULT_PORTS.otlp,
   jaegerUi: 16686,
+  /** The collector's Prometheus exporter (deploy/docker/otel-collector.yaml). */
+  collectorMetrics: 8889,
+  prometheus: 9090,
+  grafana: 3000,
   edge: DEFAULT_PORTS.edge,
+  /** Mailpit's SMTP and web UI ports. */
+  mailpitSmtp: 1025,
+  mailpitUi: 8025,
 } as const;
 
 /** The application network every non-database container joins. */
@@ -182,11 +196,74 @@ export const HOST_VARIABLES: ReadonlyArray<
     doc: "A service is not ready while its outbox relay is further behind (ms).",
   },
   { name: "LOG_LEVEL", fallback: "", doc: "debug, info, warning or error (services)." },
+  {
+    name: "STOCKLET_METRICS",
+    fallback: "",
+    doc: "`off`: the services record none of their own metrics (to measure what metrics cost).",
+  },
+  {
+    name: "STOCKLET_METRICS_GAUGE_REFRESH_MS",
+    fallback: "",
+    doc: "How often gauges that query (consumer lag, outbox backlog) refresh at most (ms, 5000).",
+  },
   { name: "STOCKLET_EDGE_PORT", fallback: String(DEFAULT_PORTS.edge), doc: "Envoy's host port." },
   {
     name: "STOCKLET_RATE_LIMIT_PERCENT",
     fallback: "100",
     doc: "Share of requests Envoy's rate limits apply to: 100 (on) or 0 (off, for load tests).",
+  },
+  {
+    name: "GRAFANA_ADMIN_PASSWORD",
+    fallback: "stocklet-grafana",
+    doc: "DEV ONLY default. Grafana's `admin` password (anyone may view the dashboards).",
+  },
+  {
+    name: "NOTIFICATION_SMTP_URL",
+    fallback: `smtp://${HOSTS.mailpit}:${CONTAINER_PORTS.mailpitSmtp}`,
+    doc: "The mail server the notification service sends through (the compose mail catcher by " +
+      "default; smtps://user:password@host:465 for a real one).",
+  },
+  {
+    name: "NOTIFICATION_FROM",
+    fallback: "",
+    doc: "The sender of the customers' emails (notification).",
+  },
+  {
+    name: "NOTIFICATION_RETRY_BASE_MS",
+    fallback: "",
+    doc: "The first retry's delay after a failed send (notification).",
+  },
+  {
+    name: "NOTIFICATION_RETRY_MAX_MS",
+    fallback: "",
+    doc: "The longest delay between two attempts to send an email (notification).",
+  },
+  {
+    name: "NOTIFICATION_GIVE_UP_AFTER_MS",
+    fallback: "",
+    doc: "An email still failing this long after its event is given up (notification).",
+  },
+  {
+    name: "STOCKLET_COURIER",
+    fallback: "off",
+    doc:
+      "The courier simulator (shipping): on dispatches and delivers approved orders by itself; " +
+      "off leaves it to the warehouse staff's admin routes.",
+  },
+  {
+    name: "STOCKLET_COURIER_DISPATCH_MS",
+    fallback: "",
+    doc: "With the courier simulator on: how long after approval it dispatches (shipping).",
+  },
+  {
+    name: "STOCKLET_COURIER_DELIVER_MS",
+    fallback: "",
+    doc: "With the courier simulator on: how long after dispatch it delivers (shipping).",
+  },
+  {
+    name: "STOCKLET_MAILBOX_PORT",
+    fallback: String(DEFAULT_PORTS.mailbox),
+    doc: "The mail catcher's web UI on the host (Mailpit): the emails customers were sent.",
   },
 ];
 
@@ -242,6 +319,10 @@ function commonEnv(spec: ServiceSpec): Record<string, string> {
     OTEL_SERVICE_NAME: spec.name,
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://${HOSTS.otelCollector}:${CONTAINER_PORTS.otlpHttp}`,
     OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+    // Metrics every 10 s (the OpenTelemetry default is 60 s), as often as Prometheus scrapes.
+    OTEL_METRIC_EXPORT_INTERVAL: "10000",
+    STOCKLET_METRICS: host("STOCKLET_METRICS"),
+    STOCKLET_METRICS_GAUGE_REFRESH_MS: host("STOCKLET_METRICS_GAUGE_REFRESH_MS"),
   };
 }
 
@@ -267,7 +348,22 @@ function ownEnv(name: ServiceName): Record<string, string> {
         ORDER_MAX_IN_FLIGHT: host("ORDER_MAX_IN_FLIGHT"),
       };
     case "shipping":
-      return { SHIPPING_MAX_UNITS_PER_SHIPMENT: host("SHIPPING_MAX_UNITS_PER_SHIPMENT") };
+      // The courier simulator is off unless asked for: dispatch and delivery are the warehouse
+      // staff's.
+      return {
+        SHIPPING_MAX_UNITS_PER_SHIPMENT: host("SHIPPING_MAX_UNITS_PER_SHIPMENT"),
+        STOCKLET_COURIER: host("STOCKLET_COURIER"),
+        STOCKLET_COURIER_DISPATCH_MS: host("STOCKLET_COURIER_DISPATCH_MS"),
+        STOCKLET_COURIER_DELIVER_MS: host("STOCKLET_COURIER_DELIVER_MS"),
+      };
+    case "notification":
+      return {
+        NOTIFICATION_SMTP_URL: host("NOTIFICATION_SMTP_URL"),
+        NOTIFICATION_FROM: host("NOTIFICATION_FROM"),
+        NOTIFICATION_RETRY_BASE_MS: host("NOTIFICATION_RETRY_BASE_MS"),
+        NOTIFICATION_RETRY_MAX_MS: host("NOTIFICATION_RETRY_MAX_MS"),
+        NOTIFICATION_GIVE_UP_AFTER_MS: host("NOTIFICATION_GIVE_UP_AFTER_MS"),
+      };
     case "product":
     case "payment":
     case "warehouse":
@@ -300,6 +396,8 @@ function webEnv(): Record<string, string> {
     STOCKLET_TOPIC_PARTITIONS: host("STOCKLET_TOPIC_PARTITIONS"),
     LOG_LEVEL: host("LOG_LEVEL"),
     OTEL_DENO: "true",
+    STOCKLET_METRICS: host("STOCKLET_METRICS"),
+    STOCKLET_METRICS_GAUGE_REFRESH_MS: host("STOCKLET_METRICS_GAUGE_REFRESH_MS"),
     OTEL_SERVICE_NAME: WEB.name,
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://${HOSTS.otelCollector}:${CONTAINER_PORTS.otlpHttp}`,
     OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
@@ -429,6 +527,43 @@ export function composeModel(consumers: ReadonlySet<string>): Yaml {
     networks: [APP_NETWORK],
     restart: "unless-stopped",
   };
+  // Metrics: the collector's Prometheus exporter, scraped by Prometheus (with the alert rules),
+  // shown by Grafana with its provisioned datasource and dashboards (deploy/grafana/).
+  services[HOSTS.prometheus] = {
+    image: IMAGES.prometheus,
+    command: [
+      "--config.file=/etc/prometheus/prometheus.yml",
+      "--storage.tsdb.retention.time=7d",
+    ],
+    volumes: [
+      "./prometheus.yml:/etc/prometheus/prometheus.yml:ro",
+      "../prometheus/alerts.yaml:/etc/prometheus/alerts.yaml:ro",
+      "prometheus-data:/prometheus",
+    ],
+    ports: [`${CONTAINER_PORTS.prometheus}:${CONTAINER_PORTS.prometheus}`],
+    depends_on: { [HOSTS.otelCollector]: { condition: "service_started" } },
+    networks: [APP_NETWORK],
+    restart: "unless-stopped",
+  };
+  services[HOSTS.grafana] = {
+    image: IMAGES.grafana,
+    environment: {
+      GF_SECURITY_ADMIN_PASSWORD: host("GRAFANA_ADMIN_PASSWORD"),
+      GF_AUTH_ANONYMOUS_ENABLED: "true",
+      GF_AUTH_ANONYMOUS_ORG_ROLE: "Viewer",
+      GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH: "/var/lib/grafana/dashboards/services.json",
+      GF_ANALYTICS_REPORTING_ENABLED: "false",
+      GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
+    },
+    volumes: [
+      "../grafana/provisioning:/etc/grafana/provisioning:ro",
+      "../grafana/dashboards:/var/lib/grafana/dashboards:ro",
+    ],
+    ports: [`${CONTAINER_PORTS.grafana}:${CONTAINER_PORTS.grafana}`],
+    depends_on: { [HOSTS.prometheus]: { condition: "service_started" } },
+    networks: [APP_NETWORK],
+    restart: "unless-stopped",
+  };
   services[HOSTS.kafka] = {
     image: IMAGES.kafka,
     environment: {
@@ -541,6 +676,10 @@ export function composeModel(consumers: ReadonlySet<string>): Yaml {
           // The others verify tokens with auth's keys.
           ...(spec.name === "auth" ? [] : ["auth"]),
         ),
+        // It retries while the mail server is away, but there is no point starting before it.
+        ...(spec.name === "notification"
+          ? { [HOSTS.mailpit]: { condition: "service_started" } }
+          : {}),
       },
       healthcheck: {
         test: readyCheck(spec.httpPort),
@@ -576,6 +715,15 @@ export function composeModel(consumers: ReadonlySet<string>): Yaml {
     restart: "unless-stopped",
   };
 
+  // A mail catcher: the notification service's emails land here (web UI on the host).
+  services[HOSTS.mailpit] = {
+    image: IMAGES.mailpit,
+    environment: { MP_SMTP_AUTH_ACCEPT_ANY: "1", MP_SMTP_AUTH_ALLOW_INSECURE: "1" },
+    ports: [`${host("STOCKLET_MAILBOX_PORT")}:${CONTAINER_PORTS.mailpitUi}`],
+    networks: [APP_NETWORK],
+    restart: "unless-stopped",
+  };
+
   services[HOSTS.envoy] = {
     image: IMAGES.envoy,
     // The image's entrypoint runs envoy with these arguments. The extra runtime layer carries
@@ -608,6 +756,7 @@ export function composeModel(consumers: ReadonlySet<string>): Yaml {
     },
     volumes: {
       "kafka-data": {},
+      "prometheus-data": {},
       ...Object.fromEntries(DATABASE_OWNERS.map((s) => [`${s.name}-pgdata`, {}])),
     },
   };
@@ -669,7 +818,9 @@ const HEADER =
 #   (add \`-f deploy/docker/compose.override.yaml\` for Kafka UI, adminer and host ports)
 #
 # The public door is Envoy on http://localhost:8080 (deploy/envoy/envoy.yaml), traces are in
-# Jaeger on http://localhost:16686. Secrets and tunables come from the shell or deploy/docker/.env
+# Jaeger on http://localhost:16686, metrics in Prometheus on http://localhost:9090, Grafana's
+# dashboards on http://localhost:3000 and the emails sent to customers in Mailpit on
+# http://localhost:8025. Secrets and tunables come from the shell or deploy/docker/.env
 # (see .env.example); the fallbacks written here are for development only.
 `;
 

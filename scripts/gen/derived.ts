@@ -13,6 +13,7 @@ import {
 } from "./compose.ts";
 import { renderEventCatalogue } from "./event_catalogue.ts";
 import { k8sFiles } from "./k8s/mod.ts";
+import { dashboardPath, DASHBOARDS, renderDashboard } from "./grafana.ts";
 
 /** One generated file. */
 export interface DerivedArtifact {
@@ -65,4 +66,6 @@ export const derivedArtifacts: DerivedArtifact[] = [
   // The Kubernetes deployment (kustomize base, database components, overlays), from the same
   // topology, topics and local settings.
   ...k8sFiles(),
+  // The compose deployment's Grafana dashboards, from the instruments' Prometheus names.
+  ...DASHBOARDS.map((d) => ({ path: dashboardPath(d), render: () => renderDashboard(d) })),
 ];

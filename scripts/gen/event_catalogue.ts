@@ -105,17 +105,10 @@ export const PLACE_ORDER_SAGA: readonly SagaLine[] = [
                             to: "order",
                             type: "TYPE_SUCCESS",
                           },
-                          { note: "APPROVED", over: "order", publishes: ["order.state.approved"] },
                           {
-                            topic: "payment.processing",
-                            from: "payment",
-                            to: "warehouse",
-                            type: "TYPE_SUCCESS",
-                          },
-                          {
-                            note: "stock consumed",
-                            over: "warehouse",
-                            publishes: ["warehouse.reservation.consumed"],
+                            note: "APPROVED (or CANCELLING if a cancellation was asked for)",
+                            over: "order",
+                            publishes: ["order.state.approved"],
                           },
                         ],
                       }, {
@@ -238,6 +231,91 @@ export const PLACE_ORDER_SAGA: readonly SagaLine[] = [
         over: "warehouse",
         publishes: ["warehouse.reservation.returned"],
       },
+    ],
+  },
+];
+
+/**
+ * After approval: fulfilment (dispatch, delivery), cancellation before dispatch with its refund,
+ * the race between the two, and the customer's emails. Checked like the saga.
+ */
+export const ORDER_LIFECYCLE: readonly SagaLine[] = [
+  { note: "APPROVED", over: "order", publishes: ["order.state.approved"] },
+  { topic: "order.state.approved", from: "order", to: "shipping" },
+  { note: "ready for dispatch", over: "shipping" },
+  { topic: "order.state.approved", from: "order", to: "notification" },
+  { note: "email: confirmed", over: "notification" },
+  {
+    alt: [{
+      when: "dispatched (admin route, or the dev courier simulator)",
+      lines: [
+        { call: "POST /v1/shipping/shipment/{id}/dispatch", from: "client", to: "shipping" },
+        {
+          note: "ALLOCATED → DISPATCHED (carrier, tracking)",
+          over: "shipping",
+          publishes: ["shipping.shipment.dispatched"],
+        },
+        { topic: "shipping.shipment.dispatched", from: "shipping", to: "warehouse" },
+        {
+          note: "stock consumed: it left the building",
+          over: "warehouse",
+          publishes: ["warehouse.reservation.consumed"],
+        },
+        { topic: "shipping.shipment.dispatched", from: "shipping", to: "order" },
+        { note: "SHIPPED (also from CANCELLING: the dispatch won)", over: "order" },
+        { topic: "shipping.shipment.dispatched", from: "shipping", to: "notification" },
+        { note: "email: on its way", over: "notification" },
+        { call: "POST /v1/shipping/shipment/{id}/deliver", from: "client", to: "shipping" },
+        {
+          note: "DISPATCHED → DELIVERED",
+          over: "shipping",
+          publishes: ["shipping.shipment.delivered"],
+        },
+        { topic: "shipping.shipment.delivered", from: "shipping", to: "order" },
+        { note: "COMPLETED", over: "order" },
+        { topic: "shipping.shipment.delivered", from: "shipping", to: "notification" },
+        { note: "email: delivered", over: "notification" },
+      ],
+    }, {
+      when: "cancelled before dispatch",
+      lines: [
+        { call: "POST /v1/order/orders/{id}/cancel", from: "client", to: "order" },
+        { note: "CANCELLING", over: "order", publishes: ["order.state.cancelling"] },
+        { topic: "order.state.cancelling", from: "order", to: "shipping" },
+        {
+          note: "ALLOCATED → RELEASED: the cancellation won (a DISPATCHED shipment: it lost)",
+          over: "shipping",
+          publishes: ["shipping.shipment.cancelled"],
+        },
+        { topic: "shipping.shipment.cancelled", from: "shipping", to: "warehouse" },
+        {
+          note: "stock returned",
+          over: "warehouse",
+          publishes: ["warehouse.reservation.returned"],
+        },
+        { topic: "shipping.shipment.cancelled", from: "shipping", to: "payment" },
+        {
+          note: "refund",
+          over: "payment",
+          publishes: ["payment.transaction.reversed", "payment.balance.credited"],
+        },
+        { topic: "warehouse.reservation.returned", from: "warehouse", to: "order" },
+        { topic: "payment.transaction.reversed", from: "payment", to: "order" },
+        {
+          note: "CANCELLED once both are in",
+          over: "order",
+          publishes: ["order.state.cancelled"],
+        },
+        { topic: "order.state.cancelled", from: "order", to: "notification" },
+        { note: "email: cancelled, amount refunded", over: "notification" },
+      ],
+    }],
+  },
+  {
+    opt: "a rejected order (any reason of the place-order saga)",
+    lines: [
+      { topic: "order.state.rejected", from: "order", to: "notification" },
+      { note: "email: rejected, and why", over: "notification" },
     ],
   },
 ];
@@ -501,6 +579,7 @@ export function catalogueMarkdown(input: CatalogueInput): string {
   }
   checkAgainstContracts(f);
   checkSaga(f, PLACE_ORDER_SAGA);
+  checkSaga(f, ORDER_LIFECYCLE);
 
   const topicNames = [...topics.keys()].sort();
   const consumersOf = (t: string) => f.subs.filter((s) => s.topic === t);
@@ -528,6 +607,7 @@ export function catalogueMarkdown(input: CatalogueInput): string {
     "- [Services](#services)",
     "- [Event flow](#event-flow)",
     "- [Place-order saga](#place-order-saga)",
+    "- [After approval: fulfilment and cancellation](#after-approval-fulfilment-and-cancellation)",
     "- [Dead-letter topics](#dead-letter-topics)",
     "- [Topic details](#topic-details)",
     "- [Messages](#messages)",
@@ -637,6 +717,45 @@ export function catalogueMarkdown(input: CatalogueInput): string {
     "  actor client",
     ...["order", "product", "warehouse", "shipping", "payment"].map((p) => `  participant ${p}`),
     ...sagaMermaid(PLACE_ORDER_SAGA),
+    "```",
+    "",
+  );
+
+  // After approval.
+  L.push(
+    "## After approval: fulfilment and cancellation",
+    "",
+    "An approved order waits for the warehouse staff (or, in `deno task dev`, the courier " +
+      "simulator) to dispatch its shipment with a carrier and a tracking number, then for the " +
+      "delivery: the order follows, APPROVED → SHIPPED → COMPLETED. Until dispatch its customer " +
+      "may cancel it: the order goes CANCELLING and ends CANCELLED only once every participant " +
+      "undid its part — the shipment released, the stock returned, the payment refunded. A " +
+      "cancellation asked for while the order is still being placed is applied as soon as the " +
+      "payment is decided.",
+    "",
+    "**Where the stock is consumed, and why at dispatch.** The warehouse reserves an order's " +
+      "units when the order is pending and consumes the reservation on " +
+      "`shipping.shipment.dispatched`, when the units physically leave, not when the payment " +
+      "succeeds. Until then they are still on the shelf: a cancellation simply makes them " +
+      'sellable again, and a reservation is never consumed and then "un-consumed" (units that ' +
+      "left come back only by a customer's return, which is another process). It also takes one " +
+      "consumer off the place-order saga's path (the warehouse no longer reacts to a successful " +
+      "payment).",
+    "",
+    "**One winner between a cancellation and a dispatch.** Both meet at the order's shipment " +
+      "row in shipping, and whichever locks it first moves it: ALLOCATED → RELEASED (the " +
+      "cancellation won: `shipping.shipment.cancelled` makes the warehouse return the stock and " +
+      "payment refund) or ALLOCATED → DISPATCHED (the dispatch won: the CANCELLING order follows " +
+      "its shipment to SHIPPED, nothing is refunded). The warehouse and payment never compensate " +
+      "before shipping decided, so no interleaving refunds an order that shipped.",
+    "",
+    "```mermaid",
+    "sequenceDiagram",
+    "  actor client",
+    ...["order", "shipping", "warehouse", "payment", "notification"].map((p) =>
+      `  participant ${p}`
+    ),
+    ...sagaMermaid(ORDER_LIFECYCLE),
     "```",
     "",
   );

@@ -130,7 +130,13 @@ export function infraConfig(profile: InfraProfile = profileFromEnv()): InfraConf
     portFromEnv(portEnvName(profile, name), def + shift);
   return {
     profile,
-    stateDir: join(STATE_DIR, profile === "test" ? "test-infra" : "infra"),
+    // A shifted test profile is another stack (e.g. the scale-out test's, beside the suite's own).
+    stateDir: join(
+      STATE_DIR,
+      profile === "test"
+        ? (testPortShift() ? `test-infra-${testPortShift()}` : "test-infra")
+        : "infra",
+    ),
     jarsDir: join(STATE_DIR, "jars"),
     host: "127.0.0.1",
     ports: {

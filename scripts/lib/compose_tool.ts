@@ -9,14 +9,7 @@ import { aptInstall, isRoot } from "../infra/apt.ts";
 import type { Progress } from "../infra/process.ts";
 import { STATE_DIR } from "./paths.ts";
 
-async function succeeds(cmd: string, args: string[]): Promise<boolean> {
-  try {
-    const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output();
-    return out.success;
-  } catch {
-    return false; // not installed
-  }
-}
+import { commandWorks as succeeds } from "./apt_tool.ts";
 
 /** The compose command (`["docker", "compose"]` or `["docker-compose"]`), or undefined. */
 export async function findComposeTool(): Promise<string[] | undefined> {

@@ -1,6 +1,7 @@
 /**
- * Starting, probing and stopping the stack's application processes (detached, with pid files and
- * logs under the profile's state folder), shared by the test stack and the chaos tool.
+ * Starting, probing and stopping the stack's application processes (the services, the edge and
+ * the mail catcher; detached, with pid files and logs under the profile's state folder), shared
+ * by the test stack and the chaos tool.
  * @module
  */
 import { join } from "node:path";
@@ -35,7 +36,8 @@ export function appPid(profile: InfraProfile, app: AppName): number | undefined 
 
 /** The URL that answers 200 once an application process is ready. */
 export function readyUrl(app: AppName, ports: StackPorts): string {
-  return `http://127.0.0.1:${httpPortOf(app, ports)}/${app === "edge" ? "healthz" : "readyz"}`;
+  const probe = app === "edge" || app === "mail" ? "healthz" : "readyz";
+  return `http://127.0.0.1:${httpPortOf(app, ports)}/${probe}`;
 }
 
 /** Whether an application process answers its readiness probe. */

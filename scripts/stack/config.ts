@@ -1,7 +1,9 @@
 /**
- * The application processes of a stack (the seven services, the web front and the edge): their ports per profile
- * and the environment each one is started with. `dev` uses the topology's ports; `test` shifts
- * them by 10000 (18091…, 19191…, edge 18080), so a running dev stack and the tests never collide.
+ * The application processes of a stack (the eight services and their replicas, the web front, the
+ * edge and the mail catcher): their ports per profile and the environment each one is started with.
+ * `dev` uses the topology's ports; `test` shifts them by 10000 (18091…, 19191…, edge 18080, SMTP
+ * 12525, mailbox 18025), so a running dev stack and the tests never collide. A service's replica k
+ * (`STOCKLET_REPLICAS`) listens on its ports + 50·k.
  * @module
  */
 import { join } from "node:path";
@@ -15,9 +17,64 @@ import {
 } from "@stocklet/shared/topology";
 import { type InfraProfile, testPortShift } from "../infra/config.ts";
 import { ROOT, STATE_DIR } from "../lib/paths.ts";
+import { mailboxDirOf } from "../mail/mailbox.ts";
 
-/** An application process of the stack. */
-export type AppName = ServiceName | "web" | "edge";
+/** An application process of the stack, but for replicas: a service, the web front, the edge, or the mail catcher. */
+export type BaseApp = ServiceName | "web" | "edge" | "mail";
+
+/** An application process: a base app, or replica k ≥ 1 of a service (`order@1`). */
+export type AppName = BaseApp | `${ServiceName}@${number}`;
+
+/** The app a process is (a replica's service). */
+export function baseOf(app: AppName): BaseApp {
+  const at = app.indexOf("@");
+  return (at < 0 ? app : app.slice(0, at)) as BaseApp;
+}
+
+/** Which replica of its service a process is (0 for the first, and for non-services). */
+export function replicaOf(app: AppName): number {
+  const at = app.indexOf("@");
+  return at < 0 ? 0 : Number(app.slice(at + 1));
+}
+
+/** A replica's ports are its service's + this × its number. */
+export const REPLICA_PORT_STEP = 50;
+
+/**
+ * How many replicas of a service the stack runs: `STOCKLET_REPLICAS`, either one number for every
+ * service (`2`) or per service (`order=2,payment=3`); 1 otherwise. At most 3 (their ports must stay
+ * clear of the next test port shift).
+ */
+export function replicaCount(
+  svc: ServiceName,
+  raw: string = Deno.env.get("STOCKLET_REPLICAS") ?? "",
+): number {
+  if (!raw.trim()) return 1;
+  const parse = (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 3) {
+      throw new Error(`STOCKLET_REPLICAS=${raw}: replicas must be 1, 2 or 3`);
+    }
+    return n;
+  };
+  if (/^\d+$/.test(raw.trim())) return parse(raw.trim());
+  for (const part of raw.split(",")) {
+    const [name, n] = part.split("=").map((x) => x.trim());
+    if (!name || n === undefined || !(SERVICE_NAMES as readonly string[]).includes(name)) {
+      throw new Error(`STOCKLET_REPLICAS=${raw}: expected N or service=N,…`);
+    }
+    if (name === svc) return parse(n);
+  }
+  return 1;
+}
+
+/** The processes of a service: `order`, then `order@1`, `order@2`… */
+export function replicasOf(svc: ServiceName): AppName[] {
+  return Array.from(
+    { length: replicaCount(svc) },
+    (_, k) => k === 0 ? svc : `${svc}@${k}` as const,
+  );
+}
 
 /** Ports of one profile's application processes. */
 export interface StackPorts {
@@ -26,6 +83,10 @@ export interface StackPorts {
   /** The web front (storefront and admin console). */
   web: number;
   edge: number;
+  /** The mail catcher's SMTP port (the notification service sends there). */
+  smtp: number;
+  /** The mail catcher's mailbox page and API. */
+  mailbox: number;
 }
 
 /** What the stack's processes need to reach the infrastructure. */
@@ -47,34 +108,79 @@ export function stackPorts(profile: InfraProfile): StackPorts {
     http[name] = serviceSpec(name).httpPort + shift;
     grpc[name] = serviceSpec(name).grpcPort + shift;
   }
-  const edge = profile === "test"
-    ? DEFAULT_PORTS.edge + shift
-    : Number(Deno.env.get("STOCKLET_EDGE_PORT") ?? DEFAULT_PORTS.edge);
-  return { http, grpc, web: WEB.httpPort + shift, edge };
+  const fromEnv = (name: string, fallback: number) =>
+    profile === "test" ? fallback + shift : Number(Deno.env.get(name) ?? fallback);
+  return {
+    http,
+    grpc,
+    web: WEB.httpPort + shift,
+    edge: fromEnv("STOCKLET_EDGE_PORT", DEFAULT_PORTS.edge),
+    smtp: fromEnv("STOCKLET_SMTP_PORT", DEFAULT_PORTS.smtp),
+    mailbox: fromEnv("STOCKLET_MAILBOX_PORT", DEFAULT_PORTS.mailbox),
+  };
+}
+
+/** The mailbox page of a profile's mail catcher. */
+export function mailboxUrl(profile: InfraProfile): string {
+  return `http://127.0.0.1:${stackPorts(profile).mailbox}`;
+}
+
+/**
+ * The port of a profile's OTLP/HTTP collector (traces and metrics): `STOCKLET_OTLP_PORT` or 4318
+ * in dev; shifted like the test stack's other ports in test (14318 + the port shift).
+ */
+export function collectorPort(profile: InfraProfile): number {
+  return profile === "test"
+    ? DEFAULT_PORTS.otlp + TEST_APP_PORT_OFFSET + testPortShift()
+    : Number(Deno.env.get("STOCKLET_OTLP_PORT") ?? DEFAULT_PORTS.otlp);
+}
+
+/**
+ * How often the stack's processes export metrics (ms): `STOCKLET_METRICS_INTERVAL_MS`, default 2000
+ * (the OpenTelemetry default, 60 s, is too slow for a live dashboard; an export is one small POST).
+ */
+export function metricsIntervalMs(): number {
+  return Number(Deno.env.get("STOCKLET_METRICS_INTERVAL_MS") ?? 2000);
 }
 
 /** Where a profile keeps its application processes' logs and pid files. */
 export function appStateDir(profile: InfraProfile): string {
-  return join(STATE_DIR, profile === "test" ? "test-stack" : "stack");
+  if (profile !== "test") return join(STATE_DIR, "stack");
+  // A shifted test stack is another stack (e.g. the scale-out test's, beside the suite's own).
+  const shift = testPortShift();
+  return join(STATE_DIR, shift ? `test-stack-${shift}` : "test-stack");
 }
 
 /** The entry point of an application process. */
 export function entryOf(app: AppName): string {
-  if (app === "edge" || app === "web") return join(ROOT, app, "main.ts");
-  return join(ROOT, "services", app, "main.ts");
+  const base = baseOf(app);
+  if (base === "edge" || base === "web") return join(ROOT, base, "main.ts");
+  if (base === "mail") return join(ROOT, "scripts", "mail", "catcher.ts");
+  return join(ROOT, "services", base, "main.ts");
 }
 
 /** The HTTP port an application process listens on. */
 export function httpPortOf(app: AppName, ports: StackPorts): number {
-  return app === "edge" ? ports.edge : app === "web" ? ports.web : ports.http[app];
+  const base = baseOf(app);
+  if (base === "edge") return ports.edge;
+  if (base === "web") return ports.web;
+  if (base === "mail") return ports.mailbox;
+  return ports.http[base] + REPLICA_PORT_STEP * replicaOf(app);
+}
+
+/** The gRPC port of a service's process. */
+export function grpcPortOf(app: AppName, ports: StackPorts): number {
+  return ports.grpc[baseOf(app) as ServiceName] + REPLICA_PORT_STEP * replicaOf(app);
 }
 
 /** Options for {@linkcode appEnv}. */
 export interface AppEnvOptions {
   /** Variables added to (and overriding) every process's environment. */
   extra?: Record<string, string>;
-  /** OTLP/HTTP endpoint to export traces to; tracing is off without one. */
+  /** OTLP/HTTP endpoint to export traces and metrics to; both are off without one. */
   otlpEndpoint?: string;
+  /** Whose stack (where the mail catcher keeps its mailbox). @default "dev" */
+  profile?: InfraProfile;
 }
 
 /** The environment an application process starts with. */
@@ -89,7 +195,9 @@ export function appEnv(
     KAFKA_BROKERS: infra.kafkaBrokers.join(","),
     AUTH_JWKS_URL: `${local(ports.http.auth)}/v1/auth/jwks`,
     LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "info",
-    OTEL_SERVICE_NAME: app,
+    OTEL_SERVICE_NAME: baseOf(app),
+    // Replicas of one service tell their telemetry apart.
+    OTEL_RESOURCE_ATTRIBUTES: `service.instance.id=${app}`,
   };
   if (opts.otlpEndpoint) {
     env.OTEL_DENO = "true";
@@ -97,10 +205,14 @@ export function appEnv(
     env.OTEL_EXPORTER_OTLP_PROTOCOL = "http/json";
     // Export spans every second (the default is 5 s), so `deno task trace` sees an order at once.
     env.OTEL_BSP_SCHEDULE_DELAY = "1000";
+    env.OTEL_METRIC_EXPORT_INTERVAL = String(metricsIntervalMs());
   }
+  // Every replica of a service, as a list (the callers go round robin: shared/balancer.ts).
+  const urlsOf = (svc: ServiceName) =>
+    replicasOf(svc).map((r) => local(httpPortOf(r, ports))).join(",");
   if (app === "edge" || app === "web") {
     // Both call the services over REST; the edge also hands the web front its pages.
-    for (const name of SERVICE_NAMES) env[httpUrlVar(name)] = local(ports.http[name]);
+    for (const name of SERVICE_NAMES) env[httpUrlVar(name)] = urlsOf(name);
   }
   if (app === "edge") {
     env.STOCKLET_EDGE_PORT = String(ports.edge);
@@ -108,11 +220,20 @@ export function appEnv(
   } else if (app === "web") {
     env.HTTP_PORT = String(ports.web);
     env.DATABASE_URL = infra.serviceDbUrl("web");
+  } else if (app === "mail") {
+    env.STOCKLET_SMTP_PORT = String(ports.smtp);
+    env.STOCKLET_MAILBOX_PORT = String(ports.mailbox);
+    env.STOCKLET_MAILBOX_DIR = mailboxDirOf(opts.profile ?? "dev");
   } else {
-    env.HTTP_PORT = String(ports.http[app]);
-    env.GRPC_PORT = String(ports.grpc[app]);
-    env.DATABASE_URL = infra.serviceDbUrl(app);
-    if (app === "auth") env.USER_GRPC_ADDR = `127.0.0.1:${ports.grpc.user}`;
+    const svc = baseOf(app) as ServiceName;
+    env.HTTP_PORT = String(httpPortOf(app, ports));
+    env.GRPC_PORT = String(grpcPortOf(app, ports));
+    env.DATABASE_URL = infra.serviceDbUrl(svc);
+    if (svc === "auth") {
+      env.USER_GRPC_ADDR = replicasOf("user").map((r) => `127.0.0.1:${grpcPortOf(r, ports)}`)
+        .join(",");
+    }
+    if (svc === "notification") env.NOTIFICATION_SMTP_URL = `smtp://127.0.0.1:${ports.smtp}`;
   }
   return { ...env, ...opts.extra };
 }

@@ -1,6 +1,7 @@
 /**
  * The stack the end-to-end tests run against: the `test` infrastructure profile, service-init for
- * every service, then the seven services and the edge as detached processes on the test ports.
+ * every service, then the mail catcher, the eight services and the edge as detached processes on
+ * the test ports.
  * A stack that already runs the same code is reused (a hash of the sources decides), so running
  * one test file after another stays fast; `deno task test` stops what it started.
  * @module
@@ -10,13 +11,17 @@ import { DATABASE_OWNERS, SERVICE_NAMES, type ServiceName } from "@stocklet/shar
 import { infraConfig, pgUrlOf } from "../infra/config.ts";
 import { type InfraHandle, infraUp } from "../infra/mod.ts";
 import { ROOT } from "../lib/paths.ts";
+import { mailboxDirOf } from "../mail/mailbox.ts";
 import { initServices } from "../service_init/mod.ts";
 import { appPid, isReady, startApp, stopApp, waitReady } from "./apps.ts";
+import { ensureCollector, stopCollector } from "./collector.ts";
 import {
   appEnv,
   type AppName,
   appStateDir,
+  collectorPort,
   entryOf,
+  replicasOf,
   type StackPorts,
   stackPorts,
 } from "./config.ts";
@@ -33,6 +38,11 @@ export const TEST_SETTINGS = {
   maxUnitsPerShipment: 100,
   /** How often the idle relay writes a heartbeat. */
   relayHeartbeatMs: 2_000,
+  /** How often the processes export metrics (tests that read them back wait for an export). */
+  metricsIntervalMs: 1_000,
+  /** The notification service's first retry delay and longest one after a failed send. */
+  notificationRetryBaseMs: 200,
+  notificationRetryMaxMs: 1_000,
 } as const;
 
 /** A running test stack. */
@@ -43,8 +53,12 @@ export interface TestStack {
   edgeUrl: string | undefined;
   /** A service's own REST gateway. */
   serviceUrl(svc: ServiceName): string;
+  /** The mail catcher's mailbox (page and API). */
+  mailboxUrl: string;
   /** The apps this call started (empty when reused). */
   started: AppName[];
+  /** The collector every process exports traces and metrics to (`GET /api/metrics`). */
+  collectorUrl?: string;
 }
 
 /**
@@ -53,7 +67,7 @@ export interface TestStack {
  * projection consumes every saga event).
  */
 export async function stackApps(): Promise<AppName[]> {
-  const apps: AppName[] = [...SERVICE_NAMES];
+  const apps: AppName[] = ["mail", ...SERVICE_NAMES.flatMap(replicasOf)];
   const web = Deno.env.get("STOCKLET_WEB") !== "off";
   for (const app of web ? ["web", "edge"] as const : ["edge"] as const) {
     try {
@@ -75,7 +89,19 @@ async function sourceHash(): Promise<string> {
       }
     }
   }
-  for (const d of ["shared", "services", "edge", "web", "migrations", "scripts/service_init"]) {
+  for (
+    const d of [
+      "shared",
+      "services",
+      "edge",
+      "web",
+      "migrations",
+      "scripts/service_init",
+      "scripts/trace",
+      "scripts/mail",
+      "scripts/stack",
+    ]
+  ) {
     await walk(join(ROOT, d)).catch(() => {});
   }
   parts.sort();
@@ -88,6 +114,8 @@ const stampFile = () => join(appStateDir("test"), "stack.hash");
 /** The environment of a test-stack process. */
 function envOf(app: AppName, ports: StackPorts, infra: InfraHandle): Record<string, string> {
   return appEnv(app, ports, infra, {
+    otlpEndpoint: `http://127.0.0.1:${collectorPort("test")}`,
+    profile: "test",
     extra: {
       STOCKLET_ADMIN_EMAIL: TEST_SETTINGS.adminEmail,
       STOCKLET_ADMIN_PASSWORD: TEST_SETTINGS.adminPassword,
@@ -99,6 +127,11 @@ function envOf(app: AppName, ports: StackPorts, infra: InfraHandle): Record<stri
       // The edge's rate limits are off in the test stack: the suite, the bench and the chaos
       // suite all talk from one address. tests/e2e/rate_limit_test.ts runs an edge with them on.
       STOCKLET_RATE_LIMIT: "off",
+      OTEL_METRIC_EXPORT_INTERVAL: String(TEST_SETTINGS.metricsIntervalMs),
+      // Tests dispatch and deliver through the admin routes, never by the simulator.
+      STOCKLET_COURIER: "off",
+      NOTIFICATION_RETRY_BASE_MS: String(TEST_SETTINGS.notificationRetryBaseMs),
+      NOTIFICATION_RETRY_MAX_MS: String(TEST_SETTINGS.notificationRetryMaxMs),
       LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "info",
     },
   });
@@ -131,9 +164,14 @@ export async function ensureTestStack(
       // Short heartbeats: the relay tests watch an idle slot advance.
       heartbeatMs: TEST_SETTINGS.relayHeartbeatMs,
     });
-    log(`test stack: starting ${apps.join(", ")}…`);
+    log(`test stack: starting the collector, ${apps.join(", ")}…`);
     const t0 = performance.now();
     for (const app of apps) await stopApp("test", app);
+    // A fresh collector with the fresh processes: its series start with them.
+    await stopCollector("test");
+    await ensureCollector("test");
+    // A fresh mailbox with the fresh processes: earlier runs' mail only slows the mailbox down.
+    await Deno.remove(mailboxDirOf("test"), { recursive: true }).catch(() => {});
     for (const app of apps) {
       await startApp("test", app, envOf(app, ports, infra));
       started.push(app);
@@ -143,18 +181,23 @@ export async function ensureTestStack(
     await Deno.writeTextFile(stampFile(), hash);
     log(`test stack: ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
+  // A stack left running by an older version has no collector yet.
+  await ensureCollector("test");
   return {
     infra,
     ports,
     edgeUrl: apps.includes("edge") ? `http://127.0.0.1:${ports.edge}` : undefined,
     serviceUrl: (svc) => `http://127.0.0.1:${ports.http[svc]}`,
+    mailboxUrl: `http://127.0.0.1:${ports.mailbox}`,
     started,
+    collectorUrl: `http://127.0.0.1:${collectorPort("test")}`,
   };
 }
 
 /** Stops every application process of the test stack. */
 export async function stopTestStack(): Promise<void> {
   for (const app of (await stackApps()).reverse()) await stopApp("test", app);
+  await stopCollector("test");
   await Deno.remove(stampFile()).catch(() => {});
 }
 

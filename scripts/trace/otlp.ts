@@ -12,7 +12,7 @@ interface AnyValue {
   boolValue?: boolean;
   arrayValue?: { values?: AnyValue[] };
 }
-interface KeyValue {
+export interface KeyValue {
   key: string;
   value?: AnyValue;
 }

@@ -72,6 +72,8 @@ export function authVerifier(
   return jwksVerifier({
     jwks: () => Promise.resolve({ keys: keys.published().map((k) => ({ ...k })) }),
     revocations: revocationList(users, ttlSeconds),
+    // The list above keeps its own cache, which a password change here empties: read it each time.
+    revocationsMaxAgeMs: 0,
   });
 }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   checkQuote,
+  decideCancel,
   eventReason,
   IN_FLIGHT,
   inFlight,
@@ -10,20 +11,30 @@ import {
 } from "./domain.ts";
 import { events } from "@stocklet/shared/proto";
 
-Deno.test("transitions allow only the forward transitions of the saga", () => {
+Deno.test("transitions allow only the forward moves of the saga, fulfilment and cancellation", () => {
   const all = [
     Status.PROCESSING,
     Status.PENDING,
     Status.APPROVED,
     Status.REJECTED,
     Status.COMPLETED,
+    Status.SHIPPED,
+    Status.CANCELLING,
+    Status.CANCELLED,
   ];
   const allowed = new Set([
     "PROCESSING>PENDING",
     "PROCESSING>REJECTED",
     "PENDING>APPROVED",
     "PENDING>REJECTED",
+    "PENDING>CANCELLING",
+    "APPROVED>SHIPPED",
     "APPROVED>COMPLETED",
+    "APPROVED>CANCELLING",
+    "CANCELLING>CANCELLED",
+    "CANCELLING>SHIPPED",
+    "CANCELLING>COMPLETED",
+    "SHIPPED>COMPLETED",
   ]);
   for (const from of all) {
     for (const to of all) {
@@ -39,6 +50,7 @@ Deno.test("inFlight() is true only before a terminal status", () => {
   assert.ok(!inFlight(Status.APPROVED));
   assert.ok(!inFlight(Status.REJECTED));
   assert.ok(!inFlight(Status.COMPLETED));
+  assert.ok(!inFlight(Status.CANCELLING), "a cancellation is not a saga the timeout may reject");
   assert.deepEqual(IN_FLIGHT, [Status.PROCESSING, Status.PENDING]);
 });
 
@@ -68,4 +80,25 @@ Deno.test("checkQuote() accepts an exact quote and rejects one that does not add
     checkQuote(items, { productPricesCents: { a: 1n, b: 1n, c: 1n }, totalPriceCents: 3n })!,
     /does not have/,
   );
+});
+
+Deno.test("decideCancel(): before dispatch an order is cancelled (or marked), after it refused", () => {
+  assert.deepEqual(decideCancel(Status.APPROVED, false), { action: "cancel" });
+  assert.deepEqual(decideCancel(Status.APPROVED, true), { action: "cancel" });
+  assert.deepEqual(decideCancel(Status.PROCESSING, false), { action: "mark" });
+  assert.deepEqual(decideCancel(Status.PENDING, false), { action: "mark" });
+  assert.deepEqual(decideCancel(Status.PENDING, true), { action: "none" }, "asked twice");
+  assert.deepEqual(decideCancel(Status.CANCELLING, true), { action: "none" });
+  assert.deepEqual(decideCancel(Status.CANCELLED, true), { action: "none" });
+  for (
+    const [status, why] of [
+      [Status.SHIPPED, /dispatched/],
+      [Status.COMPLETED, /delivered/],
+      [Status.REJECTED, /rejected/],
+    ] as const
+  ) {
+    const d = decideCancel(status, false);
+    assert.equal(d.action, "refuse");
+    assert.match((d as { reason: string }).reason, why);
+  }
 });

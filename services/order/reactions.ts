@@ -1,12 +1,19 @@
 /**
  * What moves an order, topic → step: the quote, a stock shortage, a failed allocation and the
- * payment outcome.
+ * payment outcome (the place-order saga); then its shipment's dispatch and delivery, and the
+ * compensations of its cancellation.
  * @module
  */
 import { events } from "@stocklet/shared/proto";
 import { on, type Reaction } from "@stocklet/shared/reaction";
 import { RejectReason } from "./domain.ts";
-import { approveOrder, priceOrder, rejectOrder } from "./steps.ts";
+import {
+  approveOrder,
+  followShipment,
+  priceOrder,
+  recordCancellation,
+  rejectOrder,
+} from "./steps.ts";
 
 const Quote = events.ProductPriceQuoteEvent_Type;
 const Stock = events.StockReservationEvent_Type;
@@ -48,6 +55,30 @@ export function orderReactions(): Reaction[] {
           ? approveOrder(tx, e)
           : rejectOrder(tx, e.orderId, RejectReason.PAYMENT_FAILED, e.shipmentId),
       { filter: (e) => e.type === Payment.SUCCESS || e.type === Payment.FAILED },
+    ),
+
+    on(
+      "shipping.shipment.dispatched",
+      events.ShipmentDispatchedEventSchema,
+      (e, tx) => followShipment(tx, e, false),
+    ),
+
+    on(
+      "shipping.shipment.delivered",
+      events.ShipmentDeliveredEventSchema,
+      (e, tx) => followShipment(tx, e, true),
+    ),
+
+    on(
+      "warehouse.reservation.returned",
+      events.StockReservationEventSchema,
+      (e, tx) => recordCancellation(tx, e.orderId, { stockReturned: true }),
+    ),
+
+    on(
+      "payment.transaction.reversed",
+      events.TransactionReversedEventSchema,
+      (e, tx) => recordCancellation(tx, e.orderId, { refundedCents: e.amountCents }),
     ),
   ];
 }

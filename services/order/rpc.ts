@@ -6,7 +6,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { isAdmin, requireAdmin, requireUser } from "@stocklet/shared/auth";
 import { type Sql, transaction } from "@stocklet/shared/db";
-import { permissionDenied } from "@stocklet/shared/errors";
+import { notFound, permissionDenied } from "@stocklet/shared/errors";
 import { findOwned } from "@stocklet/shared/owned";
 import { pageOf, pageRequest } from "@stocklet/shared/paging";
 import { order } from "@stocklet/shared/proto";
@@ -14,7 +14,7 @@ import { bindService, type ServiceBinding } from "@stocklet/shared/server";
 import { serviceInfo } from "@stocklet/shared/service_info";
 import { tagActiveSpan } from "@stocklet/shared/tracing";
 import type { Admission } from "./admission.ts";
-import { placeOrder } from "./steps.ts";
+import { cancelOrder, placeOrder } from "./steps.ts";
 import { findOrder, listOrders, type OrderRow, searchOrders } from "./store.ts";
 
 /** The wire form of an order. */
@@ -32,6 +32,14 @@ export function toOrder(row: OrderRow): order.Order {
     itemsPriceCents: row.items_price_cents ?? 0n,
     totalPriceCents: row.total_price_cents ?? 0n,
     rejectReason: row.reject_reason,
+    ...(row.carrier ? { carrier: row.carrier } : {}),
+    ...(row.tracking_number ? { trackingNumber: row.tracking_number } : {}),
+    ...(row.shipped_at ? { shippedAt: timestampFromDate(row.shipped_at) } : {}),
+    ...(row.delivered_at ? { deliveredAt: timestampFromDate(row.delivered_at) } : {}),
+    ...(row.cancel_requested_at
+      ? { cancelRequestedAt: timestampFromDate(row.cancel_requested_at) }
+      : {}),
+    refundedCents: row.refunded_cents ?? 0n,
   });
 }
 
@@ -77,6 +85,16 @@ export function orderRpc(sql: Sql, admission?: Admission): ServiceBinding {
         (tx) => placeOrder(tx, user.userId, req.cart),
       );
       tagActiveSpan("stocklet.order_id", row.id);
+      return { order: toOrder(row) };
+    },
+
+    async cancelOrder(req, ctx) {
+      // Owner or admin first (someone else's order is "not found"), then the decision on the
+      // locked row, so two requests, or a request and the payment step, cannot both decide.
+      await findOwned(ctx.principal, "order", () => findOrder(sql, req.orderId));
+      tagActiveSpan("stocklet.order_id", req.orderId);
+      const row = await transaction(sql, "cancel order", (tx) => cancelOrder(tx, req.orderId));
+      if (!row) throw notFound("order");
       return { order: toOrder(row) };
     },
   });

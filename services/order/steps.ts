@@ -6,11 +6,32 @@
  * @module
  */
 import type { Tx } from "@stocklet/shared/db";
+import { failedPrecondition } from "@stocklet/shared/errors";
 import { uuidv7 } from "@stocklet/shared/ids";
 import { getLog } from "@stocklet/shared/logging";
 import { events } from "@stocklet/shared/proto";
-import { checkQuote, eventReason, RejectReason, Status, transitions } from "./domain.ts";
-import { findOrder, insertOrder, markPending, moveOrder, type OrderRow } from "./store.ts";
+import {
+  checkQuote,
+  decideCancel,
+  eventReason,
+  RejectReason,
+  Status,
+  transitions,
+} from "./domain.ts";
+import { sagaEnded, sagaStarted } from "./metrics.ts";
+import {
+  findOrder,
+  insertOrder,
+  lockOrder,
+  markCancelRequested,
+  markPaid,
+  markPending,
+  moveOrder,
+  type OrderRow,
+  type OrderState,
+  recordCompensation,
+  recordShipment,
+} from "./store.ts";
 
 const log = getLog("order", "saga");
 
@@ -27,6 +48,7 @@ export async function placeOrder(
     customerId: o.customer_id,
     itemQuantities: o.items,
   });
+  sagaStarted(tx);
   return o;
 }
 
@@ -57,14 +79,24 @@ export async function priceOrder(tx: Tx, quote: events.ProductPriceQuoteEvent): 
   });
 }
 
-/** `payment.processing` SUCCESS: PENDING → APPROVED, `order.state.approved`. */
+/**
+ * `payment.processing` SUCCESS: PENDING → APPROVED, `order.state.approved`; or, when the customer
+ * asked to cancel meanwhile, PENDING → CANCELLING, `order.state.cancelling` (the order is paid, so
+ * it is cancelled the way an approved one is).
+ */
 export async function approveOrder(tx: Tx, e: events.PaymentProcessedEvent): Promise<void> {
   const transactionId = e.transactionId ?? "";
-  const o = await moveOrder(tx, e.orderId, Status.APPROVED, {
+  const o = await markPaid(tx, e.orderId, {
     transactionId,
     ...(e.shipmentId ? { shipmentId: e.shipmentId } : {}),
   });
   if (!o) return;
+  if (o.status === Status.CANCELLING) {
+    // Cancelled while being placed: the place-order saga ends here, cancelled rather than approved.
+    sagaEnded(tx, "cancelled", o.created_at);
+    return announceCancelling(tx, o);
+  }
+  sagaEnded(tx, "approved", o.created_at);
   tx.publish("order.state.approved", o.id, events.OrderApprovedEventSchema, {
     revision: 1,
     orderId: o.id,
@@ -72,6 +104,91 @@ export async function approveOrder(tx: Tx, e: events.PaymentProcessedEvent): Pro
     shippingId: o.shipment_id ?? "",
     customerId: o.customer_id,
     totalPriceCents: o.total_price_cents ?? 0n,
+  });
+}
+
+function announceCancelling(tx: Tx, o: OrderState): void {
+  tx.publish("order.state.cancelling", o.id, events.OrderCancellingEventSchema, {
+    revision: 1,
+    orderId: o.id,
+    customerId: o.customer_id,
+    shipmentId: o.shipment_id ?? "",
+    transactionId: o.transaction_id ?? "",
+    totalPriceCents: o.total_price_cents ?? 0n,
+  });
+}
+
+/**
+ * A cancellation request (the customer's or an admin's), on the locked order: an APPROVED order
+ * moves to CANCELLING and publishes `order.state.cancelling`; one still being placed is marked
+ * (the payment step cancels it as soon as it is paid); asking again changes nothing. Throws
+ * FAILED_PRECONDITION (409) for an order that was dispatched, delivered or rejected.
+ *
+ * @returns The order as the request left it, or undefined when it does not exist.
+ */
+export async function cancelOrder(tx: Tx, orderId: string): Promise<OrderRow | undefined> {
+  const current = await lockOrder(tx, orderId);
+  if (!current) return undefined;
+  const decision = decideCancel(current.status, current.cancel_requested_at !== null);
+  switch (decision.action) {
+    case "refuse":
+      throw failedPrecondition(decision.reason);
+    case "mark":
+      await markCancelRequested(tx, orderId);
+      break;
+    case "cancel": {
+      await markCancelRequested(tx, orderId);
+      const o = await moveOrder(tx, orderId, Status.CANCELLING);
+      if (o) announceCancelling(tx, o);
+      break;
+    }
+    case "none":
+      break;
+  }
+  return await findOrder(tx, orderId);
+}
+
+/**
+ * `shipping.shipment.dispatched` and `.delivered`: the order follows its shipment to SHIPPED, then
+ * COMPLETED, keeping the carrier and tracking number (also a CANCELLING order: the dispatch got
+ * to the shipment first, so the cancellation lost). Shipping's events tell the fact; the order
+ * publishes nothing more about it.
+ */
+export async function followShipment(
+  tx: Tx,
+  e: events.ShipmentDispatchedEvent | events.ShipmentDeliveredEvent,
+  delivered: boolean,
+): Promise<void> {
+  const r = await recordShipment(tx, e.orderId, delivered ? Status.COMPLETED : Status.SHIPPED, {
+    shipmentId: e.shipmentId,
+    carrier: e.carrier,
+    trackingNumber: e.trackingNumber,
+    delivered,
+  });
+  if (!r) return log.warn("shipment news for unknown order {orderId}", { orderId: e.orderId });
+}
+
+/**
+ * `warehouse.reservation.returned` and `payment.transaction.reversed` of a CANCELLING order: one
+ * compensation more is done; once the stock is back and the payment refunded (the shipment was
+ * released before either began), the order is CANCELLED (`order.state.cancelled`, with the amount
+ * refunded). Reports about orders that are not being cancelled (a rejection's compensations) are
+ * ignored.
+ */
+export async function recordCancellation(
+  tx: Tx,
+  orderId: string,
+  done: { stockReturned: true } | { refundedCents: bigint },
+): Promise<void> {
+  const o = await recordCompensation(tx, orderId, done);
+  if (!o || o.stock_returned_at === null || o.refunded_cents === null) return;
+  const cancelled = await moveOrder(tx, orderId, Status.CANCELLED);
+  if (!cancelled) return;
+  tx.publish("order.state.cancelled", orderId, events.OrderCancelledEventSchema, {
+    revision: 1,
+    orderId,
+    customerId: cancelled.customer_id,
+    refundedCents: cancelled.refunded_cents ?? 0n,
   });
 }
 
@@ -91,6 +208,7 @@ export async function rejectOrder(
     ...(shipmentId ? { shipmentId } : {}),
   });
   if (!o) return;
+  sagaEnded(tx, "rejected", o.created_at, reason);
   tx.publish("order.state.rejected", o.id, events.OrderRejectedEventSchema, {
     revision: 1,
     orderId: o.id,

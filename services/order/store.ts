@@ -20,6 +20,13 @@ export interface OrderRow {
   reject_reason: RejectReason;
   created_at: Date;
   updated_at: Date | null;
+  carrier: string | null;
+  tracking_number: string | null;
+  shipped_at: Date | null;
+  delivered_at: Date | null;
+  cancel_requested_at: Date | null;
+  stock_returned_at: Date | null;
+  refunded_cents: bigint | null;
   /** Product id → quantity. */
   items: Record<string, number>;
   /** Product id → unit price (once quoted). */
@@ -178,6 +185,97 @@ export async function moveOrder(
       reject_reason = coalesce(${set.rejectReason ?? null}::smallint, reject_reason),
       updated_at = now()
     where id = ${id} and status = any(${transitions.sourcesOf(to)}::smallint[])
+    returning *`;
+  return row;
+}
+
+/**
+ * The payment step's outcome: PENDING → APPROVED, or → CANCELLING when a cancellation was asked
+ * for meanwhile (one statement: the approval stays one round trip). Undefined when the order was
+ * not PENDING (a late or repeated payment).
+ */
+export async function markPaid(
+  tx: Tx,
+  id: string,
+  set: { transactionId: string; shipmentId?: string },
+): Promise<OrderState | undefined> {
+  const from = transitions.sourcesOf(Status.APPROVED).filter((s) =>
+    transitions.canMove(s, Status.CANCELLING)
+  );
+  const [row] = await tx<Row[]>`
+    update orders set
+      status = case when cancel_requested_at is null then ${Status.APPROVED}::smallint
+        else ${Status.CANCELLING}::smallint end,
+      transaction_id = ${set.transactionId}::uuid,
+      shipment_id = coalesce(${set.shipmentId ?? null}::uuid, shipment_id),
+      updated_at = now()
+    where id = ${id} and status = any(${from}::smallint[])
+    returning *`;
+  return row;
+}
+
+/** An order without its items, locked for this transaction. */
+export async function lockOrder(tx: Tx, id: string): Promise<OrderState | undefined> {
+  const [row] = await tx<Row[]>`select * from orders where id = ${id} for update`;
+  return row;
+}
+
+/** Records that a cancellation was asked for (the first time only). */
+export async function markCancelRequested(tx: Tx, id: string): Promise<void> {
+  await tx`
+    update orders set cancel_requested_at = coalesce(cancel_requested_at, now()), updated_at = now()
+    where id = ${id}`;
+}
+
+/**
+ * Records the shipment's dispatch or delivery on the order and moves it to `to` (SHIPPED or
+ * COMPLETED) if the domain allows it; the details are kept whatever the status (a delivery seen
+ * before its dispatch, a dispatch that lost to nothing). Undefined when the order is unknown.
+ */
+export async function recordShipment(
+  tx: Tx,
+  id: string,
+  to: Status,
+  s: { shipmentId: string; carrier: string; trackingNumber: string; delivered: boolean },
+): Promise<{ moved: boolean; row: OrderState } | undefined> {
+  const [row] = await tx<Array<Row & { previous_status: Status }>>`
+    with old as (select id, status from orders where id = ${id} for update)
+    update orders o set
+      status = case when old.status = any(${transitions.sourcesOf(to)}::smallint[])
+        then ${to}::smallint else old.status end,
+      shipment_id = coalesce(o.shipment_id, ${s.shipmentId}::uuid),
+      carrier = coalesce(nullif(${s.carrier}, ''), o.carrier),
+      tracking_number = coalesce(nullif(${s.trackingNumber}, ''), o.tracking_number),
+      shipped_at = coalesce(o.shipped_at, now()),
+      delivered_at = case when ${s.delivered} then coalesce(o.delivered_at, now())
+        else o.delivered_at end,
+      updated_at = now()
+    from old where o.id = old.id
+    returning o.*, old.status as previous_status`;
+  if (!row) return undefined;
+  const { previous_status, ...rest } = row;
+  return { moved: previous_status !== rest.status, row: rest };
+}
+
+/**
+ * Records one of a cancellation's compensations on a CANCELLING order (the stock returned, or the
+ * refund and its amount) and returns the order as it now stands; undefined when the order is not
+ * CANCELLING (the report belongs to a rejection's compensation, or came twice).
+ */
+export async function recordCompensation(
+  tx: Tx,
+  id: string,
+  done: { stockReturned: true } | { refundedCents: bigint },
+): Promise<OrderState | undefined> {
+  const stock = "stockReturned" in done;
+  const refund = "refundedCents" in done ? done.refundedCents : null;
+  const [row] = await tx<Row[]>`
+    update orders set
+      stock_returned_at = case when ${stock} then coalesce(stock_returned_at, now())
+        else stock_returned_at end,
+      refunded_cents = coalesce(refunded_cents, ${refund}::bigint),
+      updated_at = now()
+    where id = ${id} and status = ${Status.CANCELLING}
     returning *`;
   return row;
 }

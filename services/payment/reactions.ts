@@ -1,5 +1,6 @@
 /**
- * Payment's subscriptions, topic → step: new users, allocated shipments and rejected orders.
+ * Payment's subscriptions, topic → step: new users, allocated shipments and rejected orders (the
+ * place-order saga), and cancelled orders whose shipment was released (the refund).
  * @module
  */
 import { events } from "@stocklet/shared/proto";
@@ -19,5 +20,10 @@ export function paymentReactions(): Reaction[] {
       { filter: (e) => e.type === Allocation.ALLOCATED },
     ),
     on("order.state.rejected", events.OrderRejectedEventSchema, (e, tx) => refundOrder(tx, e)),
+    on(
+      "shipping.shipment.cancelled",
+      events.ShipmentCancelledEventSchema,
+      (e, tx) => refundOrder(tx, e),
+    ),
   ];
 }

@@ -2,7 +2,8 @@
  * Payment's saga steps, each a function of an event and the transaction it runs in. An allocated
  * shipment is paid from the customer's balance — all of it, or nothing with a FAILED outcome (the
  * balance untouched, no transaction). A rejected order is refunded if it was paid (a timeout can
- * race the payment), or marked so that it is never paid later.
+ * race the payment), or marked so that it is never paid later; so is a cancelled one, once its
+ * shipment was released.
  * @module
  */
 import { claimRow } from "@stocklet/shared/claim";
@@ -104,19 +105,26 @@ export async function payForOrder(tx: Tx, e: events.ShipmentAllocationEvent): Pr
   });
 }
 
+/** The order an event concerns. */
+export interface OrderRef {
+  orderId: string;
+  customerId: string;
+}
+
 /**
- * `order.state.rejected`: refund the order if it was paid; otherwise make sure it never is. Both
- * are decided by the order's payment row: claimed here with a CANCELLED marker when there is none
- * (a later payment finds it and does nothing), or, when the payment step got there first (even
- * while this ran), locked and read back.
+ * `order.state.rejected`, or `shipping.shipment.cancelled` (a cancellation that won against
+ * dispatch): refund the order if it was paid (`payment.transaction.reversed`, and the credit);
+ * otherwise make sure it never is. Both are decided by the order's payment row: claimed here with
+ * a CANCELLED marker when there is none (a later payment finds it and does nothing), or, when the
+ * payment step got there first (even while this ran), locked and read back.
  */
-export async function refundOrder(tx: Tx, e: events.OrderRejectedEvent): Promise<void> {
+export async function refundOrder(tx: Tx, e: OrderRef): Promise<void> {
   const claim = await claimRow(
     () =>
       insertOrderPayment(tx, {
         orderId: e.orderId,
         status: PaymentStatus.CANCELLED,
-        reason: "order rejected",
+        reason: "order rejected or cancelled",
       }),
     () => lockOrderPayment(tx, e.orderId),
   );

@@ -12,6 +12,7 @@ import {
   orderRejected,
   type SagaParticipant,
   sagaParticipant,
+  shipmentCancelled,
   topicsOf,
 } from "@stocklet/testing/saga";
 import { testKeys } from "@stocklet/testing/tokens";
@@ -178,6 +179,38 @@ Deno.test("payment steps: balances, payments, refunds, duplicates and races", as
       assert.deepEqual(await pay(orderId, c, 300n), [], "nor does a late allocation pay again");
       assert.equal(await balanceOf(p, c), 1000n);
     });
+
+    await t.step(
+      "a cancellation that released the shipment refunds the payment, once",
+      async () => {
+        const c = await customer(p, credit, 1000n);
+        const orderId = uuidv7();
+        const paid = only(
+          await pay(orderId, c, 420n),
+          "payment.processing",
+          events.PaymentProcessedEventSchema,
+        );
+        assert.equal(await balanceOf(p, c), 580n);
+        const out = await p.deliver(...shipmentCancelled(orderId, c));
+        assert.deepEqual(topicsOf(out), [
+          "payment.transaction.reversed",
+          "payment.balance.credited",
+        ]);
+        const reversed = only(
+          out,
+          "payment.transaction.reversed",
+          events.TransactionReversedEventSchema,
+        );
+        assert.deepEqual(
+          [reversed.transactionId, reversed.amountCents, reversed.orderId, reversed.customerId],
+          [paid.transactionId, 420n, orderId, c],
+        );
+        assert.equal(await balanceOf(p, c), 1000n, "refunded to the cent");
+        assert.deepEqual(await p.deliver(...shipmentCancelled(orderId, c)), [], "once");
+        assert.deepEqual(await reject(orderId, c), [], "a later rejection refunds nothing more");
+        assert.equal(await balanceOf(p, c), 1000n);
+      },
+    );
 
     await t.step("an order rejected before payment is never paid", async () => {
       const c = await customer(p, credit, 1000n);

@@ -1,10 +1,11 @@
 /**
- * Shipping's subscriptions, topic → step: reserved stock, failed payments and rejected orders.
+ * Shipping's subscriptions, topic → step: reserved stock, failed payments and rejected orders
+ * (the place-order saga); approved orders (ready to dispatch) and cancelled ones.
  * @module
  */
 import { events } from "@stocklet/shared/proto";
 import { on, type Reaction } from "@stocklet/shared/reaction";
-import { allocateShipment, releaseShipment } from "./steps.ts";
+import { allocateShipment, cancelShipment, readyShipment, releaseShipment } from "./steps.ts";
 
 const Stock = events.StockReservationEvent_Type;
 const Payment = events.PaymentProcessedEvent_Type;
@@ -27,5 +28,13 @@ export function shippingReactions(maxUnits: number): Reaction[] {
     ),
 
     on("order.state.rejected", events.OrderRejectedEventSchema, (e, tx) => releaseShipment(tx, e)),
+
+    on("order.state.approved", events.OrderApprovedEventSchema, (e, tx) => readyShipment(tx, e)),
+
+    on(
+      "order.state.cancelling",
+      events.OrderCancellingEventSchema,
+      (e, tx) => cancelShipment(tx, e),
+    ),
   ];
 }

@@ -1,9 +1,12 @@
 /**
- * Shipping's saga steps against its real database: events in through its reactions, outbox rows
- * out. Allocating (or refusing over the limit), every release, every duplicate, and the
- * compensation race (a release racing the allocation it undoes).
+ * Shipping's steps against its real database: events in through its reactions (requests through
+ * its steps), outbox rows out. Allocating (or refusing over the limit), every release, every
+ * duplicate, the compensation race (a release racing the allocation it undoes); dispatch and
+ * delivery with their refusals; and a cancellation racing a dispatch, both ways: exactly one wins.
  */
 import assert from "node:assert/strict";
+import { transaction } from "@stocklet/shared/db";
+import { Code, ServiceError } from "@stocklet/shared/errors";
 import { uuidv7 } from "@stocklet/shared/ids";
 import { events, shipping } from "@stocklet/shared/proto";
 import {
@@ -14,7 +17,9 @@ import {
   sagaParticipant,
   topicsOf,
 } from "@stocklet/testing/saga";
+import { COURIER_CARRIER, courierRound } from "./courier.ts";
 import { shippingReactions } from "./reactions.ts";
+import { deliverShipment, dispatchShipment } from "./steps.ts";
 
 const Allocation = events.ShipmentAllocationEvent_Type;
 const Payment = events.PaymentProcessedEvent_Type;
@@ -156,6 +161,207 @@ Deno.test("shipping steps: allocate, refuse, release, duplicates and races", asy
         await allocation;
         assert.deepEqual(await p.drain(), []);
         assert.equal((await shipmentOf(p, orderId))?.status, shipping.ShipmentStatus.CANCELLED);
+      },
+    );
+  } finally {
+    await p.close();
+  }
+});
+
+const Status = shipping.ShipmentStatus;
+
+function refused(message: RegExp) {
+  return (e: unknown): boolean =>
+    e instanceof ServiceError && e.code === Code.FAILED_PRECONDITION && message.test(e.message);
+}
+
+Deno.test("shipping fulfilment: dispatch, delivery, cancellation, and the cancel/dispatch race", async (t) => {
+  const p = await sagaParticipant("shipping", shippingReactions(MAX_UNITS));
+  const SHIP = { carrier: "DHL Express", trackingNumber: "JD014600006281" };
+  /** An allocated shipment for a new order; approved (paid) unless told otherwise. */
+  const allocated = async (approve = true) => {
+    const orderId = uuidv7();
+    const items = { [uuidv7()]: 2, [uuidv7()]: 1 };
+    const a = only(
+      await p.deliver(
+        "warehouse.reservation.reserved",
+        events.StockReservationEventSchema,
+        reserved(orderId, items),
+      ),
+      "shipping.shipment.allocation",
+      events.ShipmentAllocationEventSchema,
+    );
+    if (approve) {
+      assert.deepEqual(
+        await p.deliver("order.state.approved", events.OrderApprovedEventSchema, {
+          revision: 1,
+          orderId,
+          customerId,
+          shippingId: a.shipmentId,
+          transactionId: uuidv7(),
+          totalPriceCents: 700n,
+        }),
+        [],
+        "approval only makes the shipment ready",
+      );
+    }
+    return { orderId, shipmentId: a.shipmentId, items };
+  };
+  const dispatch = (id: string, d = SHIP) =>
+    transaction(p.sql, "dispatch", (tx) => dispatchShipment(tx, id, d));
+  const deliver = (id: string) => transaction(p.sql, "deliver", (tx) => deliverShipment(tx, id));
+  const cancelling = (orderId: string) =>
+    ["order.state.cancelling", events.OrderCancellingEventSchema, {
+      revision: 1,
+      orderId,
+      customerId,
+      shipmentId: "",
+      transactionId: uuidv7(),
+      totalPriceCents: 700n,
+    }] as const;
+  const statusOf = async (orderId: string) => (await shipmentOf(p, orderId))?.status;
+  try {
+    await t.step(
+      "an approved shipment is dispatched, once; the event names carrier and stock",
+      async () => {
+        const s = await allocated();
+        const row = await dispatch(s.shipmentId);
+        assert.equal(row.status, Status.DISPATCHED);
+        const out = await p.drain();
+        const d = only(out, "shipping.shipment.dispatched", events.ShipmentDispatchedEventSchema);
+        assert.deepEqual(
+          [d.orderId, d.shipmentId, d.customerId, d.carrier, d.trackingNumber],
+          [s.orderId, s.shipmentId, customerId, SHIP.carrier, SHIP.trackingNumber],
+        );
+        assert.deepEqual(d.productQuantities, s.items);
+        assert.equal(out[0]!.key, s.orderId, "keyed by the order");
+        await dispatch(s.shipmentId);
+        assert.deepEqual(await p.drain(), [], "the same dispatch again changes nothing");
+        await assert.rejects(
+          dispatch(s.shipmentId, { carrier: "UPS", trackingNumber: "1Z999" }),
+          refused(/dispatched already \(DHL Express, tracking JD014600006281\)/),
+        );
+        assert.deepEqual(await p.deliver(...cancelling(s.orderId)), [], "too late to cancel");
+        assert.equal(await statusOf(s.orderId), Status.DISPATCHED);
+      },
+    );
+
+    await t.step("a dispatched shipment is delivered, once", async () => {
+      const s = await allocated();
+      await assert.rejects(deliver(s.shipmentId), refused(/not dispatched yet/));
+      await dispatch(s.shipmentId);
+      await p.drain();
+      assert.equal((await deliver(s.shipmentId)).status, Status.DELIVERED);
+      const d = only(
+        await p.drain(),
+        "shipping.shipment.delivered",
+        events.ShipmentDeliveredEventSchema,
+      );
+      assert.deepEqual(
+        [d.orderId, d.shipmentId, d.customerId, d.carrier, d.trackingNumber],
+        [s.orderId, s.shipmentId, customerId, SHIP.carrier, SHIP.trackingNumber],
+      );
+      await deliver(s.shipmentId);
+      assert.deepEqual(await p.drain(), [], "delivering again changes nothing");
+      await assert.rejects(
+        dispatch(s.shipmentId, { carrier: "UPS", trackingNumber: "1Z999" }),
+        refused(/dispatched already/),
+      );
+    });
+
+    await t.step(
+      "a shipment whose order is not approved yet, or unknown, is not dispatched",
+      async () => {
+        const s = await allocated(false);
+        await assert.rejects(dispatch(s.shipmentId), refused(/not approved yet/));
+        await assert.rejects(
+          dispatch(uuidv7()),
+          (e: unknown) => e instanceof ServiceError && e.code === Code.NOT_FOUND,
+        );
+        assert.deepEqual(await p.drain(), []);
+      },
+    );
+
+    await t.step(
+      "a cancellation releases an allocated shipment, once; it never leaves",
+      async () => {
+        const s = await allocated();
+        const out = await p.deliver(...cancelling(s.orderId));
+        const c = only(out, "shipping.shipment.cancelled", events.ShipmentCancelledEventSchema);
+        assert.deepEqual([c.orderId, c.customerId, c.shipmentId], [
+          s.orderId,
+          customerId,
+          s.shipmentId,
+        ]);
+        assert.deepEqual(c.productQuantities, s.items);
+        assert.equal(await statusOf(s.orderId), Status.RELEASED);
+        assert.deepEqual(
+          await p.deliver(...cancelling(s.orderId)),
+          [],
+          "a repeat releases nothing",
+        );
+        await assert.rejects(dispatch(s.shipmentId), refused(/released: its order was cancelled/));
+        assert.deepEqual(await p.drain(), []);
+      },
+    );
+
+    await t.step(
+      "race: a dispatch holding the shipment wins; the cancellation releases nothing",
+      async () => {
+        const s = await allocated();
+        const held = p.holdTx("dispatch", (tx) => dispatchShipment(tx, s.shipmentId, SHIP));
+        await held.applied; // DISPATCHED, not committed
+        const cancel = p.start(...cancelling(s.orderId));
+        await p.lockWaiters(1); // the cancellation waits for the shipment row
+        await held.commit();
+        await cancel;
+        assert.deepEqual(topicsOf(await p.drain()), ["shipping.shipment.dispatched"]);
+        assert.equal(await statusOf(s.orderId), Status.DISPATCHED);
+      },
+    );
+
+    await t.step(
+      "race: a cancellation holding the shipment wins; the dispatch is refused",
+      async () => {
+        const s = await allocated();
+        const held = p.hold(...cancelling(s.orderId));
+        await held.applied; // RELEASED, not committed
+        // Its refusal is caught at once: it may come before the assertion below is reached.
+        const dispatching = dispatch(s.shipmentId).then(() => undefined, (e: unknown) => e);
+        await p.lockWaiters(1); // the dispatch waits for the shipment row
+        await held.commit();
+        const error = await dispatching;
+        assert.ok(refused(/released/)(error), `dispatch ended with ${error}`);
+        assert.deepEqual(topicsOf(await p.drain()), ["shipping.shipment.cancelled"]);
+        assert.equal(await statusOf(s.orderId), Status.RELEASED);
+      },
+    );
+    await t.step(
+      "the courier simulator dispatches approved shipments, then delivers them",
+      async () => {
+        const ready = await allocated();
+        const waiting = await allocated(false);
+        // Earlier steps left shipments of their own: look at this step's orders only.
+        type Out = Awaited<ReturnType<typeof p.drain>>;
+        const ofOrder = (out: Out, topic: string) =>
+          out.filter((e) =>
+            e.topic === topic &&
+            (e.event as unknown as { orderId: string }).orderId === ready.orderId
+          );
+        await courierRound(p.sql, { dispatchMs: 60_000, deliverMs: 60_000 });
+        assert.deepEqual(ofOrder(await p.drain(), "shipping.shipment.dispatched"), []);
+        assert.equal(await statusOf(ready.orderId), Status.ALLOCATED, "not due yet");
+        assert.ok((await courierRound(p.sql, { dispatchMs: 0, deliverMs: 60_000 })) >= 1);
+        const [d] = ofOrder(await p.drain(), "shipping.shipment.dispatched");
+        const dispatched = d!.event as events.ShipmentDispatchedEvent;
+        assert.equal(dispatched.carrier, COURIER_CARRIER);
+        assert.match(dispatched.trackingNumber, /^SC-[0-9A-Z]{10}$/);
+        assert.equal(await statusOf(waiting.orderId), Status.ALLOCATED, "not approved: untouched");
+        assert.ok((await courierRound(p.sql, { dispatchMs: 0, deliverMs: 0 })) >= 1);
+        assert.equal(ofOrder(await p.drain(), "shipping.shipment.delivered").length, 1);
+        assert.equal(await statusOf(ready.orderId), Status.DELIVERED);
+        await courierRound(p.sql, { dispatchMs: 0, deliverMs: 0 });
+        assert.deepEqual(ofOrder(await p.drain(), "shipping.shipment.delivered"), [], "once");
       },
     );
   } finally {

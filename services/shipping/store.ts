@@ -4,7 +4,7 @@
  * @module
  */
 import type { Sql, Tx } from "@stocklet/shared/db";
-import { type ShipmentStatus, transitions } from "./domain.ts";
+import { ShipmentStatus, transitions } from "./domain.ts";
 
 /** A `shipments` row. */
 export interface ShipmentRow {
@@ -14,6 +14,11 @@ export interface ShipmentRow {
   status: ShipmentStatus;
   created_at: Date;
   updated_at: Date | null;
+  approved_at: Date | null;
+  carrier: string | null;
+  tracking_number: string | null;
+  dispatched_at: Date | null;
+  delivered_at: Date | null;
 }
 
 /** Records an order's shipment; false when the order already has one. */
@@ -73,4 +78,66 @@ export async function shipmentItems(sql: Sql | Tx, id: string): Promise<Record<s
   const rows = await sql<Array<{ product_id: string; quantity: number }>>`
     select product_id, quantity from shipment_items where shipment_id = ${id} order by product_id`;
   return Object.fromEntries(rows.map((r) => [r.product_id, r.quantity]));
+}
+
+/** A shipment by id, locked for this transaction. */
+export async function lockShipment(tx: Tx, id: string): Promise<ShipmentRow | undefined> {
+  const [row] = await tx<ShipmentRow[]>`select * from shipments where id = ${id} for update`;
+  return row;
+}
+
+/** Marks an order's shipment ready for dispatch (its order was approved); idempotent. */
+export async function markApproved(tx: Tx, orderId: string): Promise<void> {
+  await tx`
+    update shipments set approved_at = coalesce(approved_at, now()), updated_at = now()
+    where order_id = ${orderId}`;
+}
+
+/** ALLOCATED → DISPATCHED with the carrier's details (guarded by the transitions). */
+export async function markDispatched(
+  tx: Tx,
+  id: string,
+  d: { carrier: string; trackingNumber: string },
+): Promise<ShipmentRow | undefined> {
+  const [row] = await tx<ShipmentRow[]>`
+    update shipments set status = ${ShipmentStatus.DISPATCHED}, carrier = ${d.carrier},
+      tracking_number = ${d.trackingNumber}, dispatched_at = now(), updated_at = now()
+    where id = ${id}
+      and status = any(${transitions.sourcesOf(ShipmentStatus.DISPATCHED)}::smallint[])
+    returning *`;
+  return row;
+}
+
+/** DISPATCHED → DELIVERED (guarded by the transitions). */
+export async function markDelivered(tx: Tx, id: string): Promise<ShipmentRow | undefined> {
+  const [row] = await tx<ShipmentRow[]>`
+    update shipments set status = ${ShipmentStatus.DELIVERED}, delivered_at = now(),
+      updated_at = now()
+    where id = ${id}
+      and status = any(${transitions.sourcesOf(ShipmentStatus.DELIVERED)}::smallint[])
+    returning *`;
+  return row;
+}
+
+/**
+ * Approved shipments still in the warehouse since before `before`, or dispatched ones in transit
+ * since before it (the courier simulator's next moves), locked; others' locked rows are skipped.
+ */
+export async function lockDue(
+  tx: Tx,
+  what: "dispatch" | "delivery",
+  before: Date,
+  limit: number,
+): Promise<string[]> {
+  const rows = what === "dispatch"
+    ? await tx<Array<{ id: string }>>`
+      select id from shipments
+      where status = ${ShipmentStatus.ALLOCATED} and approved_at is not null
+        and approved_at < ${before}
+      order by approved_at limit ${limit} for update skip locked`
+    : await tx<Array<{ id: string }>>`
+      select id from shipments
+      where status = ${ShipmentStatus.DISPATCHED} and dispatched_at < ${before}
+      order by dispatched_at limit ${limit} for update skip locked`;
+  return rows.map((r) => r.id);
 }

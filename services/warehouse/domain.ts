@@ -2,8 +2,10 @@
  * The warehouse's rules. Each order has one reservation whose status only moves along the table
  * below: stock is RESERVED for the order (all items) or the reservation FAILED (none), or the order
  * was rejected first and a CANCELLED marker stops any later reservation. Reserved stock is CONSUMED
- * when the order is paid and RETURNED when anything after the reservation fails or the order is
- * rejected — consumed stock too, when a saga timeout raced the payment.
+ * when it physically leaves with the order's shipment (its dispatch), and RETURNED when anything
+ * after the reservation fails, the order is rejected or the customer cancels it before dispatch.
+ * Consumed stock never comes back by compensation: nothing can undo a dispatch (a cancellation
+ * that comes too late loses to it at the shipment).
  * @module
  */
 import { warehouse } from "@stocklet/shared/proto";
@@ -17,7 +19,7 @@ export type ReservationStatus = warehouse.ReservationStatus;
 /** The moves an order's reservation may make. */
 export const transitions: StatusMachine<ReservationStatus> = statusMachine<ReservationStatus>({
   [ReservationStatus.RESERVED]: [ReservationStatus.CONSUMED, ReservationStatus.RETURNED],
-  [ReservationStatus.CONSUMED]: [ReservationStatus.RETURNED],
+  [ReservationStatus.CONSUMED]: [],
   [ReservationStatus.RETURNED]: [],
   [ReservationStatus.FAILED]: [],
   [ReservationStatus.CANCELLED]: [],

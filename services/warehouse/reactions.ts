@@ -1,6 +1,7 @@
 /**
  * The warehouse's subscriptions, topic → step: new products, pending orders, failed allocations,
- * payment outcomes and rejected orders.
+ * failed payments and rejected orders (the place-order saga); dispatched shipments (the stock
+ * leaves) and cancelled ones (the stock comes back).
  * @module
  */
 import { events } from "@stocklet/shared/proto";
@@ -32,11 +33,25 @@ export function warehouseReactions(): Reaction[] {
       { filter: (e) => e.type === Allocation.FAILED },
     ),
 
+    // A successful payment changes nothing here: the stock stays reserved until it physically
+    // leaves with the shipment (below), so a cancellation before dispatch simply returns it.
     on(
       "payment.processing",
       events.PaymentProcessedEventSchema,
-      (e, tx) => e.type === Payment.SUCCESS ? consumeReservation(tx, e) : returnReservation(tx, e),
-      { filter: (e) => e.type === Payment.SUCCESS || e.type === Payment.FAILED },
+      (e, tx) => returnReservation(tx, e),
+      { filter: (e) => e.type === Payment.FAILED },
+    ),
+
+    on(
+      "shipping.shipment.dispatched",
+      events.ShipmentDispatchedEventSchema,
+      (e, tx) => consumeReservation(tx, e),
+    ),
+
+    on(
+      "shipping.shipment.cancelled",
+      events.ShipmentCancelledEventSchema,
+      (e, tx) => returnReservation(tx, e),
     ),
 
     on(

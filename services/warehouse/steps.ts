@@ -1,9 +1,9 @@
 /**
  * The warehouse's saga steps, each a function of an event and the transaction it runs in. Stock is
- * reserved when an order is pending (all items or none), consumed when its payment succeeds, and
- * returned when anything after the reservation fails or the order is rejected. Every step is keyed
- * by the order's one reservation row, so it happens at most once, in whatever order the events
- * arrive.
+ * reserved when an order is pending (all items or none), consumed when its shipment is dispatched
+ * (the units physically leave), and returned when anything after the reservation fails, the order
+ * is rejected or its cancellation released the shipment. Every step is keyed by the order's one
+ * reservation row, so it happens at most once, in whatever order the events arrive.
  * @module
  */
 import { claimRow } from "@stocklet/shared/claim";
@@ -86,8 +86,9 @@ export async function reserveOrder(tx: Tx, e: events.OrderPendingEvent): Promise
 }
 
 /**
- * `payment.processing` SUCCESS: the reserved stock leaves (`warehouse.reservation.consumed`, which
- * names every product and quantity: one event, not one more per product).
+ * `shipping.shipment.dispatched`: the reserved stock leaves with the shipment
+ * (`warehouse.reservation.consumed`, which names every product and quantity: one event, not one
+ * more per product). Not at payment: until dispatch, a cancelled order's units simply go back.
  */
 export async function consumeReservation(tx: Tx, e: OrderRef): Promise<void> {
   const r = await lockReservation(tx, e.orderId);
@@ -102,7 +103,8 @@ export async function consumeReservation(tx: Tx, e: OrderRef): Promise<void> {
 }
 
 /**
- * A failed allocation or payment, or `order.state.rejected`: reserved (or consumed) stock goes back
+ * A failed allocation or payment, `order.state.rejected`, or a cancellation that released the
+ * shipment (`shipping.shipment.cancelled`): reserved stock goes back
  * (`warehouse.reservation.returned`). Decided by the order's reservation row: claimed here with a
  * CANCELLED marker when there is none (a later reservation finds it and takes nothing), or, when
  * the reservation got there first (even while this ran), locked and read back.

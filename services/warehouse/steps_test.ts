@@ -1,7 +1,8 @@
 /**
  * The warehouse's saga steps against its real database: events in through its reactions, outbox
- * rows out, stock levels checked in SQL. Reserving all or nothing, consuming, every return, every
- * duplicate, and the compensation race (a return racing the reservation it undoes).
+ * rows out, stock levels checked in SQL. Reserving all or nothing, consuming at dispatch, every
+ * return (a cancellation's too), every duplicate, and the compensation race (a return racing the
+ * reservation it undoes).
  */
 import assert from "node:assert/strict";
 import { uuidv7 } from "@stocklet/shared/ids";
@@ -12,6 +13,8 @@ import {
   paymentProcessed,
   type SagaParticipant,
   sagaParticipant,
+  shipmentCancelled,
+  shipmentDispatched,
   topicsOf,
 } from "@stocklet/testing/saga";
 import { warehouseReactions } from "./reactions.ts";
@@ -52,6 +55,8 @@ Deno.test("warehouse steps: reserve, consume, return, duplicates and races", asy
   const reject = (orderId: string) => p.deliver(...orderRejected(orderId, customerId));
   const paymentOutcome = (orderId: string, type: events.PaymentProcessedEvent_Type) =>
     p.deliver(...paymentProcessed(orderId, customerId, type));
+  const dispatch = (orderId: string) => p.deliver(...shipmentDispatched(orderId, customerId));
+  const cancel = (orderId: string) => p.deliver(...shipmentCancelled(orderId, customerId));
   try {
     await t.step("a new product gets a stock row at 0, once", async () => {
       const id = uuidv7();
@@ -105,26 +110,37 @@ Deno.test("warehouse steps: reserve, consume, return, duplicates and races", asy
       assert.deepEqual([await stockOf(p, a), await stockOf(p, b)], [10, 1]);
     });
 
-    await t.step("a paid order's reservation is consumed, once", async () => {
-      const a = await product(p, 10);
-      const orderId = uuidv7();
-      const reserved = only(
-        await reserve(orderId, { [a]: 4 }),
-        "warehouse.reservation.reserved",
-        events.StockReservationEventSchema,
-      );
-      const out = await paymentOutcome(orderId, Payment.SUCCESS);
-      assert.deepEqual(topicsOf(out), ["warehouse.reservation.consumed"]);
-      const consumed = only(
-        out,
-        "warehouse.reservation.consumed",
-        events.StockReservationEventSchema,
-      );
-      assert.equal(consumed.reservationId, reserved.reservationId);
-      assert.deepEqual(consumed.reservationStock, { [a]: 4 });
-      assert.equal(await stockOf(p, a), 6);
-      assert.deepEqual(await paymentOutcome(orderId, Payment.SUCCESS), []);
-    });
+    await t.step(
+      "a dispatched order's reservation is consumed, once; payment consumes nothing",
+      async () => {
+        const a = await product(p, 10);
+        const orderId = uuidv7();
+        const reserved = only(
+          await reserve(orderId, { [a]: 4 }),
+          "warehouse.reservation.reserved",
+          events.StockReservationEventSchema,
+        );
+        assert.deepEqual(
+          await paymentOutcome(orderId, Payment.SUCCESS),
+          [],
+          "paid: still on the shelf",
+        );
+        const out = await dispatch(orderId);
+        assert.deepEqual(topicsOf(out), ["warehouse.reservation.consumed"]);
+        const consumed = only(
+          out,
+          "warehouse.reservation.consumed",
+          events.StockReservationEventSchema,
+        );
+        assert.equal(consumed.reservationId, reserved.reservationId);
+        assert.deepEqual(consumed.reservationStock, { [a]: 4 });
+        assert.equal(await stockOf(p, a), 6);
+        assert.deepEqual(await dispatch(orderId), [], "a repeat consumes nothing");
+        assert.deepEqual(await cancel(orderId), [], "consumed stock never comes back");
+        assert.deepEqual(await reject(orderId), []);
+        assert.equal(await stockOf(p, a), 6);
+      },
+    );
 
     for (
       const [name, fail] of [
@@ -140,6 +156,7 @@ Deno.test("warehouse steps: reserve, consume, return, duplicates and races", asy
         ],
         ["a failed payment", (orderId: string) => paymentOutcome(orderId, Payment.FAILED)],
         ["a rejected order", reject],
+        ["a cancellation that released the shipment", cancel],
       ] as const
     ) {
       await t.step(`${name} returns the reserved stock, once`, async () => {
@@ -158,20 +175,10 @@ Deno.test("warehouse steps: reserve, consume, return, duplicates and races", asy
         assert.equal(await stockOf(p, a), 10);
         assert.deepEqual(await fail(orderId), [], "a repeat returns nothing");
         assert.deepEqual(await reject(orderId), [], "nor does a later rejection");
-        assert.deepEqual(await paymentOutcome(orderId, Payment.SUCCESS), [], "nor is it consumed");
+        assert.deepEqual(await dispatch(orderId), [], "nor is it consumed");
         assert.equal(await stockOf(p, a), 10);
       });
     }
-
-    await t.step("a rejection after the payment returns the consumed stock", async () => {
-      const a = await product(p, 10);
-      const orderId = uuidv7();
-      await reserve(orderId, { [a]: 4 });
-      await paymentOutcome(orderId, Payment.SUCCESS);
-      const out = await reject(orderId);
-      only(out, "warehouse.reservation.returned", events.StockReservationEventSchema);
-      assert.equal(await stockOf(p, a), 10);
-    });
 
     await t.step("an order rejected before its reservation is never reserved", async () => {
       const a = await product(p, 10);

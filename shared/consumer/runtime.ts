@@ -93,7 +93,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<ConsumerRunt
       return DEFAULT_RETENTION_MS;
     },
   );
-  const stats = new StatsKeeper();
+  const stats = new StatsKeeper(group);
   let stopping = false;
   let heartbeat: () => Promise<void> = () => Promise.resolve();
 
@@ -116,7 +116,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<ConsumerRunt
         await heartbeat().catch(() => {});
       },
       onRetry: (d, err, attempt, transient) => {
-        stats.retried();
+        stats.retried(d.topic, transient);
         log.warn("retrying {topic}/{partition}@{offset} (attempt {attempt}, {kind}): {error}", {
           topic: d.topic,
           partition: d.partition,
@@ -130,7 +130,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<ConsumerRunt
     inSpan: (d, fn) => consumerSpan(group, d, fn),
   };
   const rounds = new RoundCollector((ds) => {
-    stats.round();
+    stats.round(ds.length);
     return applyRound(ds, deps);
   }, opts.maxBatch ?? 200);
 

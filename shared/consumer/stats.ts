@@ -6,6 +6,7 @@
 import type { Outcome } from "./apply.ts";
 import type { Delivery } from "./delivery.ts";
 import { connectorLag } from "./lag.ts";
+import { ConsumerMeter } from "../metrics/consumer.ts";
 
 /**
  * Where one applied event's time went, from its outbox row to the commit of the transaction that
@@ -38,8 +39,15 @@ export interface ConsumerStats {
 /** Recent samples kept. */
 const KEEP = 5_000;
 
-/** Keeps a consumer's counters. */
+/** Keeps a consumer's counters (and records them into its group's instruments). */
 export class StatsKeeper {
+  readonly #meter: ConsumerMeter;
+
+  /** @param group The consumer group (names the instruments' measurements). */
+  constructor(group = "") {
+    this.#meter = new ConsumerMeter(group);
+  }
+
   readonly #s = {
     applied: 0,
     duplicates: 0,
@@ -57,46 +65,56 @@ export class StatsKeeper {
     switch (o.kind) {
       case "applied": {
         this.#s.applied++;
+        this.#meter.outcome(d.topic, "applied");
         const lag = connectorLag(d.headers.created_at, at);
+        let hop: HopSample | undefined;
         if (lag !== undefined) {
           keep(this.#s.lagMs, lag);
           if (d.timestamp !== undefined && d.receivedAt !== undefined) {
             const created = at - lag;
-            keep(this.#s.hops, {
+            hop = {
               topic: d.topic,
               relayMs: Math.max(0, d.timestamp - created),
               deliverMs: Math.max(0, d.receivedAt - d.timestamp),
               applyMs: Math.max(0, at - d.receivedAt),
-            });
+            };
+            keep(this.#s.hops, hop);
           }
         }
+        this.#meter.applied(d.topic, lag, hop);
         break;
       }
       case "duplicate":
         this.#s.duplicates++;
+        this.#meter.outcome(d.topic, "duplicate");
         break;
       case "filtered":
         this.#s.filtered++;
+        this.#meter.outcome(d.topic, "filtered");
         break;
       case "skipped":
         this.#s.skipped++;
+        this.#meter.outcome(d.topic, "skipped");
         break;
       case "dead-lettered":
         this.#s.deadLettered++;
+        this.#meter.outcome(d.topic, "dead_lettered");
         break;
       case "aborted":
         break;
     }
   }
 
-  /** Counts a retry. */
-  retried(): void {
+  /** Counts a retry (of a delivery of `topic`; transient: the infrastructure failed). */
+  retried(topic = "", transient = true): void {
     this.#s.retries++;
+    this.#meter.retried(topic, transient);
   }
 
-  /** Counts a round. */
-  round(): void {
+  /** Counts a round of `size` deliveries. */
+  round(size = 0): void {
     this.#s.rounds++;
+    this.#meter.round(size);
   }
 
   /** A copy of the counters. */

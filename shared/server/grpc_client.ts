@@ -12,6 +12,7 @@ import type {
 } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
+import { isIPv4, isIPv6 } from "node:net";
 import { Code, ServiceError } from "../errors.ts";
 import { currentTraceparent, SpanKind, withSpan } from "../tracing.ts";
 import { deserializer, grpcPath, serializer } from "./grpc_codec.ts";
@@ -39,13 +40,51 @@ export interface ClientOptions {
   timeoutMs?: number;
 }
 
-/** Creates a client for the service at `host:port` (plaintext; the internal network only). */
+/**
+ * The grpc-js channel target of an address: `host:port` as it is, and a comma-separated list of
+ * replicas (`127.0.0.1:9196,127.0.0.1:9246`) as an `ipv4:` (or `ipv6:`) target, which grpc-js
+ * resolves to every address at once.
+ *
+ * @example
+ * ```ts
+ * grpcTarget("127.0.0.1:9196,127.0.0.1:9246"); // "ipv4:127.0.0.1:9196,127.0.0.1:9246"
+ * ```
+ */
+export function grpcTarget(address: string): string {
+  const list = address.split(",").map((a) => a.trim()).filter(Boolean);
+  if (list.length < 2) return list[0] ?? address;
+  const hostOf = (a: string) => a.startsWith("[") ? a.slice(1, a.indexOf("]")) : a.split(":")[0]!;
+  if (list.every((a) => isIPv4(hostOf(a)))) return `ipv4:${list.join(",")}`;
+  if (list.every((a) => isIPv6(hostOf(a)))) return `ipv6:${list.join(",")}`;
+  throw new Error(
+    `a list of gRPC addresses must be IP addresses (${address}); for host names use one name ` +
+      "that resolves to every replica (e.g. a headless Kubernetes service)",
+  );
+}
+
+/**
+ * Round robin over every address the target resolves to (the grpc-js default, pick_first, would
+ * send every call to the first replica), trying the next when one refuses connections.
+ */
+const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+};
+
+/**
+ * Creates a client for the service at `host:port`, or at each of a comma-separated list of replicas
+ * (plaintext; the internal network only). Calls go round robin over every address the target
+ * resolves to.
+ */
 export function grpcClient<S extends DescService>(
   desc: S,
   address: string,
   clientOpts: ClientOptions = {},
 ): ServiceClient<S> {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const client = new grpc.Client(
+    grpcTarget(address),
+    grpc.credentials.createInsecure(),
+    CHANNEL_OPTIONS,
+  );
   const out: Record<string, unknown> = { close: () => client.close() };
   for (const method of desc.methods) {
     const ser = serializer(method.input);

@@ -10,6 +10,7 @@ import { Code, ServiceError, toServiceError } from "../errors.ts";
 import { getLog } from "../logging.ts";
 import { SpanKind, withSpan } from "../tracing.ts";
 import { validateRequest } from "../validation.ts";
+import { recordRpc } from "../metrics/rpc.ts";
 import type { CallContext, ServiceBinding } from "./handler.ts";
 
 const log = getLog("rpc");
@@ -33,7 +34,9 @@ export function invoke(
   verifier: TokenVerifier | undefined,
 ): Promise<MessageShape<DescMessage>> {
   const { binding, method } = call;
-  return withSpan(`${binding.desc.typeName}/${method.name}`, {
+  const rpc = `${binding.desc.typeName}/${method.name}`;
+  const t0 = performance.now();
+  return withSpan(rpc, {
     kind: call.transport === "grpc" ? SpanKind.SERVER : SpanKind.INTERNAL,
     attributes: {
       "rpc.system": call.transport === "grpc" ? "grpc" : "http",
@@ -54,13 +57,16 @@ export function invoke(
       const ctx: CallContext = { principal, requestId: call.requestId, transport: call.transport };
       const handler = binding.impl[method.localName]!;
       const result = await handler(call.request, ctx);
-      return create(method.output, result as never) as MessageShape<DescMessage>;
+      const response = create(method.output, result as never) as MessageShape<DescMessage>;
+      recordRpc(call.transport, rpc, Code.OK, (performance.now() - t0) / 1000);
+      return response;
     } catch (err) {
       const se = toServiceError(err);
+      recordRpc(call.transport, rpc, se.code, (performance.now() - t0) / 1000);
       span.setAttribute("rpc.grpc.status_code", se.code);
       if (se.code === Code.INTERNAL || se.code === Code.UNKNOWN || se.code === Code.DATA_LOSS) {
         log.error("{method} failed: {error}", {
-          method: `${binding.desc.typeName}/${method.name}`,
+          method: rpc,
           error: err,
           request_id: call.requestId,
         });

@@ -3,7 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { order, product } from "../proto.ts";
 import { requireAdmin, requireUser } from "../auth.ts";
-import { Code, notFound, ServiceError } from "../errors.ts";
+import { Code, failedPrecondition, notFound, ServiceError } from "../errors.ts";
 import { bindService } from "./handler.ts";
 import { restApp } from "./rest.ts";
 import { testKeys } from "@stocklet/testing/tokens";
@@ -42,6 +42,8 @@ const orders = bindService(order.OrderService, {
     if (Object.keys(req.cart).length === 2) throw new Error("secret database detail");
     return Promise.resolve({ order: { id: ID, customerId: user.userId } });
   },
+  cancelOrder: () =>
+    Promise.reject(failedPrecondition("the order was dispatched and can no longer be cancelled")),
 });
 
 const products = bindService(product.ProductService, {
@@ -175,6 +177,15 @@ Deno.test("REST: errors map to HTTP statuses with {code, message, details}", asy
   assert.deepEqual((invalid.json.details as Array<{ field: string }>).map((d) => d.field), [
     "order_id",
   ]);
+
+  // A request that comes too late for the resource's state is a conflict (409), not bad input.
+  const late = await call("POST", `/v1/order/orders/${ID}/cancel`, { token });
+  assert.equal(late.status, 409);
+  assert.deepEqual(late.json, {
+    code: Code.FAILED_PRECONDITION,
+    message: "the order was dispatched and can no longer be cancelled",
+    details: [],
+  });
 });
 
 Deno.test("REST: internal failures answer 500 without leaking the cause", async () => {

@@ -11,7 +11,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stocklet/events/v1/order.proto.
  */
 export const file_stocklet_events_v1_order: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zdG9ja2xldC9ldmVudHMvdjEvb3JkZXIucHJvdG8SEnN0b2NrbGV0LmV2ZW50cy52MSJaCg1PcmRlck1ldGFkYXRhEhMKC2N1c3RvbWVyX2lkGAEgASgJEhkKEWl0ZW1zX3ByaWNlX2NlbnRzGAIgASgDEhkKEXRvdGFsX3ByaWNlX2NlbnRzGAMgASgDIvABChFPcmRlckNyZWF0ZWRFdmVudBIQCghyZXZpc2lvbhgBIAEoBRIQCghvcmRlcl9pZBgCIAEoCRITCgtjdXN0b21lcl9pZBgDIAEoCRJSCg9pdGVtX3F1YW50aXRpZXMYBCADKAsyOS5zdG9ja2xldC5ldmVudHMudjEuT3JkZXJDcmVhdGVkRXZlbnQuSXRlbVF1YW50aXRpZXNFbnRyeRo1ChNJdGVtUXVhbnRpdGllc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBToCOAE6F4q1GBNvcmRlci5zdGF0ZS5jcmVhdGVkIqYCChFPcmRlclBlbmRpbmdFdmVudBIQCghyZXZpc2lvbhgBIAEoBRIQCghvcmRlcl9pZBgCIAEoCRITCgtjdXN0b21lcl9pZBgDIAEoCRJSCg9pdGVtX3F1YW50aXRpZXMYBCADKAsyOS5zdG9ja2xldC5ldmVudHMudjEuT3JkZXJQZW5kaW5nRXZlbnQuSXRlbVF1YW50aXRpZXNFbnRyeRIZChFpdGVtc19wcmljZV9jZW50cxgFIAEoAxIZChF0b3RhbF9wcmljZV9jZW50cxgGIAEoAxo1ChNJdGVtUXVhbnRpdGllc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBToCOAE6F4q1GBNvcmRlci5zdGF0ZS5wZW5kaW5nIq0DChJPcmRlclJlamVjdGVkRXZlbnQSEAoIcmV2aXNpb24YASABKAUSEAoIb3JkZXJfaWQYAiABKAkSGwoOdHJhbnNhY3Rpb25faWQYAyABKAlIAIgBARIYCgtzaGlwcGluZ19pZBgEIAEoCUgBiAEBEhMKC2N1c3RvbWVyX2lkGAUgASgJEj0KBnJlYXNvbhgGIAEoDjItLnN0b2NrbGV0LmV2ZW50cy52MS5PcmRlclJlamVjdGVkRXZlbnQuUmVhc29uIqoBCgZSZWFzb24SFgoSUkVBU09OX1VOU1BFQ0lGSUVEEAASHgoaUkVBU09OX1BST0RVQ1RfVU5BVkFJTEFCTEUQARIdChlSRUFTT05fSU5TVUZGSUNJRU5UX1NUT0NLEAISGgoWUkVBU09OX1NISVBNRU5UX0ZBSUxFRBADEhkKFVJFQVNPTl9QQVlNRU5UX0ZBSUxFRBAEEhIKDlJFQVNPTl9USU1FT1VUEAU6GIq1GBRvcmRlci5zdGF0ZS5yZWplY3RlZEIRCg9fdHJhbnNhY3Rpb25faWRCDgoMX3NoaXBwaW5nX2lkIq8BChJPcmRlckFwcHJvdmVkRXZlbnQSEAoIcmV2aXNpb24YASABKAUSEAoIb3JkZXJfaWQYAiABKAkSFgoOdHJhbnNhY3Rpb25faWQYAyABKAkSEwoLc2hpcHBpbmdfaWQYBCABKAkSEwoLY3VzdG9tZXJfaWQYBSABKAkSGQoRdG90YWxfcHJpY2VfY2VudHMYBiABKAM6GIq1GBRvcmRlci5zdGF0ZS5hcHByb3ZlZGIGcHJvdG8z", [file_stocklet_events_v1_options]);
+  fileDesc("Ch5zdG9ja2xldC9ldmVudHMvdjEvb3JkZXIucHJvdG8SEnN0b2NrbGV0LmV2ZW50cy52MSJaCg1PcmRlck1ldGFkYXRhEhMKC2N1c3RvbWVyX2lkGAEgASgJEhkKEWl0ZW1zX3ByaWNlX2NlbnRzGAIgASgDEhkKEXRvdGFsX3ByaWNlX2NlbnRzGAMgASgDIvABChFPcmRlckNyZWF0ZWRFdmVudBIQCghyZXZpc2lvbhgBIAEoBRIQCghvcmRlcl9pZBgCIAEoCRITCgtjdXN0b21lcl9pZBgDIAEoCRJSCg9pdGVtX3F1YW50aXRpZXMYBCADKAsyOS5zdG9ja2xldC5ldmVudHMudjEuT3JkZXJDcmVhdGVkRXZlbnQuSXRlbVF1YW50aXRpZXNFbnRyeRo1ChNJdGVtUXVhbnRpdGllc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBToCOAE6F4q1GBNvcmRlci5zdGF0ZS5jcmVhdGVkIqYCChFPcmRlclBlbmRpbmdFdmVudBIQCghyZXZpc2lvbhgBIAEoBRIQCghvcmRlcl9pZBgCIAEoCRITCgtjdXN0b21lcl9pZBgDIAEoCRJSCg9pdGVtX3F1YW50aXRpZXMYBCADKAsyOS5zdG9ja2xldC5ldmVudHMudjEuT3JkZXJQZW5kaW5nRXZlbnQuSXRlbVF1YW50aXRpZXNFbnRyeRIZChFpdGVtc19wcmljZV9jZW50cxgFIAEoAxIZChF0b3RhbF9wcmljZV9jZW50cxgGIAEoAxo1ChNJdGVtUXVhbnRpdGllc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBToCOAE6F4q1GBNvcmRlci5zdGF0ZS5wZW5kaW5nIq0DChJPcmRlclJlamVjdGVkRXZlbnQSEAoIcmV2aXNpb24YASABKAUSEAoIb3JkZXJfaWQYAiABKAkSGwoOdHJhbnNhY3Rpb25faWQYAyABKAlIAIgBARIYCgtzaGlwcGluZ19pZBgEIAEoCUgBiAEBEhMKC2N1c3RvbWVyX2lkGAUgASgJEj0KBnJlYXNvbhgGIAEoDjItLnN0b2NrbGV0LmV2ZW50cy52MS5PcmRlclJlamVjdGVkRXZlbnQuUmVhc29uIqoBCgZSZWFzb24SFgoSUkVBU09OX1VOU1BFQ0lGSUVEEAASHgoaUkVBU09OX1BST0RVQ1RfVU5BVkFJTEFCTEUQARIdChlSRUFTT05fSU5TVUZGSUNJRU5UX1NUT0NLEAISGgoWUkVBU09OX1NISVBNRU5UX0ZBSUxFRBADEhkKFVJFQVNPTl9QQVlNRU5UX0ZBSUxFRBAEEhIKDlJFQVNPTl9USU1FT1VUEAU6GIq1GBRvcmRlci5zdGF0ZS5yZWplY3RlZEIRCg9fdHJhbnNhY3Rpb25faWRCDgoMX3NoaXBwaW5nX2lkIq8BChJPcmRlckFwcHJvdmVkRXZlbnQSEAoIcmV2aXNpb24YASABKAUSEAoIb3JkZXJfaWQYAiABKAkSFgoOdHJhbnNhY3Rpb25faWQYAyABKAkSEwoLc2hpcHBpbmdfaWQYBCABKAkSEwoLY3VzdG9tZXJfaWQYBSABKAkSGQoRdG90YWxfcHJpY2VfY2VudHMYBiABKAM6GIq1GBRvcmRlci5zdGF0ZS5hcHByb3ZlZCKzAQoUT3JkZXJDYW5jZWxsaW5nRXZlbnQSEAoIcmV2aXNpb24YASABKAUSEAoIb3JkZXJfaWQYAiABKAkSEwoLY3VzdG9tZXJfaWQYAyABKAkSEwoLc2hpcG1lbnRfaWQYBCABKAkSFgoOdHJhbnNhY3Rpb25faWQYBSABKAkSGQoRdG90YWxfcHJpY2VfY2VudHMYBiABKAM6Goq1GBZvcmRlci5zdGF0ZS5jYW5jZWxsaW5nIoEBChNPcmRlckNhbmNlbGxlZEV2ZW50EhAKCHJldmlzaW9uGAEgASgFEhAKCG9yZGVyX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEhYKDnJlZnVuZGVkX2NlbnRzGAQgASgDOhmKtRgVb3JkZXIuc3RhdGUuY2FuY2VsbGVkYgZwcm90bzM", [file_stocklet_events_v1_options]);
 
 /**
  * OrderMetadata travels with an order through the saga. Money is in integer minor units (cents).
@@ -250,4 +250,88 @@ export type OrderApprovedEvent = Message<"stocklet.events.v1.OrderApprovedEvent"
  */
 export const OrderApprovedEventSchema: GenMessage<OrderApprovedEvent> = /*@__PURE__*/
   messageDesc(file_stocklet_events_v1_order, 4);
+
+/**
+ * OrderCancellingEvent: the customer (or an admin) cancelled a paid order that has not been
+ * dispatched. Shipping decides at the shipment whether the cancellation or a dispatch wins: it
+ * releases the shipment (`shipping.shipment.cancelled`, after which the warehouse returns the
+ * stock and payment refunds), or the shipment already left and the order becomes SHIPPED.
+ *
+ * @generated from message stocklet.events.v1.OrderCancellingEvent
+ */
+export type OrderCancellingEvent = Message<"stocklet.events.v1.OrderCancellingEvent"> & {
+  /**
+   * @generated from field: int32 revision = 1;
+   */
+  revision: number;
+
+  /**
+   * @generated from field: string order_id = 2;
+   */
+  orderId: string;
+
+  /**
+   * @generated from field: string customer_id = 3;
+   */
+  customerId: string;
+
+  /**
+   * @generated from field: string shipment_id = 4;
+   */
+  shipmentId: string;
+
+  /**
+   * @generated from field: string transaction_id = 5;
+   */
+  transactionId: string;
+
+  /**
+   * @generated from field: int64 total_price_cents = 6;
+   */
+  totalPriceCents: bigint;
+};
+
+/**
+ * Describes the message stocklet.events.v1.OrderCancellingEvent.
+ * Use `create(OrderCancellingEventSchema)` to create a new message.
+ */
+export const OrderCancellingEventSchema: GenMessage<OrderCancellingEvent> = /*@__PURE__*/
+  messageDesc(file_stocklet_events_v1_order, 5);
+
+/**
+ * OrderCancelledEvent: a cancellation is complete: the shipment was released, the stock returned
+ * and the payment refunded.
+ *
+ * @generated from message stocklet.events.v1.OrderCancelledEvent
+ */
+export type OrderCancelledEvent = Message<"stocklet.events.v1.OrderCancelledEvent"> & {
+  /**
+   * @generated from field: int32 revision = 1;
+   */
+  revision: number;
+
+  /**
+   * @generated from field: string order_id = 2;
+   */
+  orderId: string;
+
+  /**
+   * @generated from field: string customer_id = 3;
+   */
+  customerId: string;
+
+  /**
+   * What went back to the customer's balance.
+   *
+   * @generated from field: int64 refunded_cents = 4;
+   */
+  refundedCents: bigint;
+};
+
+/**
+ * Describes the message stocklet.events.v1.OrderCancelledEvent.
+ * Use `create(OrderCancelledEventSchema)` to create a new message.
+ */
+export const OrderCancelledEventSchema: GenMessage<OrderCancelledEvent> = /*@__PURE__*/
+  messageDesc(file_stocklet_events_v1_order, 6);
 

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stocklet/events/v1/shipping.proto.
  */
 export const file_stocklet_events_v1_shipping: GenFile = /*@__PURE__*/
-  fileDesc("CiFzdG9ja2xldC9ldmVudHMvdjEvc2hpcHBpbmcucHJvdG8SEnN0b2NrbGV0LmV2ZW50cy52MSLqAwoXU2hpcG1lbnRBbGxvY2F0aW9uRXZlbnQSEAoIcmV2aXNpb24YASABKAUSPgoEdHlwZRgCIAEoDjIwLnN0b2NrbGV0LmV2ZW50cy52MS5TaGlwbWVudEFsbG9jYXRpb25FdmVudC5UeXBlEhAKCG9yZGVyX2lkGAMgASgJEjkKDm9yZGVyX21ldGFkYXRhGAQgASgLMiEuc3RvY2tsZXQuZXZlbnRzLnYxLk9yZGVyTWV0YWRhdGESEwoLc2hpcG1lbnRfaWQYBSABKAkSXgoScHJvZHVjdF9xdWFudGl0aWVzGAYgAygLMkIuc3RvY2tsZXQuZXZlbnRzLnYxLlNoaXBtZW50QWxsb2NhdGlvbkV2ZW50LlByb2R1Y3RRdWFudGl0aWVzRW50cnkaOAoWUHJvZHVjdFF1YW50aXRpZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIl8KBFR5cGUSFAoQVFlQRV9VTlNQRUNJRklFRBAAEg8KC1RZUEVfRkFJTEVEEAESEgoOVFlQRV9BTExPQ0FURUQQAhIcChhUWVBFX0FMTE9DQVRJT05fUkVMRUFTRUQQAzogirUYHHNoaXBwaW5nLnNoaXBtZW50LmFsbG9jYXRpb24ijgIKF1NoaXBtZW50RGlzcGF0Y2hlZEV2ZW50EhAKCHJldmlzaW9uGAEgASgFEhMKC3NoaXBtZW50X2lkGAIgASgJEhAKCG9yZGVyX2lkGAMgASgJEl4KEnByb2R1Y3RfcXVhbnRpdGllcxgEIAMoCzJCLnN0b2NrbGV0LmV2ZW50cy52MS5TaGlwbWVudERpc3BhdGNoZWRFdmVudC5Qcm9kdWN0UXVhbnRpdGllc0VudHJ5GjgKFlByb2R1Y3RRdWFudGl0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ATogirUYHHNoaXBwaW5nLnNoaXBtZW50LmRpc3BhdGNoZWRiBnByb3RvMw", [file_stocklet_events_v1_options, file_stocklet_events_v1_order]);
+  fileDesc("CiFzdG9ja2xldC9ldmVudHMvdjEvc2hpcHBpbmcucHJvdG8SEnN0b2NrbGV0LmV2ZW50cy52MSLqAwoXU2hpcG1lbnRBbGxvY2F0aW9uRXZlbnQSEAoIcmV2aXNpb24YASABKAUSPgoEdHlwZRgCIAEoDjIwLnN0b2NrbGV0LmV2ZW50cy52MS5TaGlwbWVudEFsbG9jYXRpb25FdmVudC5UeXBlEhAKCG9yZGVyX2lkGAMgASgJEjkKDm9yZGVyX21ldGFkYXRhGAQgASgLMiEuc3RvY2tsZXQuZXZlbnRzLnYxLk9yZGVyTWV0YWRhdGESEwoLc2hpcG1lbnRfaWQYBSABKAkSXgoScHJvZHVjdF9xdWFudGl0aWVzGAYgAygLMkIuc3RvY2tsZXQuZXZlbnRzLnYxLlNoaXBtZW50QWxsb2NhdGlvbkV2ZW50LlByb2R1Y3RRdWFudGl0aWVzRW50cnkaOAoWUHJvZHVjdFF1YW50aXRpZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIl8KBFR5cGUSFAoQVFlQRV9VTlNQRUNJRklFRBAAEg8KC1RZUEVfRkFJTEVEEAESEgoOVFlQRV9BTExPQ0FURUQQAhIcChhUWVBFX0FMTE9DQVRJT05fUkVMRUFTRUQQAzogirUYHHNoaXBwaW5nLnNoaXBtZW50LmFsbG9jYXRpb24izQIKF1NoaXBtZW50RGlzcGF0Y2hlZEV2ZW50EhAKCHJldmlzaW9uGAEgASgFEhMKC3NoaXBtZW50X2lkGAIgASgJEhAKCG9yZGVyX2lkGAMgASgJEl4KEnByb2R1Y3RfcXVhbnRpdGllcxgEIAMoCzJCLnN0b2NrbGV0LmV2ZW50cy52MS5TaGlwbWVudERpc3BhdGNoZWRFdmVudC5Qcm9kdWN0UXVhbnRpdGllc0VudHJ5EhMKC2N1c3RvbWVyX2lkGAUgASgJEg8KB2NhcnJpZXIYBiABKAkSFwoPdHJhY2tpbmdfbnVtYmVyGAcgASgJGjgKFlByb2R1Y3RRdWFudGl0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ATogirUYHHNoaXBwaW5nLnNoaXBtZW50LmRpc3BhdGNoZWQisQEKFlNoaXBtZW50RGVsaXZlcmVkRXZlbnQSEAoIcmV2aXNpb24YASABKAUSEwoLc2hpcG1lbnRfaWQYAiABKAkSEAoIb3JkZXJfaWQYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSDwoHY2FycmllchgFIAEoCRIXCg90cmFja2luZ19udW1iZXIYBiABKAk6H4q1GBtzaGlwcGluZy5zaGlwbWVudC5kZWxpdmVyZWQioAIKFlNoaXBtZW50Q2FuY2VsbGVkRXZlbnQSEAoIcmV2aXNpb24YASABKAUSEAoIb3JkZXJfaWQYAiABKAkSEwoLY3VzdG9tZXJfaWQYAyABKAkSEwoLc2hpcG1lbnRfaWQYBCABKAkSXQoScHJvZHVjdF9xdWFudGl0aWVzGAUgAygLMkEuc3RvY2tsZXQuZXZlbnRzLnYxLlNoaXBtZW50Q2FuY2VsbGVkRXZlbnQuUHJvZHVjdFF1YW50aXRpZXNFbnRyeRo4ChZQcm9kdWN0UXVhbnRpdGllc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBToCOAE6H4q1GBtzaGlwcGluZy5zaGlwbWVudC5jYW5jZWxsZWRiBnByb3RvMw", [file_stocklet_events_v1_options, file_stocklet_events_v1_order]);
 
 /**
  * ShipmentAllocationEvent: a shipment was allocated, could not be, or was released.
@@ -95,7 +95,8 @@ export const ShipmentAllocationEvent_TypeSchema: GenEnum<ShipmentAllocationEvent
   enumDesc(file_stocklet_events_v1_shipping, 0, 0);
 
 /**
- * ShipmentDispatchedEvent: a shipment left the warehouse.
+ * ShipmentDispatchedEvent: a shipment left the warehouse with a carrier. Its stock leaves the
+ * warehouse now (the reservation is consumed on this event), and its order becomes SHIPPED.
  *
  * @generated from message stocklet.events.v1.ShipmentDispatchedEvent
  */
@@ -119,6 +120,21 @@ export type ShipmentDispatchedEvent = Message<"stocklet.events.v1.ShipmentDispat
    * @generated from field: map<string, int32> product_quantities = 4;
    */
   productQuantities: { [key: string]: number };
+
+  /**
+   * @generated from field: string customer_id = 5;
+   */
+  customerId: string;
+
+  /**
+   * @generated from field: string carrier = 6;
+   */
+  carrier: string;
+
+  /**
+   * @generated from field: string tracking_number = 7;
+   */
+  trackingNumber: string;
 };
 
 /**
@@ -127,4 +143,94 @@ export type ShipmentDispatchedEvent = Message<"stocklet.events.v1.ShipmentDispat
  */
 export const ShipmentDispatchedEventSchema: GenMessage<ShipmentDispatchedEvent> = /*@__PURE__*/
   messageDesc(file_stocklet_events_v1_shipping, 1);
+
+/**
+ * ShipmentDeliveredEvent: the carrier delivered a dispatched shipment; its order is COMPLETED.
+ *
+ * @generated from message stocklet.events.v1.ShipmentDeliveredEvent
+ */
+export type ShipmentDeliveredEvent = Message<"stocklet.events.v1.ShipmentDeliveredEvent"> & {
+  /**
+   * @generated from field: int32 revision = 1;
+   */
+  revision: number;
+
+  /**
+   * @generated from field: string shipment_id = 2;
+   */
+  shipmentId: string;
+
+  /**
+   * @generated from field: string order_id = 3;
+   */
+  orderId: string;
+
+  /**
+   * @generated from field: string customer_id = 4;
+   */
+  customerId: string;
+
+  /**
+   * The dispatch's details again, so that a consumer that sees the delivery first still knows
+   * them (the two topics are not ordered with each other).
+   *
+   * @generated from field: string carrier = 5;
+   */
+  carrier: string;
+
+  /**
+   * @generated from field: string tracking_number = 6;
+   */
+  trackingNumber: string;
+};
+
+/**
+ * Describes the message stocklet.events.v1.ShipmentDeliveredEvent.
+ * Use `create(ShipmentDeliveredEventSchema)` to create a new message.
+ */
+export const ShipmentDeliveredEventSchema: GenMessage<ShipmentDeliveredEvent> = /*@__PURE__*/
+  messageDesc(file_stocklet_events_v1_shipping, 2);
+
+/**
+ * ShipmentCancelledEvent: a cancelled order's shipment will never leave: the cancellation won
+ * against dispatch at the shipment, which was released. The warehouse returns the stock and
+ * payment refunds on it.
+ *
+ * @generated from message stocklet.events.v1.ShipmentCancelledEvent
+ */
+export type ShipmentCancelledEvent = Message<"stocklet.events.v1.ShipmentCancelledEvent"> & {
+  /**
+   * @generated from field: int32 revision = 1;
+   */
+  revision: number;
+
+  /**
+   * @generated from field: string order_id = 2;
+   */
+  orderId: string;
+
+  /**
+   * @generated from field: string customer_id = 3;
+   */
+  customerId: string;
+
+  /**
+   * The released shipment (empty if none had been allocated).
+   *
+   * @generated from field: string shipment_id = 4;
+   */
+  shipmentId: string;
+
+  /**
+   * @generated from field: map<string, int32> product_quantities = 5;
+   */
+  productQuantities: { [key: string]: number };
+};
+
+/**
+ * Describes the message stocklet.events.v1.ShipmentCancelledEvent.
+ * Use `create(ShipmentCancelledEventSchema)` to create a new message.
+ */
+export const ShipmentCancelledEventSchema: GenMessage<ShipmentCancelledEvent> = /*@__PURE__*/
+  messageDesc(file_stocklet_events_v1_shipping, 3);
 

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stocklet/order/v1/order.proto.
  */
 export const file_stocklet_order_v1_order: GenFile = /*@__PURE__*/
-  fileDesc("Ch1zdG9ja2xldC9vcmRlci92MS9vcmRlci5wcm90bxIRc3RvY2tsZXQub3JkZXIudjEiFAoSU2VydmljZUluZm9SZXF1ZXN0IksKE1NlcnZpY2VJbmZvUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIOCgZzb3VyY2UYAiABKAkSFgoOc291cmNlX2xpY2Vuc2UYAyABKAki+AQKBU9yZGVyEgoKAmlkGAEgASgJEi4KBnN0YXR1cxgCIAEoDjIeLnN0b2NrbGV0Lm9yZGVyLnYxLk9yZGVyU3RhdHVzEjIKBWl0ZW1zGAMgAygLMiMuc3RvY2tsZXQub3JkZXIudjEuT3JkZXIuSXRlbXNFbnRyeRITCgtjdXN0b21lcl9pZBgEIAEoCRIbCg50cmFuc2FjdGlvbl9pZBgFIAEoCUgAiAEBEhgKC3NoaXBwaW5nX2lkGAYgASgJSAGIAQESLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoKdXBkYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIAogBARJIChF1bml0X3ByaWNlc19jZW50cxgJIAMoCzItLnN0b2NrbGV0Lm9yZGVyLnYxLk9yZGVyLlVuaXRQcmljZXNDZW50c0VudHJ5EhkKEWl0ZW1zX3ByaWNlX2NlbnRzGAogASgDEhkKEXRvdGFsX3ByaWNlX2NlbnRzGAsgASgDEjYKDXJlamVjdF9yZWFzb24YDCABKA4yHy5zdG9ja2xldC5vcmRlci52MS5SZWplY3RSZWFzb24aLAoKSXRlbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBGjYKFFVuaXRQcmljZXNDZW50c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAzoCOAFCEQoPX3RyYW5zYWN0aW9uX2lkQg4KDF9zaGlwcGluZ19pZEINCgtfdXBkYXRlZF9hdCIuChBWaWV3T3JkZXJSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABASI8ChFWaWV3T3JkZXJSZXNwb25zZRInCgVvcmRlchgBIAEoCzIYLnN0b2NrbGV0Lm9yZGVyLnYxLk9yZGVyInEKEVZpZXdPcmRlcnNSZXF1ZXN0EiAKC2N1c3RvbWVyX2lkGAEgASgJQgu6SAjYAQFyA7ABARIcCglwYWdlX3NpemUYAiABKAVCCbpIBhoEGGQoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiAASJXChJWaWV3T3JkZXJzUmVzcG9uc2USKAoGb3JkZXJzGAEgAygLMhguc3RvY2tsZXQub3JkZXIudjEuT3JkZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIrgBChNTZWFyY2hPcmRlcnNSZXF1ZXN0EkMKCHN0YXR1c2VzGAEgAygOMh4uc3RvY2tsZXQub3JkZXIudjEuT3JkZXJTdGF0dXNCEbpIDpIBCxAKIgeCAQQQASAAEiAKC2N1c3RvbWVyX2lkGAIgASgJQgu6SAjYAQFyA7ABARIcCglwYWdlX3NpemUYAyABKAVCCbpIBhoEGGQoABIcCgpwYWdlX3Rva2VuGAQgASgJQgi6SAVyAxiAASJZChRTZWFyY2hPcmRlcnNSZXNwb25zZRIoCgZvcmRlcnMYASADKAsyGC5zdG9ja2xldC5vcmRlci52MS5PcmRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkimgEKEVBsYWNlT3JkZXJSZXF1ZXN0ElgKBGNhcnQYASADKAsyLi5zdG9ja2xldC5vcmRlci52MS5QbGFjZU9yZGVyUmVxdWVzdC5DYXJ0RW50cnlCGrpIF5oBFAgBEGQiBXIDsAEBKgcaBRiQTiAAGisKCUNhcnRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIj0KElBsYWNlT3JkZXJSZXNwb25zZRInCgVvcmRlchgBIAEoCzIYLnN0b2NrbGV0Lm9yZGVyLnYxLk9yZGVyKrQBCgtPcmRlclN0YXR1cxIcChhPUkRFUl9TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdPUkRFUl9TVEFUVVNfUFJPQ0VTU0lORxABEhgKFE9SREVSX1NUQVRVU19QRU5ESU5HEAISGQoVT1JERVJfU1RBVFVTX1JFSkVDVEVEEAMSGQoVT1JERVJfU1RBVFVTX0FQUFJPVkVEEAQSGgoWT1JERVJfU1RBVFVTX0NPTVBMRVRFRBAFKtoBCgxSZWplY3RSZWFzb24SHQoZUkVKRUNUX1JFQVNPTl9VTlNQRUNJRklFRBAAEiUKIVJFSkVDVF9SRUFTT05fUFJPRFVDVF9VTkFWQUlMQUJMRRABEiQKIFJFSkVDVF9SRUFTT05fSU5TVUZGSUNJRU5UX1NUT0NLEAISIQodUkVKRUNUX1JFQVNPTl9TSElQTUVOVF9GQUlMRUQQAxIgChxSRUpFQ1RfUkVBU09OX1BBWU1FTlRfRkFJTEVEEAQSGQoVUkVKRUNUX1JFQVNPTl9USU1FT1VUEAUy7AQKDE9yZGVyU2VydmljZRJ3CgtTZXJ2aWNlSW5mbxIlLnN0b2NrbGV0Lm9yZGVyLnYxLlNlcnZpY2VJbmZvUmVxdWVzdBomLnN0b2NrbGV0Lm9yZGVyLnYxLlNlcnZpY2VJbmZvUmVzcG9uc2UiGYLT5JMCExIRL3YxL29yZGVyL3NlcnZpY2USewoJVmlld09yZGVyEiMuc3RvY2tsZXQub3JkZXIudjEuVmlld09yZGVyUmVxdWVzdBokLnN0b2NrbGV0Lm9yZGVyLnYxLlZpZXdPcmRlclJlc3BvbnNlIiOC0+STAh0SGy92MS9vcmRlci9vcmRlcnMve29yZGVyX2lkfRJxCgpWaWV3T3JkZXJzEiQuc3RvY2tsZXQub3JkZXIudjEuVmlld09yZGVyc1JlcXVlc3QaJS5zdG9ja2xldC5vcmRlci52MS5WaWV3T3JkZXJzUmVzcG9uc2UiFoLT5JMCEBIOL3YxL29yZGVyL2xpc3QSeQoMU2VhcmNoT3JkZXJzEiYuc3RvY2tsZXQub3JkZXIudjEuU2VhcmNoT3JkZXJzUmVxdWVzdBonLnN0b2NrbGV0Lm9yZGVyLnYxLlNlYXJjaE9yZGVyc1Jlc3BvbnNlIhiC0+STAhISEC92MS9vcmRlci9zZWFyY2gSeAoKUGxhY2VPcmRlchIkLnN0b2NrbGV0Lm9yZGVyLnYxLlBsYWNlT3JkZXJSZXF1ZXN0GiUuc3RvY2tsZXQub3JkZXIudjEuUGxhY2VPcmRlclJlc3BvbnNlIh2C0+STAhc6BGNhcnQiDy92MS9vcmRlci9wbGFjZWIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("Ch1zdG9ja2xldC9vcmRlci92MS9vcmRlci5wcm90bxIRc3RvY2tsZXQub3JkZXIudjEiFAoSU2VydmljZUluZm9SZXF1ZXN0IksKE1NlcnZpY2VJbmZvUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIOCgZzb3VyY2UYAiABKAkSFgoOc291cmNlX2xpY2Vuc2UYAyABKAkixgcKBU9yZGVyEgoKAmlkGAEgASgJEi4KBnN0YXR1cxgCIAEoDjIeLnN0b2NrbGV0Lm9yZGVyLnYxLk9yZGVyU3RhdHVzEjIKBWl0ZW1zGAMgAygLMiMuc3RvY2tsZXQub3JkZXIudjEuT3JkZXIuSXRlbXNFbnRyeRITCgtjdXN0b21lcl9pZBgEIAEoCRIbCg50cmFuc2FjdGlvbl9pZBgFIAEoCUgAiAEBEhgKC3NoaXBwaW5nX2lkGAYgASgJSAGIAQESLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoKdXBkYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIAogBARJIChF1bml0X3ByaWNlc19jZW50cxgJIAMoCzItLnN0b2NrbGV0Lm9yZGVyLnYxLk9yZGVyLlVuaXRQcmljZXNDZW50c0VudHJ5EhkKEWl0ZW1zX3ByaWNlX2NlbnRzGAogASgDEhkKEXRvdGFsX3ByaWNlX2NlbnRzGAsgASgDEjYKDXJlamVjdF9yZWFzb24YDCABKA4yHy5zdG9ja2xldC5vcmRlci52MS5SZWplY3RSZWFzb24SFAoHY2FycmllchgNIAEoCUgDiAEBEhwKD3RyYWNraW5nX251bWJlchgOIAEoCUgEiAEBEjMKCnNoaXBwZWRfYXQYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAWIAQESNQoMZGVsaXZlcmVkX2F0GBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgGiAEBEjwKE2NhbmNlbF9yZXF1ZXN0ZWRfYXQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAeIAQESFgoOcmVmdW5kZWRfY2VudHMYEiABKAMaLAoKSXRlbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBGjYKFFVuaXRQcmljZXNDZW50c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAzoCOAFCEQoPX3RyYW5zYWN0aW9uX2lkQg4KDF9zaGlwcGluZ19pZEINCgtfdXBkYXRlZF9hdEIKCghfY2FycmllckISChBfdHJhY2tpbmdfbnVtYmVyQg0KC19zaGlwcGVkX2F0Qg8KDV9kZWxpdmVyZWRfYXRCFgoUX2NhbmNlbF9yZXF1ZXN0ZWRfYXQiLgoQVmlld09yZGVyUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQEiPAoRVmlld09yZGVyUmVzcG9uc2USJwoFb3JkZXIYASABKAsyGC5zdG9ja2xldC5vcmRlci52MS5PcmRlciJxChFWaWV3T3JkZXJzUmVxdWVzdBIgCgtjdXN0b21lcl9pZBgBIAEoCUILukgI2AEBcgOwAQESHAoJcGFnZV9zaXplGAIgASgFQgm6SAYaBBhkKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAEiVwoSVmlld09yZGVyc1Jlc3BvbnNlEigKBm9yZGVycxgBIAMoCzIYLnN0b2NrbGV0Lm9yZGVyLnYxLk9yZGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSK4AQoTU2VhcmNoT3JkZXJzUmVxdWVzdBJDCghzdGF0dXNlcxgBIAMoDjIeLnN0b2NrbGV0Lm9yZGVyLnYxLk9yZGVyU3RhdHVzQhG6SA6SAQsQCiIHggEEEAEgABIgCgtjdXN0b21lcl9pZBgCIAEoCUILukgI2AEBcgOwAQESHAoJcGFnZV9zaXplGAMgASgFQgm6SAYaBBhkKAASHAoKcGFnZV90b2tlbhgEIAEoCUIIukgFcgMYgAEiWQoUU2VhcmNoT3JkZXJzUmVzcG9uc2USKAoGb3JkZXJzGAEgAygLMhguc3RvY2tsZXQub3JkZXIudjEuT3JkZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIpoBChFQbGFjZU9yZGVyUmVxdWVzdBJYCgRjYXJ0GAEgAygLMi4uc3RvY2tsZXQub3JkZXIudjEuUGxhY2VPcmRlclJlcXVlc3QuQ2FydEVudHJ5Qhq6SBeaARQIARBkIgVyA7ABASoHGgUYkE4gABorCglDYXJ0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ASI9ChJQbGFjZU9yZGVyUmVzcG9uc2USJwoFb3JkZXIYASABKAsyGC5zdG9ja2xldC5vcmRlci52MS5PcmRlciIwChJDYW5jZWxPcmRlclJlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBIj4KE0NhbmNlbE9yZGVyUmVzcG9uc2USJwoFb3JkZXIYASABKAsyGC5zdG9ja2xldC5vcmRlci52MS5PcmRlciqHAgoLT3JkZXJTdGF0dXMSHAoYT1JERVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXT1JERVJfU1RBVFVTX1BST0NFU1NJTkcQARIYChRPUkRFUl9TVEFUVVNfUEVORElORxACEhkKFU9SREVSX1NUQVRVU19SRUpFQ1RFRBADEhkKFU9SREVSX1NUQVRVU19BUFBST1ZFRBAEEhoKFk9SREVSX1NUQVRVU19DT01QTEVURUQQBRIYChRPUkRFUl9TVEFUVVNfU0hJUFBFRBAGEhsKF09SREVSX1NUQVRVU19DQU5DRUxMSU5HEAcSGgoWT1JERVJfU1RBVFVTX0NBTkNFTExFRBAIKtoBCgxSZWplY3RSZWFzb24SHQoZUkVKRUNUX1JFQVNPTl9VTlNQRUNJRklFRBAAEiUKIVJFSkVDVF9SRUFTT05fUFJPRFVDVF9VTkFWQUlMQUJMRRABEiQKIFJFSkVDVF9SRUFTT05fSU5TVUZGSUNJRU5UX1NUT0NLEAISIQodUkVKRUNUX1JFQVNPTl9TSElQTUVOVF9GQUlMRUQQAxIgChxSRUpFQ1RfUkVBU09OX1BBWU1FTlRfRkFJTEVEEAQSGQoVUkVKRUNUX1JFQVNPTl9USU1FT1VUEAUy9wUKDE9yZGVyU2VydmljZRJ3CgtTZXJ2aWNlSW5mbxIlLnN0b2NrbGV0Lm9yZGVyLnYxLlNlcnZpY2VJbmZvUmVxdWVzdBomLnN0b2NrbGV0Lm9yZGVyLnYxLlNlcnZpY2VJbmZvUmVzcG9uc2UiGYLT5JMCExIRL3YxL29yZGVyL3NlcnZpY2USewoJVmlld09yZGVyEiMuc3RvY2tsZXQub3JkZXIudjEuVmlld09yZGVyUmVxdWVzdBokLnN0b2NrbGV0Lm9yZGVyLnYxLlZpZXdPcmRlclJlc3BvbnNlIiOC0+STAh0SGy92MS9vcmRlci9vcmRlcnMve29yZGVyX2lkfRJxCgpWaWV3T3JkZXJzEiQuc3RvY2tsZXQub3JkZXIudjEuVmlld09yZGVyc1JlcXVlc3QaJS5zdG9ja2xldC5vcmRlci52MS5WaWV3T3JkZXJzUmVzcG9uc2UiFoLT5JMCEBIOL3YxL29yZGVyL2xpc3QSeQoMU2VhcmNoT3JkZXJzEiYuc3RvY2tsZXQub3JkZXIudjEuU2VhcmNoT3JkZXJzUmVxdWVzdBonLnN0b2NrbGV0Lm9yZGVyLnYxLlNlYXJjaE9yZGVyc1Jlc3BvbnNlIhiC0+STAhISEC92MS9vcmRlci9zZWFyY2gSeAoKUGxhY2VPcmRlchIkLnN0b2NrbGV0Lm9yZGVyLnYxLlBsYWNlT3JkZXJSZXF1ZXN0GiUuc3RvY2tsZXQub3JkZXIudjEuUGxhY2VPcmRlclJlc3BvbnNlIh2C0+STAhc6BGNhcnQiDy92MS9vcmRlci9wbGFjZRKIAQoLQ2FuY2VsT3JkZXISJS5zdG9ja2xldC5vcmRlci52MS5DYW5jZWxPcmRlclJlcXVlc3QaJi5zdG9ja2xldC5vcmRlci52MS5DYW5jZWxPcmRlclJlc3BvbnNlIiqC0+STAiQiIi92MS9vcmRlci9vcmRlcnMve29yZGVyX2lkfS9jYW5jZWxiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * ServiceInfoRequest is empty.
@@ -129,6 +129,49 @@ export type Order = Message<"stocklet.order.v1.Order"> & {
    * @generated from field: stocklet.order.v1.RejectReason reject_reason = 12;
    */
   rejectReason: RejectReason;
+
+  /**
+   * The carrier of the dispatched shipment (SHIPPED, COMPLETED).
+   *
+   * @generated from field: optional string carrier = 13;
+   */
+  carrier?: string | undefined;
+
+  /**
+   * The carrier's tracking number of the dispatched shipment.
+   *
+   * @generated from field: optional string tracking_number = 14;
+   */
+  trackingNumber?: string | undefined;
+
+  /**
+   * When the shipment left the warehouse.
+   *
+   * @generated from field: optional google.protobuf.Timestamp shipped_at = 15;
+   */
+  shippedAt?: Timestamp | undefined;
+
+  /**
+   * When the shipment was delivered.
+   *
+   * @generated from field: optional google.protobuf.Timestamp delivered_at = 16;
+   */
+  deliveredAt?: Timestamp | undefined;
+
+  /**
+   * When a cancellation was asked for (the order may still be PROCESSING or PENDING: it is
+   * cancelled as soon as its payment is decided).
+   *
+   * @generated from field: optional google.protobuf.Timestamp cancel_requested_at = 17;
+   */
+  cancelRequestedAt?: Timestamp | undefined;
+
+  /**
+   * The amount refunded to the customer's balance when the order was CANCELLED.
+   *
+   * @generated from field: int64 refunded_cents = 18;
+   */
+  refundedCents: bigint;
 };
 
 /**
@@ -343,7 +386,47 @@ export const PlaceOrderResponseSchema: GenMessage<PlaceOrderResponse> = /*@__PUR
   messageDesc(file_stocklet_order_v1_order, 10);
 
 /**
- * OrderStatus is where an order stands in the place-order saga.
+ * CancelOrderRequest names the order.
+ *
+ * @generated from message stocklet.order.v1.CancelOrderRequest
+ */
+export type CancelOrderRequest = Message<"stocklet.order.v1.CancelOrderRequest"> & {
+  /**
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+};
+
+/**
+ * Describes the message stocklet.order.v1.CancelOrderRequest.
+ * Use `create(CancelOrderRequestSchema)` to create a new message.
+ */
+export const CancelOrderRequestSchema: GenMessage<CancelOrderRequest> = /*@__PURE__*/
+  messageDesc(file_stocklet_order_v1_order, 11);
+
+/**
+ * CancelOrderResponse carries the order as the cancellation left it (CANCELLING, CANCELLED, or
+ * still PROCESSING or PENDING with cancel_requested_at set).
+ *
+ * @generated from message stocklet.order.v1.CancelOrderResponse
+ */
+export type CancelOrderResponse = Message<"stocklet.order.v1.CancelOrderResponse"> & {
+  /**
+   * @generated from field: stocklet.order.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+};
+
+/**
+ * Describes the message stocklet.order.v1.CancelOrderResponse.
+ * Use `create(CancelOrderResponseSchema)` to create a new message.
+ */
+export const CancelOrderResponseSchema: GenMessage<CancelOrderResponse> = /*@__PURE__*/
+  messageDesc(file_stocklet_order_v1_order, 12);
+
+/**
+ * OrderStatus is where an order stands in its life: placed (the saga), then fulfilled or
+ * cancelled.
  *
  * @generated from enum stocklet.order.v1.OrderStatus
  */
@@ -368,25 +451,47 @@ export enum OrderStatus {
   PENDING = 2,
 
   /**
-   * Terminal: the saga failed and every step was compensated.
+   * Final: the saga failed and every step was compensated.
    *
    * @generated from enum value: ORDER_STATUS_REJECTED = 3;
    */
   REJECTED = 3,
 
   /**
-   * Terminal: stock reserved, shipment allocated, payment taken.
+   * Stock reserved, shipment allocated, payment taken; awaiting dispatch.
    *
    * @generated from enum value: ORDER_STATUS_APPROVED = 4;
    */
   APPROVED = 4,
 
   /**
-   * Reserved for a dispatch step (not used yet).
+   * Final: the shipment was delivered.
    *
    * @generated from enum value: ORDER_STATUS_COMPLETED = 5;
    */
   COMPLETED = 5,
+
+  /**
+   * The shipment left the warehouse (carrier and tracking number on the order).
+   *
+   * @generated from enum value: ORDER_STATUS_SHIPPED = 6;
+   */
+  SHIPPED = 6,
+
+  /**
+   * Cancelled by the customer (or an admin): the shipment is being released, the stock returned
+   * and the payment refunded. A dispatch that won the race moves it to SHIPPED instead.
+   *
+   * @generated from enum value: ORDER_STATUS_CANCELLING = 7;
+   */
+  CANCELLING = 7,
+
+  /**
+   * Final: cancelled, with the shipment released, the stock returned and the payment refunded.
+   *
+   * @generated from enum value: ORDER_STATUS_CANCELLED = 8;
+   */
+  CANCELLED = 8,
 }
 
 /**
@@ -495,6 +600,21 @@ export const OrderService: GenService<{
     methodKind: "unary";
     input: typeof PlaceOrderRequestSchema;
     output: typeof PlaceOrderResponseSchema;
+  },
+  /**
+   * CancelOrder cancels one of the caller's orders (any order to an admin) that has not been
+   * dispatched: an APPROVED order moves to CANCELLING at once and ends CANCELLED once its shipment
+   * is released, its stock returned and its payment refunded; an order still being placed
+   * (PROCESSING, PENDING) is marked, and cancelled as soon as its payment is decided (a refused
+   * payment leaves it REJECTED, with nothing taken). Cancelling again changes nothing. A
+   * dispatched, delivered or rejected order answers 409 (FAILED_PRECONDITION).
+   *
+   * @generated from rpc stocklet.order.v1.OrderService.CancelOrder
+   */
+  cancelOrder: {
+    methodKind: "unary";
+    input: typeof CancelOrderRequestSchema;
+    output: typeof CancelOrderResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_stocklet_order_v1_order, 0);

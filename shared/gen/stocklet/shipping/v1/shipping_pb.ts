@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file stocklet/shipping/v1/shipping.proto.
  */
 export const file_stocklet_shipping_v1_shipping: GenFile = /*@__PURE__*/
-  fileDesc("CiNzdG9ja2xldC9zaGlwcGluZy92MS9zaGlwcGluZy5wcm90bxIUc3RvY2tsZXQuc2hpcHBpbmcudjEiFAoSU2VydmljZUluZm9SZXF1ZXN0IksKE1NlcnZpY2VJbmZvUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIOCgZzb3VyY2UYAiABKAkSFgoOc291cmNlX2xpY2Vuc2UYAyABKAki+wEKCFNoaXBtZW50EgoKAmlkGAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEhIKCmRpc3BhdGNoZWQYAyABKAgSLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoKdXBkYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIAIgBARITCgtjdXN0b21lcl9pZBgHIAEoCRI0CgZzdGF0dXMYCCABKA4yJC5zdG9ja2xldC5zaGlwcGluZy52MS5TaGlwbWVudFN0YXR1c0INCgtfdXBkYXRlZF9hdCJJCgxTaGlwbWVudEl0ZW0SEwoLc2hpcG1lbnRfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIQCghxdWFudGl0eRgDIAEoBSI0ChNWaWV3U2hpcG1lbnRSZXF1ZXN0Eh0KC3NoaXBtZW50X2lkGAEgASgJQgi6SAVyA7ABASJIChRWaWV3U2hpcG1lbnRSZXNwb25zZRIwCghzaGlwbWVudBgBIAEoCzIeLnN0b2NrbGV0LnNoaXBwaW5nLnYxLlNoaXBtZW50IjwKG1ZpZXdTaGlwbWVudE1hbmlmZXN0UmVxdWVzdBIdCgtzaGlwbWVudF9pZBgBIAEoCUIIukgFcgOwAQEiVAocVmlld1NoaXBtZW50TWFuaWZlc3RSZXNwb25zZRI0CghtYW5pZmVzdBgBIAMoCzIiLnN0b2NrbGV0LnNoaXBwaW5nLnYxLlNoaXBtZW50SXRlbSrJAQoOU2hpcG1lbnRTdGF0dXMSHwobU0hJUE1FTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHQoZU0hJUE1FTlRfU1RBVFVTX0FMTE9DQVRFRBABEhwKGFNISVBNRU5UX1NUQVRVU19SRUxFQVNFRBACEh4KGlNISVBNRU5UX1NUQVRVU19ESVNQQVRDSEVEEAMSGgoWU0hJUE1FTlRfU1RBVFVTX0ZBSUxFRBAEEh0KGVNISVBNRU5UX1NUQVRVU19DQU5DRUxMRUQQBTLfAwoPU2hpcHBpbmdTZXJ2aWNlEoABCgtTZXJ2aWNlSW5mbxIoLnN0b2NrbGV0LnNoaXBwaW5nLnYxLlNlcnZpY2VJbmZvUmVxdWVzdBopLnN0b2NrbGV0LnNoaXBwaW5nLnYxLlNlcnZpY2VJbmZvUmVzcG9uc2UiHILT5JMCFhIUL3YxL3NoaXBwaW5nL3NlcnZpY2USkgEKDFZpZXdTaGlwbWVudBIpLnN0b2NrbGV0LnNoaXBwaW5nLnYxLlZpZXdTaGlwbWVudFJlcXVlc3QaKi5zdG9ja2xldC5zaGlwcGluZy52MS5WaWV3U2hpcG1lbnRSZXNwb25zZSIrgtPkkwIlEiMvdjEvc2hpcHBpbmcvc2hpcG1lbnQve3NoaXBtZW50X2lkfRKzAQoUVmlld1NoaXBtZW50TWFuaWZlc3QSMS5zdG9ja2xldC5zaGlwcGluZy52MS5WaWV3U2hpcG1lbnRNYW5pZmVzdFJlcXVlc3QaMi5zdG9ja2xldC5zaGlwcGluZy52MS5WaWV3U2hpcG1lbnRNYW5pZmVzdFJlc3BvbnNlIjSC0+STAi4SLC92MS9zaGlwcGluZy9zaGlwbWVudC97c2hpcG1lbnRfaWR9L21hbmlmZXN0YgZwcm90bzM", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("CiNzdG9ja2xldC9zaGlwcGluZy92MS9zaGlwcGluZy5wcm90bxIUc3RvY2tsZXQuc2hpcHBpbmcudjEiFAoSU2VydmljZUluZm9SZXF1ZXN0IksKE1NlcnZpY2VJbmZvUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIOCgZzb3VyY2UYAiABKAkSFgoOc291cmNlX2xpY2Vuc2UYAyABKAki8AMKCFNoaXBtZW50EgoKAmlkGAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEhIKCmRpc3BhdGNoZWQYAyABKAgSLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoKdXBkYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIAIgBARITCgtjdXN0b21lcl9pZBgHIAEoCRI0CgZzdGF0dXMYCCABKA4yJC5zdG9ja2xldC5zaGlwcGluZy52MS5TaGlwbWVudFN0YXR1cxIUCgdjYXJyaWVyGAkgASgJSAGIAQESHAoPdHJhY2tpbmdfbnVtYmVyGAogASgJSAKIAQESNgoNZGlzcGF0Y2hlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIA4gBARI1CgxkZWxpdmVyZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSASIAQESDQoFcmVhZHkYDSABKAhCDQoLX3VwZGF0ZWRfYXRCCgoIX2NhcnJpZXJCEgoQX3RyYWNraW5nX251bWJlckIQCg5fZGlzcGF0Y2hlZF9hdEIPCg1fZGVsaXZlcmVkX2F0IkkKDFNoaXBtZW50SXRlbRITCgtzaGlwbWVudF9pZBgBIAEoCRISCgpwcm9kdWN0X2lkGAIgASgJEhAKCHF1YW50aXR5GAMgASgFIjQKE1ZpZXdTaGlwbWVudFJlcXVlc3QSHQoLc2hpcG1lbnRfaWQYASABKAlCCLpIBXIDsAEBIkgKFFZpZXdTaGlwbWVudFJlc3BvbnNlEjAKCHNoaXBtZW50GAEgASgLMh4uc3RvY2tsZXQuc2hpcHBpbmcudjEuU2hpcG1lbnQiPAobVmlld1NoaXBtZW50TWFuaWZlc3RSZXF1ZXN0Eh0KC3NoaXBtZW50X2lkGAEgASgJQgi6SAVyA7ABASJUChxWaWV3U2hpcG1lbnRNYW5pZmVzdFJlc3BvbnNlEjQKCG1hbmlmZXN0GAEgAygLMiIuc3RvY2tsZXQuc2hpcHBpbmcudjEuU2hpcG1lbnRJdGVtIrwBChdEaXNwYXRjaFNoaXBtZW50UmVxdWVzdBIdCgtzaGlwbWVudF9pZBgBIAEoCUIIukgFcgOwAQESPgoHY2FycmllchgCIAEoCUItukgqcigQARhAMiJeW0EtWmEtejAtOV1bQS1aYS16MC05IC4mJygpL18tXSokEkIKD3RyYWNraW5nX251bWJlchgDIAEoCUIpukgmciQQARhAMh5eW0EtWmEtejAtOV1bQS1aYS16MC05IC5fLy1dKiQiTAoYRGlzcGF0Y2hTaGlwbWVudFJlc3BvbnNlEjAKCHNoaXBtZW50GAEgASgLMh4uc3RvY2tsZXQuc2hpcHBpbmcudjEuU2hpcG1lbnQiNwoWRGVsaXZlclNoaXBtZW50UmVxdWVzdBIdCgtzaGlwbWVudF9pZBgBIAEoCUIIukgFcgOwAQEiSwoXRGVsaXZlclNoaXBtZW50UmVzcG9uc2USMAoIc2hpcG1lbnQYASABKAsyHi5zdG9ja2xldC5zaGlwcGluZy52MS5TaGlwbWVudCroAQoOU2hpcG1lbnRTdGF0dXMSHwobU0hJUE1FTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHQoZU0hJUE1FTlRfU1RBVFVTX0FMTE9DQVRFRBABEhwKGFNISVBNRU5UX1NUQVRVU19SRUxFQVNFRBACEh4KGlNISVBNRU5UX1NUQVRVU19ESVNQQVRDSEVEEAMSGgoWU0hJUE1FTlRfU1RBVFVTX0ZBSUxFRBAEEh0KGVNISVBNRU5UX1NUQVRVU19DQU5DRUxMRUQQBRIdChlTSElQTUVOVF9TVEFUVVNfREVMSVZFUkVEEAYysgYKD1NoaXBwaW5nU2VydmljZRKAAQoLU2VydmljZUluZm8SKC5zdG9ja2xldC5zaGlwcGluZy52MS5TZXJ2aWNlSW5mb1JlcXVlc3QaKS5zdG9ja2xldC5zaGlwcGluZy52MS5TZXJ2aWNlSW5mb1Jlc3BvbnNlIhyC0+STAhYSFC92MS9zaGlwcGluZy9zZXJ2aWNlEpIBCgxWaWV3U2hpcG1lbnQSKS5zdG9ja2xldC5zaGlwcGluZy52MS5WaWV3U2hpcG1lbnRSZXF1ZXN0Giouc3RvY2tsZXQuc2hpcHBpbmcudjEuVmlld1NoaXBtZW50UmVzcG9uc2UiK4LT5JMCJRIjL3YxL3NoaXBwaW5nL3NoaXBtZW50L3tzaGlwbWVudF9pZH0SswEKFFZpZXdTaGlwbWVudE1hbmlmZXN0EjEuc3RvY2tsZXQuc2hpcHBpbmcudjEuVmlld1NoaXBtZW50TWFuaWZlc3RSZXF1ZXN0GjIuc3RvY2tsZXQuc2hpcHBpbmcudjEuVmlld1NoaXBtZW50TWFuaWZlc3RSZXNwb25zZSI0gtPkkwIuEiwvdjEvc2hpcHBpbmcvc2hpcG1lbnQve3NoaXBtZW50X2lkfS9tYW5pZmVzdBKqAQoQRGlzcGF0Y2hTaGlwbWVudBItLnN0b2NrbGV0LnNoaXBwaW5nLnYxLkRpc3BhdGNoU2hpcG1lbnRSZXF1ZXN0Gi4uc3RvY2tsZXQuc2hpcHBpbmcudjEuRGlzcGF0Y2hTaGlwbWVudFJlc3BvbnNlIjeC0+STAjE6ASoiLC92MS9zaGlwcGluZy9zaGlwbWVudC97c2hpcG1lbnRfaWR9L2Rpc3BhdGNoEqMBCg9EZWxpdmVyU2hpcG1lbnQSLC5zdG9ja2xldC5zaGlwcGluZy52MS5EZWxpdmVyU2hpcG1lbnRSZXF1ZXN0Gi0uc3RvY2tsZXQuc2hpcHBpbmcudjEuRGVsaXZlclNoaXBtZW50UmVzcG9uc2UiM4LT5JMCLSIrL3YxL3NoaXBwaW5nL3NoaXBtZW50L3tzaGlwbWVudF9pZH0vZGVsaXZlcmIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * ServiceInfoRequest is empty.
@@ -100,6 +100,37 @@ export type Shipment = Message<"stocklet.shipping.v1.Shipment"> & {
    * @generated from field: stocklet.shipping.v1.ShipmentStatus status = 8;
    */
   status: ShipmentStatus;
+
+  /**
+   * Set once dispatched.
+   *
+   * @generated from field: optional string carrier = 9;
+   */
+  carrier?: string | undefined;
+
+  /**
+   * Set once dispatched.
+   *
+   * @generated from field: optional string tracking_number = 10;
+   */
+  trackingNumber?: string | undefined;
+
+  /**
+   * @generated from field: optional google.protobuf.Timestamp dispatched_at = 11;
+   */
+  dispatchedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: optional google.protobuf.Timestamp delivered_at = 12;
+   */
+  deliveredAt?: Timestamp | undefined;
+
+  /**
+   * Whether the order was approved (paid): only then may the shipment be dispatched.
+   *
+   * @generated from field: bool ready = 13;
+   */
+  ready: boolean;
 };
 
 /**
@@ -215,6 +246,96 @@ export const ViewShipmentManifestResponseSchema: GenMessage<ViewShipmentManifest
   messageDesc(file_stocklet_shipping_v1_shipping, 7);
 
 /**
+ * DispatchShipmentRequest names the shipment and who carries it.
+ *
+ * @generated from message stocklet.shipping.v1.DispatchShipmentRequest
+ */
+export type DispatchShipmentRequest = Message<"stocklet.shipping.v1.DispatchShipmentRequest"> & {
+  /**
+   * @generated from field: string shipment_id = 1;
+   */
+  shipmentId: string;
+
+  /**
+   * The carrier, e.g. "DHL Express": letters, digits, spaces and . & ' ( ) / _ -.
+   *
+   * @generated from field: string carrier = 2;
+   */
+  carrier: string;
+
+  /**
+   * The carrier's tracking number: letters, digits, spaces and . _ / -.
+   *
+   * @generated from field: string tracking_number = 3;
+   */
+  trackingNumber: string;
+};
+
+/**
+ * Describes the message stocklet.shipping.v1.DispatchShipmentRequest.
+ * Use `create(DispatchShipmentRequestSchema)` to create a new message.
+ */
+export const DispatchShipmentRequestSchema: GenMessage<DispatchShipmentRequest> = /*@__PURE__*/
+  messageDesc(file_stocklet_shipping_v1_shipping, 8);
+
+/**
+ * DispatchShipmentResponse carries the dispatched shipment.
+ *
+ * @generated from message stocklet.shipping.v1.DispatchShipmentResponse
+ */
+export type DispatchShipmentResponse = Message<"stocklet.shipping.v1.DispatchShipmentResponse"> & {
+  /**
+   * @generated from field: stocklet.shipping.v1.Shipment shipment = 1;
+   */
+  shipment?: Shipment | undefined;
+};
+
+/**
+ * Describes the message stocklet.shipping.v1.DispatchShipmentResponse.
+ * Use `create(DispatchShipmentResponseSchema)` to create a new message.
+ */
+export const DispatchShipmentResponseSchema: GenMessage<DispatchShipmentResponse> = /*@__PURE__*/
+  messageDesc(file_stocklet_shipping_v1_shipping, 9);
+
+/**
+ * DeliverShipmentRequest names the shipment.
+ *
+ * @generated from message stocklet.shipping.v1.DeliverShipmentRequest
+ */
+export type DeliverShipmentRequest = Message<"stocklet.shipping.v1.DeliverShipmentRequest"> & {
+  /**
+   * @generated from field: string shipment_id = 1;
+   */
+  shipmentId: string;
+};
+
+/**
+ * Describes the message stocklet.shipping.v1.DeliverShipmentRequest.
+ * Use `create(DeliverShipmentRequestSchema)` to create a new message.
+ */
+export const DeliverShipmentRequestSchema: GenMessage<DeliverShipmentRequest> = /*@__PURE__*/
+  messageDesc(file_stocklet_shipping_v1_shipping, 10);
+
+/**
+ * DeliverShipmentResponse carries the delivered shipment.
+ *
+ * @generated from message stocklet.shipping.v1.DeliverShipmentResponse
+ */
+export type DeliverShipmentResponse = Message<"stocklet.shipping.v1.DeliverShipmentResponse"> & {
+  /**
+   * @generated from field: stocklet.shipping.v1.Shipment shipment = 1;
+   */
+  shipment?: Shipment | undefined;
+};
+
+/**
+ * Describes the message stocklet.shipping.v1.DeliverShipmentResponse.
+ * Use `create(DeliverShipmentResponseSchema)` to create a new message.
+ */
+export const DeliverShipmentResponseSchema: GenMessage<DeliverShipmentResponse> = /*@__PURE__*/
+  messageDesc(file_stocklet_shipping_v1_shipping, 11);
+
+/**
  * ShipmentStatus is where a shipment stands.
  *
  * @generated from enum stocklet.shipping.v1.ShipmentStatus
@@ -255,6 +376,13 @@ export enum ShipmentStatus {
    * @generated from enum value: SHIPMENT_STATUS_CANCELLED = 5;
    */
   CANCELLED = 5,
+
+  /**
+   * The carrier delivered the dispatched shipment.
+   *
+   * @generated from enum value: SHIPMENT_STATUS_DELIVERED = 6;
+   */
+  DELIVERED = 6,
 }
 
 /**
@@ -298,6 +426,32 @@ export const ShippingService: GenService<{
     methodKind: "unary";
     input: typeof ViewShipmentManifestRequestSchema;
     output: typeof ViewShipmentManifestResponseSchema;
+  },
+  /**
+   * DispatchShipment hands an approved order's shipment to a carrier (admin: the warehouse
+   * staff): ALLOCATED → DISPATCHED. The stock leaves the warehouse now, and the order becomes
+   * SHIPPED. Dispatching again with the same carrier and tracking number changes nothing; a
+   * shipment not yet approved, released (its order cancelled or failed) or dispatched with other
+   * details answers 409.
+   *
+   * @generated from rpc stocklet.shipping.v1.ShippingService.DispatchShipment
+   */
+  dispatchShipment: {
+    methodKind: "unary";
+    input: typeof DispatchShipmentRequestSchema;
+    output: typeof DispatchShipmentResponseSchema;
+  },
+  /**
+   * DeliverShipment records that the carrier delivered a dispatched shipment (admin):
+   * DISPATCHED → DELIVERED, and the order becomes COMPLETED. Delivering again changes nothing; a
+   * shipment not dispatched answers 409.
+   *
+   * @generated from rpc stocklet.shipping.v1.ShippingService.DeliverShipment
+   */
+  deliverShipment: {
+    methodKind: "unary";
+    input: typeof DeliverShipmentRequestSchema;
+    output: typeof DeliverShipmentResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_stocklet_shipping_v1_shipping, 0);
