@@ -40,6 +40,8 @@ import { envoyUpstreams } from "@stocklet/scripts/gen/envoy_bootstrap";
 import { connectorDatabase, debeziumVersion } from "@stocklet/scripts/gen/k8s/kafka";
 import {
   CNPG_OPERATOR_NAMESPACE,
+  COLLECTOR,
+  COLLECTOR_PORTS,
   COMPONENT,
   CONNECT_CLUSTER,
   DATABASE_LAYOUTS,
@@ -48,11 +50,14 @@ import {
   initJobOf,
   KAFKA_CLUSTER,
   NAMESPACE,
+  PROMETHEUS_PODS,
   relayClusterOf,
   SECRETS,
+  SMTP_PORTS,
   STRIMZI_PODS,
   superuserSecretOf,
 } from "@stocklet/scripts/gen/k8s/names";
+import { OUTSIDE_EGRESS } from "@stocklet/scripts/gen/k8s/network";
 import { RELAY_INIT_ENTRY } from "@stocklet/scripts/gen/k8s/postgres";
 import { SHUTDOWN } from "@stocklet/scripts/gen/k8s/profiles";
 import { INIT_ENTRY, WAIT_ENTRY } from "@stocklet/scripts/gen/k8s/workloads";
@@ -176,8 +181,17 @@ Deno.test("k8s: every overlay renders, and every object validates strictly", asy
       "KafkaConnector",
       "KafkaTopic",
       "Cluster",
+      "ServiceMonitor",
+      "PrometheusRule",
     ]
   ) assert.ok(kinds.has(kind), `no ${kind} rendered`);
+  // Everything lands in the namespace the policies, connectors and addresses assume.
+  for (const name of names) {
+    for (const o of await rendered(`overlays/${name}`)) {
+      if (o.kind === "Namespace") assert.equal(o.metadata.name, NAMESPACE);
+      else assert.equal(o.metadata.namespace, NAMESPACE, `${name}: ${o.kind}/${o.metadata.name}`);
+    }
+  }
 });
 
 Deno.test("k8s: a broken manifest fails validation, naming the problem", async () => {
@@ -192,7 +206,9 @@ Deno.test("k8s: a broken manifest fails validation, naming the problem", async (
   policy.metadata = { ...policy.metadata, lables: { a: "b" } } as K8sObject["metadata"];
   const kafka = find(prod, "Kafka", KAFKA_CLUSTER);
   delete ((kafka.spec as Json).kafka as Json).listeners;
-  const broken = [deployment, topic, cluster, policy, kafka];
+  const monitor = all(prod, "ServiceMonitor")[0]!;
+  ((monitor.spec as Json).endpoints as Json[])[0]!.intervall = "10s";
+  const broken = [deployment, topic, cluster, policy, kafka, monitor];
   const report = await kubeconform(broken, KUBERNETES_VERSIONS[0]);
   const byObject = new Map(report.invalid.map((i) => [i.object, i.msg]));
   assert.equal(report.valid, 0, JSON.stringify(report.invalid, null, 2));
@@ -201,6 +217,7 @@ Deno.test("k8s: a broken manifest fails validation, naming the problem", async (
   assert.match(byObject.get(`Cluster/${cluster.metadata.name}`) ?? "", /instancez/);
   assert.match(byObject.get(`NetworkPolicy/${policy.metadata.name}`) ?? "", /lables/);
   assert.match(byObject.get(`Kafka/${KAFKA_CLUSTER}`) ?? "", /listeners/);
+  assert.match(byObject.get(`ServiceMonitor/${monitor.metadata.name}`) ?? "", /intervall/);
 
   // A kustomization that names a missing file does not render.
   const dir = await Deno.makeTempDir({ prefix: "stocklet-k8s-" });
@@ -227,6 +244,12 @@ function unsetOnPurpose(svc: string): Record<string, string> {
     SHIPPING_MAX_UNITS_PER_SHIPMENT: TUNABLE,
     OUTBOX_RELAY_MAX_LAG_MS: TUNABLE,
     AUTH_KEY_ROTATION_DAYS: TUNABLE,
+    STOCKLET_METRICS_GAUGE_REFRESH_MS: TUNABLE,
+    NOTIFICATION_RETRY_BASE_MS: TUNABLE,
+    NOTIFICATION_RETRY_MAX_MS: TUNABLE,
+    NOTIFICATION_GIVE_UP_AFTER_MS: TUNABLE,
+    STOCKLET_COURIER_DISPATCH_MS: "the courier simulator's pace; the simulator is off",
+    STOCKLET_COURIER_DELIVER_MS: "the courier simulator's pace; the simulator is off",
     STOCKLET_INSECURE_DEV_ADMIN: "only the dev and test stacks run with published passwords; " +
       "a cluster's admin password is its required Secret's, checked for strength",
     STOCKLET_STATE_DIR: "the local tooling's state folder; unused in a pod",
@@ -499,7 +522,7 @@ Deno.test("k8s: Secrets are referenced, never written; only init Jobs and Connec
       }
     }
     const required = SECRETS.filter((s) => !s.optional).map((s) => s.key).sort();
-    assert.deepEqual(required, ["AUTH_PRIVATE_KEY", "STOCKLET_ADMIN_PASSWORD"]);
+    assert.deepEqual(required, ["NOTIFICATION_SMTP_URL", "STOCKLET_ADMIN_PASSWORD"]);
   }
 });
 
@@ -670,6 +693,32 @@ Deno.test("k8s: the network policies let every flow of the wiring through, and s
         model.allows(operator, pod(NAMESPACE, { "cnpg.io/cluster": c.metadata.name }), 8000),
       );
     }
+
+    // The mail server outside the cluster: the notification service on the SMTP ports only.
+    for (const spec of SERVICES) {
+      const src = podOf(find(objects, "Deployment", spec.name));
+      const outside = OUTSIDE_EGRESS[spec.name] ?? [];
+      for (const port of SMTP_PORTS) {
+        checked++;
+        if (model.allows(src, OUTSIDE, port) !== outside.includes(port)) {
+          problems.push(
+            `${spec.name} → outside:${port} should be ${outside.length ? "allowed" : "denied"}`,
+          );
+        }
+      }
+      for (const port of [80, 443, 5432]) {
+        if (model.allows(src, OUTSIDE, port)) problems.push(`${spec.name} → outside:${port}`);
+      }
+    }
+    assert.deepEqual(OUTSIDE_EGRESS, { notification: SMTP_PORTS });
+    // Prometheus (the operator's, any namespace) scrapes the collector's exporter; nothing else.
+    const collector = podOf(find(objects, "Deployment", COLLECTOR));
+    const prometheus = pod("monitoring", { ...PROMETHEUS_PODS }, "prometheus");
+    const grafana = pod("monitoring", { "app.kubernetes.io/name": "grafana" }, "grafana");
+    assert.ok(model.allows(prometheus, collector, COLLECTOR_PORTS.metrics), "Prometheus scrapes");
+    assert.ok(!model.allows(grafana, collector, COLLECTOR_PORTS.metrics), "only Prometheus");
+    assert.ok(!model.allows(OUTSIDE, collector, COLLECTOR_PORTS.metrics), "not from outside");
+    assert.ok(!model.allows(prometheus, collector, COLLECTOR_PORTS.otlpHttp), "no OTLP");
 
     // What must not pass.
     for (const spec of SERVICES) {
@@ -946,5 +995,53 @@ Deno.test("k8s: every program the manifests run is cached in the app image", asy
   for (const e of entries) {
     assert.ok(cached.some((g) => g.test(e)), `${e} is not cached by the Dockerfile`);
     await Deno.stat(join(ROOT, e));
+  }
+});
+
+Deno.test("k8s: the Prometheus operator scrapes the collector's exporter and loads the compose alert rules", async () => {
+  const compose = parse(
+    await Deno.readTextFile(join(ROOT, "deploy", "docker", "otel-collector.yaml")),
+  ) as { exporters: { prometheus: Json } };
+  const alerts = parse(
+    await Deno.readTextFile(join(ROOT, "deploy", "prometheus", "alerts.yaml")),
+  ) as { groups: unknown[] };
+  for (const overlay of await overlays()) {
+    const objects = await rendered(`overlays/${overlay}`);
+    const monitors = all(objects, "ServiceMonitor");
+    if (overlay === "dev") {
+      // One small node without the Prometheus operator: the component is opt-in there.
+      assert.deepEqual(monitors, []);
+      continue;
+    }
+    assert.equal(monitors.length, 1, `${overlay}: one ServiceMonitor`);
+    const spec = monitors[0]!.spec as {
+      selector: { matchLabels: Record<string, string> };
+      endpoints: Array<{ port: string; honorLabels?: boolean }>;
+    };
+    // It selects the collector's Service, whose named port reaches the exporter's container port.
+    const services = all(objects, "Service").filter((s) =>
+      Object.entries(spec.selector.matchLabels).every(([k, v]) => s.metadata.labels?.[k] === v)
+    );
+    assert.deepEqual(services.map((s) => s.metadata.name), [COLLECTOR]);
+    const port = (services[0]!.spec as { ports: Array<{ name: string; targetPort: string }> })
+      .ports.find((p) => p.name === spec.endpoints[0]!.port);
+    assert.ok(port, `the collector's Service has no port ${spec.endpoints[0]!.port}`);
+    assert.equal(spec.endpoints[0]!.honorLabels, true, "job and instance are the services'");
+    const container = containers(find(objects, "Deployment", COLLECTOR))[0]!;
+    const containerPort = container.ports?.find((p) => p.name === port.targetPort)?.containerPort;
+    assert.equal(containerPort, COLLECTOR_PORTS.metrics);
+    // The collector's metrics pipeline ends in that exporter, configured as compose's.
+    const cm = all(objects, "ConfigMap").find((c) => c.metadata.name.startsWith(COLLECTOR))!;
+    const config = parse((cm.data as Record<string, string>)["config.yaml"]!) as {
+      exporters: { prometheus: { endpoint: string } };
+      service: { pipelines: { metrics: { exporters: string[] } } };
+    };
+    assert.deepEqual(config.service.pipelines.metrics.exporters, ["prometheus"]);
+    assert.deepEqual(config.exporters.prometheus, compose.exporters.prometheus);
+    assert.equal(Number(config.exporters.prometheus.endpoint.split(":").pop()), containerPort);
+    // The alert rules are compose's, unchanged.
+    const rules = all(objects, "PrometheusRule");
+    assert.equal(rules.length, 1);
+    assert.deepEqual((rules[0]!.spec as { groups: unknown[] }).groups, alerts.groups);
   }
 });

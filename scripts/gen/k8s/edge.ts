@@ -5,6 +5,7 @@
  * @module
  */
 import { envoyPorts } from "../envoy_bootstrap.ts";
+import { COLLECTOR_METRICS_PORT } from "../prometheus_k8s.ts";
 import {
   COLLECTOR,
   COLLECTOR_IMAGE,
@@ -129,15 +130,17 @@ export function edgeManifests(profile: Profile, envoyYaml: string): Manifest[] {
 
 /**
  * The collector's configuration: OTLP in (gRPC from Envoy, HTTP from the services), memory-
- * limited batches out. It exports to its own log only: point an exporter at your tracing backend
- * (patch the `otel-collector` ConfigMap).
+ * limited batches out. Metrics go to its Prometheus exporter (as compose's collector: the same
+ * settings, deploy/docker/otel-collector.yaml), which the Prometheus operator scrapes (the
+ * monitoring component's ServiceMonitor); traces and logs only to its own log: point an exporter
+ * at your tracing backend (patch the `otel-collector` ConfigMap).
  */
 export function collectorConfig(): Manifest {
-  const pipeline = {
+  const pipeline = (exporter: string) => ({
     receivers: ["otlp"],
     processors: ["memory_limiter", "batch"],
-    exporters: ["debug"],
-  };
+    exporters: [exporter],
+  });
   return {
     extensions: { health_check: { endpoint: `0.0.0.0:${COLLECTOR_PORTS.health}` } },
     receivers: {
@@ -152,10 +155,21 @@ export function collectorConfig(): Manifest {
       memory_limiter: { check_interval: "1s", limit_percentage: 80, spike_limit_percentage: 20 },
       batch: {},
     },
-    exporters: { debug: { verbosity: "basic" } },
+    exporters: {
+      debug: { verbosity: "basic" },
+      prometheus: {
+        endpoint: `0.0.0.0:${COLLECTOR_PORTS.metrics}`,
+        // A process that stopped exporting (a replica scaled down) disappears after this.
+        metric_expiration: "5m",
+      },
+    },
     service: {
       extensions: ["health_check"],
-      pipelines: { traces: pipeline, metrics: pipeline, logs: pipeline },
+      pipelines: {
+        traces: pipeline("debug"),
+        metrics: pipeline("prometheus"),
+        logs: pipeline("debug"),
+      },
     },
   };
 }
@@ -183,6 +197,11 @@ export function collectorManifests(profile: Profile): Manifest[] {
             ports: [
               { name: "otlp-grpc", containerPort: COLLECTOR_PORTS.otlpGrpc, protocol: "TCP" },
               { name: "otlp-http", containerPort: COLLECTOR_PORTS.otlpHttp, protocol: "TCP" },
+              {
+                name: COLLECTOR_METRICS_PORT.name,
+                containerPort: COLLECTOR_PORTS.metrics,
+                protocol: "TCP",
+              },
               { name: "health", containerPort: COLLECTOR_PORTS.health, protocol: "TCP" },
             ],
             readinessProbe: { httpGet: { path: "/", port: "health" }, periodSeconds: 5 },
@@ -218,6 +237,12 @@ export function collectorManifests(profile: Profile): Manifest[] {
           name: "otlp-http",
           port: COLLECTOR_PORTS.otlpHttp,
           targetPort: "otlp-http",
+          protocol: "TCP",
+        },
+        {
+          name: COLLECTOR_METRICS_PORT.name,
+          port: COLLECTOR_PORTS.metrics,
+          targetPort: COLLECTOR_METRICS_PORT.name,
           protocol: "TCP",
         },
       ],

@@ -9,13 +9,15 @@
  *   `shared` one): CloudNativePG clusters, the layout's connectors and their init Jobs, and the
  *   patches that wire the services and Connect to them.
  * - `overlays/dev`: base + the shared database + one combined Kafka node.
- * - `overlays/prod`: base + a database cluster per service + three controllers and three brokers,
- *   patched to the `prod` profile.
+ * - `components/monitoring`: the Prometheus operator's ServiceMonitor and PrometheusRule.
+ * - `overlays/prod`: base + a database cluster per service + three controllers and three brokers
+ *   + monitoring, patched to the `prod` profile.
  * @module
  */
 import { renderEnvoyYaml } from "@stocklet/edge";
 import { SERVICES, WEB } from "@stocklet/shared/topology";
 import { envoyPorts } from "../envoy_bootstrap.ts";
+import { prometheusOperatorManifests } from "../prometheus_k8s.ts";
 import { subscriptionsOf } from "../source_scan.ts";
 import { collectorConfig, collectorManifests, CONFIG_FILES, edgeManifests } from "./edge.ts";
 import {
@@ -35,6 +37,7 @@ import {
   EDGE,
   NAMESPACE,
   PER_SERVICE,
+  selectorOf,
   SHARED,
 } from "./names.ts";
 import { basePolicies, databasePolicies } from "./network.ts";
@@ -224,6 +227,32 @@ function componentFiles(
   ];
 }
 
+/**
+ * The monitoring component: what the Prometheus operator needs to scrape Stocklet's metrics (a
+ * ServiceMonitor on the collector's exporter) and to alert on them (a PrometheusRule with
+ * deploy/prometheus/alerts.yaml, the rules compose's Prometheus loads).
+ */
+function monitoringFiles(): K8sFile[] {
+  return [
+    file("components/monitoring/kustomization.yaml", [
+      "Metrics and alerts for the Prometheus operator (its CRDs must be installed). The prod",
+      "overlay includes it; add it to an overlay of yours with `components:`.",
+    ], () => [kustomization("Component", { resources: ["monitoring.yaml"] })]),
+    file(
+      "components/monitoring/monitoring.yaml",
+      [
+        "The ServiceMonitor that scrapes the OpenTelemetry collector's Prometheus exporter, and the",
+        "alert rules of deploy/prometheus/alerts.yaml.",
+      ],
+      () =>
+        prometheusOperatorManifests({
+          namespace: NAMESPACE,
+          collectorSelector: selectorOf(COLLECTOR, COMPONENT.collector),
+        }),
+    ),
+  ];
+}
+
 /** The node pools of a profile. */
 function nodePoolsFile(overlay: string, profile: Profile): K8sFile {
   return file(
@@ -300,6 +329,9 @@ function overlayFiles(): K8sFile[] {
       "One small node: one combined Kafka node, one Postgres for all services, one replica each.",
       "Use it from an overlay of your own, after the operators and the Secrets (README: Kubernetes).",
     ], () => [kustomization("Kustomization", {
+      // The base's namespace covers only the base's objects: the node pools and the components'
+      // objects need it here.
+      namespace: NAMESPACE,
       resources: ["../../base", "kafka-node-pools.yaml"],
       components: ["../../components/shared-database"],
       images: [{ name: APP_IMAGE, newName: APP_IMAGE, newTag: "dev" }],
@@ -307,11 +339,13 @@ function overlayFiles(): K8sFile[] {
     nodePoolsFile("dev", DEV),
     file("overlays/prod/kustomization.yaml", [
       "High availability: two or more replicas of everything, three Kafka controllers and three",
-      "brokers, a three-instance Postgres per service. Use it from an overlay of your own that",
-      "points the images at your registry (README: Kubernetes).",
+      "brokers, a three-instance Postgres per service, metrics and alerts for the Prometheus",
+      "operator. Use it from an overlay of your own that points the images at your registry",
+      "(README: Kubernetes).",
     ], () => [kustomization("Kustomization", {
+      namespace: NAMESPACE,
       resources: ["../../base", "kafka-node-pools.yaml"],
-      components: ["../../components/database-per-service"],
+      components: ["../../components/database-per-service", "../../components/monitoring"],
       images: [{ name: APP_IMAGE, ...PROD_IMAGE }],
       configMapGenerator: [{
         name: CONFIG_MAP,
@@ -341,6 +375,7 @@ export function k8sFiles(): K8sFile[] {
       "The shared layout: one CloudNativePG instance, one database with a schema per service, one",
       "connector.",
     ),
+    ...monitoringFiles(),
     ...overlayFiles(),
   ];
 }

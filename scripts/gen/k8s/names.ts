@@ -5,6 +5,7 @@
  */
 import type { DbLayout, RelaySpec, ServiceName } from "@stocklet/shared/topology";
 import { IMAGES } from "../compose.ts";
+import { COLLECTOR_METRICS_PORT } from "../prometheus_k8s.ts";
 
 /** The namespace everything lives in (the overlays keep it: connectors and policies name it). */
 export const NAMESPACE = "stocklet";
@@ -38,8 +39,22 @@ export const CONNECT_OUTPUT_IMAGE = "registry.example.com/stocklet-connect:lates
 export const EDGE = "edge";
 /** The collector's name (Envoy's deploy/envoy/envoy.yaml sends to `otel-collector:4317`). */
 export const COLLECTOR = "otel-collector";
-/** The collector's ports: OTLP over gRPC (Envoy) and HTTP (the services), and its health check. */
-export const COLLECTOR_PORTS = { otlpGrpc: 4317, otlpHttp: 4318, health: 13133 } as const;
+/**
+ * The collector's ports: OTLP over gRPC (Envoy) and HTTP (the services), its Prometheus exporter
+ * (`metrics`, what the ServiceMonitor scrapes) and its health check.
+ */
+export const COLLECTOR_PORTS = {
+  otlpGrpc: 4317,
+  otlpHttp: 4318,
+  metrics: COLLECTOR_METRICS_PORT.port,
+  health: 13133,
+} as const;
+
+/**
+ * Labels of the Prometheus operator's Prometheus pods (kube-prometheus-stack's and the operator's
+ * own examples), which may scrape the collector from any namespace.
+ */
+export const PROMETHEUS_PODS = { "app.kubernetes.io/name": "prometheus" } as const;
 
 /** The ConfigMap every service reads its common settings from. */
 export const CONFIG_MAP = "stocklet-config";
@@ -67,8 +82,11 @@ export const SECRETS: readonly SecretRef[] = [
   {
     secret: "stocklet-auth",
     key: "AUTH_PRIVATE_KEY",
-    optional: false,
-    doc: "the P-256 private key (PEM) access tokens are signed with",
+    // Without it, auth generates its signing keys in its database and rotates them
+    // (AUTH_KEY_ROTATION_DAYS); with it, the operator of the cluster owns the key and its rotation.
+    optional: true,
+    doc: "a P-256 private key (PEM) to sign access tokens with (optional: auth generates and " +
+      "rotates its own keys without it)",
     service: "auth",
   },
   {
@@ -85,7 +103,28 @@ export const SECRETS: readonly SecretRef[] = [
     doc: "the bootstrap admin's email (optional; default admin@stocklet.local)",
     service: "user",
   },
+  {
+    secret: "stocklet-smtp",
+    key: "NOTIFICATION_SMTP_URL",
+    optional: false,
+    doc: "the mail server the customers' emails go through, `smtp://user:password@host:587` " +
+      "(STARTTLS when the server offers it) or `smtps://…:465`",
+    service: "notification",
+  },
+  {
+    secret: "stocklet-smtp",
+    key: "NOTIFICATION_FROM",
+    optional: true,
+    doc: "the emails' sender (optional; default `Stocklet <orders@stocklet.local>`)",
+    service: "notification",
+  },
 ];
+
+/**
+ * Ports of the mail servers outside the cluster the notification service may reach: SMTP (25),
+ * submission over implicit TLS (465) and with STARTTLS (587).
+ */
+export const SMTP_PORTS: readonly number[] = [25, 465, 587];
 
 /**
  * The password of every service's database role (`stocklet_<svc>`), which nothing in deploy/k8s

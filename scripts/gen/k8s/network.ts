@@ -2,9 +2,11 @@
  * NetworkPolicies: our pods (services, init Jobs, the edge, the collector) deny everything but
  * DNS by default; then each flow the code makes is let through on its port, and nothing else.
  * Only the edge is reachable from outside; a service reaches auth's JWKS, the services it calls
- * (shared/topology.ts `CALLS`), Kafka when it consumes, the collector, and — in the database
+ * (shared/topology.ts `CALLS`), Kafka when it consumes, the collector, a server outside the
+ * cluster where it must (the notification service's mail server), and — in the database
  * components — its own database only, whose pods in turn admit only the services it holds, the
- * relays' init Jobs, Connect and CloudNativePG. The operators' own pods (Kafka, Connect, Postgres) keep their operators' policies.
+ * relays' init Jobs, Connect and CloudNativePG. The operators' own pods (Kafka, Connect,
+ * Postgres) keep their operators' policies.
  * @module
  */
 import {
@@ -12,6 +14,7 @@ import {
   callsOf,
   DATABASE_OWNERS,
   relaysOf,
+  type ServiceName,
   SERVICES,
   type ServiceSpec,
   serviceSpec,
@@ -26,7 +29,9 @@ import {
   type DatabaseLayout,
   EDGE,
   KAFKA_PORT,
+  PROMETHEUS_PODS,
   relayClusterOf,
+  SMTP_PORTS,
   STRIMZI_PODS,
 } from "./names.ts";
 import type { Manifest } from "./yaml.ts";
@@ -88,6 +93,17 @@ export function defaultDeny(): Manifest {
   });
 }
 
+/** Any address (IPv4 and IPv6): a server outside the cluster, whose address we cannot know. */
+const ANYWHERE: Manifest[] = [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }];
+
+/**
+ * The services that talk to servers outside the cluster, on these ports only: the notification
+ * service sends the customers' emails through the mail server its Secret names.
+ */
+export const OUTSIDE_EGRESS: Readonly<Partial<Record<ServiceName, readonly number[]>>> = {
+  notification: SMTP_PORTS,
+};
+
 /** Who calls a service, and on which port. */
 function callersOf(spec: ServiceSpec): Array<{ from: Manifest; port: number }> {
   const out = [{ from: ours(EDGE, COMPONENT.edge), port: spec.httpPort }];
@@ -122,6 +138,9 @@ export function servicePolicy(spec: ServiceSpec, consumes: boolean): Manifest {
     }),
     ...(consumes ? [{ to: [pods({ ...STRIMZI_PODS.brokers })], ports: tcp(KAFKA_PORT) }] : []),
     { to: [ours(COLLECTOR, COMPONENT.collector)], ports: tcp(COLLECTOR_PORTS.otlpHttp) },
+    ...(OUTSIDE_EGRESS[spec.name]
+      ? [{ to: ANYWHERE, ports: tcp(...OUTSIDE_EGRESS[spec.name]!) }]
+      : []),
   ];
   return policy(spec.name, ours(spec.name, COMPONENT.service).podSelector as Manifest, {
     ingress: callersOf(spec).map((c) => ({ from: [c.from], ports: tcp(c.port) })),
@@ -156,13 +175,22 @@ export function edgePolicy(listenPort: number): Manifest {
   });
 }
 
-/** The collector: our pods send to it; it exports wherever its configuration says. */
+/**
+ * The collector: our pods send to it; Prometheus (the Prometheus operator's, in any namespace)
+ * scrapes its exporter; it exports wherever its configuration says.
+ */
 export function collectorPolicy(): Manifest {
   return policy(COLLECTOR, ours(COLLECTOR, COMPONENT.collector).podSelector as Manifest, {
-    ingress: [{
-      from: [pods(PART_OF)],
-      ports: tcp(COLLECTOR_PORTS.otlpGrpc, COLLECTOR_PORTS.otlpHttp),
-    }],
+    ingress: [
+      {
+        from: [pods(PART_OF)],
+        ports: tcp(COLLECTOR_PORTS.otlpGrpc, COLLECTOR_PORTS.otlpHttp),
+      },
+      {
+        from: [{ namespaceSelector: {}, podSelector: { matchLabels: { ...PROMETHEUS_PODS } } }],
+        ports: tcp(COLLECTOR_PORTS.metrics),
+      },
+    ],
     egress: [{}],
   });
 }

@@ -12,6 +12,7 @@ import {
   callsOf,
   callVariableOf,
   httpUrlVar,
+  type ServiceName,
   SERVICES,
   type ServiceSpec,
   serviceSpec,
@@ -52,8 +53,22 @@ export function commonSettings(profile: Profile): Record<string, string> {
     OTEL_DENO: "true",
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://${COLLECTOR}:${COLLECTOR_PORTS.otlpHttp}`,
     OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+    // Metrics every 10 s (as compose): the collector's Prometheus exporter serves them.
+    OTEL_METRIC_EXPORT_INTERVAL: "10000",
+    // Stocklet's own instruments (`off` keeps traces and drops them).
+    STOCKLET_METRICS: "on",
   };
 }
+
+/**
+ * Settings of one service that differ from the code's defaults on a cluster. The courier
+ * simulator (shipping) dispatches and delivers every approved shipment by itself: a demo's
+ * stand-in for a carrier, never wanted where real parcels go (it is off by default; said here so
+ * that turning it on is a visible patch).
+ */
+const SERVICE_SETTINGS: Partial<Record<ServiceName, Record<string, string>>> = {
+  shipping: { STOCKLET_COURIER: "off" },
+};
 
 /** The hardening every container of ours gets. */
 export function containerSecurity(): Manifest {
@@ -142,6 +157,7 @@ function ownEnv(spec: ServiceSpec): Record<string, string | Manifest> {
     HTTP_PORT: String(spec.httpPort),
     GRPC_PORT: String(spec.grpcPort),
     OTEL_SERVICE_NAME: spec.name,
+    ...SERVICE_SETTINGS[spec.name],
   };
   for (const call of callsOf(spec.name)) {
     const callee = serviceSpec(call.to);
