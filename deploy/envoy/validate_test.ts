@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { IMAGES } from "@stocklet/scripts/gen/compose";
-import { goBuild } from "@stocklet/scripts/tools";
+import { k8sTool } from "@stocklet/scripts/k8s_tools";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ENVOY_YAML = join(HERE, "envoy.yaml");
@@ -16,13 +16,12 @@ const K8S_COPY = join(HERE, "..", "k8s", "base", "envoy.yaml");
 
 let validator: Promise<string> | undefined;
 
-/** The validator, built once per change of its sources (into .stocklet/bin). */
+/**
+ * The validator, built once per change of its sources into .stocklet/bin (by `deno task test`,
+ * before the tests run: scripts/lib/k8s_tools.ts).
+ */
 function build(): Promise<string> {
-  return validator ??= goBuild({
-    dir: join(HERE, "validate"),
-    name: "envoy-validate",
-    say: (line) => console.error(`envoy validate: ${line}`),
-  });
+  return validator ??= k8sTool("envoyValidator");
 }
 
 async function validate(...files: string[]): Promise<{ ok: boolean; out: string }> {

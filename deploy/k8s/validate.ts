@@ -5,9 +5,9 @@
  * schemas the PyPI package kubernetes-validate bundles, custom resources against the CRD schemas
  * in deploy/k8s/schemas/ — for the oldest and the newest Kubernetes the manifests target.
  *
- * The tools are installed on first use into .stocklet/ (see scripts/lib/tools.ts; of
- * kubernetes-validate only the schema folders of those versions are extracted from its wheel);
- * the schemas are prepared there once: kubernetes-validate's files `$ref` a shared
+ * `deno task test` installs the tools into .stocklet/ before the tests run
+ * (scripts/lib/k8s_tools.ts; of kubernetes-validate only the schema folders of those versions are
+ * extracted from its wheel); here they are only found. The schemas are prepared there once: kubernetes-validate's files `$ref` a shared
  * `_definitions.json`, which kubeconform does not resolve, so each needed kind gets a standalone
  * copy with the definitions it uses inlined; the CRD schemas get a closed top level and
  * Kubernetes' own ObjectMeta, which the CRDs leave open.
@@ -24,26 +24,19 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { STATE_DIR } from "@stocklet/scripts/paths";
-import { goInstall, pypiFiles } from "@stocklet/scripts/tools";
-import type { Progress } from "@stocklet/scripts/infra/process";
+import {
+  hasKubectl,
+  k8sTool,
+  KUBERNETES_VERSIONS,
+  schemaFolderOf,
+} from "@stocklet/scripts/k8s_tools";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 /** The vendored custom resource schemas: `{group}/{kind}_{version}.json`. */
 export const CRD_SCHEMAS: string = join(HERE, "schemas");
 
-/** Kubernetes versions validated against: the oldest the manifests need, and the newest known. */
-export const KUBERNETES_VERSIONS = ["1.30.0", "1.37.0"] as const;
-
-/** Pinned tools. */
-export const TOOLS = {
-  kubeconform: { pkg: "github.com/yannh/kubeconform/cmd/kubeconform", version: "v0.8.0" },
-  /** Used only where kubectl is missing; v5.8 needs Go 1.27. */
-  kustomize: { pkg: "sigs.k8s.io/kustomize/kustomize/v5", version: "v5.7.1" },
-  kubernetesValidate: "kubernetes-validate==1.37.0",
-} as const;
-
-const say: Progress = (line) => console.error(`k8s validate: ${line}`);
+export { KUBERNETES_VERSIONS };
 
 /** A rendered object, enough to name it. */
 export interface K8sObject {
@@ -79,9 +72,8 @@ let kustomizer: Promise<string[]> | undefined;
 /** `kubectl kustomize` if kubectl is installed, else `kustomize build` (installed with Go). */
 function kustomizeCommand(): Promise<string[]> {
   return kustomizer ??= (async () => {
-    const kubectl = await output("kubectl", ["version", "--client"]).catch(() => undefined);
-    if (kubectl?.ok) return ["kubectl", "kustomize"];
-    return [await goInstall({ ...TOOLS.kustomize, say }), "build"];
+    if (await hasKubectl()) return ["kubectl", "kustomize"];
+    return [await k8sTool("kustomize"), "build"];
   })();
 }
 
@@ -164,13 +156,7 @@ async function coreSchemas(version: string, kinds: Array<[string, string]>): Pro
     }
   }
   if (!missing.length) return out;
-  const folder = (v: string) => `kubernetes_validate/kubernetes-json-schema/v${v}-local-strict/`;
-  const files = await pypiFiles({
-    requirement: TOOLS.kubernetesValidate,
-    members: KUBERNETES_VERSIONS.map(folder),
-    say,
-  });
-  const src = join(files, folder(version));
+  const src = join(await k8sTool("kubernetesValidate"), schemaFolderOf(version));
   const definitions = (JSON.parse(await Deno.readTextFile(join(src, "_definitions.json"))) as {
     $defs: Record<string, unknown>;
   }).$defs;
@@ -268,7 +254,7 @@ export async function kubeconform(
   objects: readonly K8sObject[],
   version: string,
 ): Promise<ValidationReport> {
-  const bin = await goInstall({ ...TOOLS.kubeconform, say });
+  const bin = await k8sTool("kubeconform");
   const coreKinds = [
     ...new Map(
       objects.filter((o) => isCore(o.apiVersion)).map((o) => [`${o.apiVersion}/${o.kind}`, [

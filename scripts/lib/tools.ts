@@ -7,7 +7,7 @@
  * Go keeps them, so a fresh clone on the same machine rebuilds in seconds.
  * @module
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { elapsed, type Progress, silent, withFileLock } from "../infra/process.ts";
 import { STATE_DIR } from "./paths.ts";
 
@@ -90,7 +90,7 @@ export function goInstall(
   opts: { pkg: string; version: string; say?: Progress },
 ): Promise<string> {
   const name = opts.pkg.slice(opts.pkg.lastIndexOf("/") + 1);
-  const target = join(BIN_DIR, `${name}-${opts.version}`);
+  const target = goInstallTarget(opts);
   const say = opts.say ?? silent;
   return once(`${name}-${opts.version}`, target, async () => {
     const gobin = await Deno.makeTempDir({ dir: await mkBin(), prefix: ".go-install-" });
@@ -106,6 +106,11 @@ export function goInstall(
       await Deno.remove(gobin, { recursive: true }).catch(() => {});
     }
   });
+}
+
+/** Where {@linkcode goInstall} puts a program (whether or not it is there yet). */
+export function goInstallTarget(opts: { pkg: string; version: string }): string {
+  return join(BIN_DIR, `${opts.pkg.slice(opts.pkg.lastIndexOf("/") + 1)}-${opts.version}`);
 }
 
 /** A short hash of a module's sources (go.mod, go.sum and its .go files). */
@@ -131,7 +136,7 @@ async function sourceHash(dir: string): Promise<string> {
 export async function goBuild(
   opts: { dir: string; name: string; say?: Progress },
 ): Promise<string> {
-  const target = join(BIN_DIR, `${opts.name}-${await sourceHash(opts.dir)}`);
+  const target = await goBuildTarget(opts);
   const say = opts.say ?? silent;
   return await once(`${opts.name}-build`, target, async () => {
     await mkBin();
@@ -145,6 +150,26 @@ export async function goBuild(
     });
     await Deno.rename(tmp, target);
   });
+}
+
+/** Where {@linkcode goBuild} puts the build of a module's current sources (there or not yet). */
+export async function goBuildTarget(opts: { dir: string; name: string }): Promise<string> {
+  return join(BIN_DIR, `${opts.name}-${await sourceHash(opts.dir)}`);
+}
+
+/**
+ * The path of an installed tool, without installing it: the tests find their tools this way
+ * (`deno task test` installs them first, so that no test installs anything).
+ *
+ * @param what The tool, for the message.
+ * @throws When it is not there, saying how to get it.
+ */
+export async function installed(path: string, what: string): Promise<string> {
+  if (await exists(path)) return path;
+  throw new Error(
+    `${what} is not installed (${path}): run the tests through \`deno task test\`, which ` +
+      "installs the tools they use first",
+  );
 }
 
 async function mkBin(): Promise<string> {
@@ -165,11 +190,9 @@ async function mkBin(): Promise<string> {
 export async function pypiFiles(
   opts: { requirement: string; members: readonly string[]; say?: Progress },
 ): Promise<string> {
-  const key = opts.requirement.replaceAll(/[^\w.=-]/g, "_");
-  const out = join(STATE_DIR, "pypi", key);
-  const marker = join(out, `.members-${await textHash(opts.members.join("\n"))}`);
+  const { out, marker } = await pypiFilesTarget(opts);
   const say = opts.say ?? silent;
-  await once(`pypi-${key}`, marker, async () => {
+  await once(`pypi-${basename(out)}`, marker, async () => {
     const tmp = await Deno.makeTempDir({ prefix: "stocklet-pypi-" });
     try {
       say(`fetching ${opts.requirement} with pip download (once)`);
@@ -202,6 +225,17 @@ export async function pypiFiles(
     }
   });
   return out;
+}
+
+/**
+ * Where {@linkcode pypiFiles} extracts a package's members (`out`), and the file that says they
+ * are all there (`marker`).
+ */
+export async function pypiFilesTarget(
+  opts: { requirement: string; members: readonly string[] },
+): Promise<{ out: string; marker: string }> {
+  const out = join(STATE_DIR, "pypi", opts.requirement.replaceAll(/[^\w.=-]/g, "_"));
+  return { out, marker: join(out, `.members-${await textHash(opts.members.join("\n"))}`) };
 }
 
 async function textHash(text: string): Promise<string> {
