@@ -133,7 +133,8 @@ export function serviceApp(spec: ServiceSpec): App {
 
 /**
  * The web front as an {@linkcode App}: it reads pages through every service's REST gateway
- * (`<SVC>_HTTP_URL`). `STOCKLET_TRACE_URL` stays unset (no tracing UI here): the order page shows
+ * (`<SVC>_HTTP_URL`, the service's headless Service, whose name it resolves to every ready pod
+ * and calls in turn: shared/resolving_balancer.ts). `STOCKLET_TRACE_URL` stays unset (no tracing UI here): the order page shows
  * the `deno task trace` command.
  */
 export function webApp(): App {
