@@ -51,13 +51,15 @@ import {
   KAFKA_CLUSTER,
   NAMESPACE,
   PROMETHEUS_PODS,
+  RELAY_REPAIR_ACCOUNT,
   relayClusterOf,
+  repairJobOf,
   SECRETS,
   SMTP_PORTS,
   STRIMZI_PODS,
   superuserSecretOf,
 } from "@stocklet/scripts/gen/k8s/names";
-import { OUTSIDE_EGRESS } from "@stocklet/scripts/gen/k8s/network";
+import { KUBERNETES_API_PORTS, OUTSIDE_EGRESS } from "@stocklet/scripts/gen/k8s/network";
 import { RELAY_INIT_ENTRY } from "@stocklet/scripts/gen/k8s/postgres";
 import { SHUTDOWN } from "@stocklet/scripts/gen/k8s/profiles";
 import { INIT_ENTRY, WAIT_ENTRY } from "@stocklet/scripts/gen/k8s/workloads";
@@ -103,8 +105,16 @@ function all(objects: readonly K8sObject[], kind: string): K8sObject[] {
   return objects.filter((o) => o.kind === kind);
 }
 
+/** The pod template of a workload (a CronJob's is its Job template's). */
+function podTemplate(o: K8sObject): { metadata: { labels: Record<string, string> }; spec: Json } {
+  const spec = o.kind === "CronJob"
+    ? ((o.spec as Json).jobTemplate as Json).spec as Json
+    : o.spec as Json;
+  return spec.template as { metadata: { labels: Record<string, string> }; spec: Json };
+}
+
 function podSpec(o: K8sObject): Json {
-  return ((o.spec as Json).template as Json).spec as Json;
+  return podTemplate(o).spec;
 }
 
 interface Container {
@@ -255,6 +265,8 @@ function unsetOnPurpose(svc: string): Record<string, string> {
     STOCKLET_STATE_DIR: "the local tooling's state folder; unused in a pod",
     STOCKLET_INFRA_PROFILE: "picks the local infrastructure; a pod is given URLs",
     STOCKLET_TEST_PORT_SHIFT: "moves the local test stack's ports; no pod runs one",
+    KUBERNETES_SERVICE_HOST: "the kubelet sets it in every pod (the API's address)",
+    KUBERNETES_SERVICE_PORT: "the kubelet sets it in every pod (the API's port)",
     KAFKA_CONNECT_URL: "Strimzi owns the connectors (KafkaConnector)",
     ...(databaseOwner(svc).outbox ? {} : { OUTBOX_SLOT: `${svc} has no outbox to relay` }),
     ...(svc === WEB.name
@@ -315,16 +327,19 @@ Deno.test("k8s: every variable the code reads is set, and every variable set is 
           c: containers(find(objects, "Job", initJobOf(s.name)))[0]!,
         },
       ]),
-      ...relaysOf(layoutOf(objects)).map((r) => ({
-        where: `${overlay} ${initJobOf(r.name)}`,
-        svc: r.services[0]!,
-        entry: RELAY_INIT_ENTRY,
-        c: containers(find(objects, "Job", initJobOf(r.name)))[0]!,
-        excused: {
-          STOCKLET_SERVICE_DB_PASSWORD: "a relay's Job makes no role (its graph has the local " +
-            "infrastructure's config through relay.ts' Connect client)",
-        },
-      })),
+      ...relaysOf(layoutOf(objects)).flatMap((r) =>
+        [find(objects, "Job", initJobOf(r.name)), find(objects, "CronJob", repairJobOf(r.name))]
+          .map((job) => ({
+            where: `${overlay} ${job.kind}/${job.metadata.name}`,
+            svc: r.services[0]!,
+            entry: RELAY_INIT_ENTRY,
+            c: containers(job)[0]!,
+            excused: {
+              STOCKLET_SERVICE_DB_PASSWORD: "a relay's Job makes no role (its graph has the " +
+                "local infrastructure's config through relay.ts' Connect client)",
+            },
+          }))
+      ),
     ];
     for (const t of targets) {
       const files = await graph(t.entry);
@@ -460,7 +475,7 @@ function holds(objects: readonly K8sObject[], cluster: string): string[] {
   return [((spec.bootstrap as Json).initdb as Json).database as string];
 }
 
-Deno.test("k8s: Secrets are referenced, never written; only init Jobs and Connect get a superuser", async () => {
+Deno.test("k8s: Secrets are referenced, never written; only init and repair Jobs and Connect get a superuser", async () => {
   for (const overlay of await overlays()) {
     const objects = await rendered(`overlays/${overlay}`);
     assert.deepEqual(
@@ -482,10 +497,11 @@ Deno.test("k8s: Secrets are referenced, never written; only init Jobs and Connec
       }
     };
     for (const o of objects) walk(o, `${o.kind}/${o.metadata.name}`);
-    const initJobs = new Set(
-      [...jobs(objects, COMPONENT.init), ...jobs(objects, COMPONENT.relayInit)]
+    const initJobs = new Set([
+      ...[...jobs(objects, COMPONENT.init), ...jobs(objects, COMPONENT.relayInit)]
         .map((j) => `Job/${j.metadata.name}`),
-    );
+      ...all(objects, "CronJob").map((j) => `CronJob/${j.metadata.name}`),
+    ]);
     for (const r of refs) {
       const ours = SECRETS.find((s) => s.secret === r.name && s.key === r.key) ??
         (r.name === DB_PASSWORD.secret && r.key === DB_PASSWORD.key ? DB_PASSWORD : undefined);
@@ -569,9 +585,7 @@ function resolve(objects: readonly K8sObject[], host: string, port: number): Tar
 }
 
 function podOf(o: K8sObject): Endpoint {
-  const labels =
-    ((o.spec as Json).template as { metadata: { labels: Record<string, string> } }).metadata.labels;
-  return pod(NAMESPACE, labels, `${o.kind}/${o.metadata.name}`);
+  return pod(NAMESPACE, podTemplate(o).metadata.labels, `${o.kind}/${o.metadata.name}`);
 }
 
 /** host:port pairs in a value: URLs and comma-separated host:port lists. */
@@ -652,8 +666,11 @@ Deno.test("k8s: the network policies let every flow of the wiring through, and s
     }
     // The init Jobs, the services' and the relays'.
     const initJobs = [...jobs(objects, COMPONENT.init), ...jobs(objects, COMPONENT.relayInit)];
-    assert.equal(initJobs.length, DATABASE_OWNERS.length + relaysOf(layoutOf(objects)).length);
-    for (const job of initJobs) {
+    const relays = relaysOf(layoutOf(objects));
+    assert.equal(initJobs.length, DATABASE_OWNERS.length + relays.length);
+    const repairJobs = all(objects, "CronJob");
+    assert.equal(repairJobs.length, relays.length);
+    for (const job of [...initJobs, ...repairJobs]) {
       const c = containers(job)[0]!;
       for (const e of c.env ?? []) {
         for (const a of addressesIn(environment(objects, c).get(e.name)!)) {
@@ -661,6 +678,15 @@ Deno.test("k8s: the network policies let every flow of the wiring through, and s
         }
       }
       expect(false, podOf(job), `${KAFKA_CLUSTER}-kafka-bootstrap`, 9092, "an init Job");
+      // Only the repair Jobs talk to the Kubernetes API (no pod: outside, to the model).
+      const repair = job.kind === "CronJob";
+      for (const port of KUBERNETES_API_PORTS) {
+        checked++;
+        if (model.allows(podOf(job), OUTSIDE, port) !== repair) {
+          problems.push(`${job.metadata.name} → the Kubernetes API (${port}): ${!repair}`);
+        }
+      }
+      assert.ok(!model.allows(podOf(job), OUTSIDE, 5432), job.metadata.name);
     }
     // Envoy: its clusters and the JWKS it fetches.
     const edge = podOf(find(objects, "Deployment", EDGE));
@@ -982,7 +1008,7 @@ Deno.test("k8s: every program the manifests run is cached in the app image", asy
   const entries = new Set<string>();
   for (const overlay of await overlays()) {
     for (const o of await rendered(`overlays/${overlay}`)) {
-      if (o.kind !== "Deployment" && o.kind !== "Job") continue;
+      if (!["Deployment", "Job", "CronJob"].includes(o.kind)) continue;
       for (const c of [...containers(o, true), ...containers(o)]) {
         const cmd = (c.command ?? []) as string[];
         if (cmd[0] !== "deno") continue;
@@ -1043,5 +1069,54 @@ Deno.test("k8s: the Prometheus operator scrapes the collector's exporter and loa
     const rules = all(objects, "PrometheusRule");
     assert.equal(rules.length, 1);
     assert.deepEqual((rules[0]!.spec as { groups: unknown[] }).groups, alerts.groups);
+  }
+});
+
+Deno.test("k8s: each relay has a repair CronJob, which may read and patch its layout's connectors and nothing else", async () => {
+  for (const overlay of await overlays()) {
+    const objects = await rendered(`overlays/${overlay}`);
+    const relays = relaysOf(layoutOf(objects));
+    for (const relay of relays) {
+      const cron = find(objects, "CronJob", repairJobOf(relay.name));
+      const spec = cron.spec as { schedule: string; concurrencyPolicy: string };
+      assert.equal(spec.concurrencyPolicy, "Forbid", "one repair at a time");
+      assert.match(spec.schedule, /^\S+ \S+ \S+ \S+ \S+$/);
+      const pod = podSpec(cron);
+      assert.equal(pod.serviceAccountName, RELAY_REPAIR_ACCOUNT);
+      const c = containers(cron)[0]!;
+      assert.deepEqual((c.command as string[]).slice(4), [RELAY_INIT_ENTRY]);
+      const env = environment(objects, c);
+      assert.equal(env.get("RELAY"), relay.name);
+      assert.equal(env.get("RELAY_MODE"), "repair");
+      // The same database, as the same superuser, as the relay's init Job.
+      const init = containers(find(objects, "Job", initJobOf(relay.name)))[0]!;
+      assert.equal(environment(objects, init).get("RELAY_MODE"), "prepare");
+      for (const name of ["DATABASE_URL", "PGUSER", "PGPASSWORD"]) {
+        assert.equal(env.get(name), environment(objects, init).get(name), name);
+      }
+    }
+    // The account: bound to one Role, which may get and patch these connectors only.
+    const account = find(objects, "ServiceAccount", RELAY_REPAIR_ACCOUNT);
+    const bindings = [...all(objects, "RoleBinding"), ...all(objects, "ClusterRoleBinding")]
+      .filter((b) =>
+        (b.subjects as Array<{ kind: string; name: string; namespace?: string }>).some((s) =>
+          s.kind === "ServiceAccount" && s.name === account.metadata.name &&
+          s.namespace === NAMESPACE
+        )
+      );
+    assert.deepEqual(bindings.map((b) => b.kind), ["RoleBinding"]);
+    const ref = bindings[0]!.roleRef as { kind: string; name: string };
+    assert.equal(ref.kind, "Role");
+    const role = find(objects, "Role", ref.name);
+    assert.deepEqual(role.rules, [{
+      apiGroups: ["kafka.strimzi.io"],
+      resources: ["kafkaconnectors"],
+      resourceNames: all(objects, "KafkaConnector").map((k) => k.metadata.name).sort(),
+      verbs: ["get", "patch"],
+    }]);
+    // No other pod of ours runs as it.
+    for (const o of objects.filter((x) => ["Deployment", "Job"].includes(x.kind))) {
+      assert.notEqual(podSpec(o).serviceAccountName, RELAY_REPAIR_ACCOUNT, o.metadata.name);
+    }
   }
 });

@@ -104,9 +104,14 @@ type Json = Record<string, unknown>;
 
 const PREPARED = join(STATE_DIR, "k8s-schemas", "v2");
 
-/** `apps/v1` → `-apps-v1`, `v1` → `-v1`: kubeconform's (and the package's) file suffix. */
-function kindFile(apiVersion: string, kind: string): string {
-  return `${kind.toLowerCase()}-${apiVersion.replace("/", "-").replace(/\.k8s\.io(?=-)/, "")}.json`;
+/**
+ * `apps/v1` → `-apps-v1`, `rbac.authorization.k8s.io/v1` → `-rbac-v1`, `v1` → `-v1`:
+ * kubeconform's (and the package's) file suffix, the group's first label.
+ */
+export function kindFile(apiVersion: string, kind: string): string {
+  const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
+  const suffix = group ? `${group!.split(".")[0]}-${version}` : version;
+  return `${kind.toLowerCase()}-${suffix}.json`;
 }
 
 function refsIn(node: unknown, into: Set<string>): void {

@@ -1,6 +1,6 @@
 /** The schema preparation, on small inputs. */
 import assert from "node:assert/strict";
-import { closedCrdSchema, parseYamlStream, standalone } from "./validate.ts";
+import { closedCrdSchema, kindFile, parseYamlStream, standalone } from "./validate.ts";
 
 Deno.test("validate: a core schema gets the definitions it reaches, and only those", () => {
   const defs = {
@@ -24,4 +24,14 @@ Deno.test("validate: a CRD schema is closed at the top and checks metadata", () 
 Deno.test("validate: a YAML stream gives its objects, skipping empty documents", () => {
   const objects = parseYamlStream("kind: A\nmetadata: {name: a}\n---\n---\nkind: B\n");
   assert.deepEqual(objects.map((o) => o.kind), ["A", "B"]);
+});
+
+Deno.test("validate: a kind's schema file is named as kubeconform looks it up", () => {
+  assert.equal(kindFile("v1", "ConfigMap"), "configmap-v1.json");
+  assert.equal(kindFile("apps/v1", "Deployment"), "deployment-apps-v1.json");
+  assert.equal(
+    kindFile("networking.k8s.io/v1", "NetworkPolicy"),
+    "networkpolicy-networking-v1.json",
+  );
+  assert.equal(kindFile("rbac.authorization.k8s.io/v1", "Role"), "role-rbac-v1.json");
 });

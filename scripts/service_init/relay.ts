@@ -274,19 +274,27 @@ async function forgetLostSlot(connectUrl: string, dbUrl: string, relay: RelaySpe
     await stopConnector(connectUrl, relay.name);
     await resetConnectorOffsets(connectUrl, relay.name);
   }
+  await dropSlotOnceFree(dbUrl, relay.slot);
+}
+
+/**
+ * Drops a replication slot once no walsender holds it (a stopped connector's lets go a moment
+ * later); nothing to do when it is gone already.
+ */
+export async function dropSlotOnceFree(dbUrl: string, slot: string): Promise<void> {
   const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
   try {
     const deadline = performance.now() + 30_000;
     for (;;) {
       const [row] = await sql<{ active: boolean }[]>`
-        select active from pg_replication_slots where slot_name = ${relay.slot}`;
+        select active from pg_replication_slots where slot_name = ${slot}`;
       if (!row) return;
       if (!row.active) {
-        await sql`select pg_drop_replication_slot(${relay.slot})`.catch(() => {});
+        await sql`select pg_drop_replication_slot(${slot})`.catch(() => {});
         continue;
       }
       if (performance.now() > deadline) {
-        throw new InfraError(`the lost slot ${relay.slot} is still in use after 30 s`);
+        throw new InfraError(`the lost slot ${slot} is still in use after 30 s`);
       }
       await sleep(200);
     }
@@ -302,7 +310,7 @@ async function forgetLostSlot(connectUrl: string, dbUrl: string, relay: RelaySpe
  * there; rows that were relayed already reach their consumers a second time and are skipped by
  * the inbox. Nothing is lost, nothing applies twice.
  */
-async function republish(dbUrl: string, relay: RelaySpec): Promise<void> {
+export async function republish(dbUrl: string, relay: RelaySpec): Promise<void> {
   const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
   try {
     for (const table of relay.tables) {

@@ -143,6 +143,7 @@ export const COMPONENT = {
   service: "service",
   init: "service-init",
   relayInit: "relay-init",
+  relayRepair: "relay-repair",
   edge: "edge",
   collector: "otel-collector",
 } as const;
@@ -166,6 +167,14 @@ export function selectorOf(
 ): Record<string, string> {
   return { "app.kubernetes.io/name": name, "app.kubernetes.io/component": component };
 }
+
+/** A relay's repair CronJob (deploy/k8s/relay_repair.ts). */
+export function repairJobOf(relay: string): string {
+  return `${relay}-repair`;
+}
+
+/** The service account of the relays' repair Jobs, which may read and patch their connectors. */
+export const RELAY_REPAIR_ACCOUNT = "stocklet-relay-repair";
 
 /** The init Job of a service (its place in PostgreSQL, its migrations) or of a relay. */
 export function initJobOf(name: string): string {

@@ -93,6 +93,9 @@ export function defaultDeny(): Manifest {
   });
 }
 
+/** The ports the Kubernetes API answers on: its Service's, and its servers' usual one. */
+export const KUBERNETES_API_PORTS: readonly number[] = [443, 6443];
+
 /** Any address (IPv4 and IPv6): a server outside the cluster, whose address we cannot know. */
 const ANYWHERE: Manifest[] = [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }];
 
@@ -223,6 +226,14 @@ export function databasePolicies(layout: DatabaseLayout): Manifest[] {
   const out: Manifest[] = [
     ...DATABASE_OWNERS.map((s) => toCluster(s.name, layout.clusterOf(s.name))),
     ...relays.map((r) => toCluster(r.name, relayClusterOf(layout, r))),
+    // The repair Jobs patch their connectors through the Kubernetes API, which is no pod: its
+    // address is the cluster's (443 behind the `kubernetes` Service, 6443 on most API servers).
+    policy(
+      "relay-repair-kubernetes-api",
+      pods({ ...PART_OF, "app.kubernetes.io/component": COMPONENT.relayRepair })
+        .podSelector as Manifest,
+      { egress: [{ to: ANYWHERE, ports: tcp(...KUBERNETES_API_PORTS) }] },
+    ),
   ];
   const clusters = [...new Set(DATABASE_OWNERS.map((s) => layout.clusterOf(s.name)))];
   for (const cluster of clusters) {

@@ -27,15 +27,19 @@ import {
   type DatabaseLayout,
   DB_PASSWORD,
   initJobOf,
+  NAMESPACE,
   podLabels,
   POSTGRES_IMAGE,
   primaryServiceOf,
+  RELAY_REPAIR_ACCOUNT,
   relayClusterOf,
+  repairJobOf,
+  RUN_AS,
   superuserSecretOf,
 } from "./names.ts";
 import { kafkaConnector } from "./kafka.ts";
 import type { Profile } from "./profiles.ts";
-import { initContainer, initJobSpec } from "./workloads.ts";
+import { initContainer, initJobSpec, podSecurity } from "./workloads.ts";
 import type { Manifest } from "./yaml.ts";
 
 /** The services (and the web front) whose tables a cluster holds. */
@@ -205,18 +209,117 @@ export function relayInitJob(layout: DatabaseLayout, relay: RelaySpec, profile: 
     ...container,
     env: [
       { name: "RELAY", value: relay.name },
+      { name: "RELAY_MODE", value: "prepare" },
       { name: "STOCKLET_DB_LAYOUT", value: layout.layout },
       ...adminDatabaseEnv(relayClusterOf(layout, relay), relay.database),
     ],
   });
 }
 
-/** A layout's relays: a `KafkaConnector` and an init Job each. */
+/** How often a relay's repair Job looks at its slot (cron): a lost slot stops the relay. */
+export const REPAIR_SCHEDULE = "*/5 * * * *";
+
+/**
+ * A relay's repair CronJob (deploy/k8s/relay_init.ts in `repair` mode, deploy/k8s/relay_repair.ts):
+ * every few minutes, if PostgreSQL invalidated the relay's slot, it repairs the relay through its
+ * `KafkaConnector` (stop, reset offsets, new slot, publish again what the outboxes hold), as
+ * service-init does locally; otherwise it exits at once. One at a time; a repair cut short is
+ * finished by the next run.
+ */
+export function relayRepairCronJob(
+  layout: DatabaseLayout,
+  relay: RelaySpec,
+  profile: Profile,
+): Manifest {
+  const labels = podLabels(relay.name, COMPONENT.relayRepair);
+  const { envFrom: _, ...container } = initContainer(RELAY_INIT_ENTRY, profile);
+  return {
+    apiVersion: "batch/v1",
+    kind: "CronJob",
+    metadata: { name: repairJobOf(relay.name), labels },
+    spec: {
+      schedule: REPAIR_SCHEDULE,
+      concurrencyPolicy: "Forbid",
+      startingDeadlineSeconds: 240,
+      successfulJobsHistoryLimit: 1,
+      failedJobsHistoryLimit: 3,
+      jobTemplate: {
+        metadata: { labels },
+        spec: {
+          backoffLimit: 3,
+          // Waiting on Strimzi, which also reconciles on a timer, takes minutes at worst.
+          activeDeadlineSeconds: 1_800,
+          template: {
+            metadata: { labels },
+            spec: {
+              restartPolicy: "OnFailure",
+              serviceAccountName: RELAY_REPAIR_ACCOUNT,
+              automountServiceAccountToken: true,
+              securityContext: podSecurity(RUN_AS.app),
+              containers: [{
+                name: "relay-repair",
+                ...container,
+                env: [
+                  { name: "RELAY", value: relay.name },
+                  { name: "RELAY_MODE", value: "repair" },
+                  { name: "STOCKLET_DB_LAYOUT", value: layout.layout },
+                  ...adminDatabaseEnv(relayClusterOf(layout, relay), relay.database),
+                ],
+              }],
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
+/**
+ * The repair Jobs' service account, allowed to read and patch the layout's connectors only
+ * (`spec.state`, and the annotations that reset offsets and mark a repair).
+ */
+export function relayRepairAccess(layout: DatabaseLayout): Manifest[] {
+  const labels = { "app.kubernetes.io/part-of": "stocklet" };
+  return [
+    {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: RELAY_REPAIR_ACCOUNT, labels },
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name: RELAY_REPAIR_ACCOUNT, labels },
+      rules: [{
+        apiGroups: ["kafka.strimzi.io"],
+        resources: ["kafkaconnectors"],
+        resourceNames: relaysOf(layout.layout).map((r) => r.name).sort(),
+        verbs: ["get", "patch"],
+      }],
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: RELAY_REPAIR_ACCOUNT, labels },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: RELAY_REPAIR_ACCOUNT },
+      subjects: [{ kind: "ServiceAccount", name: RELAY_REPAIR_ACCOUNT, namespace: NAMESPACE }],
+    },
+  ];
+}
+
+/**
+ * A layout's relays: a `KafkaConnector`, an init Job and a repair CronJob each, and the repair
+ * Jobs' access to the connectors.
+ */
 export function relayManifests(layout: DatabaseLayout, profile: Profile): Manifest[] {
-  return relaysOf(layout.layout).flatMap((r) => [
-    kafkaConnector(layout, r, profile),
-    relayInitJob(layout, r, profile),
-  ]);
+  return [
+    ...relaysOf(layout.layout).flatMap((r) => [
+      kafkaConnector(layout, r, profile),
+      relayInitJob(layout, r, profile),
+      relayRepairCronJob(layout, r, profile),
+    ]),
+    ...relayRepairAccess(layout),
+  ];
 }
 
 /** The layout every program reads (`STOCKLET_DB_LAYOUT`), merged into the ConfigMap. */
