@@ -1114,9 +1114,10 @@ Deno.test("k8s: each relay has a repair CronJob, which may read and patch its la
       resourceNames: all(objects, "KafkaConnector").map((k) => k.metadata.name).sort(),
       verbs: ["get", "patch"],
     }]);
-    // No other pod of ours runs as it.
+    // No other pod of ours runs as it, or gets any token for the API.
     for (const o of objects.filter((x) => ["Deployment", "Job"].includes(x.kind))) {
-      assert.notEqual(podSpec(o).serviceAccountName, RELAY_REPAIR_ACCOUNT, o.metadata.name);
+      assert.equal(podSpec(o).serviceAccountName, undefined, o.metadata.name);
+      assert.equal(podSpec(o).automountServiceAccountToken, false, o.metadata.name);
     }
   }
 });

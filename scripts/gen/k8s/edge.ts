@@ -69,6 +69,8 @@ export function edgeManifests(profile: Profile, envoyYaml: string): Manifest[] {
       template: {
         metadata: { labels },
         spec: {
+          // No pod of ours but the relays' repair Jobs talks to the Kubernetes API.
+          automountServiceAccountToken: false,
           securityContext: podSecurity(RUN_AS.envoy),
           terminationGracePeriodSeconds: SHUTDOWN.edge,
           topologySpreadConstraints: spread(selector),
@@ -187,6 +189,8 @@ export function collectorManifests(profile: Profile): Manifest[] {
       template: {
         metadata: { labels },
         spec: {
+          // No pod of ours but the relays' repair Jobs talks to the Kubernetes API.
+          automountServiceAccountToken: false,
           securityContext: podSecurity(RUN_AS.collector),
           topologySpreadConstraints: spread(selector),
           containers: [{

@@ -202,6 +202,8 @@ export function serviceDeployment(spec: App, profile: Profile): Manifest {
       template: {
         metadata: { labels: podLabels(spec.name, COMPONENT.service) },
         spec: {
+          // No pod of ours but the relays' repair Jobs talks to the Kubernetes API.
+          automountServiceAccountToken: false,
           securityContext: podSecurity(RUN_AS.app),
           terminationGracePeriodSeconds: SHUTDOWN.service,
           topologySpreadConstraints: spread(selector),
@@ -344,6 +346,8 @@ export function initJobSpec(
         metadata: { labels },
         spec: {
           restartPolicy: "OnFailure",
+          // No pod of ours but the relays' repair Jobs talks to the Kubernetes API.
+          automountServiceAccountToken: false,
           securityContext: podSecurity(RUN_AS.app),
           containers: [container],
         },
