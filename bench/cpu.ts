@@ -32,6 +32,7 @@ export async function cpuByProcess(
 ): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const g of await groups()) {
+    if (g.kind === "external") continue; // not the stack's
     for (const pid of g.pids) {
       const label = g.name === "postgres" ? pgRoleOf(titleOf(pid)) : g.name;
       out.set(label, (out.get(label) ?? 0) + cpuSeconds(pid));

@@ -9,6 +9,10 @@
  * with wrk, and memory throughout (`--soak N`: N more minutes at half the peak, PSS every 10 s).
  * Writes bench/results/latest.{json,svg,md} (`--quick`: quick.*) and prints the comparison.
  *
+ * `--apps core` (default) measures the Go original's work — the seven saga services and the edge,
+ * without the web front, the notification service and the mail catcher — so that every comparison
+ * is like with like; `--apps all` measures the system as shipped.
+ *
  * Options: --seconds S (20, each rate), --warmup S (60), --alone N (40), --cpu-rate R (60),
  * --cpu-seconds S (30), --rates 60,120,150,180, --closed 64,128, --overload 1.2,2, --soak MIN (0),
  * --read-seconds S (10), --read-connections N (64), --no-reads, --out DIR, --name NAME,
@@ -21,6 +25,7 @@ import postgres from "postgres";
 import { dbLayout, placementOf } from "@stocklet/shared/topology";
 import { pgUrlOf } from "@stocklet/scripts/infra";
 import { anatomy, snapshotHops } from "./anatomy.ts";
+import { type AppSet, leaveOutBeyondCore, parseAppSet, skipBenchNotifications } from "./apps.ts";
 import {
   alone,
   closedLoop,
@@ -56,6 +61,8 @@ import { Kafka, logLevel } from "kafkajs";
 /** The bench's settings. */
 export interface BenchConfig {
   stack?: StackKind;
+  /** `core`: the Go original's work (default); `all`: as shipped (web front, notifications). */
+  apps: AppSet;
   quick: boolean;
   seconds: number;
   warmupSeconds: number;
@@ -89,6 +96,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
     args: argv,
     options: {
       stack: { type: "string" },
+      apps: { type: "string", default: "core" },
       quick: { type: "boolean", default: false },
       seconds: { type: "string" },
       warmup: { type: "string" },
@@ -119,6 +127,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
   }
   return {
     ...(values.stack ? { stack: values.stack as StackKind } : {}),
+    apps: parseAppSet(values.apps),
     quick: q,
     seconds: num(values.seconds, q ? 5 : 20, "seconds"),
     warmupSeconds: num(values.warmup, q ? 10 : 60, "warmup"),
@@ -171,6 +180,29 @@ async function timeoutsAmong(target: Target, run: PhaseRun): Promise<number> {
   }
 }
 
+/**
+ * Emails the mail catcher received during the busiest of the windows (the closed loops): the
+ * notification service's sending rate at the peak.
+ */
+async function emailsDuring(
+  mailboxUrl: string,
+  windows: Array<[number, number]>,
+): Promise<NonNullable<BenchResult["emails"]>> {
+  const res = await fetch(`${mailboxUrl}/api/messages`);
+  if (!res.ok) throw new Error(`mailbox → ${res.status}`);
+  const times = ((await res.json()) as Array<{ receivedAt: string }>).map((m) =>
+    Date.parse(m.receivedAt)
+  );
+  let best = { emails: 0, seconds: 1, perSec: 0 };
+  for (const [from, to] of windows) {
+    const emails = times.filter((t) => t >= from && t < to).length;
+    const seconds = (to - from) / 1000;
+    const perSec = Math.round((emails / seconds) * 10) / 10;
+    if (perSec > best.perSec) best = { emails, seconds, perSec };
+  }
+  return best;
+}
+
 /** Waits until the poller follows no more orders (the previous phase drained). */
 async function drained(poller: TerminalPoller, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -182,7 +214,18 @@ async function drained(poller: TerminalPoller, timeoutMs = 60_000): Promise<void
 export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
   const startedAt = new Date().toISOString();
   const notes: string[] = [];
+  let leftOut: string[] = [];
+  if (cfg.apps === "core" && cfg.stack !== "dev") leftOut = await leaveOutBeyondCore(log);
   const target = await resolveTarget({ ...(cfg.stack ? { stack: cfg.stack } : {}), log });
+  if (target.kind === "dev" && cfg.apps === "core") {
+    notes.push("The dev stack runs every app: measured as shipped, not the core alone.");
+  }
+  const apps = target.kind === "dev" ? "all" : cfg.apps;
+  log(
+    apps === "core"
+      ? `apps: the Go original's work (left out: ${leftOut.join(", ")})`
+      : "apps: as shipped (web front, notifications and the mail catcher included)",
+  );
   const door = target.edgeUrl ? `the edge (${target.edgeUrl})` : "the services directly (no edge)";
   log(`stack: ${target.kind}, requests through ${door}`);
   const rss = new RssSampler(() => target.processes());
@@ -238,10 +281,23 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
       open.push((await phase(openLoop(placer, rate, cfg.seconds))).figures);
     }
     const closed: PhaseFigures[] = [];
+    const closedWindows: Array<[number, number]> = [];
     for (const n of cfg.closed) {
-      closed.push((await phase(closedLoop(placer, n, cfg.seconds))).figures);
+      const from = Date.now();
+      const run = closedLoop(placer, n, cfg.seconds);
+      closed.push((await run).figures);
+      closedWindows.push([from, Date.now()]);
+      log(line(closed.at(-1)!));
+      await drained(poller);
     }
     const peak = closed.length ? Math.max(...closed.map((f) => f.completedPerSec)) : undefined;
+    let emails: BenchResult["emails"];
+    if (apps === "all" && closedWindows.length) {
+      emails = await emailsDuring(target.api.stack.mailboxUrl, closedWindows).catch(() =>
+        undefined
+      );
+      if (emails) log(`emails: ${emails.perSec}/s received by the mail catcher at the peak`);
+    }
 
     const overload: OverloadFigures[] = [];
     if (peak) {
@@ -312,6 +368,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
         topicPartitions: await topicPartitions(target.kafkaBrokers),
         dbLayout: dbLayout(),
         debeziumPollMs: 20,
+        apps,
       },
       config: (({ outDir: _o, keepStack: _k, ...rest }) => rest)(cfg),
       ...(aloneFigures ? { alone: aloneFigures } : {}),
@@ -322,6 +379,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
       ...(peak ? { peak } : {}),
       overload,
       reads,
+      ...(emails ? { emails } : {}),
       memory,
       ...(soak ? { soak } : {}),
       notes,
@@ -339,6 +397,10 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
   } finally {
     await rss.stop().catch(() => {});
     await poller.stop();
+    if (leftOut.includes("notification")) {
+      const moved = await skipBenchNotifications(target.kafkaBrokers).catch(() => []);
+      if (moved.length) log(`apps: notification's group moved past the bench's orders (no emails)`);
+    }
     if (!cfg.keepStack) {
       const stopped = await target.release();
       if (stopped.length) log(`stopped what the bench started: ${stopped.join(", ")}`);

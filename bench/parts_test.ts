@@ -5,6 +5,7 @@ import { parseChaosArgs } from "./chaos.ts";
 import { anatomy, hopsBetween } from "./anatomy.ts";
 import { cpuPerOrder, pgRoleOf } from "./cpu.ts";
 import { cpuModelOf, memTotalGiBOf } from "./machine.ts";
+import { BEYOND_CORE } from "./apps.ts";
 import { parseBenchArgs } from "./main.ts";
 import { parseWrkOutput } from "./reads.ts";
 import { diffFingerprints, tableCount } from "./replay.ts";
@@ -12,6 +13,7 @@ import { type BenchResult, chartSpec, compareRows, markdown, slope } from "./rep
 import { cpuShare, foldSample, type GroupPeak, machineBusySeconds } from "./rss.ts";
 import { summarize } from "./stats.ts";
 import { renderChart } from "./svg.ts";
+import { servesTraceStore, TRACE_STORE } from "./target.ts";
 import { terminalOf } from "./terminal.ts";
 import { chooseOrder, type Fixture, parseMix } from "./workload.ts";
 import { rng } from "./stats.ts";
@@ -318,4 +320,25 @@ Deno.test("report: markdown and chart carry the numbers", () => {
 Deno.test("slope: least squares over (hours, MiB)", () => {
   assert.equal(slope([[0, 100], [1, 110], [2, 120]]), 10);
   assert.equal(slope([[0, 5]]), 0);
+});
+
+Deno.test("bench --apps: core by default (the Go original's work), all as shipped, nothing else", () => {
+  assert.equal(parseBenchArgs([]).apps, "core");
+  assert.equal(parseBenchArgs(["--apps", "all"]).apps, "all");
+  assert.throws(() => parseBenchArgs(["--apps", "some"]), /expected core/);
+  assert.deepEqual([...BEYOND_CORE].sort(), ["mail", "notification", "web"]);
+});
+
+Deno.test("memory: the trace store's backends are shown but not counted as the stack's", () => {
+  assert.ok(servesTraceStore("postgres: stocklet traces 127.0.0.1(52600) idle"));
+  assert.ok(!servesTraceStore("postgres: stocklet_order stocklet 127.0.0.1(52550) idle"));
+  assert.ok(!servesTraceStore("postgres: walsender stocklet 127.0.0.1(33354) START_REPLICATION"));
+  const peaks = new Map<string, GroupPeak>();
+  const total = foldSample(peaks, [
+    { name: "postgres", kind: "infra", rss: 1024, pss: 1024, n: 3 },
+    { name: TRACE_STORE, kind: "external", rss: 4096, pss: 4096, n: 2 },
+    { name: "order", kind: "app", rss: 2048, pss: 2048, n: 1 },
+  ]);
+  assert.deepEqual(total, { rssMiB: 3, pssMiB: 3 });
+  assert.equal(peaks.get(TRACE_STORE)?.pssMiB, 4);
 });

@@ -32,6 +32,8 @@ export interface BenchResult {
     topicPartitions: number;
     dbLayout: string;
     debeziumPollMs: number;
+    /** `core`: the Go original's work; `all`: as shipped. Absent in older results: `all`. */
+    apps?: "core" | "all";
   };
   config: Record<string, unknown>;
   alone?: PhaseFigures;
@@ -51,6 +53,8 @@ export interface BenchResult {
   peak?: number;
   overload: OverloadFigures[];
   reads: ReadResult[];
+  /** Emails the mail catcher received per second during the busiest closed loop (`--apps all`). */
+  emails?: { emails: number; seconds: number; perSec: number };
   memory: RssReport;
   /** PSS of the whole stack over a long run at a fixed rate (`--soak`). */
   soak?: {
@@ -215,7 +219,12 @@ export function markdown(r: BenchResult): string {
       "Everything — PostgreSQL, Kafka, Kafka Connect, the services, the edge and the load " +
       `generator — shares those cores. Stack: ${r.stack.kind}, requests through ${r.stack.door}, ` +
       `${r.stack.topicPartitions} partition(s) per topic, database layout \`${r.stack.dbLayout}\`, ` +
-      `Debezium poll ${r.stack.debeziumPollMs} ms.`,
+      `Debezium poll ${r.stack.debeziumPollMs} ms. ` +
+      (r.stack.apps === "core"
+        ? "Apps: the Go original's work — the seven saga services and the edge (the web front, " +
+          "the notification service and the mail catcher left out: the Go original has neither)."
+        : "Apps: as shipped — the saga services, the edge, the web front (its read model " +
+          "consumes every saga event), the notification service and the local mail catcher."),
     "",
     `Method (the Go original's, issue 12): ${REFERENCE_SETTINGS.method}. Reference settings: ` +
       `${REFERENCE_SETTINGS.infrastructure}, Debezium poll ${REFERENCE_SETTINGS.debeziumPollMs} ms, ` +
@@ -319,6 +328,16 @@ export function markdown(r: BenchResult): string {
           fmt(x.latencyMs.p99, 2),
         ]),
       ),
+      "",
+    );
+  }
+  if (r.emails) {
+    L.push(
+      "## Emails",
+      "",
+      `The notification service's emails received by the mail catcher (SMTP) during the busiest ` +
+        `closed loop: **${fmt(r.emails.perSec)}/s** (${fmt(r.emails.emails)} in ` +
+        `${fmt(r.emails.seconds)} s).`,
       "",
     );
   }

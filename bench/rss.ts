@@ -11,7 +11,7 @@ import type { ProcessGroup } from "./target.ts";
 /** Peak memory of one process group. */
 export interface GroupPeak {
   name: string;
-  kind: "app" | "infra" | "bench";
+  kind: "app" | "infra" | "external" | "bench";
   /** Peak of the group's summed RSS, MiB. */
   rssMiB: number;
   /** Peak of the group's summed PSS, MiB. */
@@ -46,7 +46,7 @@ export function foldSample(
     p.pssMiB = Math.max(p.pssMiB, s.pss / 1024);
     p.processes = Math.max(p.processes, s.n);
     peaks.set(s.name, p);
-    if (s.kind !== "bench") {
+    if (s.kind !== "bench" && s.kind !== "external") {
       rss += s.rss;
       pss += s.pss;
     }
@@ -177,7 +177,7 @@ export class RssSampler {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     await this.sample();
-    const order = { infra: 0, app: 1, bench: 2 } as const;
+    const order = { infra: 0, app: 1, external: 2, bench: 3 } as const;
     const groups = [...this.#peaks.values()]
       .map((g) => ({ ...g, rssMiB: Math.round(g.rssMiB), pssMiB: Math.round(g.pssMiB) }))
       .sort((a, b) => order[a.kind] - order[b.kind] || a.name.localeCompare(b.name));

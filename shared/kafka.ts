@@ -129,14 +129,40 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000
   }
 }
 
-/** Kafka's default `retention.ms` (7 days), when a topic does not say. */
+/** Kafka's defaults: `retention.ms` and `segment.ms` (7 days each). */
 export const DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000;
+const DEFAULT_SEGMENT_MS = 7 * 24 * 3600 * 1000;
+/** How often the broker looks for segments to delete (`log.retention.check.interval.ms`). */
+const RETENTION_CHECK_MS = 5 * 60 * 1000;
 
 /**
- * The longest `retention.ms` among topics: after that long, no record of theirs can be delivered
- * again. Topics that keep records forever (-1) make it Infinity.
+ * How long after its timestamp a record of a topic may still be delivered. Kafka deletes whole
+ * segments, once the newest record of a segment is older than `retention.ms`; a segment spans up
+ * to `segment.ms` of records, and the broker looks every few minutes. So a record can be read up to
+ * retention + segment + check interval after it was written. Infinity when the topic keeps records
+ * forever (`retention.ms` -1).
+ *
+ * @example
+ * ```ts
+ * replayHorizonOf(7 * 86_400_000, 7 * 86_400_000); // 14 days and 5 minutes
+ * ```
  */
-export async function longestRetentionMs(
+export function replayHorizonOf(retentionMs: number, segmentMs: number): number {
+  if (retentionMs < 0) return Infinity;
+  return retentionMs + Math.max(0, segmentMs) + RETENTION_CHECK_MS;
+}
+
+/** The replay horizon of topics with Kafka's defaults (14 days and 5 minutes). */
+export const DEFAULT_REPLAY_HORIZON_MS: number = replayHorizonOf(
+  DEFAULT_RETENTION_MS,
+  DEFAULT_SEGMENT_MS,
+);
+
+/**
+ * The longest {@linkcode replayHorizonOf} among topics: after that long, no record of theirs can
+ * be delivered again, so an inbox may forget the events it applied.
+ */
+export async function replayHorizonMs(
   brokers: string[],
   topics: readonly string[],
 ): Promise<number> {
@@ -149,18 +175,22 @@ export async function longestRetentionMs(
       resources: topics.map((name) => ({
         type: ConfigResourceTypes.TOPIC,
         name,
-        configNames: ["retention.ms"],
+        configNames: ["retention.ms", "segment.ms"],
       })),
     });
     let longest = 0;
     for (const r of resources) {
-      const v = Number(
-        r.configEntries.find((e) => e.configName === "retention.ms")?.configValue ??
-          DEFAULT_RETENTION_MS,
+      const value = (name: string, fallback: number) =>
+        Number(r.configEntries.find((e) => e.configName === name)?.configValue ?? fallback);
+      longest = Math.max(
+        longest,
+        replayHorizonOf(
+          value("retention.ms", DEFAULT_RETENTION_MS),
+          value("segment.ms", DEFAULT_SEGMENT_MS),
+        ),
       );
-      longest = Math.max(longest, v < 0 ? Infinity : v);
     }
-    return longest || DEFAULT_RETENTION_MS;
+    return longest || DEFAULT_REPLAY_HORIZON_MS;
   } finally {
     await admin.disconnect();
   }

@@ -118,15 +118,16 @@ export function outboxPurger(sql: Sql, watch: RelayWatch): BackgroundTask {
 }
 
 /**
- * Every minute, deletes inbox rows older than the consumed topics' retention: Kafka no longer holds
- * their events, so no redelivery can need them.
+ * Every minute, deletes inbox rows older than the consumed topics' replay horizon: Kafka no longer
+ * holds their events, so no redelivery can need them. Several replicas may run it at once: it is a
+ * set delete by age, the same rows whoever runs it.
  */
-export function inboxPurger(sql: Sql, retentionMs: number, intervalMs = 60_000): BackgroundTask {
+export function inboxPurger(sql: Sql, horizonMs: number, intervalMs = 60_000): BackgroundTask {
   return async (signal) => {
     while (!signal.aborted) {
       await pause(intervalMs, signal);
-      if (signal.aborted || !Number.isFinite(retentionMs)) return;
-      await purgeInbox(sql, retentionMs).catch((error) =>
+      if (signal.aborted || !Number.isFinite(horizonMs)) return;
+      await purgeInbox(sql, horizonMs).catch((error) =>
         log.warn("inbox purge failed: {error}", { error })
       );
     }
@@ -221,7 +222,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const tasksStop = new AbortController();
   const background = [...(opts.tasks ?? [])];
   if (relay) background.push(outboxPurger(sql, relay));
-  if (consumer) background.push(inboxPurger(sql, consumer.retentionMs));
+  if (consumer) background.push(inboxPurger(sql, consumer.replayHorizonMs));
   const tasks = background.map((task) =>
     task(tasksStop.signal).catch((error) => log.error("background task failed: {error}", { error }))
   );

@@ -19,6 +19,8 @@
  */
 import { Document, isScalar, visit } from "yaml";
 import { BROKER_JVM_FLAGS, props, serverProperties } from "../infra/kafka.ts";
+import { JVM_ENV } from "../infra/process.ts";
+import { APP_V8_FLAGS } from "../stack/config.ts";
 import { CONNECT_JVM_FLAGS, workerProperties } from "../infra/connect.ts";
 import type { InfraConfig } from "../infra/config.ts";
 import {
@@ -463,8 +465,9 @@ export function kafkaEnvName(property: string): string {
 
 /** JVM flags as the Kafka scripts' KAFKA_HEAP_OPTS and KAFKA_JVM_PERFORMANCE_OPTS. */
 function jvmEnv(flags: readonly string[]): Record<string, string> {
-  const heap = flags.filter((f) => /^-Xm[sx]/.test(f));
+  const heap = flags.filter((f) => /^-Xm[nsx]/.test(f));
   return {
+    ...JVM_ENV,
     KAFKA_HEAP_OPTS: heap.join(" "),
     KAFKA_JVM_PERFORMANCE_OPTS: flags.filter((f) => !heap.includes(f)).join(" "),
   };
@@ -665,7 +668,14 @@ export function composeModel(consumers: ReadonlySet<string>): Yaml {
     services[spec.name] = {
       image: IMAGES.app,
       build: APP_BUILD,
-      command: ["deno", "run", "-A", "--cached-only", `services/${spec.name}/main.ts`],
+      command: [
+        "deno",
+        "run",
+        "-A",
+        "--cached-only",
+        `--v8-flags=${APP_V8_FLAGS}`,
+        `services/${spec.name}/main.ts`,
+      ],
       environment: { ...commonEnv(spec), ...ownEnv(spec.name) },
       expose: [String(spec.httpPort), String(spec.grpcPort)],
       depends_on: {
@@ -697,7 +707,7 @@ export function composeModel(consumers: ReadonlySet<string>): Yaml {
   services[WEB.name] = {
     image: IMAGES.app,
     build: APP_BUILD,
-    command: ["deno", "run", "-A", "--cached-only", "web/main.ts"],
+    command: ["deno", "run", "-A", "--cached-only", `--v8-flags=${APP_V8_FLAGS}`, "web/main.ts"],
     environment: webEnv(),
     expose: [String(WEB.httpPort)],
     depends_on: {

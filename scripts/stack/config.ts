@@ -239,11 +239,19 @@ export function appEnv(
 }
 
 /**
+ * The V8 flags of every application process (the local stacks, compose, Kubernetes): a young
+ * generation of 2 MiB semi-spaces, and V8's memory-saving mode (a smaller heap growth factor, so a
+ * service's heap stays near its live size under load: measured 667 → 500 MiB PSS at the peak over
+ * the seven services and the edge).
+ */
+export const APP_V8_FLAGS = "--max-semi-space-size=2,--optimize-for-size";
+
+/**
  * V8 flags of the application processes (`STOCKLET_V8_FLAGS`): a small young generation keeps each
  * process about 20 MiB smaller, which matters when eight of them share a laptop with Kafka.
  */
 export function appV8Flags(): string {
-  return Deno.env.get("STOCKLET_V8_FLAGS") ?? "--max-semi-space-size=2";
+  return Deno.env.get("STOCKLET_V8_FLAGS") ?? APP_V8_FLAGS;
 }
 
 /**

@@ -19,6 +19,8 @@ import {
   appEnv,
   type AppName,
   appStateDir,
+  type BaseApp,
+  baseOf,
   collectorPort,
   entryOf,
   replicasOf,
@@ -62,14 +64,27 @@ export interface TestStack {
 }
 
 /**
- * The application processes of the stack (the web front and the edge once they exist).
- * `STOCKLET_WEB=off` leaves the web front out (e.g. to benchmark the backend alone: its saga
- * projection consumes every saga event).
+ * Apps left out of the stack: `STOCKLET_WITHOUT`, a comma-separated list of app names (`web`,
+ * `notification`, `mail`), e.g. to benchmark the same work the Go original does (it has neither a
+ * web front nor notifications); `STOCKLET_WEB=off` is the same as `STOCKLET_WITHOUT=web`.
  */
+export function appsLeftOut(): Set<BaseApp> {
+  const out = new Set(
+    (Deno.env.get("STOCKLET_WITHOUT") ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+  ) as Set<BaseApp>;
+  if (Deno.env.get("STOCKLET_WEB") === "off") out.add("web");
+  return out;
+}
+
+/** The application processes of the stack (the web front and the edge once they exist). */
 export async function stackApps(): Promise<AppName[]> {
-  const apps: AppName[] = ["mail", ...SERVICE_NAMES.flatMap(replicasOf)];
-  const web = Deno.env.get("STOCKLET_WEB") !== "off";
-  for (const app of web ? ["web", "edge"] as const : ["edge"] as const) {
+  const without = appsLeftOut();
+  const apps: AppName[] = [
+    "mail",
+    ...SERVICE_NAMES.flatMap(replicasOf),
+  ].filter((a) => !without.has(baseOf(a as AppName))) as AppName[];
+  for (const app of ["web", "edge"] as const) {
+    if (without.has(app)) continue;
     try {
       await Deno.stat(entryOf(app));
       apps.push(app);

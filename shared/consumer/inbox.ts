@@ -1,7 +1,8 @@
 /**
  * The inbox: one row per (consumer, event id) a consumer applied, written in the transaction that
  * applies the event, so a redelivered event finds its row and changes nothing. Rows older than the
- * topics' retention can never meet their event again and are purged.
+ * topics' replay horizon (retention, plus the span of a segment: Kafka deletes whole segments) can
+ * never meet their event again and are purged.
  * @module
  */
 import type { Sql, TxSql } from "../db.ts";
@@ -40,13 +41,13 @@ export async function claim(
 }
 
 /**
- * Deletes inbox rows older than `retentionMs`: Kafka no longer holds their events, so no
- * redelivery can need them.
+ * Deletes inbox rows older than `horizonMs` (see `replayHorizonOf` in shared/kafka.ts): Kafka no
+ * longer holds their events, so no redelivery can need them.
  *
  * @returns How many rows were deleted.
  */
-export async function purgeInbox(sql: Sql, retentionMs: number): Promise<number> {
+export async function purgeInbox(sql: Sql, horizonMs: number): Promise<number> {
   const rows = await sql`
-    delete from inbox where processed_at < now() - ${retentionMs} * interval '1 millisecond'`;
+    delete from inbox where processed_at < now() - ${horizonMs} * interval '1 millisecond'`;
   return rows.count;
 }

@@ -7,7 +7,7 @@
  */
 import { Partitioners } from "kafkajs";
 import { type Sql, transaction, type Tx } from "../db.ts";
-import { DEFAULT_RETENTION_MS, ensureTopics, kafkaClient, longestRetentionMs } from "../kafka.ts";
+import { DEFAULT_REPLAY_HORIZON_MS, ensureTopics, kafkaClient, replayHorizonMs } from "../kafka.ts";
 import { getLog } from "../logging.ts";
 import { consumerGroupOf, deadLetterTopicOf } from "../topology.ts";
 import { contextFromTraceparent, SpanKind, withSpan } from "../tracing.ts";
@@ -46,8 +46,8 @@ export interface ConsumerRuntime {
   /** Resolves while the member is in its group; rejects saying why not (for readiness). */
   healthy(): Promise<void>;
   stats(): ConsumerStats;
-  /** How long its topics keep records: inbox rows older than that can go. */
-  readonly retentionMs: number;
+  /** How long a record of its topics may still be delivered: inbox rows older than that can go. */
+  readonly replayHorizonMs: number;
   /** Stops fetching, lets in-flight messages finish (or abort their retries), leaves the group. */
   stop(): Promise<void>;
 }
@@ -87,10 +87,12 @@ export async function startConsumer(opts: ConsumerOptions): Promise<ConsumerRunt
   const reactions = new Map(opts.reactions.map((r) => [r.topic, r]));
   const kafka = kafkaClient(`${opts.service}-consumer`, opts.brokers);
   if (opts.createTopics ?? true) await ensureTopics(opts.brokers, [...reactions.keys(), dlq]);
-  const retentionMs = await longestRetentionMs(opts.brokers, [...reactions.keys()]).catch(
+  const replayHorizon = await replayHorizonMs(opts.brokers, [...reactions.keys()]).catch(
     (error) => {
-      log.warn("cannot read the topics' retention (assuming 7 days): {error}", { error });
-      return DEFAULT_RETENTION_MS;
+      log.warn("cannot read the topics' retention (assuming Kafka's defaults): {error}", {
+        error,
+      });
+      return DEFAULT_REPLAY_HORIZON_MS;
     },
   );
   const stats = new StatsKeeper(group);
@@ -170,7 +172,7 @@ export async function startConsumer(opts: ConsumerOptions): Promise<ConsumerRunt
     joined: () => member.joined(),
     healthy: () => member.healthy(),
     stats: () => stats.snapshot(),
-    retentionMs,
+    replayHorizonMs: replayHorizon,
     async stop() {
       stopping = true;
       await member.stop();
