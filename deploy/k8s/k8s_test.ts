@@ -63,6 +63,7 @@ import { KUBERNETES_API_PORTS, OUTSIDE_EGRESS } from "@stocklet/scripts/gen/k8s/
 import { RELAY_INIT_ENTRY } from "@stocklet/scripts/gen/k8s/postgres";
 import { SHUTDOWN } from "@stocklet/scripts/gen/k8s/profiles";
 import { INIT_ENTRY, WAIT_ENTRY } from "@stocklet/scripts/gen/k8s/workloads";
+import { APP_V8_FLAGS } from "@stocklet/scripts/stack/config";
 import { type Endpoint, NetworkModel, OUTSIDE, pod } from "./network_model.ts";
 import {
   type K8sObject,
@@ -1009,11 +1010,16 @@ Deno.test("k8s: every program the manifests run is cached in the app image", asy
   for (const overlay of await overlays()) {
     for (const o of await rendered(`overlays/${overlay}`)) {
       if (!["Deployment", "Job", "CronJob"].includes(o.kind)) continue;
-      for (const c of [...containers(o, true), ...containers(o)]) {
-        const cmd = (c.command ?? []) as string[];
-        if (cmd[0] !== "deno") continue;
-        assert.deepEqual(cmd.slice(0, 4), ["deno", "run", "-A", "--cached-only"]);
-        entries.add(cmd[4]!);
+      for (const init of [true, false]) {
+        for (const c of containers(o, init)) {
+          const cmd = (c.command ?? []) as string[];
+          if (cmd[0] !== "deno") continue;
+          assert.deepEqual(cmd.slice(0, 4), ["deno", "run", "-A", "--cached-only"]);
+          // The apps run with the V8 flags every app runs with locally and in compose.
+          const app = o.kind === "Deployment" && !init;
+          assert.deepEqual(cmd.slice(4, -1), app ? [`--v8-flags=${APP_V8_FLAGS}`] : [], c.name);
+          entries.add(cmd.at(-1)!);
+        }
       }
     }
   }

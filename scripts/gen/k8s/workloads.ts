@@ -33,6 +33,7 @@ import {
   selectorOf,
 } from "./names.ts";
 import { type Profile, type Resources, SHUTDOWN } from "./profiles.ts";
+import { APP_V8_FLAGS } from "../../stack/config.ts";
 import type { Manifest } from "./yaml.ts";
 
 /** The entry of a service's init Job (in the app image). */
@@ -184,8 +185,9 @@ function appContainerBase(resources: Resources): Manifest {
   };
 }
 
-function denoRun(entry: string, ...args: string[]): string[] {
-  return ["deno", "run", "-A", "--cached-only", entry, ...args];
+/** `deno run` of an entry of the app image (cached at build), with flags for Deno before it. */
+function denoRun(...flagsAndEntry: string[]): string[] {
+  return ["deno", "run", "-A", "--cached-only", ...flagsAndEntry];
 }
 
 /** An app's Deployment (no replica count: the HorizontalPodAutoscaler owns it). */
@@ -215,7 +217,9 @@ export function serviceDeployment(spec: App, profile: Profile): Manifest {
           containers: [{
             name: spec.name,
             ...appContainerBase(profile.services.resources),
-            command: denoRun(spec.entry),
+            // V8's memory-saving mode and a small young generation, as every app runs locally
+            // and in compose (scripts/stack/config.ts).
+            command: denoRun(`--v8-flags=${APP_V8_FLAGS}`, spec.entry),
             env: envList(spec.env),
             ports: [
               { name: "http", containerPort: spec.httpPort, protocol: "TCP" },
