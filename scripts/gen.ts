@@ -8,9 +8,10 @@ import { ROOT, STATE_DIR, TOOLS_BIN } from "./lib/paths.ts";
 import { run } from "./lib/run.ts";
 import { prepareProtoDeps } from "./gen/proto_deps.ts";
 import { derivedArtifacts } from "./gen/derived.ts";
+import { K8S_GENERATED_DIRS } from "./gen/k8s/mod.ts";
 
-/** Paths (relative to the root) that gen owns; --check compares them. */
-const GENERATED_DIRS = ["shared/gen"];
+/** Folders (relative to the root) that gen owns entirely; --check compares them. */
+const GENERATED_DIRS = ["shared/gen", ...K8S_GENERATED_DIRS];
 
 async function listFiles(dir: string): Promise<string[]> {
   const files: string[] = [];
@@ -58,7 +59,7 @@ export async function generate(outRoot: string): Promise<string[]> {
     const path = join(outRoot, artifact.path);
     await Deno.mkdir(join(path, ".."), { recursive: true });
     await Deno.writeTextFile(path, text);
-    written.push(artifact.path);
+    if (!GENERATED_DIRS.some((d) => artifact.path.startsWith(`${d}/`))) written.push(artifact.path);
   }
   return written;
 }

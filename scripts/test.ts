@@ -2,7 +2,8 @@
  * `deno task test`: the whole suite against real infrastructure. It brings up the test stack
  * (Postgres, Kafka, Kafka Connect with Debezium, the seven services, the web front and the edge, on
  * the test ports, reusing whatever already runs) and what tests need besides it (a docker compose
- * CLI, from apt when missing; Debian's Chromium for the browser journeys when it is missing), runs
+ * CLI, from apt when missing; Debian's Chromium for the browser journeys when it is missing; the
+ * deployments' validation tools, scripts/lib/k8s_tools.ts), runs
  * every `*_test.ts` with a JUnit report in
  * .stocklet/test-results/junit.xml, stops what it started, and prints `N passed, N failed` counted
  * from that report.
@@ -15,6 +16,7 @@ import { COMPONENTS, infraConfig, infraStatus, stopComponent } from "./infra/mod
 import { ensureComposeTool } from "./lib/compose_tool.ts";
 import { ensureAptTool } from "./lib/apt_tool.ts";
 import { countJunit } from "./lib/junit.ts";
+import { ensureK8sTools } from "./lib/k8s_tools.ts";
 import { ensureLuajit } from "./lib/luajit.ts";
 import { ensureSchemathesis } from "./lib/schemathesis.ts";
 import { ROOT, STATE_DIR } from "./lib/paths.ts";
@@ -31,6 +33,12 @@ const say = (line: string) => console.error(`test: ${line}`);
 function needsBrowser(path: string): boolean {
   const p = relative(ROOT, resolve(ROOT, path));
   return p === "" || p === "tests" || p.startsWith(join("tests", "browser"));
+}
+
+/** Whether a test path is (or holds, or lies in) a folder of the repository, e.g. `deploy`. */
+function covers(path: string, folder: string): boolean {
+  const p = relative(ROOT, resolve(ROOT, path));
+  return p === "" || p === folder || p.startsWith(`${folder}/`) || folder.startsWith(`${p}/`);
 }
 
 async function runDenoTest(paths: string[]): Promise<number> {
@@ -92,6 +100,13 @@ async function main(): Promise<number> {
     // The API fuzzer (PyPI) of tests/fuzz, in its own virtualenv; quick once installed.
     await ensureSchemathesis(say).catch((e) =>
       say(`schemathesis could not be installed: ${e instanceof Error ? e.message : e}`)
+    );
+  }
+  if (paths.some((p) => covers(p, "deploy"))) {
+    // The offline validation of deploy/k8s and deploy/envoy: kubeconform, kustomize (where
+    // kubectl is missing), the Envoy validator, the Kubernetes schemas.
+    await ensureK8sTools(say).catch((e) =>
+      say(`the k8s validation tools could not be installed: ${e instanceof Error ? e.message : e}`)
     );
   }
   if (!(await ensureAptTool("tmux", ["-V"], "tmux", "the terminal dashboard's test", say))) {

@@ -54,8 +54,10 @@ export interface TopicsResult {
 }
 
 /**
- * Creates the topics that do not exist yet (replication factor 1); existing ones are left as
- * they are (their partition count included).
+ * Creates the topics that do not exist yet, with the brokers' `default.replication.factor` (1
+ * on one broker, the cluster's on Kubernetes, where a topic a consumer creates before Strimzi's
+ * `KafkaTopic` must not end up less replicated than declared); existing ones are left as they
+ * are (their partition count included).
  *
  * @example
  * ```ts
@@ -90,7 +92,8 @@ export async function ensureTopics(
           topics: missing.map((topic) => ({
             topic,
             numPartitions: partitions,
-            replicationFactor: 1,
+            // The brokers' default (KIP-464, Kafka 2.4 and later).
+            replicationFactor: -1,
           })),
         });
       } catch (e) {

@@ -99,6 +99,41 @@ export function serviceSpec(name: string): ServiceSpec {
   return s;
 }
 
+/**
+ * A direct call from one service to another's API, besides the auth service's JWKS, which every
+ * service fetches. The deployments wire the address (`<SERVICE>_GRPC_ADDR` or `_HTTP_URL`) and
+ * let exactly these flows through.
+ */
+export interface ServiceCall {
+  from: ServiceName;
+  to: ServiceName;
+  over: "grpc" | "http";
+}
+
+/** Every direct call between services. */
+export const CALLS: readonly ServiceCall[] = [
+  // Auth checks credentials with the user service (USER_GRPC_ADDR).
+  { from: "auth", to: "user", over: "grpc" },
+];
+
+/** The calls a service makes. */
+export function callsOf(service: string): ServiceCall[] {
+  return CALLS.filter((c) => c.from === service);
+}
+
+/**
+ * The environment variable that holds a call's address: `<SERVICE>_GRPC_ADDR` (`host:port`) for
+ * gRPC, `<SERVICE>_HTTP_URL` (`http://host:port`) for HTTP.
+ *
+ * @example
+ * ```ts
+ * callVariableOf({ from: "auth", to: "user", over: "grpc" }); // "USER_GRPC_ADDR"
+ * ```
+ */
+export function callVariableOf(call: ServiceCall): string {
+  return `${call.to.toUpperCase()}_${call.over === "grpc" ? "GRPC_ADDR" : "HTTP_URL"}`;
+}
+
 /** Default local ports of the infrastructure and the edge (each overridable by environment). */
 export const DEFAULT_PORTS = {
   /** PostgreSQL (`STOCKLET_PG_PORT`). */

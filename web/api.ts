@@ -5,7 +5,8 @@
  * are made by the browser through the edge, with the same token and rate limits as any client.
  * @module
  */
-import { Balancer, connectionRefused } from "@stocklet/shared/balancer";
+import { connectionRefused } from "@stocklet/shared/balancer";
+import { type Resolve, ResolvingBalancer } from "@stocklet/shared/resolving_balancer";
 import type { ServiceName } from "@stocklet/shared/topology";
 
 /** A service's answer other than 200. */
@@ -36,20 +37,29 @@ export interface Services {
 
 /**
  * A client of the services' gateways, by base URL: a service's replicas in turn, past one that
- * refuses connections.
+ * refuses connections. A URL's host name is resolved to every address it has (on Kubernetes a
+ * headless Service names every ready pod), so the calls spread over all of them rather than
+ * staying on the pod a kept-alive connection first reached (shared/resolving_balancer.ts).
+ *
+ * @param opts.resolve The resolver (tests); by default DNS.
  */
 export function servicesClient(
   upstreams: Readonly<Record<ServiceName, string | readonly string[]>>,
   timeoutMs = 5_000,
+  opts: { resolve?: Resolve } = {},
 ): Services {
   const replicas = new Map(
     Object.entries(upstreams).map((
       [svc, u],
-    ) => [svc, new Balancer(typeof u === "string" ? [u] : u)]),
+    ) => [svc, new ResolvingBalancer(typeof u === "string" ? [u] : u, opts)]),
   );
-  const fetchFrom = async (b: Balancer, path: string, init: RequestInit): Promise<Response> => {
+  const fetchFrom = async (
+    b: ResolvingBalancer,
+    path: string,
+    init: RequestInit,
+  ): Promise<Response> => {
     for (let i = 1;; i++) {
-      const base = b.next();
+      const base = await b.next();
       try {
         return await fetch(base + path, init);
       } catch (e) {

@@ -33,6 +33,7 @@ import {
   postgresOf,
 } from "@stocklet/scripts/gen/compose";
 import { dynamicEnvReadsOf, envReadsOf, localModulesOf } from "@stocklet/scripts/gen/source_scan";
+import { envoyPorts, envoyUpstreams } from "@stocklet/scripts/gen/envoy_bootstrap";
 import { findComposeTool } from "@stocklet/scripts/compose_tool";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -222,9 +223,6 @@ async function listeningPorts(model: Yaml): Promise<Map<string, number[]>> {
     receivers: { otlp: { protocols: Record<string, { endpoint: string }> } };
     exporters: { prometheus: { endpoint: string } };
   };
-  const envoy = parse(await Deno.readTextFile(join(ROOT, "deploy", "envoy", "envoy.yaml"))) as {
-    static_resources: { listeners: Array<{ address: { socket_address: { port_value: number } } }> };
-  };
   for (const name of serviceNames(model)) {
     const s = serviceOf(model, name);
     if (SERVICES.some((x) => x.name === name)) {
@@ -245,10 +243,8 @@ async function listeningPorts(model: Yaml): Promise<Map<string, number[]>> {
     else if (name === HOSTS.mailpit) {
       out.set(name, [CONTAINER_PORTS.mailpitSmtp, CONTAINER_PORTS.mailpitUi]);
     } else if (name === HOSTS.envoy) {
-      out.set(
-        name,
-        envoy.static_resources.listeners.map((l) => l.address.socket_address.port_value),
-      );
+      const envoy = await Deno.readTextFile(join(ROOT, "deploy", "envoy", "envoy.yaml"));
+      out.set(name, [envoyPorts(envoy).listener]);
     } else out.set(name, [8080]); // the web tools of the override
   }
   return out;
@@ -566,36 +562,14 @@ Deno.test("compose: Envoy's clusters are the compose services on their HTTP port
     "Envoy mounts deploy/envoy/envoy.yaml",
   );
   assert.deepEqual(envoySvc.published.map((p) => p.container), [CONTAINER_PORTS.edge]);
-  const envoy = parse(await Deno.readTextFile(join(ROOT, "deploy", "envoy", "envoy.yaml"))) as {
-    static_resources: {
-      clusters: Array<{
-        name: string;
-        load_assignment: {
-          endpoints: Array<
-            {
-              lb_endpoints: Array<
-                {
-                  endpoint: {
-                    address: { socket_address: { address: string; port_value: number } };
-                  };
-                }
-              >;
-            }
-          >;
-        };
-      }>;
-    };
-  };
   const problems: string[] = [];
   const clusters = new Map<string, { host: string; port: number }[]>();
-  for (const c of envoy.static_resources.clusters) {
-    const addrs = c.load_assignment.endpoints.flatMap((e) =>
-      e.lb_endpoints.map((l) => l.endpoint.address.socket_address)
-    ).map((a) => ({ host: a.address, port: a.port_value }));
-    clusters.set(c.name, addrs);
-    for (const a of addrs) {
-      problems.push(...referenceProblems(full, listening, HOSTS.envoy, `cluster ${c.name}`, a));
-    }
+  const envoyText = await Deno.readTextFile(join(ROOT, "deploy", "envoy", "envoy.yaml"));
+  for (const { cluster, host, port } of envoyUpstreams(envoyText)) {
+    clusters.set(cluster, [...clusters.get(cluster) ?? [], { host, port }]);
+    problems.push(
+      ...referenceProblems(full, listening, HOSTS.envoy, `cluster ${cluster}`, { host, port }),
+    );
   }
   for (const spec of [...SERVICES, WEB]) {
     assert.deepEqual(
@@ -605,9 +579,7 @@ Deno.test("compose: Envoy's clusters are the compose services on their HTTP port
     );
   }
   // The JWKS Envoy fetches.
-  const jwks = /uri: (http:\/\/\S+)/.exec(
-    await Deno.readTextFile(join(ROOT, "deploy", "envoy", "envoy.yaml")),
-  )?.[1];
+  const jwks = /uri: (http:\/\/\S+)/.exec(envoyText)?.[1];
   assert.ok(jwks, "Envoy fetches a JWKS");
   for (const ref of referencesIn(jwks)) {
     problems.push(...referenceProblems(full, listening, HOSTS.envoy, "the JWKS uri", ref));

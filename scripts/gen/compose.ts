@@ -44,8 +44,10 @@ import { subscriptionsOf } from "./source_scan.ts";
 export const IMAGES = {
   postgres: "postgres:16-bookworm",
   kafka: "apache/kafka:3.9.1",
-  // 1.35: the local rate limit's wildcard descriptors (a token bucket per address or account).
-  envoy: "envoyproxy/envoy:v1.35-latest",
+  // The minor version deploy/envoy/validate checks the configuration against (go-control-plane);
+  // 1.35 or later: the local rate limit's wildcard descriptors (a token bucket per address or
+  // account).
+  envoy: "envoyproxy/envoy:v1.40-latest",
   otelCollector: "otel/opentelemetry-collector-contrib:0.111.0",
   jaeger: "jaegertracing/all-in-one:1.62.0",
   prometheus: "prom/prometheus:v2.55.1",

@@ -12,6 +12,7 @@ import {
   renderEnvExample,
 } from "./compose.ts";
 import { renderEventCatalogue } from "./event_catalogue.ts";
+import { k8sFiles } from "./k8s/mod.ts";
 import { dashboardPath, DASHBOARDS, renderDashboard } from "./grafana.ts";
 
 /** One generated file. */
@@ -62,6 +63,9 @@ export const derivedArtifacts: DerivedArtifact[] = [
     render: () => Promise.resolve(renderConnectWorkerProperties()),
   },
   { path: "deploy/docker/.env.example", render: () => Promise.resolve(renderEnvExample()) },
+  // The Kubernetes deployment (kustomize base, database components, overlays), from the same
+  // topology, topics and local settings.
+  ...k8sFiles(),
   // The compose deployment's Grafana dashboards, from the instruments' Prometheus names.
   ...DASHBOARDS.map((d) => ({ path: dashboardPath(d), render: () => renderDashboard(d) })),
 ];

@@ -95,12 +95,14 @@ export async function ensurePgInstalled(
   return dir;
 }
 
-interface PgUser {
+/** The OS user PostgreSQL runs as when we are root. */
+export interface PgUser {
   uid: number;
   gid: number;
 }
 
-async function postgresOsUser(): Promise<PgUser | undefined> {
+/** The `postgres` OS user when we are root (initdb refuses root); none otherwise. */
+export async function postgresOsUser(): Promise<PgUser | undefined> {
   if (!isRoot()) return undefined;
   const uid = await run("id", ["-u", "postgres"], { capture: true, check: false });
   const gid = await run("id", ["-g", "postgres"], { capture: true, check: false });
@@ -114,7 +116,7 @@ async function postgresOsUser(): Promise<PgUser | undefined> {
 }
 
 /** Runs a PostgreSQL program, as the postgres OS user when we are root. */
-async function pgRun(
+export async function pgRun(
   owner: PgUser | undefined,
   cwd: string,
   program: string,

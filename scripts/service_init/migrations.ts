@@ -5,6 +5,10 @@
  * @module
  */
 import { join } from "node:path";
+import { ROOT } from "../lib/paths.ts";
+
+/** The folder of the migrations (`migrations/<svc>/`). */
+export const MIGRATIONS_ROOT: string = join(ROOT, "migrations");
 
 /** One migration: its version, name and the paths of its up and (optional) down files. */
 export interface Migration {

@@ -22,20 +22,17 @@ import {
 } from "@stocklet/shared/topology";
 import { topicsProducedBy } from "@stocklet/shared/topics";
 import { serviceDbPassword } from "../infra/config.ts";
-import { ROOT } from "../lib/paths.ts";
 import { ensurePlacement, parsePgUrl, withDatabase } from "./database.ts";
 import { forceVersion, migrate, migrationConnection } from "./migrate.ts";
-import { loadMigrations } from "./migrations.ts";
+import { loadMigrations, MIGRATIONS_ROOT } from "./migrations.ts";
 import { applyRelay, type ConnectorAction, pruneRelays, relayConnectorConfig } from "./relay.ts";
 import { ensureTopics, topicPartitions } from "./topics.ts";
 
 export { ensureTopics, topicPartitions } from "./topics.ts";
-export { relayConnectorConfig } from "./relay.ts";
+export { prepareRelay, relayConnectorConfig } from "./relay.ts";
 export { parsePgUrl, withDatabase } from "./database.ts";
+export { MIGRATIONS_ROOT } from "./migrations.ts";
 export { serviceDbPassword } from "../infra/config.ts";
-
-/** The folder of the migrations (`migrations/<svc>/`). */
-export const MIGRATIONS_ROOT: string = join(ROOT, "migrations");
 
 /** Options shared by {@linkcode serviceInit} and {@linkcode relayInit}. */
 export interface InitOptions {
@@ -71,6 +68,12 @@ export interface ServiceInitOptions extends InitOptions {
    * outbox exists). A relay given here (a test fixture's own connector) is applied.
    */
   relay?: boolean | RelaySpec;
+  /**
+   * Create the topics it produces and its dead-letter topic. False where something else declares
+   * them (Strimzi's `KafkaTopic`s on Kubernetes): then neither Kafka nor Connect is needed unless
+   * `relay` asks for a connector. @default true
+   */
+  topics?: boolean;
   /** Roll back this many migrations instead (no topics, no connector). */
   down?: number;
   /** Record this migration version as clean without running anything (then stop). */
@@ -90,7 +93,7 @@ export interface InitReport {
     applied: number[];
     direction: "up" | "down" | "force";
   };
-  /** Absent for services without an outbox (auth). */
+  /** Absent for services without an outbox (auth), and with `topics: false`. */
   topics?: { created: string[]; existing: string[] };
   /** When this call applied the service's relay. */
   connector?: { name: string; action: ConnectorAction };
@@ -168,12 +171,14 @@ export async function serviceInit(svc: string, opts: ServiceInitOptions): Promis
   let topics: InitReport["topics"];
   let connector: InitReport["connector"];
   if (spec.outbox && opts.down === undefined) {
-    topics = await ensureTopics(
-      opts.kafkaBrokers,
-      topicsOfService(svc),
-      opts.partitions ?? topicPartitions(),
-    );
-    if (topics.created.length) say(`${svc}: created topics ${topics.created.join(", ")}`);
+    if (opts.topics ?? true) {
+      topics = await ensureTopics(
+        opts.kafkaBrokers,
+        topicsOfService(svc),
+        opts.partitions ?? topicPartitions(),
+      );
+      if (topics.created.length) say(`${svc}: created topics ${topics.created.join(", ")}`);
+    }
     const relay = typeof opts.relay === "object"
       ? opts.relay
       : (opts.relay ?? layout === "isolated")

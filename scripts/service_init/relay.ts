@@ -185,6 +185,20 @@ export async function ensurePublication(dbAdminUrl: string, relay: RelaySpec): P
 }
 
 /**
+ * Prepares a relay's database for its connector: the relay outbox (heartbeats) and the
+ * publication of every outbox it relays. The services' outbox tables must exist (their
+ * migrations ran). Where something else owns the connector (Strimzi's `KafkaConnector` on
+ * Kubernetes), this is all service-init does for a relay.
+ *
+ * @param adminUrl An administrator's URL of the cluster (any database).
+ */
+export async function prepareRelay(adminUrl: string, relay: RelaySpec): Promise<void> {
+  const dbUrl = withDatabase(adminUrl, relay.database);
+  await ensureRelayOutbox(dbUrl);
+  await ensurePublication(dbUrl, relay);
+}
+
+/**
  * What {@linkcode applyRelay} did: `restarted` is an unchanged connector that had FAILED (e.g.
  * after the database restarted) and was restarted; `repaired` is a connector whose replication
  * slot PostgreSQL had invalidated, started afresh with its unrelayed rows published again.
@@ -198,7 +212,7 @@ function sameConfig(a: Record<string, string>, b: Record<string, string>): boole
 }
 
 /**
- * Prepares the relay's database (relay outbox, publication), then creates or updates its
+ * Prepares the relay's database ({@linkcode prepareRelay}), then creates or updates its
  * connector and waits until it streams. A connector whose config is already the same is left
  * alone (a PUT of the same config would restart it), unless it FAILED: then its failed parts are
  * restarted.
@@ -212,9 +226,8 @@ export async function applyRelay(
   config: Record<string, string>,
   timeoutMs = 60_000,
 ): Promise<ConnectorAction> {
+  await prepareRelay(adminUrl, relay);
   const dbUrl = withDatabase(adminUrl, relay.database);
-  await ensureRelayOutbox(dbUrl);
-  await ensurePublication(dbUrl, relay);
   const lost = await slotLost(dbUrl, relay.slot);
   if (lost) await forgetLostSlot(connectUrl, dbUrl, relay);
   const current = await getConnectorConfig(connectUrl, relay.name);
@@ -261,19 +274,27 @@ async function forgetLostSlot(connectUrl: string, dbUrl: string, relay: RelaySpe
     await stopConnector(connectUrl, relay.name);
     await resetConnectorOffsets(connectUrl, relay.name);
   }
+  await dropSlotOnceFree(dbUrl, relay.slot);
+}
+
+/**
+ * Drops a replication slot once no walsender holds it (a stopped connector's lets go a moment
+ * later); nothing to do when it is gone already.
+ */
+export async function dropSlotOnceFree(dbUrl: string, slot: string): Promise<void> {
   const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
   try {
     const deadline = performance.now() + 30_000;
     for (;;) {
       const [row] = await sql<{ active: boolean }[]>`
-        select active from pg_replication_slots where slot_name = ${relay.slot}`;
+        select active from pg_replication_slots where slot_name = ${slot}`;
       if (!row) return;
       if (!row.active) {
-        await sql`select pg_drop_replication_slot(${relay.slot})`.catch(() => {});
+        await sql`select pg_drop_replication_slot(${slot})`.catch(() => {});
         continue;
       }
       if (performance.now() > deadline) {
-        throw new InfraError(`the lost slot ${relay.slot} is still in use after 30 s`);
+        throw new InfraError(`the lost slot ${slot} is still in use after 30 s`);
       }
       await sleep(200);
     }
@@ -289,7 +310,7 @@ async function forgetLostSlot(connectUrl: string, dbUrl: string, relay: RelaySpe
  * there; rows that were relayed already reach their consumers a second time and are skipped by
  * the inbox. Nothing is lost, nothing applies twice.
  */
-async function republish(dbUrl: string, relay: RelaySpec): Promise<void> {
+export async function republish(dbUrl: string, relay: RelaySpec): Promise<void> {
   const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
   try {
     for (const table of relay.tables) {
