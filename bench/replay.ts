@@ -1,5 +1,5 @@
 /**
- * The replay check: every consuming service is stopped, its consumer group rewound to the earliest
+ * The replay check: every consuming service (each of its replicas) is stopped, its consumer group rewound to the earliest
  * offset of every topic it reads, and started again, so the whole history of events is delivered a
  * second time; once the groups caught up, every database must be exactly as before
  * (`@stocklet/testing/state` fingerprint).
@@ -9,6 +9,7 @@ import type { Kafka } from "kafkajs";
 import { consumerGroupOf, type ServiceName } from "@stocklet/shared/topology";
 import type { InfraHandle } from "@stocklet/scripts/infra";
 import { stopApp } from "@stocklet/scripts/stack/apps";
+import { replicasOf } from "@stocklet/scripts/stack/config";
 import { restartTestApp } from "@stocklet/scripts/stack";
 import { waitCaughtUp } from "@stocklet/testing/kafka";
 import { fingerprint, type StateFingerprint } from "@stocklet/testing/state";
@@ -106,7 +107,9 @@ export async function replayCheck(o: ReplayOptions): Promise<ReplayResult> {
   await waitCaughtUp(o.kafka, groups, 300_000);
   const before = await fingerprint(o.serviceDbUrl);
   o.log(`replay: fingerprinted ${tableCount(before)} tables; stopping ${o.services.join(", ")}…`);
-  await Promise.all(o.services.map((svc) => stopApp("test", svc)));
+  // Every replica: a group is rewound only once it has no member left.
+  const apps = o.services.flatMap(replicasOf);
+  await Promise.all(apps.map((app) => stopApp("test", app)));
   o.log(`replay: stopped in ${((Date.now() - t0) / 1000).toFixed(1)} s; rewinding…`);
   let records = 0;
   try {
@@ -116,7 +119,7 @@ export async function replayCheck(o: ReplayOptions): Promise<ReplayResult> {
     records = counts.reduce((a, b) => a + b, 0);
     o.log(`replay: rewound ${groups.length} groups (${records} records); restarting…`);
   } finally {
-    for (const svc of o.services) await restartTestApp(svc, o.infra);
+    for (const app of apps) await restartTestApp(app, o.infra);
   }
   await waitCaughtUp(o.kafka, groups, 900_000);
   await sleep(3000);

@@ -179,5 +179,7 @@ export async function resolveTarget(opts: ResolveOptions = {}): Promise<Target> 
   };
 }
 
-/** The services that consume events (every one but auth). */
-export const CONSUMING_SERVICES: readonly ServiceName[] = SERVICE_NAMES.filter((s) => s !== "auth");
+/** The services that consume events: every one but auth and user (they only publish, or nothing). */
+export const CONSUMING_SERVICES: readonly ServiceName[] = SERVICE_NAMES.filter((s) =>
+  s !== "auth" && s !== "user"
+);

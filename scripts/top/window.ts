@@ -144,6 +144,42 @@ export function latestSum(series: readonly Series[]): number {
   return series.reduce((n, s) => n + (s.points.at(-1)?.v ?? 0), 0);
 }
 
+/** How old a gauge's latest point may be: older, its process is gone (stacks export every 1–2 s). */
+export const STALE_MS = 15_000;
+
+/** Series with a point in the last `maxAgeMs` (the others' processes are gone). */
+export function fresh(
+  series: readonly Series[],
+  now: number,
+  maxAgeMs: number = STALE_MS,
+): Series[] {
+  return series.filter((s) => (s.points.at(-1)?.t ?? -Infinity) >= now - maxAgeMs);
+}
+
+/**
+ * The sum of gauges every replica of a service reports alike (its consumer group's lag per
+ * partition, its outbox backlog): per set of attributes, the freshest value of any instance, so
+ * two replicas never count the same partition twice.
+ */
+export function latestShared(series: readonly Series[]): number {
+  const newest = new Map<string, { t: number; v: number }>();
+  for (const s of series) {
+    const p = s.points.at(-1);
+    if (p?.v === undefined) continue;
+    const key = JSON.stringify(Object.keys(s.attributes).sort().map((k) => [k, s.attributes[k]]));
+    const seen = newest.get(key);
+    if (!seen || p.t > seen.t) newest.set(key, { t: p.t, v: p.v });
+  }
+  let sum = 0;
+  for (const { v } of newest.values()) sum += v;
+  return sum;
+}
+
+/** How many processes (`service.instance.id`) the series come from. */
+export function instanceCount(series: readonly Series[]): number {
+  return new Set(series.map((s) => s.instance ?? "")).size;
+}
+
 /** The latest cumulative value of counters (their total since their process started). */
 export function total(series: readonly Series[]): number {
   return latestSum(series);

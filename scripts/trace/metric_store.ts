@@ -30,6 +30,8 @@ export interface Point {
 /** Every point of one metric of one service with one set of attributes. */
 export interface Series {
   service: string;
+  /** Which process of the service (`service.instance.id`: `order`, `order@1`), when it said. */
+  instance?: string;
   /** The instrumentation scope (`stocklet` for ours, `deno` and `v8js` for the runtime's). */
   scope: string;
   name: string;
@@ -128,7 +130,9 @@ export class MetricStore {
     for (const rm of req.resourceMetrics ?? []) {
       const resource = attributesOf(rm.resource?.attributes);
       const service = String(resource["service.name"] ?? "unknown");
-      const instance = resource["service.instance.id"];
+      const instance = resource["service.instance.id"] === undefined
+        ? undefined
+        : String(resource["service.instance.id"]);
       for (const sm of rm.scopeMetrics ?? []) {
         const scope = sm.scope?.name ?? "";
         for (const m of sm.metrics ?? []) {
@@ -146,6 +150,7 @@ export class MetricStore {
             if (!s) {
               s = {
                 service,
+                ...(instance !== undefined ? { instance } : {}),
                 scope,
                 name: m.name,
                 unit: m.unit ?? "",

@@ -95,3 +95,17 @@ Deno.test("MetricStore forgets points past its retention, and series that stoppe
   store.add({ resourceMetrics: [] });
   assert.equal(store.size, 0);
 });
+
+Deno.test("MetricStore keeps replicas apart by service.instance.id and says which is which", () => {
+  const store = new MetricStore({ now: () => 10_000 });
+  for (const [instance, v] of [["order", 1], ["order@1", 2]] as const) {
+    const req = exportAt(10_000, v);
+    req.resourceMetrics![0]!.resource!.attributes!.push(kv("service.instance.id", instance));
+    store.add(req);
+  }
+  const started = store.query({ names: ["stocklet.saga.started"] });
+  assert.deepEqual(
+    started.map((s) => [s.instance, s.points.at(-1)!.v]).sort(),
+    [["order", 1], ["order@1", 2]],
+  );
+});
