@@ -30,6 +30,8 @@ export interface BenchResult {
     kind: "dev" | "test";
     door: string;
     topicPartitions: number;
+    /** Replicas of every consuming service (absent: 1, before it was recorded). */
+    replicas?: number;
     dbLayout: string;
     debeziumPollMs: number;
   };
@@ -214,7 +216,9 @@ export function markdown(r: BenchResult): string {
       `${r.machine.memTotalGiB} GiB, ${r.machine.os} ${r.machine.kernel}, Deno ${r.machine.deno}. ` +
       "Everything — PostgreSQL, Kafka, Kafka Connect, the services, the edge and the load " +
       `generator — shares those cores. Stack: ${r.stack.kind}, requests through ${r.stack.door}, ` +
-      `${r.stack.topicPartitions} partition(s) per topic, database layout \`${r.stack.dbLayout}\`, ` +
+      `${r.stack.topicPartitions} partition(s) per topic, ` +
+      `${r.stack.replicas ?? 1} replica(s) of each consuming service, ` +
+      `database layout \`${r.stack.dbLayout}\`, ` +
       `Debezium poll ${r.stack.debeziumPollMs} ms.`,
     "",
     `Method (the Go original's, issue 12): ${REFERENCE_SETTINGS.method}. Reference settings: ` +
