@@ -22,14 +22,24 @@
  * replicas, one replica of each consuming service; a replica is named `order@1`), --replicas N
  * (1), --partitions P (the stack's), --grace-ms MS (60000), --no-replay, --replay-only,
  * --keep-stack, --out DIR (bench/results), --name NAME (chaos-latest; chaos-scaleout-latest with
- * replicas): the report goes to DIR/NAME.{md,json}.
+ * replicas): the report goes to DIR/NAME.{md,json}. `deno task chaos --down` stops the test stack
+ * (processes and infrastructure) a run interrupted midway left behind; `--down --wipe` also
+ * deletes its databases and topics.
  * @module
  */
 import "@stocklet/shared/kafkajs_timer_fix";
 import { parseArgs } from "node:util";
 import { SERVICE_NAMES } from "@stocklet/shared/topology";
 import { consumerGroupOf, deadLetterTopicOf, relaysOf } from "@stocklet/shared/topology";
-import { type Component, componentPid, COMPONENTS, infraUp } from "@stocklet/scripts/infra";
+import {
+  type Component,
+  componentPid,
+  COMPONENTS,
+  infraConfig,
+  infraDown,
+  infraReset,
+  infraUp,
+} from "@stocklet/scripts/infra";
 import {
   childrenOf,
   isAlive,
@@ -48,7 +58,7 @@ import {
 } from "@stocklet/scripts/stack/config";
 import type { ServiceName } from "@stocklet/shared/topology";
 import type { Kafka } from "kafkajs";
-import { restartTestApp, stackApps } from "@stocklet/scripts/stack";
+import { restartTestApp, stackApps, stopTestStack } from "@stocklet/scripts/stack";
 import { waitCaughtUp } from "@stocklet/testing/kafka";
 import {
   benchKafka,
@@ -628,7 +638,29 @@ async function writeReport(
   );
 }
 
+/**
+ * Stops the test stack of this port shift: its processes and its infrastructure; `wipe` also
+ * deletes the infrastructure's state (databases, topics), so the next run starts from nothing.
+ */
+export async function stackDown(wipe = false): Promise<string[]> {
+  await stopTestStack();
+  const cfg = infraConfig("test");
+  const stopped = await infraDown(cfg);
+  if (wipe) await infraReset(cfg);
+  return stopped;
+}
+
 if (import.meta.main) {
+  if (Deno.args.includes("--down")) {
+    // What a run interrupted midway left behind (the scale-out test calls it in any case).
+    const wipe = Deno.args.includes("--wipe");
+    const stopped = await stackDown(wipe);
+    log(
+      `test stack stopped${stopped.length ? ` (infrastructure: ${stopped.join(", ")})` : ""}` +
+        (wipe ? "; its databases and topics deleted" : ""),
+    );
+    Deno.exit(0);
+  }
   const ok = await runChaos(parseChaosArgs(Deno.args));
   console.log(ok ? "\nchaos: every invariant held" : "\nchaos: VIOLATIONS (see above)");
   Deno.exit(ok ? 0 : 1);
