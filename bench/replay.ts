@@ -128,7 +128,8 @@ export async function replayCheck(o: ReplayOptions): Promise<ReplayResult> {
     records = await rewind(o.kafka, groups, o.log);
     o.log(`replay: rewound ${groups.length} groups (${records} records); restarting…`);
   } finally {
-    for (const app of apps) await restartTestApp(app, o.infra);
+    // Side by side: each waits for its own readiness (its group joined).
+    await Promise.all(apps.map((app) => restartTestApp(app, o.infra)));
   }
   await waitCaughtUp(o.kafka, groups, 900_000);
   await sleep(3000);

@@ -56,14 +56,19 @@ async function runLogged(args: string[], env: Record<string, string>, log: strin
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  // Both streams into one file, chunk by chunk, through one writer.
-  const writer = file.writable.getWriter();
+  // Both streams into one file as they come (tail it to follow a run), one write at a time.
+  let queue = Promise.resolve();
   const pump = async (s: ReadableStream<Uint8Array>) => {
-    for await (const chunk of s) await writer.write(chunk);
+    for await (const chunk of s) {
+      queue = queue.then(async () => {
+        for (let at = 0; at < chunk.length;) at += await file.write(chunk.subarray(at));
+      });
+    }
   };
   await Promise.all([pump(child.stdout), pump(child.stderr)]);
   const status = await child.status;
-  await writer.close();
+  await queue;
+  file.close();
   return status;
 }
 
