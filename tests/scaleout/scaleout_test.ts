@@ -103,10 +103,12 @@ Deno.test({
           String(PARTITIONS),
           "--rate",
           "5",
+          // Few customers: registering one runs scrypt (about a second here); the load needs few.
           "--customers",
-          "10",
+          "4",
+          // Calm before each kill; each kill then takes about 12 s (the 10 s session timeout).
           "--steady",
-          "6",
+          "5",
           "--grace-ms",
           "60000",
           "--out",
