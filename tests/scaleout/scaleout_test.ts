@@ -84,6 +84,7 @@ Deno.test({
     const log = join(dir, "chaos.log");
     // A report of an earlier run must not pass for this one.
     await Deno.remove(report).catch(() => {});
+    await Deno.remove(join(dir, "summary.txt")).catch(() => {});
     await Deno.remove(log).catch(() => {});
     const env = {
       STOCKLET_TEST_PORT_SHIFT: String(shift),
