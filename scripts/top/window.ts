@@ -20,17 +20,19 @@ const countOf = (p: Point): number => p.v ?? p.h?.count ?? 0;
 
 /**
  * Whether a series' first point in the window started counting inside it (a series born in the
- * window, with no point before it): its whole value is then growth within the window.
+ * window, with no point before it): its whole value is then growth within the window. So is the
+ * first point of a series that appeared late (`late`: its process exported before without it).
  */
-function bornInside(ps: readonly Point[], windowMs: number, now: number): boolean {
+function bornInside(s: Series, ps: readonly Point[], windowMs: number, now: number): boolean {
   const first = ps[0];
-  return first !== undefined && first.t > now - windowMs && (first.s ?? 0) > now - windowMs;
+  if (first === undefined || first.t <= now - windowMs) return false;
+  return (first.s ?? 0) > now - windowMs || (s.late === true && first === s.points[0]);
 }
 
 /** How much a cumulative series (a counter's value, a histogram's count) grew over the window. */
 export function increaseOf(s: Series, windowMs: number, now: number): number {
   const ps = windowed(s.points, windowMs, now);
-  let total = bornInside(ps, windowMs, now) ? countOf(ps[0]!) : 0;
+  let total = bornInside(s, ps, windowMs, now) ? countOf(ps[0]!) : 0;
   for (let i = 1; i < ps.length; i++) {
     const a = countOf(ps[i - 1]!);
     const b = countOf(ps[i]!);
@@ -52,7 +54,10 @@ export function spanSeconds(series: readonly Series[], windowMs: number, now: nu
   let span = 0;
   for (const s of series) {
     const ps = windowed(s.points, windowMs, now);
-    const from = bornInside(ps, windowMs, now) ? ps[0]!.s! : ps[0]?.t ?? 0;
+    // Born inside: it counted from its start (a late series: from no later than the window's).
+    const from = bornInside(s, ps, windowMs, now)
+      ? Math.min(ps[0]!.s ?? ps[0]!.t, ps[0]!.t)
+      : ps[0]?.t ?? 0;
     if (ps.length >= 2 || from < (ps[0]?.t ?? 0)) span = Math.max(span, ps.at(-1)!.t - from);
   }
   return Math.min(span, windowMs) / 1000;
@@ -75,7 +80,7 @@ const emptyHistogram = (bounds: number[]): HistogramValue => ({
 export function histogramIncreaseOf(s: Series, windowMs: number, now: number): HistogramValue {
   const ps = windowed(s.points, windowMs, now).filter((p) => p.h);
   const out = emptyHistogram(ps.at(-1)?.h?.bounds ?? []);
-  if (bornInside(ps, windowMs, now)) {
+  if (bornInside(s, ps, windowMs, now)) {
     const first = ps[0]!.h!;
     out.count = first.count;
     out.sum = first.sum;
