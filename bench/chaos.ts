@@ -413,6 +413,14 @@ export interface RunSummary {
   deadLetters: number;
 }
 
+/** The JSON report (`<outDir>/<name>.json`): what the scale-out test reads. */
+export type ChaosReport = RunSummary & {
+  ok: boolean;
+  verdicts: Verdict[];
+  kills: KillRecord[];
+  replay?: ReplayResult;
+};
+
 /** Runs the suite; returns whether everything held. */
 export async function runChaos(cfg: ChaosConfig): Promise<boolean> {
   for (const [k, v] of Object.entries(scaleEnv(cfg))) Deno.env.set(k, v);
@@ -631,11 +639,14 @@ async function writeReport(
     "",
   ].join("\n");
   await Deno.writeTextFile(`${dir}${cfg.name}.md`, md);
-  const ok = verdicts.every((v) => v.ok) && (replay?.ok ?? true);
-  await Deno.writeTextFile(
-    `${dir}${cfg.name}.json`,
-    JSON.stringify({ ok, ...summary, verdicts, kills, replay }, null, 2) + "\n",
-  );
+  const report: ChaosReport = {
+    ok: verdicts.every((v) => v.ok) && (replay?.ok ?? true),
+    ...summary,
+    verdicts,
+    kills,
+    ...(replay ? { replay } : {}),
+  };
+  await Deno.writeTextFile(`${dir}${cfg.name}.json`, JSON.stringify(report, null, 2) + "\n");
 }
 
 /**

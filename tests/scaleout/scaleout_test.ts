@@ -13,38 +13,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ROOT, STATE_DIR } from "@stocklet/scripts/paths";
+import type { ChaosReport } from "../../bench/chaos.ts";
+import { CONSUMING_SERVICES } from "../../bench/target.ts";
 
 /** How far the child's stack is shifted from this run's. */
 const SCALEOUT_SHIFT = 2600;
 const REPLICAS = 2;
 const PARTITIONS = 3;
-/** The consuming services (one replica of each is killed). */
-const CONSUMERS = ["order", "payment", "product", "shipping", "warehouse", "notification"];
-
-interface Report {
-  ok: boolean;
-  replicas: number;
-  partitions: number;
-  orders: {
-    placeRequests: number;
-    acknowledged: number;
-    inDatabase: number;
-    byStatus: Record<string, number>;
-    cancellations: number;
-  };
-  deadLetters: number;
-  verdicts: Array<{ name: string; ok: boolean; detail: string; violations: string[] }>;
-  kills: Array<{
-    victim: string;
-    killedAt: number;
-    restartedAt?: number;
-    rebalancedAt?: number;
-    group?: string;
-    notes: string[];
-  }>;
-  replay?: { ok: boolean; records: number; tables: number; diffs: unknown[] };
-}
-
 /** Runs the chaos suite with `args` in `env`, its output appended to `log`. */
 async function runLogged(args: string[], env: Record<string, string>, log: string) {
   const file = await Deno.open(log, { write: true, create: true, append: true });
@@ -128,7 +103,7 @@ Deno.test({
     const text = await Deno.readTextFile(log);
     const tail = text.split("\n").filter((l) => !/TimeoutNegativeWarning|Timeout duration/.test(l))
       .slice(-60).join("\n");
-    const r: Report = JSON.parse(
+    const r: ChaosReport = JSON.parse(
       await Deno.readTextFile(report).catch(() => {
         throw new Error(`the chaos run wrote no report (exit ${status.code}); its log:\n${tail}`);
       }),
@@ -161,7 +136,10 @@ Deno.test({
     assert.ok(r.ok, "the report says the run failed");
     assert.deepEqual([r.replicas, r.partitions], [REPLICAS, PARTITIONS]);
     // One replica of each consuming service was killed and its group rebalanced.
-    assert.deepEqual(r.kills.map((k) => k.victim.split("@")[0]).sort(), [...CONSUMERS].sort());
+    assert.deepEqual(
+      r.kills.map((k) => k.victim.split("@")[0]).sort(),
+      [...CONSUMING_SERVICES].sort(),
+    );
     for (const k of r.kills) {
       assert.ok(k.rebalancedAt, `${k.victim}: its group never rebalanced`);
       assert.deepEqual(k.notes, [], `${k.victim}: ${k.notes.join("; ")}`);
