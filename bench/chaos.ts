@@ -10,16 +10,36 @@
  * (bench/replay.ts) rewinds every consumer group and proves no database changes. Exits 1 on any
  * violation.
  *
+ * Scale-out (`--replicas N`, 2 or 3): every consuming service runs N replicas (one consumer group
+ * of N members each), and the victims are one replica of each consuming service in turn (the
+ * first replica of one, the second of the next…), each SIGKILLed and started again; every kill
+ * records how long the replica took to be ready again and when its group was rebalanced (Stable
+ * with N members, the killed one gone: `describeGroups`). `--partitions P` gives every topic P
+ * partitions (raised before the services start). Both apply to the test stack it brings up.
+ *
  * Options: --rate R (orders/s, 10), --customers N (12), --steady S (seconds of calm before each
- * kill, 12), --victims a,b,… (default: every service, edge, connect, kafka, postgres),
- * --grace-ms MS (60000), --no-replay, --replay-only, --keep-stack.
+ * kill, 12), --victims a,b,… (default: every service, edge, connect, kafka, postgres; with
+ * replicas, one replica of each consuming service; a replica is named `order@1`), --replicas N
+ * (1), --partitions P (the stack's), --grace-ms MS (60000), --no-replay, --replay-only,
+ * --keep-stack, --out DIR (bench/results), --name NAME (chaos-latest; chaos-scaleout-latest with
+ * replicas): the report goes to DIR/NAME.{md,json}. `deno task chaos --down` stops the test stack
+ * (processes and infrastructure) a run interrupted midway left behind; `--down --wipe` also
+ * deletes its databases and topics.
  * @module
  */
 import "@stocklet/shared/kafkajs_timer_fix";
 import { parseArgs } from "node:util";
 import { SERVICE_NAMES } from "@stocklet/shared/topology";
 import { consumerGroupOf, deadLetterTopicOf, relaysOf } from "@stocklet/shared/topology";
-import { type Component, componentPid, COMPONENTS, infraUp } from "@stocklet/scripts/infra";
+import {
+  type Component,
+  componentPid,
+  COMPONENTS,
+  infraConfig,
+  infraDown,
+  infraReset,
+  infraUp,
+} from "@stocklet/scripts/infra";
 import {
   childrenOf,
   isAlive,
@@ -29,8 +49,16 @@ import {
 } from "@stocklet/scripts/infra/process";
 import { getConnectorStatus } from "@stocklet/scripts/infra/connect";
 import { appLogFile, appPid, isReady } from "@stocklet/scripts/stack/apps";
-import { type AppName, stackPorts } from "@stocklet/scripts/stack/config";
-import { restartTestApp, stackApps } from "@stocklet/scripts/stack";
+import {
+  type AppName,
+  baseOf,
+  MAX_REPLICAS,
+  replicaCount,
+  stackPorts,
+} from "@stocklet/scripts/stack/config";
+import type { ServiceName } from "@stocklet/shared/topology";
+import type { Kafka } from "kafkajs";
+import { restartTestApp, stackApps, stopTestStack } from "@stocklet/scripts/stack";
 import { waitCaughtUp } from "@stocklet/testing/kafka";
 import {
   benchKafka,
@@ -42,10 +70,11 @@ import {
 } from "./collect.ts";
 import { checkInvariants, type Verdict } from "./invariants.ts";
 import { LoadGenerator, sleep } from "./load.ts";
+import { groupState, waitRebalanced } from "./rebalance.ts";
 import { replayCheck, type ReplayResult } from "./replay.ts";
 import { mdTable, textTable } from "./report.ts";
 import { rng } from "./stats.ts";
-import { CONSUMING_SERVICES, resolveTarget, type Target } from "./target.ts";
+import { CONSUMING_SERVICES, resolveTarget, scaleEnv, type Target } from "./target.ts";
 import { parseMix, setupFixture } from "./workload.ts";
 
 /** The chaos suite's settings. */
@@ -58,6 +87,13 @@ export interface ChaosConfig {
   replay: boolean;
   replayOnly: boolean;
   keepStack: boolean;
+  /** Replicas of every consuming service (1: the stack as it is configured). */
+  replicas: number;
+  /** Partitions of every topic (undefined: the stack's, `STOCKLET_TOPIC_PARTITIONS`). */
+  partitions?: number;
+  /** Where the report goes, and its name (`<outDir>/<name>.{md,json}`). */
+  outDir: string;
+  name: string;
 }
 
 /** The chaos load: approved, short of stock, short of balance, cancelled by the customer. */
@@ -72,6 +108,26 @@ export const ALL_VICTIMS: readonly string[] = [
   "postgres",
 ];
 
+/**
+ * The scale-out victims: one replica of each consuming service, alternating the first and the
+ * second replica, so both the replica the service's own URL names and an extra one are killed.
+ */
+export function replicaVictims(replicas: number): AppName[] {
+  return CONSUMING_SERVICES.map((svc, i) =>
+    i % 2 === 0 || replicas < 2 ? svc : `${svc}@${1}` as AppName
+  );
+}
+
+/** Whether a victim names a running replica under the given replica count. */
+function knownVictim(v: string, replicas: number): boolean {
+  if (ALL_VICTIMS.includes(v)) return true;
+  const at = v.indexOf("@");
+  if (at < 0) return false;
+  const k = Number(v.slice(at + 1));
+  return (CONSUMING_SERVICES as readonly string[]).includes(v.slice(0, at)) &&
+    Number.isInteger(k) && k >= 1 && k < replicas;
+}
+
 /** Parses the command line. */
 export function parseChaosArgs(argv: string[]): ChaosConfig {
   const { values } = parseArgs({
@@ -85,16 +141,38 @@ export function parseChaosArgs(argv: string[]): ChaosConfig {
       "no-replay": { type: "boolean", default: false },
       "replay-only": { type: "boolean", default: false },
       "keep-stack": { type: "boolean", default: false },
+      replicas: { type: "string", default: "1" },
+      partitions: { type: "string" },
+      out: { type: "string", default: new URL("./results", import.meta.url).pathname },
+      name: { type: "string" },
     },
     strict: true,
   });
-  const victims = values.victims ? values.victims.split(",").map((v) => v.trim()) : [
-    ...ALL_VICTIMS,
-  ];
+  const replicas = Number(values.replicas);
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS) {
+    throw new Error(`--replicas ${values.replicas}: 1 to ${MAX_REPLICAS}`);
+  }
+  const partitions = values.partitions === undefined ? undefined : Number(values.partitions);
+  if (partitions !== undefined && (!Number.isInteger(partitions) || partitions < 1)) {
+    throw new Error(`--partitions ${values.partitions}: a positive integer`);
+  }
+  const victims = values.victims
+    ? values.victims.split(",").map((v) => v.trim())
+    : replicas > 1
+    ? replicaVictims(replicas)
+    : [...ALL_VICTIMS];
   for (const v of victims) {
-    if (!ALL_VICTIMS.includes(v)) throw new Error(`--victims: unknown ${v} (${ALL_VICTIMS})`);
+    if (!knownVictim(v, replicas)) {
+      throw new Error(
+        `--victims: unknown ${v} (${ALL_VICTIMS}, or a replica such as order@1 with --replicas)`,
+      );
+    }
   }
   return {
+    replicas,
+    ...(partitions !== undefined ? { partitions } : {}),
+    outDir: values.out,
+    name: values.name ?? (replicas > 1 ? "chaos-scaleout-latest" : "chaos-latest"),
     rate: Number(values.rate),
     customers: Number(values.customers),
     steadySeconds: Number(values.steady),
@@ -116,9 +194,19 @@ export interface KillRecord {
   victim: string;
   killedAt: number;
   recoveredAt: number;
+  /** A replica of a consuming service: when it was ready again. */
+  restartedAt?: number;
+  /** …and when its consumer group was Stable again with every replica, the killed one gone. */
+  rebalancedAt?: number;
+  /** That group. */
+  group?: string;
   /** Problems seen while recovering (a failed connector task, a slow restart…). */
   notes: string[];
 }
+
+/** Seconds between two times, one decimal (for the report). */
+const secs = (from: number, to: number | undefined) =>
+  to === undefined ? undefined : Math.round((to - from) / 100) / 10;
 
 async function waitAppsReady(apps: AppName[], timeoutMs: number): Promise<AppName[]> {
   const ports = stackPorts("test");
@@ -176,10 +264,17 @@ function procExists(pid: number): boolean {
   }
 }
 
-async function kill(target: Target, victim: string): Promise<KillRecord> {
+async function kill(target: Target, kafka: Kafka, victim: string): Promise<KillRecord> {
   const infra = target.api.stack.infra;
-  const killedAt = Date.now();
   const notes: string[] = [];
+  const svc = baseOf(victim as AppName) as ServiceName;
+  const group = (CONSUMING_SERVICES as readonly string[]).includes(svc)
+    ? consumerGroupOf(svc)
+    : undefined;
+  const before = group ? (await groupState(kafka, group).catch(() => undefined))?.members : [];
+  const killedAt = Date.now();
+  let restartedAt: number | undefined;
+  let rebalancedAt: number | undefined;
   if ((COMPONENTS as readonly string[]).includes(victim)) {
     const c = victim as Component;
     const pid = componentPid(target.infra, c);
@@ -219,6 +314,19 @@ async function kill(target: Target, victim: string): Promise<KillRecord> {
   } else {
     log(`killing ${victim} (SIGKILL) and restarting…`);
     await restartTestApp(victim as AppName, infra, "SIGKILL");
+    restartedAt = Date.now();
+    if (group) {
+      const expected = replicaCount(svc);
+      rebalancedAt = await waitRebalanced(kafka, group, before ?? [], expected, 120_000);
+      if (rebalancedAt === undefined) {
+        notes.push(`group ${group} not Stable with ${expected} members 120 s after the kill`);
+      } else {
+        log(
+          `${group}: rebalanced ${secs(killedAt, rebalancedAt)} s after the kill ` +
+            `(${victim} ready after ${secs(killedAt, restartedAt)} s)`,
+        );
+      }
+    }
   }
   const apps = await stackApps();
   // An app that died meanwhile (a crash caused by the kill) never gets ready: note why, and
@@ -239,8 +347,24 @@ async function kill(target: Target, victim: string): Promise<KillRecord> {
     `${victim} recovered in ${((recoveredAt - killedAt) / 1000).toFixed(1)} s` +
       (notes.length ? ` (${notes.join("; ")})` : ""),
   );
-  return { victim, killedAt, recoveredAt, notes };
+  return {
+    victim,
+    killedAt,
+    recoveredAt,
+    ...(restartedAt !== undefined ? { restartedAt } : {}),
+    ...(rebalancedAt !== undefined ? { rebalancedAt } : {}),
+    ...(group && restartedAt !== undefined ? { group } : {}),
+    notes,
+  };
 }
+
+/** A kill's times for the report: down → recovered, the replica ready, the group rebalanced. */
+function killRow(k: KillRecord): string[] {
+  const s = (t: number | undefined) => (t === undefined ? "-" : `${secs(k.killedAt, t)} s`);
+  return [k.victim, s(k.recoveredAt), s(k.restartedAt), s(k.rebalancedAt), k.notes.join("; ")];
+}
+
+const KILL_HEADER = ["victim", "down → recovered", "replica ready", "group rebalanced", "notes"];
 
 function printVerdicts(verdicts: Verdict[], kills: KillRecord[]): void {
   console.log(
@@ -253,18 +377,7 @@ function printVerdicts(verdicts: Verdict[], kills: KillRecord[]): void {
     console.log(`\n${v.name}:`);
     for (const line of v.violations) console.log(`  - ${line}`);
   }
-  if (kills.length) {
-    console.log(
-      "\n" + textTable(
-        ["victim", "down → recovered", "notes"],
-        kills.map((k) => [
-          k.victim,
-          `${((k.recoveredAt - k.killedAt) / 1000).toFixed(1)} s`,
-          k.notes.join("; "),
-        ]),
-      ),
-    );
-  }
+  if (kills.length) console.log("\n" + textTable(KILL_HEADER, kills.map(killRow)));
 }
 
 function printReplay(r: ReplayResult): void {
@@ -285,8 +398,38 @@ function printReplay(r: ReplayResult): void {
   }
 }
 
+/** What a run saw, besides the invariants: for the report and the scale-out test. */
+export interface RunSummary {
+  replicas: number;
+  partitions: number | undefined;
+  rate: number;
+  orders: {
+    placeRequests: number;
+    acknowledged: number;
+    inDatabase: number;
+    byStatus: Record<string, number>;
+    cancellations: number;
+  };
+  deadLetters: number;
+}
+
+/** The JSON report (`<outDir>/<name>.json`): what the scale-out test reads. */
+export type ChaosReport = RunSummary & {
+  ok: boolean;
+  verdicts: Verdict[];
+  kills: KillRecord[];
+  replay?: ReplayResult;
+};
+
 /** Runs the suite; returns whether everything held. */
 export async function runChaos(cfg: ChaosConfig): Promise<boolean> {
+  for (const [k, v] of Object.entries(scaleEnv(cfg))) Deno.env.set(k, v);
+  if (cfg.replicas > 1 || cfg.partitions !== undefined) {
+    log(
+      `scale: ${cfg.replicas} replicas of ${CONSUMING_SERVICES.join(", ")}; ` +
+        `${cfg.partitions ?? "the stack's"} partitions per topic`,
+    );
+  }
   const target = await resolveTarget({ stack: "test", log });
   const kafka = benchKafka(target.kafkaBrokers);
   let ok = true;
@@ -326,7 +469,7 @@ export async function runChaos(cfg: ChaosConfig): Promise<boolean> {
         await sleep(cfg.steadySeconds * 1000);
         const killedAt = Date.now();
         try {
-          kills.push(await kill(target, v));
+          kills.push(await kill(target, kafka, v));
         } catch (e) {
           // Record it as a failed recovery, bring everything back, and go on with the others.
           log(`${v}: kill/restart failed: ${e}`);
@@ -413,13 +556,34 @@ export async function runChaos(cfg: ChaosConfig): Promise<boolean> {
       `\norders: ${placed} place requests, ${acked.length} acknowledged, ${snap.orders.length} in ` +
         `the database (${[...rejectedBy].map(([k, n]) => `${n} ${k}`).join(", ")})`,
     );
+    const rebalances = kills.filter((k) => k.rebalancedAt !== undefined);
+    if (rebalances.length) {
+      console.log(
+        `rebalances: ${
+          rebalances.map((k) => `${k.group} ${secs(k.killedAt, k.rebalancedAt)} s`).join(", ")
+        }`,
+      );
+    }
+    const summary: RunSummary = {
+      replicas: cfg.replicas,
+      partitions: cfg.partitions,
+      rate: cfg.rate,
+      orders: {
+        placeRequests: placed,
+        acknowledged: acked.length,
+        inDatabase: snap.orders.length,
+        byStatus: Object.fromEntries(rejectedBy),
+        cancellations: cancels.length,
+      },
+      deadLetters: snap.deadLetters.filter((d) => d.ours).length,
+    };
     ok = verdicts.every((v) => v.ok);
-    await writeReport(verdicts, kills, undefined);
+    await writeReport(cfg, summary, verdicts, kills, undefined);
 
     if (cfg.replay) {
       const r = await replay();
       printReplay(r);
-      await writeReport(verdicts, kills, r);
+      await writeReport(cfg, summary, verdicts, kills, r);
       ok &&= r.ok;
     }
     return ok;
@@ -432,16 +596,28 @@ export async function runChaos(cfg: ChaosConfig): Promise<boolean> {
 }
 
 async function writeReport(
+  cfg: ChaosConfig,
+  summary: RunSummary,
   verdicts: Verdict[],
   kills: KillRecord[],
   replay: ReplayResult | undefined,
 ): Promise<void> {
-  const dir = new URL("./results/", import.meta.url).pathname;
+  const dir = cfg.outDir.replace(/\/*$/, "/");
   await Deno.mkdir(dir, { recursive: true });
+  const o = summary.orders;
   const md = [
-    "# Stocklet chaos run — latest",
+    `# Stocklet chaos run${cfg.replicas > 1 ? " (scale-out)" : ""} — latest`,
     "",
-    `Run ${new Date(t0).toISOString()} on the test stack.`,
+    `Run ${new Date(t0).toISOString()} on the test stack` +
+    (cfg.replicas > 1 || cfg.partitions !== undefined
+      ? `, ${cfg.replicas} replicas of every consuming service, ${
+        cfg.partitions ?? "the stack's"
+      } partitions per topic`
+      : "") +
+    `, ${cfg.rate} orders/s: ${o.placeRequests} place requests, ${o.acknowledged} acknowledged, ` +
+    `${o.inDatabase} orders in the database (${
+      Object.entries(o.byStatus).map(([k, n]) => `${n} ${k}`).join(", ")
+    }), ${o.cancellations} cancellations.`,
     "",
     mdTable(
       ["invariant", "result", "checked"],
@@ -454,14 +630,7 @@ async function writeReport(
       ...v.violations.map((l) => `- ${l}`),
       "",
     ]),
-    mdTable(
-      ["victim", "down → recovered", "notes"],
-      kills.map((k) => [
-        k.victim,
-        `${((k.recoveredAt - k.killedAt) / 1000).toFixed(1)} s`,
-        k.notes.join("; "),
-      ]),
-    ),
+    mdTable(KILL_HEADER, kills.map(killRow)),
     "",
     replay
       ? `Replay: ${replay.records} records re-delivered to ${replay.groups.length} groups; ` +
@@ -469,14 +638,40 @@ async function writeReport(
       : "",
     "",
   ].join("\n");
-  await Deno.writeTextFile(`${dir}chaos-latest.md`, md);
-  await Deno.writeTextFile(
-    `${dir}chaos-latest.json`,
-    JSON.stringify({ verdicts, kills, replay }, null, 2) + "\n",
-  );
+  await Deno.writeTextFile(`${dir}${cfg.name}.md`, md);
+  const report: ChaosReport = {
+    ok: verdicts.every((v) => v.ok) && (replay?.ok ?? true),
+    ...summary,
+    verdicts,
+    kills,
+    ...(replay ? { replay } : {}),
+  };
+  await Deno.writeTextFile(`${dir}${cfg.name}.json`, JSON.stringify(report, null, 2) + "\n");
+}
+
+/**
+ * Stops the test stack of this port shift: its processes and its infrastructure; `wipe` also
+ * deletes the infrastructure's state (databases, topics), so the next run starts from nothing.
+ */
+export async function stackDown(wipe = false): Promise<string[]> {
+  await stopTestStack();
+  const cfg = infraConfig("test");
+  const stopped = await infraDown(cfg);
+  if (wipe) await infraReset(cfg);
+  return stopped;
 }
 
 if (import.meta.main) {
+  if (Deno.args.includes("--down")) {
+    // What a run interrupted midway left behind (the scale-out test calls it in any case).
+    const wipe = Deno.args.includes("--wipe");
+    const stopped = await stackDown(wipe);
+    log(
+      `test stack stopped${stopped.length ? ` (infrastructure: ${stopped.join(", ")})` : ""}` +
+        (wipe ? "; its databases and topics deleted" : ""),
+    );
+    Deno.exit(0);
+  }
   const ok = await runChaos(parseChaosArgs(Deno.args));
   console.log(ok ? "\nchaos: every invariant held" : "\nchaos: VIOLATIONS (see above)");
   Deno.exit(ok ? 0 : 1);

@@ -43,7 +43,9 @@ export type ReadRecord = Delivery;
 
 /**
  * Reads every record written to the topics since `from` (topics absent from `from` are read from
- * the beginning) up to their current end, with a throwaway group positioned by the admin API.
+ * the beginning) up to their current end, with a throwaway group: one member that joins once and
+ * seeks each partition to its start (kafkajs' `setOffsets` would join the group once per topic,
+ * seconds each); anything read before a seek took effect is left out.
  */
 export async function readSince(
   kafka: Kafka,
@@ -52,24 +54,10 @@ export async function readSince(
 ): Promise<ReadRecord[]> {
   const ends = await endOffsets(kafka, topics);
   const group = `stocklet-chaos-read-${crypto.randomUUID()}`;
-  const admin = kafka.admin();
-  await admin.connect();
+  const startOf = (t: string, p: number) => BigInt(from.get(t)?.get(p) ?? "0");
   const remaining = new Set<string>();
-  try {
-    for (const [t, parts] of ends) {
-      const start = from.get(t);
-      await admin.setOffsets({
-        groupId: group,
-        topic: t,
-        partitions: [...parts].map(([p]) => ({ partition: p, offset: start?.get(p) ?? "0" })),
-      });
-      for (const [p, end] of parts) {
-        const s = BigInt(start?.get(p) ?? "0");
-        if (BigInt(end) > s) remaining.add(`${t}/${p}`);
-      }
-    }
-  } finally {
-    await admin.disconnect();
+  for (const [t, parts] of ends) {
+    for (const [p, end] of parts) if (BigInt(end) > startOf(t, p)) remaining.add(`${t}/${p}`);
   }
   const records: ReadRecord[] = [];
   if (remaining.size === 0) return records;
@@ -83,9 +71,11 @@ export async function readSince(
     );
     consumer.run({
       eachMessage: ({ topic, partition, message }) => {
+        const offset = BigInt(message.offset);
+        if (offset < startOf(topic, partition)) return Promise.resolve(); // before the seek
         records.push(deliveryOf(topic, partition, message));
         const end = ends.get(topic)?.get(partition);
-        if (end !== undefined && BigInt(message.offset) + 1n >= BigInt(end)) {
+        if (end !== undefined && offset + 1n >= BigInt(end)) {
           remaining.delete(`${topic}/${partition}`);
         }
         if (remaining.size === 0) {
@@ -95,11 +85,18 @@ export async function readSince(
         return Promise.resolve();
       },
     }).catch(reject);
+    // The only member: every partition is its own once it joined.
+    for (const [t, parts] of ends) {
+      for (const [p] of parts) {
+        const offset = startOf(t, p);
+        if (offset > 0n) consumer.seek({ topic: t, partition: p, offset: String(offset) });
+      }
+    }
   });
   await consumer.disconnect();
-  const admin2 = kafka.admin();
-  await admin2.connect().then(() => admin2.deleteGroups([group])).catch(() => {});
-  await admin2.disconnect().catch(() => {});
+  const admin = kafka.admin();
+  await admin.connect().then(() => admin.deleteGroups([group])).catch(() => {});
+  await admin.disconnect().catch(() => {});
   return records;
 }
 

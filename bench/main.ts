@@ -17,6 +17,13 @@
  * --cpu-seconds S (30), --rates 60,120,150,180, --closed 64,128, --overload 1.2,2, --soak MIN (0),
  * --read-seconds S (10), --read-connections N (64), --no-reads, --out DIR, --name NAME,
  * --keep-stack.
+ *
+ * Scale-out: --replicas N (1 to 3: replicas of every consuming service) and --partitions P (per
+ * topic) run on the test stack, started (or restarted) that way; against the dev stack (--stack
+ * dev) they only check it already runs so. --only peak measures nothing but the peak (the warm-up,
+ * then the closed loops): `deno task bench --only peak --partitions 3 --replicas 2` writes
+ * results/peak-p3-n2.*. Partitions can only grow: run P = 1, 3, 6 in that order (or
+ * `deno task infra reset --profile test` in between).
  * @module
  */
 import "@stocklet/shared/kafkajs_timer_fix";
@@ -55,7 +62,14 @@ import { pssKiB } from "@stocklet/scripts/infra/process";
 import { RssSampler } from "./rss.ts";
 import { rng } from "./stats.ts";
 import { renderChart } from "./svg.ts";
-import { CONSUMING_SERVICES, resolveTarget, type StackKind, type Target } from "./target.ts";
+import {
+  CONSUMING_SERVICES,
+  devStackMismatch,
+  resolveTarget,
+  scaleEnv,
+  type StackKind,
+  type Target,
+} from "./target.ts";
 import { Kafka, logLevel } from "kafkajs";
 
 /** The bench's settings. */
@@ -79,6 +93,12 @@ export interface BenchConfig {
   outDir: string;
   name: string;
   keepStack: boolean;
+  /** Replicas of every consuming service (1: as the stack runs). */
+  replicas: number;
+  /** Partitions per topic (undefined: as the stack has them). */
+  partitions?: number;
+  /** Measure only this (`peak`: the warm-up and the closed loops). */
+  only?: "peak";
 }
 
 function numbers(raw: string, what: string): number[] {
@@ -113,10 +133,26 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
       out: { type: "string", default: new URL("./results", import.meta.url).pathname },
       name: { type: "string" },
       "keep-stack": { type: "boolean", default: false },
+      replicas: { type: "string", default: "1" },
+      partitions: { type: "string" },
+      only: { type: "string" },
     },
     strict: true,
   });
   const q = values.quick;
+  const replicas = Number(values.replicas);
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 3) {
+    throw new Error(`--replicas ${values.replicas}: 1 to 3`);
+  }
+  const partitions = values.partitions === undefined ? undefined : Number(values.partitions);
+  if (partitions !== undefined && (!Number.isInteger(partitions) || partitions < 1)) {
+    throw new Error(`--partitions ${values.partitions}: a positive integer`);
+  }
+  if (values.only !== undefined && values.only !== "peak") {
+    throw new Error(`--only ${values.only}: only "peak" is known`);
+  }
+  const peakOnly = values.only === "peak";
+  const scaled = replicas > 1 || partitions !== undefined;
   const num = (v: string | undefined, def: number, what: string): number => {
     const x = v === undefined ? def : Number(v);
     if (!Number.isFinite(x) || x < 0) throw new Error(`--${what} ${v}: not a number`);
@@ -126,24 +162,37 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
     throw new Error(`--stack ${values.stack}: expected dev or test`);
   }
   return {
-    ...(values.stack ? { stack: values.stack as StackKind } : {}),
+    // Replicas and partitions are set where the bench can set them: on the test stack.
+    ...(values.stack
+      ? { stack: values.stack as StackKind }
+      : scaled
+      ? { stack: "test" as StackKind }
+      : {}),
     apps: parseAppSet(values.apps),
     quick: q,
     seconds: num(values.seconds, q ? 5 : 20, "seconds"),
     warmupSeconds: num(values.warmup, q ? 10 : 60, "warmup"),
-    alone: num(values.alone, q ? 10 : 40, "alone"),
+    alone: peakOnly ? 0 : num(values.alone, q ? 10 : 40, "alone"),
     cpuRate: num(values["cpu-rate"], 60, "cpu-rate"),
-    cpuSeconds: num(values["cpu-seconds"], q ? 10 : 30, "cpu-seconds"),
-    rates: numbers(values.rates ?? (q ? "60,120" : "60,120,150,180"), "rates"),
+    cpuSeconds: peakOnly ? 0 : num(values["cpu-seconds"], q ? 10 : 30, "cpu-seconds"),
+    rates: peakOnly ? [] : numbers(values.rates ?? (q ? "60,120" : "60,120,150,180"), "rates"),
     closed: numbers(values.closed ?? (q ? "64" : "64,128"), "closed"),
-    overload: numbers(values.overload ?? (q ? "2" : "1.2,2"), "overload"),
-    soakMinutes: num(values.soak, 0, "soak"),
-    reads: !values["no-reads"],
+    overload: peakOnly ? [] : numbers(values.overload ?? (q ? "2" : "1.2,2"), "overload"),
+    soakMinutes: peakOnly ? 0 : num(values.soak, 0, "soak"),
+    reads: !peakOnly && !values["no-reads"],
     readSeconds: num(values["read-seconds"], q ? 3 : 10, "read-seconds"),
     readConnections: num(values["read-connections"], 64, "read-connections"),
     outDir: values.out,
-    name: values.name ?? (q ? "quick" : "latest"),
+    name: values.name ??
+      (peakOnly || scaled
+        ? `${peakOnly ? "peak" : "scale"}-p${partitions ?? "x"}-n${replicas}`
+        : q
+        ? "quick"
+        : "latest"),
     keepStack: values["keep-stack"],
+    replicas,
+    ...(partitions !== undefined ? { partitions } : {}),
+    ...(peakOnly ? { only: "peak" as const } : {}),
   };
 }
 
@@ -214,6 +263,14 @@ async function drained(poller: TerminalPoller, timeoutMs = 60_000): Promise<void
 export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
   const startedAt = new Date().toISOString();
   const notes: string[] = [];
+  const scale = {
+    replicas: cfg.replicas,
+    ...(cfg.partitions ? { partitions: cfg.partitions } : {}),
+  };
+  if (cfg.stack === "test") {
+    // Read by the test stack as it starts (it restarts when they differ from what it runs).
+    for (const [k, v] of Object.entries(scaleEnv(scale))) Deno.env.set(k, v);
+  }
   let leftOut: string[] = [];
   if (cfg.apps === "core" && cfg.stack !== "dev") leftOut = await leaveOutBeyondCore(log);
   const target = await resolveTarget({ ...(cfg.stack ? { stack: cfg.stack } : {}), log });
@@ -221,10 +278,25 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
     notes.push("The dev stack runs every app: measured as shipped, not the core alone.");
   }
   const apps = target.kind === "dev" ? "all" : cfg.apps;
+  if (target.kind === "dev" && (cfg.replicas > 1 || cfg.partitions !== undefined)) {
+    const problems = await devStackMismatch(scale, target.kafkaBrokers);
+    if (problems.length) {
+      throw new Error(
+        `the dev stack does not run as asked (${problems.join("; ")}): start it with ` +
+          Object.entries(scaleEnv(scale)).map(([k, v]) => `${k}=${v}`).join(" ") +
+          " deno task dev, or leave --stack dev out to use the test stack",
+      );
+    }
+  }
   log(
     apps === "core"
       ? `apps: the Go original's work (left out: ${leftOut.join(", ")})`
       : "apps: as shipped (web front, notifications and the mail catcher included)",
+  );
+  log(
+    `scale: ${cfg.replicas} replica(s) of every consuming service, ` +
+      `${await topicPartitions(target.kafkaBrokers)} partition(s) per topic` +
+      (cfg.only ? `; measuring only the ${cfg.only}` : ""),
   );
   const door = target.edgeUrl ? `the edge (${target.edgeUrl})` : "the services directly (no edge)";
   log(`stack: ${target.kind}, requests through ${door}`);
@@ -248,8 +320,10 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
       return r;
     };
 
-    log(`warm-up: ${cfg.cpuRate}/s for ${cfg.warmupSeconds} s (JIT, caches, pools)`);
-    await phase(openLoop(placer, cfg.cpuRate, cfg.warmupSeconds));
+    if (cfg.warmupSeconds > 0) {
+      log(`warm-up: ${cfg.cpuRate}/s for ${cfg.warmupSeconds} s (JIT, caches, pools)`);
+      await phase(openLoop(placer, cfg.cpuRate, cfg.warmupSeconds));
+    }
 
     let aloneFigures: PhaseFigures | undefined;
     if (cfg.alone > 0) aloneFigures = (await phase(alone(placer, cfg.alone))).figures;
@@ -366,6 +440,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
         kind: target.kind,
         door,
         topicPartitions: await topicPartitions(target.kafkaBrokers),
+        replicas: cfg.replicas,
         dbLayout: dbLayout(),
         debeziumPollMs: 20,
         apps,

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { events } from "@stocklet/shared/proto";
+import { SERVICE_NAMES } from "@stocklet/shared/topology";
 import { parseChaosArgs } from "./chaos.ts";
+import { rebalanced } from "./rebalance.ts";
+import { CONSUMING_SERVICES, scaleEnv } from "./target.ts";
 import { anatomy, hopsBetween } from "./anatomy.ts";
 import { cpuPerOrder, pgRoleOf } from "./cpu.ts";
 import { cpuModelOf, memTotalGiBOf } from "./machine.ts";
@@ -195,6 +198,60 @@ Deno.test("args: defaults, quick mode and validation", () => {
   assert.deepEqual(parseChaosArgs(["--victims", "order,kafka"]).victims, ["order", "kafka"]);
   assert.throws(() => parseChaosArgs(["--victims", "dns"]));
   assert.equal(parseChaosArgs([]).victims.length, 12, "eight services, the edge, three infra");
+});
+
+Deno.test("scale-out options: replicas and partitions reach the stack; victims are replicas", () => {
+  const c = parseChaosArgs(["--replicas", "2", "--partitions", "3"]);
+  assert.deepEqual([c.replicas, c.partitions, c.name], [2, 3, "chaos-scaleout-latest"]);
+  // One replica of each consuming service, alternately the first and the second.
+  assert.deepEqual(c.victims, [
+    "order",
+    "payment@1",
+    "product",
+    "shipping@1",
+    "warehouse",
+    "notification@1",
+  ]);
+  assert.deepEqual(parseChaosArgs(["--replicas", "2", "--victims", "order@1,edge"]).victims, [
+    "order@1",
+    "edge",
+  ]);
+  assert.throws(() => parseChaosArgs(["--victims", "order@1"]), /unknown order@1/);
+  assert.throws(() => parseChaosArgs(["--replicas", "2", "--victims", "auth@1"]));
+  assert.throws(() => parseChaosArgs(["--replicas", "4"]));
+  assert.throws(() => parseChaosArgs(["--partitions", "0"]));
+  assert.equal(parseChaosArgs(["--out", "/tmp/x", "--name", "n"]).outDir, "/tmp/x");
+  assert.deepEqual(scaleEnv({ replicas: 2, partitions: 3 }), {
+    STOCKLET_REPLICAS: "order=2,payment=2,product=2,shipping=2,warehouse=2,notification=2",
+    STOCKLET_TOPIC_PARTITIONS: "3",
+  });
+  assert.deepEqual(scaleEnv({ replicas: 1 }), {});
+
+  const b = parseBenchArgs(["--only", "peak", "--replicas", "2", "--partitions", "6"]);
+  assert.equal(b.stack, "test", "scaled runs bring up the test stack their way");
+  assert.equal(b.name, "peak-p6-n2");
+  assert.deepEqual([b.rates, b.overload, b.alone, b.cpuSeconds, b.reads], [[], [], 0, 0, false]);
+  assert.deepEqual(b.closed, [64, 128], "the peak is the closed loops");
+  assert.equal(parseBenchArgs(["--replicas", "2", "--stack", "dev"]).stack, "dev");
+  assert.equal(parseBenchArgs([]).replicas, 1);
+  assert.throws(() => parseBenchArgs(["--only", "reads"]));
+});
+
+Deno.test("rebalanced(): Stable, every replica a member, the killed one replaced", () => {
+  const before = ["a", "b"];
+  assert.ok(rebalanced({ state: "Stable", members: ["a", "c"] }, before, 2));
+  assert.ok(!rebalanced({ state: "Stable", members: ["a", "b"] }, before, 2), "b not gone");
+  assert.ok(!rebalanced({ state: "PreparingRebalance", members: ["a", "c"] }, before, 2));
+  assert.ok(!rebalanced({ state: "Stable", members: ["a"] }, before, 2), "c not joined");
+  assert.ok(!rebalanced({ state: "Stable", members: ["c", "d"] }, before, 2), "a left too");
+  assert.ok(rebalanced({ state: "Stable", members: ["z"] }, ["y"], 1), "one replica");
+});
+
+Deno.test("CONSUMING_SERVICES are the services whose main.ts runs reactions", async () => {
+  for (const svc of SERVICE_NAMES) {
+    const main = await Deno.readTextFile(new URL(`../services/${svc}/main.ts`, import.meta.url));
+    assert.equal(/\breactions:/.test(main), CONSUMING_SERVICES.includes(svc), svc);
+  }
 });
 
 function phase(label: string, offered: number, completedPerSec: number, p50: number, p99: number) {

@@ -1,14 +1,16 @@
 /**
- * The replay check: every consuming service is stopped, its consumer group rewound to the earliest
- * offset of every topic it reads, and started again, so the whole history of events is delivered a
- * second time; once the groups caught up, every database must be exactly as before
- * (`@stocklet/testing/state` fingerprint).
+ * The replay check: every consuming service (each of its replicas) is stopped, its consumer group
+ * rewound to the earliest offset of every topic it reads (deleted: its members subscribe from the
+ * beginning), and started again, so the whole history of events is delivered a second time; once
+ * the groups caught up, every database must be exactly as before (`@stocklet/testing/state`
+ * fingerprint).
  * @module
  */
 import type { Kafka } from "kafkajs";
 import { consumerGroupOf, type ServiceName } from "@stocklet/shared/topology";
 import type { InfraHandle } from "@stocklet/scripts/infra";
 import { stopApp } from "@stocklet/scripts/stack/apps";
+import { replicasOf } from "@stocklet/scripts/stack/config";
 import { restartTestApp } from "@stocklet/scripts/stack";
 import { waitCaughtUp } from "@stocklet/testing/kafka";
 import { fingerprint, type StateFingerprint } from "@stocklet/testing/state";
@@ -53,32 +55,43 @@ export function tableCount(f: StateFingerprint): number {
   return Object.values(f).reduce((n, t) => n + Object.keys(t).length, 0);
 }
 
-/** Rewinds one group to the earliest offset of each topic it has offsets for; the record count. */
+/**
+ * Rewinds groups to the start of every topic they read: they are deleted (every member stopped),
+ * and their consumers, which subscribe from the beginning, read each topic from its earliest
+ * offset when they start again. One request for every group, where kafkajs' `resetOffsets` joins
+ * a group once per topic (seconds each). Returns how many records the groups will read again.
+ */
 async function rewind(
   kafka: Kafka,
-  groupId: string,
+  groups: readonly string[],
   log: (line: string) => void,
 ): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const committed = await admin.fetchOffsets({ groupId });
     let records = 0;
-    for (const { topic } of committed) {
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        try {
-          await admin.resetOffsets({ groupId, topic, earliest: true });
-          break;
-        } catch (e) {
-          // The group still has a member (a killed one lingers until its session times out).
-          if (Date.now() > deadline) throw e;
-          log(`replay: ${groupId} ${topic}: ${(e as Error).message}; retrying`);
-          await sleep(1000);
+    for (const groupId of groups) {
+      for (const { topic } of await admin.fetchOffsets({ groupId })) {
+        for (const p of await admin.fetchTopicOffsets(topic)) {
+          records += Number(p.high) - Number(p.low);
         }
       }
-      for (const p of await admin.fetchTopicOffsets(topic)) {
-        records += Number(p.high) - Number(p.low);
+    }
+    let left = [...groups];
+    const deadline = Date.now() + 60_000;
+    while (left.length) {
+      try {
+        await admin.deleteGroups(left);
+        break;
+      } catch (e) {
+        // A member that was killed lingers until its session times out: that group waits.
+        const failed = ((e as { groups?: Array<{ groupId: string; error?: { type?: string } }> })
+          .groups ?? []).filter((g) => g.error && g.error.type !== "GROUP_ID_NOT_FOUND");
+        if (!failed.length) break;
+        if (Date.now() > deadline) throw e;
+        left = failed.map((g) => g.groupId);
+        log(`replay: ${left.join(", ")} still have members (${failed[0]!.error?.type}); retrying`);
+        await sleep(1000);
       }
     }
     return records;
@@ -106,17 +119,17 @@ export async function replayCheck(o: ReplayOptions): Promise<ReplayResult> {
   await waitCaughtUp(o.kafka, groups, 300_000);
   const before = await fingerprint(o.serviceDbUrl);
   o.log(`replay: fingerprinted ${tableCount(before)} tables; stopping ${o.services.join(", ")}…`);
-  await Promise.all(o.services.map((svc) => stopApp("test", svc)));
+  // Every replica: a group is rewound only once it has no member left.
+  const apps = o.services.flatMap(replicasOf);
+  await Promise.all(apps.map((app) => stopApp("test", app)));
   o.log(`replay: stopped in ${((Date.now() - t0) / 1000).toFixed(1)} s; rewinding…`);
   let records = 0;
   try {
-    // kafkajs sets offsets through a short-lived group member per topic (seconds each): the
-    // groups are independent, so they are rewound side by side.
-    const counts = await Promise.all(groups.map((g) => rewind(o.kafka, g, o.log)));
-    records = counts.reduce((a, b) => a + b, 0);
+    records = await rewind(o.kafka, groups, o.log);
     o.log(`replay: rewound ${groups.length} groups (${records} records); restarting…`);
   } finally {
-    for (const svc of o.services) await restartTestApp(svc, o.infra);
+    // Side by side: each waits for its own readiness (its group joined).
+    await Promise.all(apps.map((app) => restartTestApp(app, o.infra)));
   }
   await waitCaughtUp(o.kafka, groups, 900_000);
   await sleep(3000);

@@ -30,6 +30,8 @@ export interface BenchResult {
     kind: "dev" | "test";
     door: string;
     topicPartitions: number;
+    /** Replicas of every consuming service (absent: 1, before it was recorded). */
+    replicas?: number;
     dbLayout: string;
     debeziumPollMs: number;
     /** `core`: the Go original's work; `all`: as shipped. Absent in older results: `all`. */
@@ -218,8 +220,9 @@ export function markdown(r: BenchResult): string {
       `${r.machine.memTotalGiB} GiB, ${r.machine.os} ${r.machine.kernel}, Deno ${r.machine.deno}. ` +
       "Everything — PostgreSQL, Kafka, Kafka Connect, the services, the edge and the load " +
       `generator — shares those cores. Stack: ${r.stack.kind}, requests through ${r.stack.door}, ` +
-      `${r.stack.topicPartitions} partition(s) per topic, database layout \`${r.stack.dbLayout}\`, ` +
-      `Debezium poll ${r.stack.debeziumPollMs} ms. ` +
+      `${r.stack.topicPartitions} partition(s) per topic, ` +
+      `${r.stack.replicas ?? 1} replica(s) of each consuming service, ` +
+      `database layout \`${r.stack.dbLayout}\`, Debezium poll ${r.stack.debeziumPollMs} ms. ` +
       (r.stack.apps === "core"
         ? "Apps: the Go original's work — the seven saga services and the edge (the web front, " +
           "the notification service and the mail catcher left out: the Go original has neither)."

@@ -5,6 +5,7 @@
  * knows every process of the stack (apps and infrastructure, from their pid files) for RSS.
  * @module
  */
+import { Kafka, logLevel } from "kafkajs";
 import { Api } from "@stocklet/testing/stack";
 import { SERVICE_NAMES, type ServiceName } from "@stocklet/shared/topology";
 import {
@@ -208,5 +209,55 @@ export async function resolveTarget(opts: ResolveOptions = {}): Promise<Target> 
   };
 }
 
-/** The services that consume events (every one but auth). */
-export const CONSUMING_SERVICES: readonly ServiceName[] = SERVICE_NAMES.filter((s) => s !== "auth");
+/** The services that consume events: every one but auth and user (they only publish, or nothing). */
+export const CONSUMING_SERVICES: readonly ServiceName[] = SERVICE_NAMES.filter((s) =>
+  s !== "auth" && s !== "user"
+);
+
+/**
+ * The stack settings a run asks for (`--replicas N --partitions P` of the bench and the chaos
+ * suite): N replicas of every consuming service and P partitions per topic, as the test stack
+ * reads them when it starts (`STOCKLET_REPLICAS`, `STOCKLET_TOPIC_PARTITIONS`).
+ */
+export function scaleEnv(opts: { replicas: number; partitions?: number }): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (opts.replicas > 1) {
+    env.STOCKLET_REPLICAS = CONSUMING_SERVICES.map((s) => `${s}=${opts.replicas}`).join(",");
+  }
+  if (opts.partitions !== undefined) env.STOCKLET_TOPIC_PARTITIONS = String(opts.partitions);
+  return env;
+}
+
+/**
+ * Whether a running dev stack already is what `--replicas`/`--partitions` ask for (the bench
+ * cannot restart it): every consuming service's replicas answer, every topic has the partitions.
+ * @returns What differs (empty: it matches).
+ */
+export async function devStackMismatch(
+  opts: { replicas: number; partitions?: number },
+  brokers: string[],
+): Promise<string[]> {
+  const problems: string[] = [];
+  const ports = stackPorts("dev");
+  for (const svc of CONSUMING_SERVICES) {
+    for (let k = 0; k < opts.replicas; k++) {
+      const app = (k === 0 ? svc : `${svc}@${k}`) as AppName;
+      if (!(await isReady(app, ports))) problems.push(`${app} does not answer`);
+    }
+  }
+  if (opts.partitions !== undefined) {
+    const admin = new Kafka({ clientId: "stocklet-bench", brokers, logLevel: logLevel.NOTHING })
+      .admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: ["order.state.created"] });
+      const have = topics[0]?.partitions.length ?? 0;
+      if (have !== opts.partitions) {
+        problems.push(`order.state.created has ${have} partitions, not ${opts.partitions}`);
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+  return problems;
+}

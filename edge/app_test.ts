@@ -5,7 +5,7 @@ import type { AccessEntry } from "./access_log.ts";
 import { edgeHandler, type EdgeOptions } from "./app.ts";
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_RATE_LIMITS } from "./policy.ts";
 import { edgeRoutes } from "./routes.ts";
-import { closedPort, type FakeUpstreams, fakeUpstreams } from "./testing.ts";
+import { closedPort, droppingUpstream, type FakeUpstreams, fakeUpstreams } from "./testing.ts";
 
 interface Harness {
   url: string;
@@ -624,6 +624,36 @@ Deno.test("edge: without rate limits (the load-test switch) nothing is ever refu
     }
   } finally {
     await h.close();
+  }
+});
+
+Deno.test("edge: a GET a replica dropped goes to another; a POST is never sent twice", async () => {
+  const fakes = fakeUpstreams();
+  const dying = droppingUpstream();
+  const h = await harness({ upstreams: { ...fakes.urls, order: [dying.url, fakes.urls.order] } });
+  try {
+    const customer = "0195a7c4-0000-7000-8000-0000000000aa";
+    const token = await h.kit.sign({ sub: customer });
+    const order = "0195a7c4-0000-7000-8000-000000000042";
+    // Round robin starts at the dying replica: it reads the GET and drops it; the other answers.
+    const got = await call(h, `/v1/order/orders/${order}`, bearer(token));
+    assert.equal(got.status, 200, JSON.stringify(got.json));
+    assert.equal(dying.received(), 1);
+    assert.equal(fakes.seen.filter((s) => s.method === "GET").length, 1);
+    // Its turn again: a POST it dropped may have been applied there, so it is not sent on.
+    const placed = await call(h, "/v1/order/place", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ "0195a7c4-0000-7000-8000-000000000001": 1 }),
+    });
+    assert.equal(placed.status, 502, JSON.stringify(placed.json));
+    assert.match(String(placed.json.message), /closed the connection/);
+    assert.equal(dying.received(), 2);
+    assert.equal(fakes.seen.filter((s) => s.method === "POST").length, 0, "never sent twice");
+  } finally {
+    dying.close();
+    await h.close();
+    await fakes.close();
   }
 });
 

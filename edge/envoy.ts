@@ -7,7 +7,9 @@
  * is 401); identity headers stripped; request ids; OpenTelemetry tracing; a body size limit;
  * CORS; the local edge's rate limits (`local_ratelimit` with a token bucket per client address,
  * and per login account, which a Lua filter reads from the login's body); and local replies in
- * the services' error shape `{code, message, details}`.
+ * the services' error shape `{code, message, details}`. Each service's cluster holds every replica
+ * (its DNS name's addresses, or a list of URLs) with outlier detection, and each route retries on
+ * another replica what never reached one (any method) or what was dropped without an answer (GET).
  * @module
  */
 import { JWKS_MAX_AGE_SECONDS, TOKEN_AUDIENCE, TOKEN_ISSUER } from "@stocklet/shared/auth";
@@ -41,6 +43,11 @@ export interface EnvoyOptions {
   port?: number;
   /** Host name of each service and the web front (compose service names by default: `order`, …). */
   hosts?: Partial<Record<ServiceName | "web", string>>;
+  /**
+   * Every replica of a service or the web front as URLs (`<SVC>_HTTP_URL`'s list, as the local
+   * edge reads it): one endpoint each, instead of the one host name of `hosts`.
+   */
+  upstreams?: Partial<Record<ServiceName | "web", readonly string[]>>;
   /** The OpenTelemetry collector (OTLP/gRPC). @default "otel-collector:4317" */
   otelCollector?: { host: string; port: number };
   /** Largest request body. @default 1 MiB */
@@ -190,7 +197,26 @@ function rateLimitFilter(limits: Readonly<Record<RateLimitName, RateLimit>>): Ya
   };
 }
 
-function cluster(name: string, host: string, port: number, extra: Yaml = {}): Yaml {
+/** An upstream's address. */
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+/** The endpoints of a list of URLs (`http://10.0.0.5:8092`). */
+export function endpointsOf(urls: readonly string[]): Endpoint[] {
+  return urls.map((u) => {
+    const url = new URL(u);
+    return { host: url.hostname, port: Number(url.port || (url.protocol === "https:" ? 443 : 80)) };
+  });
+}
+
+/**
+ * A cluster of one or more endpoints, round robin. STRICT_DNS: a host name is resolved to every
+ * address it has, so one compose service name (`docker compose up --scale order=2`) or a headless
+ * Kubernetes Service is every replica; a list of URLs is one endpoint each.
+ */
+function cluster(name: string, endpoints: readonly Endpoint[], extra: Yaml = {}): Yaml {
   return {
     name,
     type: "STRICT_DNS",
@@ -199,12 +225,54 @@ function cluster(name: string, host: string, port: number, extra: Yaml = {}): Ya
     load_assignment: {
       cluster_name: name,
       endpoints: [{
-        lb_endpoints: [{
+        lb_endpoints: endpoints.map(({ host, port }) => ({
           endpoint: { address: { socket_address: { address: host, port_value: port } } },
-        }],
+        })),
       }],
     },
     ...extra,
+  };
+}
+
+/**
+ * Passive health of a service's replicas: one that fails to connect or answers 502/503/504 three
+ * times in a row (a gateway failure: gone, restarting, overloaded), or any 5xx five times, is
+ * ejected for 10 s (longer each time again), at most half of a cluster at once. Connection
+ * failures count as gateway failures (local-origin errors are not split out).
+ */
+export const OUTLIER_DETECTION: Readonly<Yaml> = {
+  consecutive_5xx: 5,
+  consecutive_gateway_failure: 3,
+  // 0 by default: gateway failures would be counted but never eject.
+  enforcing_consecutive_gateway_failure: 100,
+  interval: "2s",
+  base_ejection_time: "10s",
+  max_ejection_percent: 50,
+};
+
+/** Methods that may be sent again after the upstream dropped them midway (RFC 9110 safe ones). */
+const RETRY_ANY_RESET = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * When a request is tried again on another replica: a GET on any failure that produced no
+ * response (refused, reset, dropped); any other method only when the upstream never got it (the
+ * connection failed, the stream was refused, or reset before the request was sent: Envoy ≥ 1.31),
+ * so a POST is never applied twice. Each try goes to a replica not tried yet.
+ */
+export function retryPolicyOf(verb: string): Yaml {
+  return {
+    retry_on: RETRY_ANY_RESET.has(verb)
+      ? "connect-failure,refused-stream,reset"
+      : "connect-failure,refused-stream,reset-before-request",
+    num_retries: 2,
+    retry_host_predicate: [{
+      name: "envoy.retry_host_predicates.previous_hosts",
+      typed_config: {
+        "@type":
+          "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate",
+      },
+    }],
+    host_selection_retry_max_attempts: 3,
   };
 }
 
@@ -286,6 +354,7 @@ function routeOf(r: EdgeRoute, limited: boolean): Yaml {
     route: {
       cluster: r.service,
       timeout: envoyDuration(r.timeoutMs),
+      retry_policy: retryPolicyOf(r.verb),
       ...(limited ? { rate_limits: routeRateLimits(r.rpc) } : {}),
     },
     decorator: { operation: `${r.verb} ${r.template}` },
@@ -431,6 +500,7 @@ export function envoyConfig(opts: EnvoyOptions = {}): Yaml {
             route: {
               cluster: WEB.name,
               timeout: "0s",
+              retry_policy: retryPolicyOf("GET"),
               // Pages count against the client address's bucket, like every API route.
               ...(limited ? { rate_limits: routeRateLimits(WEB.name) } : {}),
             },
@@ -442,6 +512,8 @@ export function envoyConfig(opts: EnvoyOptions = {}): Yaml {
             route: {
               cluster: WEB.name,
               timeout: envoyDuration(DEFAULT_UPSTREAM_TIMEOUT_MS),
+              // Pages and form posts alike: only what never reached the web front is tried again.
+              retry_policy: retryPolicyOf("POST"),
               ...(limited ? { rate_limits: routeRateLimits(WEB.name) } : {}),
             },
             decorator: { operation: "web" },
@@ -493,12 +565,19 @@ export function envoyConfig(opts: EnvoyOptions = {}): Yaml {
     ],
   };
 
-  // No active health checks: a stopped service then fails to connect (UF → 502), as locally.
+  // No active health checks: a replica that is gone fails to connect, the request is tried on
+  // another (retryPolicyOf) and the replica is ejected (OUTLIER_DETECTION), as the local edge skips
+  // one that refused; with every replica gone the answer is 502 (UF), as locally.
+  const endpointsFor = (name: ServiceName | "web", port: number): Endpoint[] => {
+    const urls = opts.upstreams?.[name];
+    return urls?.length ? endpointsOf(urls) : [{ host: hostOf(name), port }];
+  };
+  const outliers = { outlier_detection: { ...OUTLIER_DETECTION } };
   const clusters = SERVICES.filter((s) => used.has(s.name)).map((s) =>
-    cluster(s.name, hostOf(s.name), s.httpPort)
+    cluster(s.name, endpointsFor(s.name, s.httpPort), outliers)
   );
-  clusters.push(cluster(WEB.name, hostOf(WEB.name), WEB.httpPort));
-  clusters.push(cluster(OTEL_CLUSTER, otel.host, otel.port, {
+  clusters.push(cluster(WEB.name, endpointsFor(WEB.name, WEB.httpPort), outliers));
+  clusters.push(cluster(OTEL_CLUSTER, [{ host: otel.host, port: otel.port }], {
     typed_extension_protocol_options: {
       "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
         "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",

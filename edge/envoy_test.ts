@@ -9,7 +9,14 @@ import { codeOfHttpStatus } from "@stocklet/shared/errors";
 import { SERVICES, WEB } from "@stocklet/shared/topology";
 import { isWebPath } from "./app.ts";
 import { parse } from "yaml";
-import { RATE_LIMIT_RUNTIME_KEY, renderEnvoyYaml, tokenBucketOf } from "./envoy.ts";
+import {
+  envoyConfig,
+  OUTLIER_DETECTION,
+  RATE_LIMIT_RUNTIME_KEY,
+  renderEnvoyYaml,
+  retryPolicyOf,
+  tokenBucketOf,
+} from "./envoy.ts";
 import {
   BEARER_PREFIX,
   CORS_ALLOW_HEADERS,
@@ -79,9 +86,19 @@ Deno.test("envoy.yaml has one route per public route, in the local edge's order"
   assert.equal(notFound.direct_response.status, 404);
   assert.deepEqual(streams.match, { prefix: WEB.streamPrefix });
   const byAddress = [{ actions: [{ remote_address: {} }] }];
-  assert.deepEqual(streams.route, { cluster: "web", timeout: "0s", rate_limits: byAddress });
+  assert.deepEqual(streams.route, {
+    cluster: "web",
+    timeout: "0s",
+    retry_policy: retryPolicyOf("GET"),
+    rate_limits: byAddress,
+  });
   assert.deepEqual(web.match, { prefix: "/" });
-  assert.deepEqual(web.route, { cluster: "web", timeout: "10s", rate_limits: byAddress });
+  assert.deepEqual(web.route, {
+    cluster: "web",
+    timeout: "10s",
+    retry_policy: retryPolicyOf("POST"),
+    rate_limits: byAddress,
+  });
   assert.equal(envoyRoutes.length, api.length + 4);
 });
 
@@ -132,6 +149,63 @@ Deno.test("envoy.yaml clusters are the services at their compose host names and 
       .explicit_http_config.http2_protocol_options,
   );
   assert.equal(listener.address.socket_address.port_value, 8080);
+});
+
+Deno.test("envoy.yaml ejects a replica that fails and retries on another what never reached one", () => {
+  const clusters: Any[] = doc.static_resources.clusters;
+  for (const name of [...SERVICES.map((s) => s.name), "web"]) {
+    const c = clusters.find((x) => x.name === name);
+    assert.deepEqual(c.outlier_detection, OUTLIER_DETECTION, name);
+    // Envoy counts gateway failures but ejects on them only when told to.
+    assert.equal(c.outlier_detection.enforcing_consecutive_gateway_failure, 100);
+    assert.equal(c.lb_policy, "ROUND_ROBIN");
+  }
+  const api = envoyRoutes.filter((r) => r.route && r.route.cluster !== "web");
+  assert.ok(api.some((r) => r.match.headers[0].string_match.exact === "POST"));
+  for (const r of api) {
+    const verb = r.match.headers[0].string_match.exact;
+    const p = r.route.retry_policy;
+    const on = new Set(p.retry_on.split(","));
+    // Never after the upstream may have acted on it, for a method that is not safe to repeat.
+    if (verb === "GET") {
+      assert.deepEqual(on, new Set(["connect-failure", "refused-stream", "reset"]), r.name);
+    } else {
+      assert.deepEqual(
+        on,
+        new Set(["connect-failure", "refused-stream", "reset-before-request"]),
+        r.name,
+      );
+    }
+    for (const dangerous of ["5xx", "gateway-error", "retriable-status-codes"]) {
+      assert.ok(!on.has(dangerous), `${r.name}: ${dangerous}`);
+    }
+    assert.equal(p.num_retries, 2);
+    assert.equal(p.retry_host_predicate[0].name, "envoy.retry_host_predicates.previous_hosts");
+    assert.equal(
+      p.retry_host_predicate[0].typed_config["@type"],
+      "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate",
+    );
+  }
+});
+
+Deno.test("envoyConfig() puts every replica a URL list names in its service's cluster", () => {
+  const cfg: Any = envoyConfig({
+    upstreams: {
+      order: ["http://10.0.0.5:8092", "http://10.0.0.6:8142/"],
+      web: ["http://web-a:8090"],
+    },
+  });
+  const clusters: Any[] = cfg.static_resources.clusters;
+  const addresses = (name: string) =>
+    clusters.find((c) => c.name === name).load_assignment.endpoints[0].lb_endpoints.map((
+      e: Any,
+    ) => e.endpoint.address.socket_address);
+  assert.deepEqual(addresses("order"), [
+    { address: "10.0.0.5", port_value: 8092 },
+    { address: "10.0.0.6", port_value: 8142 },
+  ]);
+  assert.deepEqual(addresses("web"), [{ address: "web-a", port_value: 8090 }]);
+  assert.deepEqual(addresses("payment"), [{ address: "payment", port_value: 8093 }]);
 });
 
 Deno.test("envoy.yaml checks tokens like the local edge: Bearer, issuer, audience, allow_missing", () => {

@@ -6,7 +6,7 @@
  * upstream refuses or drops the connection, 503 when it cannot be reached, 504 on timeout.
  * @module
  */
-import { type Balancer, connectionRefused } from "@stocklet/shared/balancer";
+import { type Balancer, connectionDropped, connectionRefused } from "@stocklet/shared/balancer";
 import { EdgeError } from "./errors.ts";
 import { isIdentityHeader, REQUEST_ID_HEADER } from "./policy.ts";
 
@@ -168,10 +168,16 @@ export function upstreamError(err: unknown, service: string, timeoutMs: number):
 
 const NO_BODY = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
 
+/** Methods that may be sent again when a replica dropped them without an answer (RFC 9110 safe). */
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+
 /**
  * Forwards a request to one of a service's replicas (round robin), and to the next one when a
  * replica refuses the connection (gone or restarting: the request was never sent, so trying
- * another is safe for any method). The body is read once, so it can be sent again.
+ * another is safe for any method), or, for a safe method (GET), when it dropped the connection
+ * without answering (it died midway: a POST may have been applied, so it is not sent twice).
+ * The body is read once, so it can be sent again. Envoy does the same (edge/envoy.ts,
+ * `retryPolicyOf`).
  */
 export async function forwardBalanced(
   req: Request,
@@ -184,18 +190,19 @@ export async function forwardBalanced(
         (upstreamHeaders(req.headers, opts).hasBody || !NO_BODY.has(req.method))
       ? { bytes: await readBody(req, opts.bodyLimitBytes) }
       : undefined);
-  let refused: EdgeError | undefined;
+  let failed: EdgeError | undefined;
   for (let i = 0; i < replicas.attempts; i++) {
     const base = replicas.next();
     try {
       return await forward(req, { ...opts, url: base + pathAndQuery, ...(body ? { body } : {}) });
     } catch (e) {
-      if (!(e instanceof EdgeError) || !connectionRefused(e.cause)) throw e;
-      replicas.refused(base);
-      refused = e;
+      if (!(e instanceof EdgeError)) throw e;
+      if (connectionRefused(e.cause)) replicas.refused(base);
+      else if (!(SAFE.has(req.method) && connectionDropped(e.cause))) throw e;
+      failed = e;
     }
   }
-  throw refused!;
+  throw failed!;
 }
 
 /**

@@ -70,3 +70,32 @@ export function closedPort(): number {
   l.close();
   return port;
 }
+
+/** An upstream that takes requests and drops each connection without answering (it "died"). */
+export interface DroppingUpstream {
+  url: string;
+  /** Requests it read (and dropped). */
+  received(): number;
+  close(): void;
+}
+
+/** Starts a {@linkcode DroppingUpstream}: it reads a request's first bytes, then closes. */
+export function droppingUpstream(): DroppingUpstream {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let received = 0;
+  (async () => {
+    for await (const conn of listener) {
+      (async () => {
+        const buf = new Uint8Array(4096);
+        const n = await conn.read(buf).catch(() => null);
+        if (n) received++;
+        conn.close();
+      })();
+    }
+  })().catch(() => {});
+  return {
+    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    received: () => received,
+    close: () => listener.close(),
+  };
+}

@@ -17,6 +17,8 @@ import { initServices } from "./service_init/mod.ts";
 import { isReady } from "./stack/apps.ts";
 import { appEnv, type AppName, collectorPort, httpPortOf, stackPorts } from "./stack/config.ts";
 import { stackApps } from "./stack/test_stack.ts";
+import { describePartitions, raisePartitions } from "./stack/partitions.ts";
+import { topicPartitions } from "@stocklet/shared/kafka";
 import { startTraceCollector, type TraceCollector } from "./trace/collector.ts";
 import { client, type DemoData, seedDemo } from "./dev/seed.ts";
 import { Supervisor } from "./dev/supervisor.ts";
@@ -25,7 +27,9 @@ import { startZipkin, type Zipkin } from "./dev/zipkin.ts";
 const BOLD = "\x1b[1m";
 const DIM = "\x1b[2m";
 const RESET = "\x1b[0m";
-const say = (line: string) => console.error(`${BOLD}dev${RESET}          │ ${line}`);
+/** Width of the name column (wider with replicas: `notification@1`). */
+let nameWidth = 12;
+const say = (line: string) => console.error(`${BOLD}${"dev".padEnd(nameWidth)}${RESET} │ ${line}`);
 
 /** The admin account the user service creates at start-up. */
 const ADMIN = {
@@ -110,6 +114,7 @@ async function main(): Promise<void> {
   const cfg = infraConfig("dev");
   const ports = stackPorts("dev");
   const apps = await stackApps();
+  nameWidth = Math.max(12, ...apps.map((a) => a.length));
 
   // Fail fast when another stack holds our ports.
   const busy: string[] = [];
@@ -134,6 +139,12 @@ async function main(): Promise<void> {
   });
   for (const r of init.services) say(`  ${r.summary}`);
   for (const c of init.relay.connectors) say(`  relay: connector ${c.name} ${c.action}`);
+  // STOCKLET_TOPIC_PARTITIONS raised since the topics were made: added now, before any process runs.
+  const partitions = describePartitions(
+    await raisePartitions(infra.kafkaBrokers),
+    topicPartitions(),
+  );
+  if (partitions) say(`  ${partitions}`);
 
   const otlpPort = collectorPort("dev");
   let collector: TraceCollector | undefined;
@@ -169,6 +180,7 @@ async function main(): Promise<void> {
 
   const supervisor = new Supervisor({
     profile: "dev",
+    width: nameWidth,
     rawLogs: Deno.env.get("STOCKLET_DEV_LOGS") === "json",
     say,
   });

@@ -2,7 +2,8 @@
  * Spreading calls over a service's replicas: round robin over its base URLs, skipping for a while
  * one that refused a connection (it is gone or restarting), so a caller tries the next instead of
  * failing. A refused connection means the request was never sent, so trying another replica is
- * safe for any method; other failures are the caller's to judge.
+ * safe for any method; a connection dropped without an answer only for a safe method (GET);
+ * other failures are the caller's to judge.
  * @module
  */
 
@@ -64,6 +65,23 @@ export class Balancer {
   get attempts(): number {
     return this.urls.length;
   }
+}
+
+/**
+ * Whether a fetch failed because the replica dropped the connection without answering (reset or
+ * closed midway: it died or is shutting down). The request may have reached it, so only a
+ * request that is safe to repeat (GET) may be sent to another replica after this.
+ */
+export function connectionDropped(err: unknown): boolean {
+  let e: unknown = err;
+  for (let i = 0; e && i < 4; i++) {
+    const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    if (/connection (closed|reset)|broken pipe|incomplete message|os error 104/i.test(text)) {
+      return true;
+    }
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return false;
 }
 
 /** Whether a fetch failed before the request was sent (the replica refused the connection). */

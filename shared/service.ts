@@ -96,6 +96,12 @@ export function pause(ms: number, signal: AbortSignal): Promise<void> {
 /**
  * Every 2 s, follows the relay's slot and deletes the outbox rows it confirmed (never one it has
  * not relayed: with the relay down or its slot lost, rows stay until it is repaired).
+ *
+ * Several replicas run it at once, safely and without coordination: it is an idempotent set delete
+ * (`created_at` below a watermark), so two replicas delete the same rows and the second finds them
+ * gone; and each replica's watermark already waits for every open transaction of the service's
+ * role (`pg_stat_activity` of `current_user`: every replica's connections), so no replica deletes
+ * a row another replica is still writing. A lock would only save a few duplicate scans.
  */
 export function outboxPurger(sql: Sql, watch: RelayWatch): BackgroundTask {
   return async (signal) => {
@@ -119,8 +125,9 @@ export function outboxPurger(sql: Sql, watch: RelayWatch): BackgroundTask {
 
 /**
  * Every minute, deletes inbox rows older than the consumed topics' replay horizon: Kafka no longer
- * holds their events, so no redelivery can need them. Several replicas may run it at once: it is a
- * set delete by age, the same rows whoever runs it.
+ * holds their events, so no redelivery can need them. Several replicas run it at once, safely:
+ * an idempotent set delete by age (no row it deletes can be needed by any member of the group,
+ * whichever replica applied it).
  */
 export function inboxPurger(sql: Sql, horizonMs: number, intervalMs = 60_000): BackgroundTask {
   return async (signal) => {

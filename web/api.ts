@@ -5,7 +5,7 @@
  * are made by the browser through the edge, with the same token and rate limits as any client.
  * @module
  */
-import { connectionRefused } from "@stocklet/shared/balancer";
+import { connectionDropped, connectionRefused } from "@stocklet/shared/balancer";
 import { type Resolve, ResolvingBalancer } from "@stocklet/shared/resolving_balancer";
 import type { ServiceName } from "@stocklet/shared/topology";
 
@@ -63,8 +63,10 @@ export function servicesClient(
       try {
         return await fetch(base + path, init);
       } catch (e) {
-        if (!connectionRefused(e) || i >= b.attempts) throw e;
-        b.refused(base);
+        // Reads only (GET): one a replica refused or dropped midway is asked of the next.
+        const refused = connectionRefused(e);
+        if ((!refused && !connectionDropped(e)) || i >= b.attempts) throw e;
+        if (refused) b.refused(base);
       }
     }
   };

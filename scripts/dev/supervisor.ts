@@ -28,6 +28,8 @@ export interface SupervisorOptions {
   rawLogs?: boolean;
   /** Where the supervisor's own messages go. */
   say?: (line: string) => void;
+  /** Width of the name column of each output line. @default 12 */
+  width?: number;
 }
 
 const RED = "\x1b[1;31m";
@@ -37,10 +39,12 @@ const RESET = "\x1b[0m";
 export class Supervisor {
   #children = new Map<AppName, { child?: Deno.ChildProcess | undefined; restarts: number }>();
   #stopping = false;
-  #width = 12;
+  #width: number;
   #index = 0;
 
-  constructor(readonly opts: SupervisorOptions) {}
+  constructor(readonly opts: SupervisorOptions) {
+    this.#width = opts.width ?? 12;
+  }
 
   #say(line: string): void {
     (this.opts.say ?? ((l: string) => console.error(l)))(line);

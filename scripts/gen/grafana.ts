@@ -50,6 +50,13 @@ const EDGE = "http_server_request_duration_seconds";
 /** The edge's own measurements (Deno's runtime records the same name without a route). */
 const EDGE_SEL = `{job="edge", http_route!=""}`;
 const CONSUMED = "messaging_client_consumed_messages_total";
+/**
+ * A group's lag per partition: every replica of a service reports its group's lag for every
+ * partition, so the partitions are deduplicated (their largest report) before anything is summed.
+ */
+const LAG_PER_PARTITION = (selector: string) =>
+  `max by (job, messaging_destination_name, messaging_destination_partition_id) ` +
+  `(stocklet_consumer_lag${selector})`;
 
 /** The three dashboards. */
 export const DASHBOARDS: readonly DashboardSpec[] = [
@@ -287,9 +294,13 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
       {
         title: "Consumer lag by topic ($service)",
         unit: "short",
-        description: "End offset − committed offset, summed over partitions",
+        description:
+          "End offset − committed offset, summed over partitions (each replica reports the " +
+          "group's lag: the largest report per partition counts, once)",
         targets: [{
-          expr: `sum by (job, messaging_destination_name) (stocklet_consumer_lag{job=~"$service"})`,
+          expr: `sum by (job, messaging_destination_name) (${
+            LAG_PER_PARTITION(`{job=~"$service"}`)
+          })`,
           legend: "{{job}} ← {{messaging_destination_name}}",
         }],
       },
@@ -334,7 +345,8 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
       {
         title: "Outbox rows waiting for the relay",
         unit: "short",
-        targets: [{ expr: "sum by (job) (stocklet_outbox_pending)", legend: "{{job}}" }],
+        // Every replica of a service reports the same table: its largest report, not their sum.
+        targets: [{ expr: "max by (job) (stocklet_outbox_pending)", legend: "{{job}}" }],
       },
       {
         title: "Outbox: oldest waiting row, relay lag",

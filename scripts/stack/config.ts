@@ -40,6 +40,9 @@ export function replicaOf(app: AppName): number {
 /** A replica's ports are its service's + this × its number. */
 export const REPLICA_PORT_STEP = 50;
 
+/** The most replicas of one service a stack runs (their ports must stay clear of the next shift). */
+export const MAX_REPLICAS = 3;
+
 /**
  * How many replicas of a service the stack runs: `STOCKLET_REPLICAS`, either one number for every
  * service (`2`) or per service (`order=2,payment=3`); 1 otherwise. At most 3 (their ports must stay
@@ -52,8 +55,8 @@ export function replicaCount(
   if (!raw.trim()) return 1;
   const parse = (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > 3) {
-      throw new Error(`STOCKLET_REPLICAS=${raw}: replicas must be 1, 2 or 3`);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_REPLICAS) {
+      throw new Error(`STOCKLET_REPLICAS=${raw}: replicas must be 1 to ${MAX_REPLICAS}`);
     }
     return n;
   };
@@ -74,6 +77,25 @@ export function replicasOf(svc: ServiceName): AppName[] {
     { length: replicaCount(svc) },
     (_, k) => k === 0 ? svc : `${svc}@${k}` as const,
   );
+}
+
+/**
+ * Every process a stack may run, whatever `STOCKLET_REPLICAS` says now: stopping a stack stops
+ * these, so replicas started under an earlier, larger setting never linger in their groups.
+ */
+export function everyApp(): AppName[] {
+  const replicas = SERVICE_NAMES.flatMap((svc) =>
+    Array.from({ length: MAX_REPLICAS - 1 }, (_, k) => `${svc}@${k + 1}` as const)
+  );
+  return ["mail", ...SERVICE_NAMES, ...replicas, "web", "edge"];
+}
+
+/**
+ * The replica counts in effect, every service named (`auth=1,order=2,…`): part of what a running
+ * stack was started with, so a stack started with other counts is not reused as is.
+ */
+export function replicaSpec(): string {
+  return SERVICE_NAMES.map((svc) => `${svc}=${replicaCount(svc)}`).join(",");
 }
 
 /** Ports of one profile's application processes. */

@@ -23,10 +23,14 @@ import {
   baseOf,
   collectorPort,
   entryOf,
+  everyApp,
   replicasOf,
+  replicaSpec,
   type StackPorts,
   stackPorts,
 } from "./config.ts";
+import { topicPartitions } from "@stocklet/shared/kafka";
+import { describePartitions, raisePartitions } from "./partitions.ts";
 
 /** Settings the test stack's services run with (short timeouts so tests can observe them). */
 export const TEST_SETTINGS = {
@@ -120,6 +124,8 @@ async function sourceHash(): Promise<string> {
     await walk(join(ROOT, d)).catch(() => {});
   }
   parts.sort();
+  // Started with other replica or partition counts: not the same stack.
+  parts.push(`replicas\0${replicaSpec()}`, `partitions\0${topicPartitions()}`);
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(parts.join("\0")));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -179,9 +185,16 @@ export async function ensureTestStack(
       // Short heartbeats: the relay tests watch an idle slot advance.
       heartbeatMs: TEST_SETTINGS.relayHeartbeatMs,
     });
-    log(`test stack: starting the collector, ${apps.join(", ")}…`);
     const t0 = performance.now();
-    for (const app of apps) await stopApp("test", app);
+    // Every process a stack may run, whatever STOCKLET_REPLICAS said when it started.
+    for (const app of everyApp()) await stopApp("test", app);
+    // Partitions are added only now, with no process running and no order in flight.
+    const raised = describePartitions(
+      await raisePartitions(infra.kafkaBrokers),
+      topicPartitions(),
+    );
+    if (raised) log(`test stack: ${raised}`);
+    log(`test stack: starting the collector, ${apps.join(", ")}…`);
     // A fresh collector with the fresh processes: its series start with them.
     await stopCollector("test");
     await ensureCollector("test");
@@ -211,7 +224,10 @@ export async function ensureTestStack(
 
 /** Stops every application process of the test stack. */
 export async function stopTestStack(): Promise<void> {
-  for (const app of (await stackApps()).reverse()) await stopApp("test", app);
+  const apps = await stackApps();
+  // The stack's apps first, edge first; then any replica an earlier setting started.
+  for (const app of [...apps].reverse()) await stopApp("test", app);
+  for (const app of everyApp().filter((a) => !apps.includes(a))) await stopApp("test", app);
   await stopCollector("test");
   await Deno.remove(stampFile()).catch(() => {});
 }

@@ -30,6 +30,11 @@ function cell(text: string, width: number, colour = ""): string {
   return colour ? `${colour}${padded}${RESET}` : padded;
 }
 
+/** A service's name, with its number of replicas when it runs several (`order ×2`). */
+function nameOf(r: TopView["services"][number]): string {
+  return r.instances ? `${r.service} ×${r.instances}` : r.service;
+}
+
 /** Options of {@linkcode renderTop}. */
 export interface RenderOptions {
   /** What the screen watches (`test stack, collector :15518`). */
@@ -47,7 +52,7 @@ export function renderTop(v: TopView, opts: RenderOptions): string[] {
   );
   lines.push("");
   lines.push(
-    `${BOLD}${"SERVICE".padEnd(12)}${cell("REQ/S", 9)}${cell("ERR%", 7)}${cell("P99 ms", 9)}${
+    `${BOLD}${"SERVICE".padEnd(15)}${cell("REQ/S", 9)}${cell("ERR%", 7)}${cell("P99 ms", 9)}${
       cell("EVENTS/S", 10)
     }${cell("LAG", 7)}${cell("DLQ", 6)}${cell("OUTBOX", 8)}${cell("MEM MiB", 9)}${RESET}`,
   );
@@ -56,7 +61,7 @@ export function renderTop(v: TopView, opts: RenderOptions): string[] {
       ? cell("-", 7)
       : cell(num(r.errPct), 7, r.errPct >= 1 ? RED : r.errPct > 0 ? YELLOW : GREEN);
     lines.push(
-      `${CYAN}${r.service.padEnd(12)}${RESET}${cell(num(r.reqPerS), 9)}${err}${
+      `${CYAN}${nameOf(r).padEnd(15)}${RESET}${cell(num(r.reqPerS), 9)}${err}${
         cell(num(r.p99Ms), 9)
       }${cell(r.consumedPerS === undefined ? "-" : num(r.consumedPerS), 10)}${
         r.lag === undefined

@@ -1,17 +1,30 @@
 /**
  * What `deno task top` shows, computed from a window of the collector's series: per service the
  * request rate, the share of failed requests, the p99 latency, events consumed per second, the
- * consumer lag, dead letters, the outbox backlog and resident memory; for the saga, orders per second by outcome
+ * consumer lag, dead letters, the outbox backlog and resident memory (of all its replicas, their
+ * number beside its name); for the saga, orders per second by outcome
  * (and rejection reason) and place → terminal p50/p99. Services are whatever exported metrics, so
  * a new one shows up by itself.
  * @module
  */
 import type { Series } from "../trace/metric_store.ts";
-import { histogramIncrease, latestSum, quantile, rate, total, where } from "./window.ts";
+import {
+  fresh,
+  histogramIncrease,
+  instanceCount,
+  latestShared,
+  latestSum,
+  quantile,
+  rate,
+  total,
+  where,
+} from "./window.ts";
 
 /** One service's line. */
 export interface ServiceRow {
   service: string;
+  /** Its processes exporting right now (replicas), when more than one. */
+  instances?: number;
   /** Requests per second (RPCs over gRPC and REST; the edge: HTTP requests). */
   reqPerS: number;
   /** Share of them that failed on the server's side (%), undefined without requests. */
@@ -20,7 +33,7 @@ export interface ServiceRow {
   p99Ms?: number;
   /** Events handled per second. */
   consumedPerS?: number;
-  /** Messages its consumer group has not committed yet (all partitions). */
+  /** Messages its consumer group has not committed yet (all partitions, each counted once). */
   lag?: number;
   /** Messages it dead-lettered since it started. */
   deadLetters?: number;
@@ -89,23 +102,27 @@ export function topView(series: readonly Series[], now: number, windowMs: number
       now,
     );
     const consumed = of("messaging.client.consumed.messages");
-    const lag = of("stocklet.consumer.lag");
-    const outbox = of("stocklet.outbox.pending");
-    const memory = of("process.memory.usage");
+    // Gauges of processes that are gone are left out; the group's lag and the outbox are the same
+    // whichever replica reports them, the memory is each process's own.
+    const lag = fresh(of("stocklet.consumer.lag"), now);
+    const outbox = fresh(of("stocklet.outbox.pending"), now);
+    const memory = fresh(of("process.memory.usage"), now);
+    const instances = instanceCount(memory);
     const p99 = ms(quantile(0.99, h));
     return {
       service,
+      ...(instances > 1 ? { instances } : {}),
       reqPerS,
       ...(h.count ? { errPct: (100 * failed.count) / h.count } : {}),
       ...(p99 !== undefined ? { p99Ms: p99 } : {}),
       ...(consumed.length || lag.length
         ? {
           consumedPerS: rate(consumed, windowMs, now),
-          lag: latestSum(lag),
+          lag: latestShared(lag),
           deadLetters: total(where(consumed, { "stocklet.outcome": "dead_lettered" })),
         }
         : {}),
-      ...(outbox.length ? { outbox: latestSum(outbox) } : {}),
+      ...(outbox.length ? { outbox: latestShared(outbox) } : {}),
       ...(memory.length ? { memMiB: latestSum(memory) / 2 ** 20 } : {}),
     };
   });

@@ -115,3 +115,48 @@ Deno.test("terminalSvg() draws styled text, escaped", () => {
   assert.match(svg, /x &lt; y/);
   assert.match(svg, /<tspan fill="#5ff967">ok<\/tspan>/);
 });
+
+Deno.test("topView() with replicas: the group's lag once, every live process's memory, ×N", () => {
+  const gauge = (
+    instance: string,
+    name: string,
+    attrs: Record<string, string>,
+    v: number,
+    t: number,
+  ) => ({
+    ...base,
+    monotonic: false,
+    kind: "gauge" as const,
+    service: "order",
+    instance,
+    name,
+    attributes: attrs,
+    points: [{ t, v }],
+  });
+  const p0 = { "messaging.destination.name": "payment.processing", "partition": "0" };
+  const p1 = { "messaging.destination.name": "payment.processing", "partition": "1" };
+  const replicas: Series[] = [
+    // Both replicas report the group's lag per partition: the freshest value counts, once.
+    gauge("order", "stocklet.consumer.lag", p0, 5, 9_000),
+    gauge("order@1", "stocklet.consumer.lag", p0, 3, 10_000),
+    gauge("order", "stocklet.consumer.lag", p1, 4, 10_000),
+    gauge("order@1", "stocklet.consumer.lag", p1, 4, 9_500),
+    gauge("order", "stocklet.outbox.pending", {}, 7, 10_000),
+    gauge("order@1", "stocklet.outbox.pending", {}, 7, 10_000),
+    gauge("order", "process.memory.usage", {}, 100 * 2 ** 20, 10_000),
+    gauge("order@1", "process.memory.usage", {}, 50 * 2 ** 20, 10_000),
+    // A replica that died a minute ago: neither its memory nor its stale lag counts.
+    gauge("order@2", "process.memory.usage", {}, 70 * 2 ** 20, -50_000),
+    gauge("order@2", "stocklet.consumer.lag", p1, 999, -50_000),
+  ];
+  const [order] = topView(replicas, 10_000, 10_000).services;
+  assert.equal(order!.lag, 3 + 4);
+  assert.equal(order!.outbox, 7);
+  assert.equal(order!.memMiB, 150);
+  assert.equal(order!.instances, 2);
+  const line = renderTop(topView(replicas, 10_000, 10_000), { source: "test" }).map(plain)
+    .find((l) => l.startsWith("order"))!;
+  assert.match(line, /^order ×2\s/);
+  // One process: no count.
+  assert.equal(topView(series, 10_000, 10_000).services[1]!.instances, undefined);
+});

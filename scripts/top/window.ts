@@ -20,17 +20,19 @@ const countOf = (p: Point): number => p.v ?? p.h?.count ?? 0;
 
 /**
  * Whether a series' first point in the window started counting inside it (a series born in the
- * window, with no point before it): its whole value is then growth within the window.
+ * window, with no point before it): its whole value is then growth within the window. So is the
+ * first point of a series that appeared late (`late`: its process exported before without it).
  */
-function bornInside(ps: readonly Point[], windowMs: number, now: number): boolean {
+function bornInside(s: Series, ps: readonly Point[], windowMs: number, now: number): boolean {
   const first = ps[0];
-  return first !== undefined && first.t > now - windowMs && (first.s ?? 0) > now - windowMs;
+  if (first === undefined || first.t <= now - windowMs) return false;
+  return (first.s ?? 0) > now - windowMs || (s.late === true && first === s.points[0]);
 }
 
 /** How much a cumulative series (a counter's value, a histogram's count) grew over the window. */
 export function increaseOf(s: Series, windowMs: number, now: number): number {
   const ps = windowed(s.points, windowMs, now);
-  let total = bornInside(ps, windowMs, now) ? countOf(ps[0]!) : 0;
+  let total = bornInside(s, ps, windowMs, now) ? countOf(ps[0]!) : 0;
   for (let i = 1; i < ps.length; i++) {
     const a = countOf(ps[i - 1]!);
     const b = countOf(ps[i]!);
@@ -52,7 +54,10 @@ export function spanSeconds(series: readonly Series[], windowMs: number, now: nu
   let span = 0;
   for (const s of series) {
     const ps = windowed(s.points, windowMs, now);
-    const from = bornInside(ps, windowMs, now) ? ps[0]!.s! : ps[0]?.t ?? 0;
+    // Born inside: it counted from its start (a late series: from no later than the window's).
+    const from = bornInside(s, ps, windowMs, now)
+      ? Math.min(ps[0]!.s ?? ps[0]!.t, ps[0]!.t)
+      : ps[0]?.t ?? 0;
     if (ps.length >= 2 || from < (ps[0]?.t ?? 0)) span = Math.max(span, ps.at(-1)!.t - from);
   }
   return Math.min(span, windowMs) / 1000;
@@ -75,7 +80,7 @@ const emptyHistogram = (bounds: number[]): HistogramValue => ({
 export function histogramIncreaseOf(s: Series, windowMs: number, now: number): HistogramValue {
   const ps = windowed(s.points, windowMs, now).filter((p) => p.h);
   const out = emptyHistogram(ps.at(-1)?.h?.bounds ?? []);
-  if (bornInside(ps, windowMs, now)) {
+  if (bornInside(s, ps, windowMs, now)) {
     const first = ps[0]!.h!;
     out.count = first.count;
     out.sum = first.sum;
@@ -142,6 +147,42 @@ export function quantile(q: number, h: HistogramValue): number | undefined {
 /** The sum of gauges' latest values. */
 export function latestSum(series: readonly Series[]): number {
   return series.reduce((n, s) => n + (s.points.at(-1)?.v ?? 0), 0);
+}
+
+/** How old a gauge's latest point may be: older, its process is gone (stacks export every 1–2 s). */
+export const STALE_MS = 15_000;
+
+/** Series with a point in the last `maxAgeMs` (the others' processes are gone). */
+export function fresh(
+  series: readonly Series[],
+  now: number,
+  maxAgeMs: number = STALE_MS,
+): Series[] {
+  return series.filter((s) => (s.points.at(-1)?.t ?? -Infinity) >= now - maxAgeMs);
+}
+
+/**
+ * The sum of gauges every replica of a service reports alike (its consumer group's lag per
+ * partition, its outbox backlog): per set of attributes, the freshest value of any instance, so
+ * two replicas never count the same partition twice.
+ */
+export function latestShared(series: readonly Series[]): number {
+  const newest = new Map<string, { t: number; v: number }>();
+  for (const s of series) {
+    const p = s.points.at(-1);
+    if (p?.v === undefined) continue;
+    const key = JSON.stringify(Object.keys(s.attributes).sort().map((k) => [k, s.attributes[k]]));
+    const seen = newest.get(key);
+    if (!seen || p.t > seen.t) newest.set(key, { t: p.t, v: p.v });
+  }
+  let sum = 0;
+  for (const { v } of newest.values()) sum += v;
+  return sum;
+}
+
+/** How many processes (`service.instance.id`) the series come from. */
+export function instanceCount(series: readonly Series[]): number {
+  return new Set(series.map((s) => s.instance ?? "")).size;
 }
 
 /** The latest cumulative value of counters (their total since their process started). */

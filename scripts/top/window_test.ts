@@ -80,3 +80,12 @@ Deno.test("where() and latestSum() select and add up gauges", () => {
   assert.equal(latestSum(where([a, b], { topic: "b" })), 4);
   assert.equal(latestSum([a, b]), 7);
 });
+
+Deno.test("increase() counts the first value of a series that appeared late, once", () => {
+  // A counter recorded with new attributes long after its process started (s = 0).
+  const late = { ...counter([[90_000, 1], [92_000, 3]], {}, 0), late: true };
+  assert.equal(increase([late], 60_000, 100_000), 3, "1 at its first export, then 2");
+  // Its first point before the window: no more growth within it.
+  assert.equal(increase([late], 9_000, 100_000), 2);
+  assert.equal(increase([{ ...late, late: false }], 60_000, 100_000), 2, "an old series");
+});

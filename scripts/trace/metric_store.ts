@@ -30,6 +30,8 @@ export interface Point {
 /** Every point of one metric of one service with one set of attributes. */
 export interface Series {
   service: string;
+  /** Which process of the service (`service.instance.id`: `order`, `order@1`), when it said. */
+  instance?: string;
   /** The instrumentation scope (`stocklet` for ours, `deno` and `v8js` for the runtime's). */
   scope: string;
   name: string;
@@ -38,6 +40,12 @@ export interface Series {
   /** Counters only go up (a drop means the process restarted). */
   monotonic: boolean;
   attributes: Record<string, unknown>;
+  /**
+   * It appeared after its process had already exported other series (a counter first recorded
+   * with these attributes long after the process started): its first value is growth since then,
+   * not a total from before the collector listened.
+   */
+  late?: boolean;
   points: Point[];
 }
 
@@ -102,6 +110,8 @@ function stableKey(attrs: Record<string, unknown>): string {
 /** Keeps recent points of every series received. */
 export class MetricStore {
   readonly #series = new Map<string, Series>();
+  /** Processes (service and instance) whose exports arrived before. */
+  readonly #processes = new Set<string>();
   readonly #retentionMs: number;
   readonly #now: () => number;
   #received = 0;
@@ -128,7 +138,11 @@ export class MetricStore {
     for (const rm of req.resourceMetrics ?? []) {
       const resource = attributesOf(rm.resource?.attributes);
       const service = String(resource["service.name"] ?? "unknown");
-      const instance = resource["service.instance.id"];
+      const instance = resource["service.instance.id"] === undefined
+        ? undefined
+        : String(resource["service.instance.id"]);
+      const process = `${service}\0${instance ?? ""}`;
+      const known = this.#processes.has(process);
       for (const sm of rm.scopeMetrics ?? []) {
         const scope = sm.scope?.name ?? "";
         for (const m of sm.metrics ?? []) {
@@ -146,6 +160,8 @@ export class MetricStore {
             if (!s) {
               s = {
                 service,
+                ...(instance !== undefined ? { instance } : {}),
+                ...(known ? { late: true } : {}),
                 scope,
                 name: m.name,
                 unit: m.unit ?? "",
@@ -192,6 +208,15 @@ export class MetricStore {
           }
         }
       }
+    }
+    for (const rm of req.resourceMetrics ?? []) {
+      const resource = attributesOf(rm.resource?.attributes);
+      const instance = resource["service.instance.id"];
+      this.#processes.add(
+        `${String(resource["service.name"] ?? "unknown")}\0${
+          instance === undefined ? "" : String(instance)
+        }`,
+      );
     }
     this.#received++;
     this.#prune(now);

@@ -95,3 +95,32 @@ Deno.test("MetricStore forgets points past its retention, and series that stoppe
   store.add({ resourceMetrics: [] });
   assert.equal(store.size, 0);
 });
+
+Deno.test("MetricStore keeps replicas apart by service.instance.id and says which is which", () => {
+  const store = new MetricStore({ now: () => 10_000 });
+  for (const [instance, v] of [["order", 1], ["order@1", 2]] as const) {
+    const req = exportAt(10_000, v);
+    req.resourceMetrics![0]!.resource!.attributes!.push(kv("service.instance.id", instance));
+    store.add(req);
+  }
+  const started = store.query({ names: ["stocklet.saga.started"] });
+  assert.deepEqual(
+    started.map((s) => [s.instance, s.points.at(-1)!.v]).sort(),
+    [["order", 1], ["order@1", 2]],
+  );
+});
+
+Deno.test("MetricStore marks a series that appears after its process's first export as late", () => {
+  const store = new MetricStore({ now: () => 20_000 });
+  const first = exportAt(10_000, 1);
+  // The first export lacks the lag gauge; the second brings it.
+  const metrics = first.resourceMetrics![0]!.scopeMetrics![0]!.metrics!;
+  first.resourceMetrics![0]!.scopeMetrics![0]!.metrics = metrics.filter((m) =>
+    m.name !== "stocklet.consumer.lag"
+  );
+  store.add(first);
+  store.add(exportAt(12_000, 2));
+  const late = (name: string) => store.query({ names: [name] })[0]!.late ?? false;
+  assert.equal(late("stocklet.saga.started"), false, "there from the process's first export");
+  assert.equal(late("stocklet.consumer.lag"), true);
+});

@@ -9,6 +9,12 @@
  * refused address never holds up anyone else's. A notification is taken with a lease before it is
  * sent and marked SENT after, so a sender that dies between the two leaves it to be sent again
  * once the lease ends: email is at least once at this last step, like any SMTP client's.
+ *
+ * Several replicas send side by side: every one wakes on the commit, and `takeDue` hands each a
+ * different batch (`for update skip locked` to pick, then the lease to keep it). A lease rather
+ * than the row lock alone, because the send happens outside any transaction (an SMTP exchange
+ * may take seconds; a transaction held that long would hold a connection, and a lost connection
+ * would free the row while the email still goes out).
  * @module
  */
 import type { Sql } from "@stocklet/shared/db";

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 // @ts-types="@types/smtp-server"
 import { SMTPServer } from "smtp-server";
-import { transaction } from "@stocklet/shared/db";
+import { connectDb, transaction } from "@stocklet/shared/db";
 import { uuidv7 } from "@stocklet/shared/ids";
 import { type MailCatcher, startMailCatcher } from "@stocklet/scripts/mail/catcher";
 import { createTestDb } from "@stocklet/testing/db";
@@ -224,6 +224,45 @@ Deno.test("notification sender: real SMTP, retries while it is away, permanent r
       assert.equal(sent, 400);
       for (const c of customers.slice(0, 5)) {
         assert.equal((await catcher!.mailbox.list({ to: c.email })).length, 10);
+      }
+    });
+
+    await t.step("two replicas' senders at once: every email sent once", async () => {
+      const customers = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => customer(`Twin${i}`)),
+      );
+      const stop = new AbortController();
+      // Two replicas: each its own pool (its own LISTEN and locks) and its own SMTP connection.
+      const other = connectDb(db.url, { max: 3 });
+      const sender = (sql: typeof db.sql) =>
+        notificationSender(sql, {
+          ...opts,
+          batch: 4,
+          mailer: smtpMailer({
+            url: `smtp://127.0.0.1:${smtpPort}`,
+            from: "Stocklet <orders@stocklet.test>",
+          }),
+          idleMs: 200,
+        })(stop.signal);
+      const loops = [sender(db.sql), sender(other)];
+      try {
+        for (const c of customers) {
+          for (let k = 0; k < 5; k++) await notify(c.id, Kind.ORDER_APPROVED);
+        }
+        const ids = customers.map((c) => c.id);
+        await until("every email sent", async () => {
+          const [row] = await db.sql<Array<{ n: number }>>`
+            select count(*)::int as n from notifications
+            where customer_id = any(${ids}::uuid[]) and status = ${NotificationStatus.SENT}`;
+          return row!.n === 30;
+        }, 20_000);
+        for (const c of customers) {
+          assert.equal((await catcher!.mailbox.list({ to: c.email })).length, 5, c.email);
+        }
+      } finally {
+        stop.abort();
+        await Promise.all(loops);
+        await other.end({ timeout: 5 });
       }
     });
 

@@ -7,6 +7,11 @@
  * The count of in-flight orders comes from the database (every replica sees the same), read in
  * the background a few times a second from the partial index of in-flight orders, plus the orders
  * this process placed since that read: a burst cannot slip past the bound between two reads.
+ *
+ * With several replicas the bound is shared, not split: each reads the same count, so between two
+ * reads the system admits at most the bound plus what the other replicas placed in that interval
+ * (100 ms). No lock: the bound protects the saga's backlog, it is not an exact quota, and a
+ * counter row every placement updated would serialise PlaceOrder across replicas.
  * @module
  */
 import type { Sql } from "@stocklet/shared/db";

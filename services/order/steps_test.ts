@@ -4,6 +4,7 @@
  * duplicate, late events on a terminal order, and the saga timeout.
  */
 import assert from "node:assert/strict";
+import { connectDb } from "@stocklet/shared/db";
 import { uuidv7 } from "@stocklet/shared/ids";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { events, order } from "@stocklet/shared/proto";
@@ -214,6 +215,25 @@ Deno.test("order steps: pricing, approval, every rejection, duplicates and the t
       assert.equal(await statusOf(p, done), Status.APPROVED);
       assert.equal(await statusOf(p, fresh), Status.PROCESSING);
       assert.equal(await sweepOnce(p.sql, { timeoutMs: 30 * 60_000, intervalMs: 1000 }), 0);
+    });
+
+    await t.step("two replicas' sweepers at once reject each stalled saga once", async () => {
+      const stalled: string[] = [];
+      for (let i = 0; i < 20; i++) stalled.push(await place());
+      await p.sql`
+        update orders set created_at = now() - interval '1 hour' where id in ${p.sql(stalled)}`;
+      // A second replica: its own pool, so its own connections and locks.
+      const other = connectDb(p.db.url, { max: 3 });
+      try {
+        const sweep = { timeoutMs: 30 * 60_000, intervalMs: 1000, batch: 3 };
+        const [a, b] = await Promise.all([sweepOnce(p.sql, sweep), sweepOnce(other, sweep)]);
+        assert.equal(a + b, stalled.length, `each stalled order once (${a} + ${b})`);
+      } finally {
+        await other.end({ timeout: 5 });
+      }
+      const ids = (await p.drain()).map((e) => (e.event as events.OrderRejectedEvent).orderId);
+      assert.deepEqual(ids.sort(), [...stalled].sort(), "one order.state.rejected per order");
+      for (const id of stalled) assert.equal(await statusOf(p, id), Status.REJECTED);
     });
   } finally {
     await p.close();

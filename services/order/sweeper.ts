@@ -1,7 +1,12 @@
 /**
  * Notices stalled sagas: an order still in flight after the timeout is rejected (reason TIMEOUT),
- * and its `order.state.rejected` makes every participant compensate. Safe with several instances:
- * each batch locks its orders with `skip locked`.
+ * and its `order.state.rejected` makes every participant compensate.
+ *
+ * Safe with several replicas, every one sweeping: each batch locks the orders it rejects
+ * (`for update skip locked`) in the transaction that rejects them, so two sweepers never take the
+ * same order and neither waits for the other; an order rejected meanwhile is no longer in flight
+ * when the next batch looks. Row locks rather than a leader (an advisory lock or a lease): no
+ * election to lose when a replica dies, and the work spreads.
  * @module
  */
 import { type Sql, transaction } from "@stocklet/shared/db";

@@ -7,7 +7,9 @@
  *
  * Off unless `STOCKLET_COURIER=on` (`deno task dev` turns it on; tests and compose leave it off).
  * The timers live in the database (approved_at, dispatched_at), so a restart loses none, and
- * several replicas share the work (`for update skip locked`).
+ * several replicas share the work: each round locks the shipments it moves
+ * (`for update skip locked`) in the transaction that moves them, so no shipment is dispatched or
+ * delivered twice and no replica waits for another.
  * @module
  */
 import { type Sql, transaction } from "@stocklet/shared/db";

@@ -5,7 +5,7 @@
  * delivery with their refusals; and a cancellation racing a dispatch, both ways: exactly one wins.
  */
 import assert from "node:assert/strict";
-import { transaction } from "@stocklet/shared/db";
+import { connectDb, transaction } from "@stocklet/shared/db";
 import { Code, ServiceError } from "@stocklet/shared/errors";
 import { uuidv7 } from "@stocklet/shared/ids";
 import { events, shipping } from "@stocklet/shared/proto";
@@ -362,6 +362,39 @@ Deno.test("shipping fulfilment: dispatch, delivery, cancellation, and the cancel
         assert.equal(await statusOf(ready.orderId), Status.DELIVERED);
         await courierRound(p.sql, { dispatchMs: 0, deliverMs: 0 });
         assert.deepEqual(ofOrder(await p.drain(), "shipping.shipment.delivered"), [], "once");
+      },
+    );
+    await t.step(
+      "two replicas' couriers at once move each shipment once",
+      async () => {
+        await courierRound(p.sql, { dispatchMs: 0, deliverMs: 0 }); // earlier steps' leftovers
+        await p.drain();
+        const shipments: Array<Awaited<ReturnType<typeof allocated>>> = [];
+        for (let i = 0; i < 12; i++) shipments.push(await allocated());
+        const orders = new Set(shipments.map((s) => s.orderId));
+        await p.drain();
+        const other = connectDb(p.db.url, { max: 3 });
+        try {
+          const opts = { dispatchMs: 0, deliverMs: 60_000, batch: 2 };
+          let moved = 0;
+          for (let round = 0; round < 20 && moved < shipments.length; round++) {
+            const [a, b] = await Promise.all([
+              courierRound(p.sql, opts),
+              courierRound(other, opts),
+            ]);
+            moved += a + b;
+          }
+          assert.equal(moved, shipments.length, "every shipment dispatched, none twice");
+        } finally {
+          await other.end({ timeout: 5 });
+        }
+        const dispatched = (await p.drain())
+          .filter((e) => e.topic === "shipping.shipment.dispatched")
+          .map((e) => (e.event as events.ShipmentDispatchedEvent).orderId)
+          .filter((id) => orders.has(id));
+        assert.equal(dispatched.length, shipments.length);
+        assert.equal(new Set(dispatched).size, shipments.length, "one dispatch per shipment");
+        for (const s of shipments) assert.equal(await statusOf(s.orderId), Status.DISPATCHED);
       },
     );
   } finally {

@@ -1,8 +1,10 @@
 /**
  * One consumer group member (kafkajs): subscribe, run, and stay a member. Offsets are committed
  * only for records whose outcome is final (their transaction committed, or they were
- * dead-lettered), at most once a second while busy and once more when idle or stopping — kafkajs'
- * own auto-commit would send an OffsetCommit request after every batch. A member that kafkajs gives
+ * dead-lettered), at most once a second while busy and once more when idle, stopping, or told the
+ * group is rebalancing — kafkajs' own auto-commit would send an OffsetCommit request after every
+ * batch. Whatever a member applied but could not commit (it was killed) is delivered again to the
+ * partition's next owner, and the inbox, shared by every member, skips it. A member that kafkajs gives
  * up on (a non-retriable error) is replaced by a fresh one after a pause: a consumer that stops
  * consuming would stall every saga.
  * @module
@@ -35,6 +37,13 @@ export interface Member {
   healthy(): Promise<void>;
   /** Stops fetching, lets in-flight batches end, commits, leaves the group. */
   stop(): Promise<void>;
+}
+
+/** Whether kafkajs failed because the group is rebalancing (its own `isRebalancing`). */
+function rebalancing(e: unknown): boolean {
+  const type = (e as { type?: string } | undefined)?.type;
+  return type === "REBALANCE_IN_PROGRESS" || type === "NOT_COORDINATOR_FOR_GROUP" ||
+    type === "ILLEGAL_GENERATION";
 }
 
 /** Joins the group and starts consuming. */
@@ -91,14 +100,27 @@ export async function startMember(opts: MemberOptions): Promise<Member> {
       eachBatch: async (payload) => {
         if (stopping) return; // unresolved: the next owner gets it
         inFlight++;
+        const commitPending = async () => {
+          const pending = payload.uncommittedOffsets();
+          if (pending.topics.length) await payload.commitOffsetsIfNecessary(pending);
+        };
         try {
-          flush = async () => {
-            const pending = payload.uncommittedOffsets();
-            if (pending.topics.length) await payload.commitOffsetsIfNecessary(pending);
-          };
+          flush = commitPending;
           await opts.eachBatch(payload);
           // At most once per interval while busy (kafkajs checks the time).
           if (!stopping) await payload.commitOffsetsIfNecessary();
+        } catch (error) {
+          // The group is rebalancing (a member joined or left; the heartbeat said so): commit what
+          // this member applied while it still holds its partitions. kafkajs commits nothing
+          // itself with auto-commit off and forgets resolved offsets when it rejoins, so the next
+          // owner would apply them again (harmless, the inbox skips them, but wasted). Best
+          // effort: a refused commit leaves them to be redelivered.
+          if (rebalancing(error)) {
+            await commitPending().catch((e) =>
+              log.debug("commit before rejoining: {error}", { error: e })
+            );
+          }
+          throw error;
         } finally {
           inFlight--;
         }

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { restartTestApp, TEST_SETTINGS } from "@stocklet/scripts/stack";
 import { stopApp } from "@stocklet/scripts/stack/apps";
+import { replicasOf } from "@stocklet/scripts/stack/config";
 import { api } from "@stocklet/testing/stack";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -19,7 +20,11 @@ Deno.test(
     const c = await a.customer();
     await a.credit(c.id, 2_000n);
 
-    await stopApp("test", "shipping");
+    // Every replica (`STOCKLET_REPLICAS`): one left would allocate the shipment.
+    const shipping = replicasOf("shipping");
+    const restartShipping = () =>
+      Promise.all(shipping.map((app) => restartTestApp(app, a.stack.infra)));
+    await Promise.all(shipping.map((app) => stopApp("test", app)));
     let shippingBack = false;
     try {
       const placed = await a.place(c, { [p]: 2 });
@@ -41,7 +46,7 @@ Deno.test(
 
       // Shipping comes back and sees the reservation and the rejection late, in either order:
       // no shipment may stay allocated and no money may stay taken.
-      await restartTestApp("shipping", a.stack.infra);
+      await restartShipping();
       shippingBack = true;
       await a.eventually(
         async () => {
@@ -53,7 +58,7 @@ Deno.test(
       );
       assert.equal(await a.stock(p), 5);
     } finally {
-      if (!shippingBack) await restartTestApp("shipping", a.stack.infra);
+      if (!shippingBack) await restartShipping();
     }
   },
 );
