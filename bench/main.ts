@@ -301,7 +301,6 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
   const door = target.edgeUrl ? `the edge (${target.edgeUrl})` : "the services directly (no edge)";
   log(`stack: ${target.kind}, requests through ${door}`);
   const rss = new RssSampler(() => target.processes());
-  rss.start();
   const orderDb = placementOf("order");
   // The poller reads as the administrator, so its PostgreSQL backend is not counted as the
   // order service's in the CPU figures.
@@ -312,6 +311,9 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
       cacheFile: `${target.infra.stateDir}/bench-fixture.json`,
     });
     poller.start();
+    // Memory is sampled from here: the fixture's 200 registrations hash their passwords with
+    // scrypt (128 MiB each, given back afterwards), which is not the orders' workload.
+    rss.start();
     const placer = new ComparePlacer(target.api, fixture, poller, rng(42));
     const phase = async (run: Promise<PhaseRun>): Promise<PhaseRun> => {
       const r = await run;
@@ -414,9 +416,18 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
       const rate = Math.round(peak / 2);
       log(`soak: ${rate}/s for ${cfg.soakMinutes} min, PSS every 10 s…`);
       const samples: Array<[number, number]> = [];
+      const groups: Record<string, [number, number]> = {};
       const sampler = setInterval(async () => {
         let kib = 0;
-        for (const g of await target.processes()) for (const p of g.pids) kib += pssKiB(p);
+        for (const g of await target.processes()) {
+          // The trace store is the collector's, not the stack's (as in the peak figures).
+          if (g.kind === "external") continue;
+          let groupKib = 0;
+          for (const p of g.pids) groupKib += pssKiB(p);
+          kib += groupKib;
+          const mib = Math.round(groupKib / 1024);
+          groups[g.name] = [groups[g.name]?.[0] ?? mib, mib];
+        }
         samples.push([(Date.now() - soakStart) / 60_000, Math.round(kib / 1024)]);
       }, 10_000);
       const soakStart = Date.now();
@@ -427,6 +438,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
         minutes: cfg.soakMinutes,
         samples,
         slopeMiBPerHour: slope(samples.map(([m, p]) => [m / 60, p] as const)),
+        groups,
       };
       log(`soak: PSS slope ${soak.slopeMiBPerHour.toFixed(1)} MiB/h`);
     }

@@ -65,6 +65,8 @@ export interface BenchResult {
     samples: Array<[number, number]>;
     /** Least-squares slope of PSS over the run (MiB per hour). */
     slopeMiBPerHour: number;
+    /** Each process group's PSS (MiB) at the first and the last sample (absent in older results). */
+    groups?: Record<string, [number, number]>;
   };
   notes: string[];
 }
@@ -361,7 +363,14 @@ export function markdown(r: BenchResult): string {
     L.push(
       `Over ${r.soak.minutes} minutes at ${r.soak.rate} orders/s the whole stack's PSS went from ` +
         `${fmt(r.soak.samples[0]?.[1])} to ${fmt(r.soak.samples.at(-1)?.[1])} MiB ` +
-        `(least-squares slope ${fmt(r.soak.slopeMiBPerHour, 1)} MiB/h).`,
+        `(least-squares slope ${fmt(r.soak.slopeMiBPerHour, 1)} MiB/h). The trace store and the ` +
+        "load generator are not counted." +
+        (r.soak.groups
+          ? " First → last sample per process group (MiB): " +
+            Object.entries(r.soak.groups).map(([g, [a, b]]) => `${g} ${fmt(a)} → ${fmt(b)}`)
+              .join(", ") +
+            "."
+          : ""),
       "",
     );
   }
