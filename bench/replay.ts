@@ -13,7 +13,7 @@ import { stopApp } from "@stocklet/scripts/stack/apps";
 import { replicasOf } from "@stocklet/scripts/stack/config";
 import { restartTestApp } from "@stocklet/scripts/stack";
 import { waitCaughtUp } from "@stocklet/testing/kafka";
-import { fingerprint, type StateFingerprint } from "@stocklet/testing/state";
+import { fingerprint, notificationsSettled, type StateFingerprint } from "@stocklet/testing/state";
 import { sleep } from "./load.ts";
 
 /** One table whose fingerprint changed. */
@@ -109,6 +109,16 @@ export interface ReplayOptions {
   log: (line: string) => void;
 }
 
+/**
+ * Waits for the notification sender to finish what it has to send (it works after the consumer's
+ * transaction, so its rows still move once the groups caught up), when it is one of the services.
+ */
+async function settled(o: ReplayOptions): Promise<void> {
+  if (!o.services.includes("notification")) return;
+  const left = await notificationsSettled(o.serviceDbUrl);
+  if (left) o.log(`replay: ${left} emails still pending after 2 minutes; fingerprinting anyway`);
+}
+
 /** Stops the services, rewinds their groups, restarts them and compares the databases. */
 export async function replayCheck(o: ReplayOptions): Promise<ReplayResult> {
   const t0 = Date.now();
@@ -117,6 +127,7 @@ export async function replayCheck(o: ReplayOptions): Promise<ReplayResult> {
   await waitCaughtUp(o.kafka, groups, 300_000);
   await sleep(2000);
   await waitCaughtUp(o.kafka, groups, 300_000);
+  await settled(o);
   const before = await fingerprint(o.serviceDbUrl);
   o.log(`replay: fingerprinted ${tableCount(before)} tables; stopping ${o.services.join(", ")}…`);
   // Every replica: a group is rewound only once it has no member left.
@@ -134,6 +145,7 @@ export async function replayCheck(o: ReplayOptions): Promise<ReplayResult> {
   await waitCaughtUp(o.kafka, groups, 900_000);
   await sleep(3000);
   await waitCaughtUp(o.kafka, groups, 300_000);
+  await settled(o);
   const after = await fingerprint(o.serviceDbUrl);
   const diffs = diffFingerprints(before, after);
   return {

@@ -40,3 +40,28 @@ export async function fingerprint(
   }
   return out;
 }
+
+/**
+ * Waits until the notification service has no email left to send (no PENDING row): the sender
+ * works after the consuming transaction, and a sender killed mid-send leaves its rows leased for a
+ * minute, so its table is still moving after every consumer group caught up.
+ *
+ * @returns How many were still pending when it gave up (0: settled).
+ */
+export async function notificationsSettled(
+  serviceDbUrl: (service: string) => string,
+  timeoutMs = 120_000,
+): Promise<number> {
+  const sql = postgres(serviceDbUrl("notification"), { max: 1, onnotice: () => {} });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const [r] = await sql<Array<{ n: number }>>`
+        select count(*)::int as n from notifications where status = 1`;
+      if (r!.n === 0 || Date.now() > deadline) return r!.n;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  } finally {
+    await sql.end();
+  }
+}

@@ -73,13 +73,12 @@ export async function allocateShipment(
 }
 
 /**
- * `payment.processing` FAILED or `order.state.rejected`: release an allocated shipment
- * (ALLOCATION_RELEASED). Decided by the order's shipment row: claimed here with a CANCELLED marker
- * when there is none (a later allocation finds it and allocates nothing), or, when the allocation
- * got there first (even while this ran), locked and read back.
+ * Claims the order's shipment row with a CANCELLED marker when there is none (so that a later
+ * allocation finds it and allocates nothing), or locks and reads back the one there is: where a
+ * release or a cancellation meets an allocation or a dispatch, and exactly one of them wins.
  */
-export async function releaseShipment(tx: Tx, e: OrderRef): Promise<void> {
-  const claim = await claimRow(
+function claimOrderShipment(tx: Tx, e: { orderId: string; customerId?: string }) {
+  return claimRow(
     () =>
       insertShipment(tx, {
         id: uuidv7(),
@@ -89,6 +88,16 @@ export async function releaseShipment(tx: Tx, e: OrderRef): Promise<void> {
       }),
     () => lockShipmentOfOrder(tx, e.orderId),
   );
+}
+
+/**
+ * `payment.processing` FAILED or `order.state.rejected`: release an allocated shipment
+ * (ALLOCATION_RELEASED). Decided by the order's shipment row: claimed here with a CANCELLED marker
+ * when there is none (a later allocation finds it and allocates nothing), or, when the allocation
+ * got there first (even while this ran), locked and read back.
+ */
+export async function releaseShipment(tx: Tx, e: OrderRef): Promise<void> {
+  const claim = await claimOrderShipment(tx, e);
   if (claim.claimed) return;
   const s = claim.current;
   if (!transitions.canMove(s.status, ShipmentStatus.RELEASED)) return;
@@ -115,16 +124,7 @@ export async function readyShipment(tx: Tx, e: events.OrderApprovedEvent): Promi
  * (committed before this step could lock the row) moves the order to SHIPPED.
  */
 export async function cancelShipment(tx: Tx, e: events.OrderCancellingEvent): Promise<void> {
-  const claim = await claimRow(
-    () =>
-      insertShipment(tx, {
-        id: uuidv7(),
-        orderId: e.orderId,
-        customerId: e.customerId || null,
-        status: ShipmentStatus.CANCELLED,
-      }),
-    () => lockShipmentOfOrder(tx, e.orderId),
-  );
+  const claim = await claimOrderShipment(tx, e);
   const cancelled = (shipmentId: string, productQuantities: Record<string, number>) =>
     tx.publish("shipping.shipment.cancelled", e.orderId, events.ShipmentCancelledEventSchema, {
       revision: 1,
