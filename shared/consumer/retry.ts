@@ -12,9 +12,22 @@ export class RetryLater extends Error {
   override readonly name = "RetryLater";
 }
 
+/**
+ * An attempt that neither succeeded nor failed in time. Transient: the usual cause is a database
+ * connection that died under a query whose promise the driver then never settles (postgres.js
+ * can lose one when the server goes away mid-write: porsager/postgres#1154), which would otherwise
+ * hang the partition for good.
+ */
+export class AttemptTimeout extends Error {
+  override readonly name = "AttemptTimeout";
+  constructor(readonly ms: number) {
+    super(`the attempt did not finish within ${ms} ms`);
+  }
+}
+
 /** Whether a failure should be retried without limit (the dependency will come back). */
 export function isTransient(err: unknown): boolean {
-  if (err instanceof RetryLater) return true;
+  if (err instanceof RetryLater || err instanceof AttemptTimeout) return true;
   if (err instanceof ServiceError) return err.code === Code.UNAVAILABLE;
   return isTransientDbError(err);
 }
@@ -27,6 +40,12 @@ export interface RetryPolicy {
   initialBackoffMs?: number;
   /** @default 5000 */
   maxBackoffMs?: number;
+  /**
+   * An attempt still unsettled after this is abandoned and tried again (its transaction, if its
+   * connection is alive after all, either commits first, and the retry finds the events applied,
+   * or never commits). @default 30000
+   */
+  attemptTimeoutMs?: number;
 }
 
 /** What {@linkcode retrying} needs from its surroundings. */
@@ -64,11 +83,12 @@ export async function retrying<T>(
   const maxAttempts = policy.maxAttempts ?? 5;
   const maxDelay = policy.maxBackoffMs ?? 5000;
   let delay = policy.initialBackoffMs ?? 50;
+  const timeoutMs = policy.attemptTimeoutMs ?? 30_000;
   let failures = 0;
   for (let n = 1;; n++) {
     if (hooks.stopping()) return { kind: "aborted" };
     try {
-      return { kind: "done", value: await attempt() };
+      return { kind: "done", value: await settledWithin(attempt(), timeoutMs) };
     } catch (err) {
       const transient = isTransient(err);
       if (!transient && ++failures >= maxAttempts) {
@@ -78,5 +98,20 @@ export async function retrying<T>(
       await hooks.sleep(delay);
       delay = Math.min(delay * 2, maxDelay);
     }
+  }
+}
+
+/** The promise's outcome, or an {@linkcode AttemptTimeout} once `ms` passed first. */
+async function settledWithin<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new AttemptTimeout(ms)), ms);
+  });
+  // An abandoned attempt may still fail later: that failure is nobody's to handle.
+  p.catch(() => {});
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
