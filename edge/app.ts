@@ -23,6 +23,7 @@ import {
   SANE_REQUEST_ID,
 } from "./policy.ts";
 import { forward, forwardBalanced, readBody } from "./proxy.ts";
+import { shedRoutes } from "./shed.ts";
 import { Balancer } from "@stocklet/shared/balancer";
 import { loginAccountOf, type RateKey, rateLimitedError, rateLimiter } from "./rate_limit.ts";
 import { type EdgeRoute, edgeRoutes, routerOf } from "./routes.ts";
@@ -66,6 +67,11 @@ export interface EdgeOptions {
   streams?: AbortSignal;
   /** Rate limits per client address and login account (see rate_limit.ts); false: none. @default false */
   rateLimits?: Readonly<Record<RateLimitName, RateLimit>> | false;
+  /**
+   * After a service answered a route "at capacity", the edge refuses that route itself for this
+   * long (ms; see shed.ts); 0: never. @default 100
+   */
+  shedWindowMs?: number;
 }
 
 /** The edge's fetch handler, for `Deno.serve`. */
@@ -121,6 +127,9 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
   const webTimeoutMs = opts.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
   const limiter = opts.rateLimits ? rateLimiter({ limits: opts.rateLimits }) : undefined;
   const limitsOf = new Map(routes.map((r) => [r.rpc, rateLimitsOf(r.rpc)]));
+  const shed = opts.shedWindowMs === 0
+    ? undefined
+    : shedRoutes(opts.shedWindowMs !== undefined ? { windowMs: opts.shedWindowMs } : {});
   let openapi = opts.openapi;
 
   /**
@@ -183,6 +192,7 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
     let upstream: string | undefined;
     let res: Response;
     let failure: unknown;
+    let shedHere = false;
     try {
       const preflight = cors.preflight(req);
       if (preflight) {
@@ -215,7 +225,14 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
               ...(body ? { body } : {}),
               proto: req.url.startsWith("https:") ? "https" : "http",
             });
-          res = cache ? await cache.serve(req, path + search, toUpstream) : await toUpstream();
+          const refused = shed?.refusal(route.rpc);
+          if (refused) {
+            res = refused;
+            shedHere = true;
+          } else {
+            res = cache ? await cache.serve(req, path + search, toUpstream) : await toUpstream();
+            await shed?.learn(route.rpc, res);
+          }
         } else {
           const own = await local(req.method, path);
           if (own) res = own;
@@ -258,7 +275,7 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
       status: res.status,
       seconds: (performance.now() - t0) / 1000,
       cache: res.headers.get("x-cache"),
-      refused: res.status === 429 && failure instanceof EdgeError,
+      refused: res.status === 429 && (failure instanceof EdgeError || shedHere),
     });
     if (log) {
       log({

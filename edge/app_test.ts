@@ -683,3 +683,53 @@ Deno.test("edge: requests go round robin over a service's replicas, past one tha
     await fakes.close();
   }
 });
+
+Deno.test("edge: a service at capacity is shed at the edge for a window, per route", async () => {
+  const h = await harness({ shedWindowMs: 300 });
+  try {
+    const busy = { code: 8, message: "too many orders in progress (500)", details: [] };
+    h.fakes.reply = (req) =>
+      req.url.startsWith("/v1/order/place")
+        ? Response.json(busy, {
+          status: 429,
+          headers: { "retry-after": "1", "x-stocklet-at-capacity": "1" },
+        })
+        : Response.json({ ok: true });
+    const place = () => call(h, "/v1/order/place", { method: "POST", body: "{}" });
+    const first = await place();
+    assert.equal(first.status, 429);
+    assert.deepEqual(first.json, busy);
+    const forwarded = h.fakes.seen.length;
+    const second = await place();
+    assert.equal(second.status, 429, "refused by the edge");
+    assert.deepEqual(second.json, busy, "in the service's own words");
+    assert.equal(second.headers.get("retry-after"), "1");
+    assert.equal(h.fakes.seen.length, forwarded, "not forwarded");
+    // Another route of the same service is not shed.
+    assert.equal((await call(h, "/v1/order/list")).status, 200);
+    assert.equal(h.fakes.seen.length, forwarded + 1);
+    // After the window the route is forwarded again.
+    await new Promise((r) => setTimeout(r, 350));
+    h.fakes.reply = () => Response.json({ order: {} });
+    assert.equal((await place()).status, 200);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: a 429 about one caller (no at-capacity mark) sheds nothing", async () => {
+  const h = await harness({ shedWindowMs: 10_000 });
+  try {
+    h.fakes.reply = () =>
+      Response.json({ code: 8, message: "too many attempts", details: [] }, {
+        status: 429,
+        headers: { "retry-after": "30" },
+      });
+    const login = () => call(h, "/v1/auth/login", { method: "POST", body: "{}" });
+    assert.equal((await login()).status, 429);
+    assert.equal((await login()).status, 429);
+    assert.equal(h.fakes.seen.length, 2, "both reached the service");
+  } finally {
+    await h.close();
+  }
+});

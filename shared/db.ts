@@ -4,7 +4,7 @@
  * @module
  */
 import postgres from "postgres";
-import { SpanKind, withSpan } from "./tracing.ts";
+import { insideTrace, SpanKind, withSpan } from "./tracing.ts";
 import { flushOutbox, type OutboxEvent, outboxEvent } from "./outbox.ts";
 import { poolUsage, recordPoolWait } from "./metrics/process.ts";
 import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
@@ -49,10 +49,30 @@ export interface DbOptions {
   max?: number;
 }
 
-/** Opens a pool for a `postgres://` URL. */
+/**
+ * Where a `postgres://` URL points: the URL itself, or, for libpq's `?host=<directory>` (a Unix
+ * socket, as the local stacks give their services), the URL without it and the socket's path.
+ *
+ * @example
+ * ```ts
+ * socketOf("postgres://u:p@127.0.0.1:5432/db?host=%2Frun%2Fpg");
+ * // { url: "postgres://u:p@127.0.0.1:5432/db", path: "/run/pg/.s.PGSQL.5432" }
+ * ```
+ */
+export function socketOf(url: string): { url: string; path?: string } {
+  const u = new URL(url);
+  const dir = u.searchParams.get("host");
+  if (!dir?.startsWith("/")) return { url };
+  u.searchParams.delete("host");
+  return { url: u.toString(), path: `${dir.replace(/\/$/, "")}/.s.PGSQL.${u.port || "5432"}` };
+}
+
+/** Opens a pool for a `postgres://` URL (`?host=/dir`: through that directory's Unix socket). */
 export function connectDb(url: string, opts: DbOptions = {}): Sql {
   poolUsage.max += opts.max ?? 5;
-  return postgres(url, {
+  const target = socketOf(url);
+  return postgres(target.url, {
+    ...(target.path ? { path: target.path } : {}),
     max: opts.max ?? 5,
     idle_timeout: 60,
     connect_timeout: 10,
@@ -81,85 +101,93 @@ export function connectDb(url: string, opts: DbOptions = {}): Sql {
  * ```
  */
 export function transaction<T>(sql: Sql, name: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  // Inside a trace (a request's, a saga step's) the transaction is a span of it. Outside one it
+  // gets none: a consumer round's transaction holds several orders' events (each in its own
+  // consumer span, a child of the span that published it), and a background task's belongs to no
+  // order, so a span would only start a trace of its own that nothing links to — measured, one
+  // per round and about a third of a service's tracing cost.
+  if (!insideTrace()) return run(sql, name, fn);
   return withSpan(`db.tx ${name}`, {
     kind: SpanKind.CLIENT,
     attributes: { "db.system": "postgresql", "db.operation.name": "transaction" },
-  }, async () => {
-    const asked = performance.now();
-    poolUsage.waiting++;
-    let conn;
-    try {
-      conn = await sql.reserve();
-    } finally {
-      poolUsage.waiting--;
-    }
-    poolUsage.inUse++;
-    recordPoolWait((performance.now() - asked) / 1000);
-    let open = false;
-    try {
-      // Sent with the first query (postgres.js writes what a tick queued in one go). Not awaited:
-      // a failure here fails every later statement too, so it is reported by those.
-      conn`begin`.catch(noop);
-      open = true;
-      const pending: OutboxEvent[] = [];
-      const committed: Array<() => void> = [];
-      let savepoints = 0;
-      const savepoint = async <R>(inner: (sp: TxSql) => Promise<R>): Promise<R> => {
-        const name = `s${++savepoints}`;
-        const queued = committed.length;
-        conn.unsafe(`savepoint ${name}`).catch(noop);
-        try {
-          const r = await inner(tx);
-          conn.unsafe(`release savepoint ${name}`).catch(noop);
-          return r;
-        } catch (e) {
-          committed.length = queued;
-          await conn.unsafe(`rollback to savepoint ${name}`);
-          throw e;
-        }
-      };
-      const tx = Object.assign(conn, {
-        savepoint,
-        publish<D extends DescMessage>(
-          topic: string,
-          key: string,
-          schema: D,
-          event: MessageInitShape<D>,
-        ): string {
-          const e = outboxEvent(topic, key, schema, event);
-          pending.push(e);
-          return e.id;
-        },
-        afterCommit(fn: () => void): void {
-          committed.push(fn);
-        },
-      }) as unknown as Tx;
-      const result = await fn(tx);
-      const tail: Promise<unknown>[] = [];
-      if (pending.length) tail.push(flushOutbox(conn, pending));
-      const commit = conn`commit`;
-      tail.push(commit);
-      const settled = await Promise.allSettled(tail);
-      open = false;
-      const failed = settled.find((x) => x.status === "rejected");
-      if (failed) throw (failed as PromiseRejectedResult).reason;
-      if ((await commit).command !== "COMMIT") {
-        throw new Error(`transaction ${name} was rolled back at commit`);
+  }, () => run(sql, name, fn));
+}
+
+async function run<T>(sql: Sql, name: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const asked = performance.now();
+  poolUsage.waiting++;
+  let conn;
+  try {
+    conn = await sql.reserve();
+  } finally {
+    poolUsage.waiting--;
+  }
+  poolUsage.inUse++;
+  recordPoolWait((performance.now() - asked) / 1000);
+  let open = false;
+  try {
+    // Sent with the first query (postgres.js writes what a tick queued in one go). Not awaited:
+    // a failure here fails every later statement too, so it is reported by those.
+    conn`begin`.catch(noop);
+    open = true;
+    const pending: OutboxEvent[] = [];
+    const committed: Array<() => void> = [];
+    let savepoints = 0;
+    const savepoint = async <R>(inner: (sp: TxSql) => Promise<R>): Promise<R> => {
+      const name = `s${++savepoints}`;
+      const queued = committed.length;
+      conn.unsafe(`savepoint ${name}`).catch(noop);
+      try {
+        const r = await inner(tx);
+        conn.unsafe(`release savepoint ${name}`).catch(noop);
+        return r;
+      } catch (e) {
+        committed.length = queued;
+        await conn.unsafe(`rollback to savepoint ${name}`);
+        throw e;
       }
-      for (const fn of committed) {
-        try {
-          fn();
-        } catch { /* an after-commit effect never fails the committed transaction */ }
-      }
-      return result;
-    } catch (e) {
-      if (open) await conn`rollback`.catch(() => {});
-      throw e;
-    } finally {
-      poolUsage.inUse--;
-      conn.release();
+    };
+    const tx = Object.assign(conn, {
+      savepoint,
+      publish<D extends DescMessage>(
+        topic: string,
+        key: string,
+        schema: D,
+        event: MessageInitShape<D>,
+      ): string {
+        const e = outboxEvent(topic, key, schema, event);
+        pending.push(e);
+        return e.id;
+      },
+      afterCommit(fn: () => void): void {
+        committed.push(fn);
+      },
+    }) as unknown as Tx;
+    const result = await fn(tx);
+    const tail: Promise<unknown>[] = [];
+    if (pending.length) tail.push(flushOutbox(conn, pending));
+    const commit = conn`commit`;
+    tail.push(commit);
+    const settled = await Promise.allSettled(tail);
+    open = false;
+    const failed = settled.find((x) => x.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    if ((await commit).command !== "COMMIT") {
+      throw new Error(`transaction ${name} was rolled back at commit`);
     }
-  });
+    for (const fn of committed) {
+      try {
+        fn();
+      } catch { /* an after-commit effect never fails the committed transaction */ }
+    }
+    return result;
+  } catch (e) {
+    if (open) await conn`rollback`.catch(() => {});
+    throw e;
+  } finally {
+    poolUsage.inUse--;
+    conn.release();
+  }
 }
 
 function noop(): void {}

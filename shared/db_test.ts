@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { ensureInfra } from "../scripts/infra/mod.ts";
+import { ensureInfra, layoutOf } from "../scripts/infra/mod.ts";
 import { withDatabase } from "../scripts/service_init/database.ts";
-import { connectDb, type Sql, transaction } from "./db.ts";
+import { connectDb, socketOf, type Sql, transaction } from "./db.ts";
 import { events } from "./proto.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -116,3 +116,36 @@ Deno.test(
     });
   },
 );
+
+Deno.test("socketOf() turns libpq's ?host=<directory> into the socket's path", () => {
+  assert.deepEqual(socketOf("postgres://u:p@127.0.0.1:5433/db?host=%2Frun%2Fpg%2F"), {
+    url: "postgres://u:p@127.0.0.1:5433/db",
+    path: "/run/pg/.s.PGSQL.5433",
+  });
+  assert.deepEqual(socketOf("postgres://u:p@127.0.0.1:5433/db"), {
+    url: "postgres://u:p@127.0.0.1:5433/db",
+  });
+  assert.deepEqual(socketOf("postgres://u:p@db.internal/db?host=db.internal"), {
+    url: "postgres://u:p@db.internal/db?host=db.internal",
+  });
+});
+
+Deno.test("connectDb() with ?host=<directory> connects through the Unix socket", opts, async () => {
+  const infra = await ensureInfra("test");
+  const dir = layoutOf(infra.config).pgSocketDir;
+  const sql = connectDb(`${infra.pgUrl("postgres")}?host=${encodeURIComponent(dir)}`, { max: 1 });
+  try {
+    // A Unix-socket session has no server address; a TCP one has 127.0.0.1.
+    const [row] = await sql<Array<{ addr: string | null }>>`select inet_server_addr() as addr`;
+    assert.equal(row!.addr, null);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+  const tcp = connectDb(infra.pgUrl("postgres"), { max: 1 });
+  try {
+    const [row] = await tcp<Array<{ addr: string | null }>>`select inet_server_addr() as addr`;
+    assert.equal(row!.addr, "127.0.0.1");
+  } finally {
+    await tcp.end({ timeout: 5 });
+  }
+});

@@ -52,6 +52,11 @@ export class ServiceError extends Error {
   readonly details: ErrorDetail[];
   /** When the caller may try again (REST: `Retry-After`; gRPC: `retry-after` trailer). */
   retryAfterSeconds?: number;
+  /**
+   * The whole service is at capacity, whoever calls (REST: {@linkcode AT_CAPACITY_HEADER}), as
+   * opposed to a limit of this caller's: the edge may then refuse the route's next calls itself.
+   */
+  atCapacity?: boolean;
 
   constructor(code: Code, message: string, details: ErrorDetail[] = [], cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
@@ -67,8 +72,12 @@ export class ServiceError extends Error {
 export function tooBusy(message: string, retryAfterSeconds: number): ServiceError {
   const e = new ServiceError(Code.RESOURCE_EXHAUSTED, message);
   e.retryAfterSeconds = retryAfterSeconds;
+  e.atCapacity = true;
   return e;
 }
+
+/** The REST response header that marks a 429 of {@linkcode tooBusy}: the service, not the caller. */
+export const AT_CAPACITY_HEADER = "x-stocklet-at-capacity";
 
 const HTTP_STATUS: Record<Code, number> = {
   [Code.OK]: 200,

@@ -74,6 +74,11 @@ export function withSpan<T>(
   );
 }
 
+/** Whether a span is active here (so a new span would join its trace rather than start one). */
+export function insideTrace(): boolean {
+  return trace.getActiveSpan() !== undefined;
+}
+
 /** The W3C `traceparent` of the active span, if tracing is on. */
 export function currentTraceparent(ctx: Context = context.active()): string | undefined {
   const carrier: Record<string, string> = {};

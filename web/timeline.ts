@@ -353,7 +353,10 @@ export function describeStep(s: TimelineStep, names: ProductNames): string {
     case "price.unavailable":
       return `Could not price ${productsText(d.products, names)}: no longer sold`;
     case "order.pending":
-      return "Order pending: waiting for stock, a shipment and payment";
+      // Priced as it was placed, an order has no quote step before this one: the total shows here.
+      return d.amountCents === undefined
+        ? "Order pending: waiting for stock, a shipment and payment"
+        : `Order pending at ${money(d.amountCents)}: waiting for stock, a shipment and payment`;
     case "stock.reserved":
       return `Reserved ${itemsText(d.items, names)}`;
     case "stock.short":

@@ -84,7 +84,7 @@ Deno.test("timeline: a successful saga reads as each service's step, in words", 
   assert.deepEqual(steps.map((s) => describeStep(s, names)), [
     "Order placed for 2 × Teapot, 1 × Cups",
     "Priced the items: 93.00 in total",
-    "Order pending: waiting for stock, a shipment and payment",
+    "Order pending at 93.00: waiting for stock, a shipment and payment",
     "Reserved 2 × Teapot, 1 × Cups",
     "Allocated shipment bf556d08",
     "Took payment of 93.00",

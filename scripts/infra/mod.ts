@@ -22,6 +22,7 @@ import {
   logFileOf,
   pgUrlOf,
   pidFileOf,
+  serviceDbSocketUrlOf,
   serviceDbUrlOf,
 } from "./config.ts";
 import { connectAnswers, connectPid, connectUrlOf, ensureConnect } from "./connect.ts";
@@ -53,6 +54,8 @@ export interface InfraHandle {
   pgUrl(db: string): string;
   /** A service's own URL: its role on its database (see {@linkcode serviceDbUrlOf}). */
   serviceDbUrl(service: string): string;
+  /** The same through the Unix socket (see {@linkcode serviceDbSocketUrlOf}). */
+  serviceDbSocketUrl(service: string): string;
   /** `["127.0.0.1:<port>"]`. */
   kafkaBrokers: string[];
   /** `http://127.0.0.1:<port>` (Kafka Connect REST). */
@@ -76,6 +79,7 @@ export function infraHandle(cfg: InfraConfig, started: Component[] = []): InfraH
     started,
     pgUrl: (db: string) => pgUrlOf(cfg, db),
     serviceDbUrl: (service: string) => serviceDbUrlOf(cfg, service),
+    serviceDbSocketUrl: (service: string) => serviceDbSocketUrlOf(cfg, service),
     kafkaBrokers: [`${cfg.host}:${cfg.ports.kafka}`],
     connectUrl: connectUrlOf(cfg),
   };

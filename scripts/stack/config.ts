@@ -115,6 +115,8 @@ export interface StackPorts {
 export interface InfraEndpoints {
   /** A service's own database URL (its role on its database). */
   serviceDbUrl(service: string): string;
+  /** The same through the Unix socket, when the services run beside PostgreSQL. */
+  serviceDbSocketUrl?(service: string): string;
   kafkaBrokers: string[];
 }
 
@@ -229,6 +231,7 @@ export function appEnv(
     env.OTEL_BSP_SCHEDULE_DELAY = "1000";
     env.OTEL_METRIC_EXPORT_INTERVAL = String(metricsIntervalMs());
   }
+  const dbUrl = (svc: string) => infra.serviceDbSocketUrl?.(svc) ?? infra.serviceDbUrl(svc);
   // Every replica of a service, as a list (the callers go round robin: shared/balancer.ts).
   const urlsOf = (svc: ServiceName) =>
     replicasOf(svc).map((r) => local(httpPortOf(r, ports))).join(",");
@@ -241,7 +244,7 @@ export function appEnv(
     env[httpUrlVar("web")] = local(ports.web);
   } else if (app === "web") {
     env.HTTP_PORT = String(ports.web);
-    env.DATABASE_URL = infra.serviceDbUrl("web");
+    env.DATABASE_URL = dbUrl("web");
   } else if (app === "mail") {
     env.STOCKLET_SMTP_PORT = String(ports.smtp);
     env.STOCKLET_MAILBOX_PORT = String(ports.mailbox);
@@ -250,7 +253,7 @@ export function appEnv(
     const svc = baseOf(app) as ServiceName;
     env.HTTP_PORT = String(httpPortOf(app, ports));
     env.GRPC_PORT = String(grpcPortOf(app, ports));
-    env.DATABASE_URL = infra.serviceDbUrl(svc);
+    env.DATABASE_URL = dbUrl(svc);
     if (svc === "auth") {
       env.USER_GRPC_ADDR = replicasOf("user").map((r) => `127.0.0.1:${grpcPortOf(r, ports)}`)
         .join(",");
@@ -262,15 +265,16 @@ export function appEnv(
 
 /**
  * The V8 flags of every application process (the local stacks, compose, Kubernetes): a young
- * generation of 2 MiB semi-spaces, and V8's memory-saving mode (a smaller heap growth factor, so a
+ * generation of 8 MiB semi-spaces, and V8's memory-saving mode (a smaller heap growth factor, so a
  * service's heap stays near its live size under load: measured 667 → 500 MiB PSS at the peak over
- * the seven services and the edge).
+ * the seven services and the edge). 8 MiB rather than 2: a service allocates fast under load, and
+ * with 2 MiB it scavenged so often that garbage collection took 15 % of its CPU (measured at 150
+ * orders/s: 13.4 → 11.7 ms of CPU per order over the whole stack, peak PSS unchanged).
  */
-export const APP_V8_FLAGS = "--max-semi-space-size=2,--optimize-for-size";
+export const APP_V8_FLAGS = "--max-semi-space-size=8,--optimize-for-size";
 
 /**
- * V8 flags of the application processes (`STOCKLET_V8_FLAGS`): a small young generation keeps each
- * process about 20 MiB smaller, which matters when eight of them share a laptop with Kafka.
+ * V8 flags of the application processes (`STOCKLET_V8_FLAGS`, default {@linkcode APP_V8_FLAGS}).
  */
 export function appV8Flags(): string {
   return Deno.env.get("STOCKLET_V8_FLAGS") ?? APP_V8_FLAGS;

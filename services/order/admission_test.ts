@@ -26,6 +26,7 @@ Deno.test("Admission admits orders up to the bound, then refuses with 429 and Re
   const e = refused(a);
   assert.equal(e?.code, Code.RESOURCE_EXHAUSTED);
   assert.equal(e?.retryAfterSeconds, 1);
+  assert.equal(e?.atCapacity, true, "the service, not the caller: the edge may shed the route");
   assert.match(e?.message ?? "", /too many orders in progress \(10\)/);
 });
 

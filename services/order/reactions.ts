@@ -1,5 +1,6 @@
 /**
- * What moves an order, topic → step: the quote, a stock shortage, a failed allocation and the
+ * What moves an order, topic → step: the catalogue's prices (an order of known products is priced
+ * as it is placed), the quote, a stock shortage, a failed allocation and the
  * payment outcome (the place-order saga); then its shipment's dispatch and delivery, and the
  * compensations of its cancellation.
  * @module
@@ -10,6 +11,7 @@ import { RejectReason } from "./domain.ts";
 import {
   approveOrder,
   followShipment,
+  learnPrice,
   priceOrder,
   recordCancellation,
   rejectOrder,
@@ -67,6 +69,25 @@ export function orderReactions(): Reaction[] {
       "shipping.shipment.delivered",
       events.ShipmentDeliveredEventSchema,
       (e, tx) => followShipment(tx, e, true),
+    ),
+
+    // The catalogue's prices, to price an order as it is placed (see placeOrder).
+    on(
+      "product.state.created",
+      events.ProductCreatedEventSchema,
+      (e, tx, m) => learnPrice(tx, e.productId, e.priceCents, m),
+    ),
+
+    on(
+      "product.attr.price",
+      events.ProductPriceUpdatedEventSchema,
+      (e, tx, m) => learnPrice(tx, e.productId, e.priceCents, m),
+    ),
+
+    on(
+      "product.state.deleted",
+      events.ProductDeletedEventSchema,
+      (e, tx, m) => learnPrice(tx, e.productId, null, m),
     ),
 
     on(

@@ -10,6 +10,8 @@ import { failedPrecondition } from "@stocklet/shared/errors";
 import { uuidv7 } from "@stocklet/shared/ids";
 import { getLog } from "@stocklet/shared/logging";
 import { events } from "@stocklet/shared/proto";
+import { priceItems } from "@stocklet/shared/pricing";
+import type { EventMeta } from "@stocklet/shared/reaction";
 import {
   checkQuote,
   decideCancel,
@@ -22,6 +24,7 @@ import { sagaEnded, sagaStarted } from "./metrics.ts";
 import {
   findOrder,
   insertOrder,
+  knownPrices,
   lockOrder,
   markCancelRequested,
   markPaid,
@@ -31,25 +34,67 @@ import {
   type OrderState,
   recordCompensation,
   recordShipment,
+  rememberPrice,
 } from "./store.ts";
 
 const log = getLog("order", "saga");
 
-/** A customer's cart: a new order in PROCESSING, and `order.state.created` that starts the saga. */
+/**
+ * A customer's cart becomes a new order. When the order service knows the price of every product
+ * in it (its copy of the catalogue's prices, see {@linkcode learnPrice}), the order is priced at
+ * once: PENDING with its prices, and `order.state.pending` asks the warehouse for the stock — two
+ * events and two transactions fewer than asking the product service. Otherwise (a product it has
+ * not heard of yet, or one not sold) it starts in PROCESSING with `order.state.created`, and the
+ * product service quotes it (or refuses it) as the place-order saga always did.
+ */
 export async function placeOrder(
   tx: Tx,
   customerId: string,
   items: Record<string, number>,
 ): Promise<OrderRow> {
-  const o = await insertOrder(tx, { id: uuidv7(), customerId, status: Status.PROCESSING, items });
+  const priced = priceItems(items, await knownPrices(tx, Object.keys(items)));
+  const id = uuidv7();
+  sagaStarted(tx);
+  if (priced.kind === "priced") {
+    const o = await insertOrder(tx, { id, customerId, status: Status.PENDING, items, priced });
+    publishPending(tx, o);
+    return o;
+  }
+  const o = await insertOrder(tx, { id, customerId, status: Status.PROCESSING, items });
   tx.publish("order.state.created", o.id, events.OrderCreatedEventSchema, {
     revision: 1,
     orderId: o.id,
     customerId: o.customer_id,
     itemQuantities: o.items,
   });
-  sagaStarted(tx);
   return o;
+}
+
+/** `order.state.pending`: the order is priced; the warehouse reserves its stock next. */
+function publishPending(tx: Tx, o: OrderRow): void {
+  tx.publish("order.state.pending", o.id, events.OrderPendingEventSchema, {
+    revision: 1,
+    orderId: o.id,
+    customerId: o.customer_id,
+    itemQuantities: o.items,
+    itemsPriceCents: o.items_price_cents ?? 0n,
+    totalPriceCents: o.total_price_cents ?? 0n,
+  });
+}
+
+/**
+ * `product.state.created` and `product.attr.price`: the order service's copy of a product's price
+ * (what prices an order as it is placed); `product.state.deleted` (price null): it is no longer
+ * sold, and orders of it go to the product service, which refuses them. The event's id orders the
+ * news: product's events travel on three topics, and a late one never overwrites a newer one.
+ */
+export async function learnPrice(
+  tx: Tx,
+  productId: string,
+  priceCents: bigint | null,
+  meta: EventMeta,
+): Promise<void> {
+  await rememberPrice(tx, productId, priceCents, meta.id);
 }
 
 /** `product.pricequotation` AVAILABLE: PROCESSING → PENDING with prices, `order.state.pending`. */
@@ -68,15 +113,7 @@ export async function priceOrder(tx: Tx, quote: events.ProductPriceQuoteEvent): 
     itemsCents: quote.totalPriceCents,
     totalCents: quote.totalPriceCents,
   }, current.items);
-  if (!o) return;
-  tx.publish("order.state.pending", o.id, events.OrderPendingEventSchema, {
-    revision: 1,
-    orderId: o.id,
-    customerId: o.customer_id,
-    itemQuantities: o.items,
-    itemsPriceCents: o.items_price_cents ?? 0n,
-    totalPriceCents: o.total_price_cents ?? 0n,
-  });
+  if (o) publishPending(tx, o);
 }
 
 /**

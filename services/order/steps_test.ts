@@ -13,6 +13,7 @@ import { only, type SagaParticipant, sagaParticipant } from "@stocklet/testing/s
 import { testKeys } from "@stocklet/testing/tokens";
 import { orderReactions } from "./reactions.ts";
 import { orderRpc } from "./rpc.ts";
+import { learnPrice } from "./steps.ts";
 import { sweepOnce } from "./sweeper.ts";
 
 const Status = order.OrderStatus;
@@ -239,3 +240,103 @@ Deno.test("order steps: pricing, approval, every rejection, duplicates and the t
     await p.close();
   }
 });
+
+Deno.test("order steps: an order of products whose prices it knows is priced as it is placed", async (t) => {
+  const p = await sagaParticipant("order", orderReactions());
+  const keys = await testKeys();
+  const app = restApp({ bindings: [orderRpc(p.sql)], verifier: keys.verifier });
+  const token = await keys.sign({ sub: uuidv7() });
+  const [a, b, gone] = [uuidv7(), uuidv7(), uuidv7()];
+  const place = async (cart: Record<string, number>) => {
+    const res = await app.request("/v1/order/place", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(cart),
+    });
+    const body = await res.text();
+    assert.equal(res.status, 200, body);
+    return (JSON.parse(body) as { order: { id: string; status: string; totalPriceCents?: string } })
+      .order;
+  };
+  const created = (productId: string, priceCents: bigint) =>
+    p.deliver("product.state.created", events.ProductCreatedEventSchema, {
+      revision: 1,
+      productId,
+      name: "x",
+      priceCents,
+    });
+
+  try {
+    await t.step("the catalogue's events publish nothing", async () => {
+      assert.deepEqual(await created(a, 150n), []);
+      assert.deepEqual(await created(b, 99n), []);
+      assert.deepEqual(await created(gone, 5n), []);
+    });
+
+    await t.step("known prices: PENDING at once, order.state.pending, no quote asked", async () => {
+      const o = await place({ [a]: 2, [b]: 1 });
+      assert.equal(o.status, "ORDER_STATUS_PENDING");
+      assert.equal(o.totalPriceCents, "399");
+      const pending = only(await p.drain(), "order.state.pending", events.OrderPendingEventSchema);
+      assert.equal(pending.orderId, o.id);
+      assert.equal(pending.totalPriceCents, 399n);
+      assert.equal(pending.itemsPriceCents, 399n);
+      const items = await p.sql<Array<{ product_id: string; unit_price_cents: bigint }>>`
+        select product_id, unit_price_cents from order_items where order_id = ${o.id}`;
+      assert.deepEqual(
+        Object.fromEntries(items.map((i) => [i.product_id, i.unit_price_cents])),
+        { [a]: 150n, [b]: 99n },
+      );
+      assert.equal(await statusOf(p, o.id), Status.PENDING);
+    });
+
+    await t.step(
+      "a price change is used from then on; an older event never overwrites it",
+      async () => {
+        const older = uuidv7();
+        assert.deepEqual(
+          await p.deliver("product.attr.price", events.ProductPriceUpdatedEventSchema, {
+            revision: 1,
+            productId: a,
+            priceCents: 200n,
+          }),
+          [],
+        );
+        // A late event (an id older than the one applied) about the same product.
+        await p.holdTx("late", (tx) => learnPrice(tx, a, 1n, { ...meta, id: older })).commit();
+        const o = await place({ [a]: 1 });
+        assert.equal(o.totalPriceCents, "200");
+        only(await p.drain(), "order.state.pending", events.OrderPendingEventSchema);
+      },
+    );
+
+    await t.step(
+      "an unknown or deleted product: PROCESSING, the product service quotes",
+      async () => {
+        assert.deepEqual(
+          await p.deliver("product.state.deleted", events.ProductDeletedEventSchema, {
+            revision: 1,
+            productId: gone,
+          }),
+          [],
+        );
+        // A "created" older than the deletion does not bring it back.
+        await p.holdTx(
+          "late",
+          (tx) => learnPrice(tx, gone, 5n, { ...meta, id: "00000000-0001-7000-8000-000000000000" }),
+        )
+          .commit();
+        for (const cart of [{ [gone]: 1 }, { [a]: 1, [uuidv7()]: 1 }]) {
+          const o = await place(cart);
+          assert.equal(o.status, "ORDER_STATUS_PROCESSING");
+          const e = only(await p.drain(), "order.state.created", events.OrderCreatedEventSchema);
+          assert.deepEqual(e.itemQuantities, cart);
+        }
+      },
+    );
+  } finally {
+    await p.close();
+  }
+});
+
+const meta = { topic: "", key: "", partition: 0, offset: "0", type: "" };

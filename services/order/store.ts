@@ -125,21 +125,63 @@ export async function searchOrders(
   return withItems(sql, rows);
 }
 
-/** Inserts a new order in PROCESSING with its items. */
+/**
+ * Inserts a new order with its items: PROCESSING, or PENDING with its prices when it was priced
+ * as it was placed. Both statements travel together (the order id is ours, nothing waits on a reply).
+ */
 export async function insertOrder(
   tx: Tx,
-  o: { id: string; customerId: string; status: Status; items: Record<string, number> },
+  o: {
+    id: string;
+    customerId: string;
+    status: Status;
+    items: Record<string, number>;
+    priced?: { unitCents: Record<string, bigint>; totalCents: bigint };
+  },
 ): Promise<OrderRow> {
-  const [row] = await tx<Row[]>`
-    insert into orders (id, customer_id, status) values (${o.id}, ${o.customerId}, ${o.status})
-    returning *`;
+  const total = o.priced?.totalCents ?? null;
   const items = Object.entries(o.items).map(([product_id, quantity]) => ({
     order_id: o.id,
     product_id,
     quantity,
+    unit_price_cents: o.priced ? String(o.priced.unitCents[product_id]) : null,
   }));
-  await tx`insert into order_items ${tx(items, "order_id", "product_id", "quantity")}`;
-  return { ...row!, items: { ...o.items }, unit_prices: {} };
+  const [[row]] = await Promise.all([
+    tx<Row[]>`
+      insert into orders (id, customer_id, status, items_price_cents, total_price_cents)
+      values (${o.id}, ${o.customerId}, ${o.status}, ${total}, ${total})
+      returning *`,
+    tx`insert into order_items ${
+      tx(items, "order_id", "product_id", "quantity", "unit_price_cents")
+    }`,
+  ]);
+  return { ...row!, items: { ...o.items }, unit_prices: { ...o.priced?.unitCents } };
+}
+
+/** The catalogue prices the order service knows (product id → unit price) of these products. */
+export async function knownPrices(tx: Tx, ids: readonly string[]): Promise<Map<string, bigint>> {
+  const rows = await tx<Array<{ product_id: string; price_cents: bigint }>>`
+    select product_id, price_cents from price_list
+    where product_id = any(${ids as string[]}::uuid[]) and price_cents is not null`;
+  return new Map(rows.map((r) => [r.product_id, r.price_cents]));
+}
+
+/**
+ * Records a product's price (null: the product left the catalogue) as of the event `version` (its
+ * id, a UUIDv7); an event older than the one recorded changes nothing.
+ */
+export async function rememberPrice(
+  tx: Tx,
+  productId: string,
+  priceCents: bigint | null,
+  version: string,
+): Promise<void> {
+  await tx`
+    insert into price_list (product_id, price_cents, version)
+    values (${productId}, ${priceCents}, ${version})
+    on conflict (product_id) do update
+      set price_cents = excluded.price_cents, version = excluded.version
+      where price_list.version < excluded.version`;
 }
 
 /**

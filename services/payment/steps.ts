@@ -90,11 +90,14 @@ export async function payForOrder(tx: Tx, e: events.ShipmentAllocationEvent): Pr
     });
     return;
   }
-  const newBalance = await debit(tx, customerId, amountCents);
+  // Both statements travel together (one round trip): neither needs the other's answer.
+  const [newBalance] = await Promise.all([
+    debit(tx, customerId, amountCents),
+    insertTransaction(tx, { id: transactionId, orderId: e.orderId, customerId, amountCents }),
+  ]);
   if (newBalance !== decision.newBalanceCents) {
     throw new Error(`balance of ${customerId} changed under its lock`);
   }
-  await insertTransaction(tx, { id: transactionId, orderId: e.orderId, customerId, amountCents });
   // One event for the one fact: the SUCCESS outcome carries the transaction, the customer and the
   // amount debited (separate "balance debited" and "transaction logged" events would say the same
   // again and cost the relay two more records per order).

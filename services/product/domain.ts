@@ -5,6 +5,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { events } from "@stocklet/shared/proto";
+import { priceItems } from "@stocklet/shared/pricing";
 
 /** A quote for an order, ready to publish on `product.pricequotation`. */
 export type PriceQuote = events.ProductPriceQuoteEvent;
@@ -18,29 +19,22 @@ export function quoteOrder(
   quantities: Readonly<Record<string, number>>,
   unitPrices: ReadonlyMap<string, bigint>,
 ): PriceQuote {
-  const unavailable = Object.keys(quantities).filter((id) => !unitPrices.has(id)).sort();
-  if (unavailable.length) {
+  const priced = priceItems(quantities, unitPrices);
+  if (priced.kind === "unpriced") {
     return create(events.ProductPriceQuoteEventSchema, {
       revision: 1,
       type: events.ProductPriceQuoteEvent_Type.UNAVAILABLE,
       orderId,
       productQuantities: { ...quantities },
-      unavailableProducts: unavailable,
+      unavailableProducts: priced.missing,
     });
-  }
-  const prices: Record<string, bigint> = {};
-  let total = 0n;
-  for (const [id, qty] of Object.entries(quantities)) {
-    const unit = unitPrices.get(id)!;
-    prices[id] = unit;
-    total += unit * BigInt(qty);
   }
   return create(events.ProductPriceQuoteEventSchema, {
     revision: 1,
     type: events.ProductPriceQuoteEvent_Type.AVAILABLE,
     orderId,
     productQuantities: { ...quantities },
-    productPricesCents: prices,
-    totalPriceCents: total,
+    productPricesCents: priced.unitCents,
+    totalPriceCents: priced.totalCents,
   });
 }

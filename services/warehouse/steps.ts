@@ -73,8 +73,11 @@ export async function reserveOrder(tx: Tx, e: events.OrderPendingEvent): Promise
     });
     return;
   }
-  await takeStock(tx, e.itemQuantities);
-  await insertReservationItems(tx, id, e.itemQuantities);
+  // Both statements travel together (one round trip): neither needs the other's answer.
+  await Promise.all([
+    takeStock(tx, e.itemQuantities),
+    insertReservationItems(tx, id, e.itemQuantities),
+  ]);
   tx.publish("warehouse.reservation.reserved", e.orderId, events.StockReservationEventSchema, {
     revision: 1,
     type: Type.STOCK_RESERVED,

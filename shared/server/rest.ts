@@ -8,7 +8,14 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { bearerToken, type TokenVerifier } from "../auth.ts";
-import { Code, errorBody, httpStatusOf, ServiceError, toServiceError } from "../errors.ts";
+import {
+  AT_CAPACITY_HEADER,
+  Code,
+  errorBody,
+  httpStatusOf,
+  ServiceError,
+  toServiceError,
+} from "../errors.ts";
 import { uuidv7 } from "../ids.ts";
 import type { ServiceBinding } from "./handler.ts";
 import { checkReadiness, type ReadinessChecks } from "./health.ts";
@@ -32,6 +39,7 @@ function errorResponse(err: unknown, requestId: string): Response {
     "x-request-id": requestId,
   };
   if (se.retryAfterSeconds !== undefined) headers["retry-after"] = String(se.retryAfterSeconds);
+  if (se.atCapacity) headers[AT_CAPACITY_HEADER] = "1";
   return new Response(JSON.stringify(errorBody(se)), {
     status: httpStatusOf(se.code),
     headers,

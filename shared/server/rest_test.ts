@@ -3,7 +3,14 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { order, product } from "../proto.ts";
 import { requireAdmin, requireUser } from "../auth.ts";
-import { Code, failedPrecondition, notFound, ServiceError } from "../errors.ts";
+import {
+  AT_CAPACITY_HEADER,
+  Code,
+  failedPrecondition,
+  notFound,
+  ServiceError,
+  tooBusy,
+} from "../errors.ts";
 import { bindService } from "./handler.ts";
 import { restApp } from "./rest.ts";
 import { testKeys } from "@stocklet/testing/tokens";
@@ -261,4 +268,30 @@ Deno.test("ServiceError keeps code and details", () => {
   const e = new ServiceError(Code.ALREADY_EXISTS, "dup", [{ field: "email", message: "taken" }]);
   assert.equal(e.code, 6);
   assert.equal(e.details[0]!.field, "email");
+});
+
+Deno.test("REST: a service at capacity says so (429, Retry-After, at-capacity mark); a caller's limit does not", async () => {
+  const busy = bindService(order.OrderService, {
+    placeOrder: () => Promise.reject(tooBusy("too many orders in progress (9)", 1)),
+    viewOrder: () => Promise.reject(new ServiceError(Code.RESOURCE_EXHAUSTED, "too many attempts")),
+    serviceInfo: () => Promise.resolve({ name: "order" }),
+    viewOrders: () => Promise.resolve({}),
+    searchOrders: () => Promise.resolve({}),
+    cancelOrder: () => Promise.resolve({}),
+  });
+  const a = restApp({ bindings: [busy], verifier: keys.verifier });
+  const headers = {
+    "content-type": "application/json",
+    authorization: `Bearer ${await keys.sign({ sub: "user-1" })}`,
+  };
+  const body = JSON.stringify({ [ID]: 1 });
+  const place = await a.request("/v1/order/place", { method: "POST", headers, body });
+  assert.equal(place.status, 429);
+  assert.equal(place.headers.get("retry-after"), "1");
+  assert.equal(place.headers.get(AT_CAPACITY_HEADER), "1");
+  await place.body?.cancel();
+  const view = await a.request(`/v1/order/orders/${ID}`, { headers });
+  assert.equal(view.status, 429);
+  assert.equal(view.headers.get(AT_CAPACITY_HEADER), null);
+  await view.body?.cancel();
 });

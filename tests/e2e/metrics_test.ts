@@ -158,19 +158,20 @@ Deno.test(
       "stocklet.saga.outcome": "rejected",
       "stocklet.saga.reason": "payment_failed",
     };
-    const quoted = {
-      "messaging.consumer.group.name": consumerGroupOf("product"),
-      "messaging.destination.name": "order.state.created",
+    // Every order, priced as it was placed or quoted by product, is reserved by the warehouse.
+    const reserved = {
+      "messaging.consumer.group.name": consumerGroupOf("warehouse"),
+      "messaging.destination.name": "order.state.pending",
       "stocklet.outcome": "applied",
     };
-    const before = await settled(a, ["order", "product"], names);
+    const before = await settled(a, ["order", "warehouse"], names);
     const count = (name: string, attrs: Record<string, unknown>, svc: string) =>
       counterTotal(before.series, name, attrs, svc);
     const startedBefore = count("stocklet.saga.started", {}, "order");
     const approvedBefore = count("stocklet.saga.completed", approved, "order");
     const rejectedBefore = count("stocklet.saga.completed", rejected, "order");
     const timedBefore = count("stocklet.saga.duration", approved, "order");
-    const quotedBefore = count("messaging.client.consumed.messages", quoted, "product");
+    const reservedBefore = count("messaging.client.consumed.messages", reserved, "warehouse");
 
     const p = await a.product(700, 10);
     const rich = await a.customer();
@@ -198,8 +199,13 @@ Deno.test(
         timedBefore + 1,
     );
     assert.ok(
-      await reaches(a, "messaging.client.consumed.messages", quoted, "product", quotedBefore + 2) >=
-        quotedBefore + 2,
+      await reaches(
+        a,
+        "messaging.client.consumed.messages",
+        reserved,
+        "warehouse",
+        reservedBefore + 2,
+      ) >= reservedBefore + 2,
     );
     const m = await fetchMetrics(collectorOf(a), {
       names: [
@@ -227,12 +233,12 @@ Deno.test(
     ) {
       assert.ok(
         m.series.some((s) =>
-          s.service === "product" && s.name === name && (s.points.at(-1)?.h?.count ?? 0) > 0 &&
+          s.service === "warehouse" && s.name === name && (s.points.at(-1)?.h?.count ?? 0) > 0 &&
           // The whole hop by topic; its stages per service.
           (name !== "stocklet.event.hop.duration" ||
-            s.attributes["messaging.destination.name"] === "order.state.created")
+            s.attributes["messaging.destination.name"] === "order.state.pending")
         ),
-        `product records ${name}`,
+        `warehouse records ${name}`,
       );
     }
     // The bench's figures from the same metrics.

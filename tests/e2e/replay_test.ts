@@ -32,6 +32,10 @@ Deno.test(
     const rejected = await a.settled(poor, (await a.place(poor, { [p]: 1 })).id);
     assert.equal(approved.status, "ORDER_STATUS_APPROVED");
     assert.equal(rejected.status, "ORDER_STATUS_REJECTED");
+    // An order of a product the order service never heard of: quoted (refused) by the product
+    // service, the saga's other way in.
+    const unsold = await a.settled(poor, (await a.place(poor, { [crypto.randomUUID()]: 1 })).id);
+    assert.equal(unsold.status, "ORDER_STATUS_REJECTED");
     await a.eventually(
       async () => (await a.stock(p)) === 3,
       "the rejected order's stock to return",
@@ -44,9 +48,9 @@ Deno.test(
     const cancelled = await a.settled(rich, (await a.place(rich, { [p]: 1 })).id);
     assert.equal((await a.cancel(rich, cancelled.id)).status, 200);
     await a.orderReaches(rich, cancelled.id, ["CANCELLED"]);
-    // approved, shipped, delivered; confirmed and cancelled; rejected.
+    // approved, shipped, delivered; confirmed and cancelled; rejected twice.
     await a.mailArrives(rich.email, 5);
-    await a.mailArrives(poor.email, 1);
+    await a.mailArrives(poor.email, 2);
     await waitCaughtUp(kafka, groups);
     await a.eventually(async () => {
       const sent = await Promise.all(
@@ -64,7 +68,7 @@ Deno.test(
 
     const before = await fingerprint((svc) => infra.serviceDbUrl(svc));
     const topics = [...TOPICS.keys()];
-    const keys = new Set([approved.id, rejected.id, cancelled.id, rich.id, poor.id, p]);
+    const keys = new Set([approved.id, rejected.id, unsold.id, cancelled.id, rich.id, poor.id, p]);
     const records = (await readAll(kafka, topics)).filter((r) =>
       r.key && keys.has(r.key.toString())
     );

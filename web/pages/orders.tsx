@@ -67,7 +67,10 @@ export function waitingFor(status: string, steps: readonly StoredStep[]): string
     }
   }
   if (statusRank(status) > 2) return undefined;
-  return WAITING.find(([step]) => !done.has(step))?.[1];
+  // The step after the furthest one done: an order priced as it was placed has no "placed" or
+  // "quoted" step, and a later step's event may arrive before an earlier one's.
+  const furthest = WAITING.findLastIndex(([step]) => done.has(step));
+  return WAITING[furthest + 1]?.[1];
 }
 
 /** What is known of an order's shipment once it left: from the order, or the shipping events. */

@@ -10,6 +10,7 @@ import {
   deliveredStep,
   dispatchedStep,
   paymentStep,
+  pendingStep,
   refundStep,
   reservationStep,
   shipmentCancelledStep,
@@ -187,4 +188,27 @@ Deno.test("order page: a cancellation shows what is given back, then the refund"
   assert.match(page, /Order cancelled: 69\.00 refunded/);
   assert.doesNotMatch(page, /class="why"/, "a cancellation is not a failure");
   assert.equal(refundOf(order("CANCELLED", { refundedCents: "6800" }), all), "6800");
+});
+
+Deno.test("order page: waits for the step after the furthest one done (an order priced as placed)", () => {
+  const tail = approved(); // reserved, allocated, paid, approved
+  const pending = pendingStep(create(events.OrderPendingEventSchema, {
+    orderId: ORDER,
+    totalPriceCents: 6900n,
+  }));
+  assert.equal(waitingFor("ORDER_STATUS_PENDING", []), "the order service");
+  assert.equal(
+    waitingFor("ORDER_STATUS_PENDING", stored([pending])),
+    "the warehouse to reserve stock",
+    "no placed or quoted step before it: priced as it was placed",
+  );
+  assert.equal(
+    waitingFor("ORDER_STATUS_PENDING", stored([pending, tail[0]!, tail[1]!])),
+    "payment to take the money",
+  );
+  assert.equal(
+    waitingFor("ORDER_STATUS_PENDING", stored([tail[1]!])),
+    "payment to take the money",
+    "a later step's event before an earlier one's",
+  );
 });
