@@ -57,9 +57,12 @@ export async function loadOrCreateSigningKey(
   if (existing) return { key: existing, created: false };
   return await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(hashtextextended(${KEYS_LOCK}, 0))`;
+    // clock_timestamp(), not now(): now() is when this transaction began, which can be before a
+    // racing start that began later but took the lock first stored its key (not_before = its own
+    // now()): that key would look not yet valid here, and a second one would be made.
     const [row] = await tx<Array<{ private_jwk: JWK }>>`
       select private_jwk from signing_keys
-      where private_jwk is not null and not_before <= now()
+      where private_jwk is not null and not_before <= clock_timestamp()
       order by not_before desc, kid desc limit 1`;
     if (row) return { key: await signingKeyFromJwk(row.private_jwk), created: false };
     const key = await generateSigningKey();
