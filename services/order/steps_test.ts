@@ -21,6 +21,23 @@ const Reason = events.OrderRejectedEvent_Reason;
 const Quote = events.ProductPriceQuoteEvent_Type;
 const Payment = events.PaymentProcessedEvent_Type;
 
+/** Places an order through the order service's REST API; the order as it answered. */
+async function placeThrough(
+  app: { request(path: string, init: RequestInit): Response | Promise<Response> },
+  token: string,
+  cart: Record<string, number>,
+): Promise<{ id: string; status: string; totalPriceCents?: string }> {
+  const res = await app.request("/v1/order/place", {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(cart),
+  });
+  const body = await res.text();
+  assert.equal(res.status, 200, body);
+  return (JSON.parse(body) as { order: { id: string; status: string; totalPriceCents?: string } })
+    .order;
+}
+
 async function statusOf(p: SagaParticipant, orderId: string): Promise<order.OrderStatus> {
   const [row] = await p.sql<Array<{ status: order.OrderStatus }>>`
     select status from orders where id = ${orderId}`;
@@ -40,14 +57,7 @@ Deno.test("order steps: pricing, approval, every rejection, duplicates and the t
 
   /** Places an order through the API and drains its `order.state.created`. */
   const place = async (): Promise<string> => {
-    const res = await app.request("/v1/order/place", {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify(cart),
-    });
-    const body = await res.text();
-    assert.equal(res.status, 200, body);
-    const id = (JSON.parse(body) as { order: { id: string } }).order.id;
+    const { id } = await placeThrough(app, token, cart);
     only(await p.drain(), "order.state.created", events.OrderCreatedEventSchema);
     return id;
   };
@@ -247,17 +257,7 @@ Deno.test("order steps: an order of products whose prices it knows is priced as 
   const app = restApp({ bindings: [orderRpc(p.sql)], verifier: keys.verifier });
   const token = await keys.sign({ sub: uuidv7() });
   const [a, b, gone] = [uuidv7(), uuidv7(), uuidv7()];
-  const place = async (cart: Record<string, number>) => {
-    const res = await app.request("/v1/order/place", {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify(cart),
-    });
-    const body = await res.text();
-    assert.equal(res.status, 200, body);
-    return (JSON.parse(body) as { order: { id: string; status: string; totalPriceCents?: string } })
-      .order;
-  };
+  const place = (cart: Record<string, number>) => placeThrough(app, token, cart);
   const created = (productId: string, priceCents: bigint) =>
     p.deliver("product.state.created", events.ProductCreatedEventSchema, {
       revision: 1,
