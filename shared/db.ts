@@ -104,8 +104,7 @@ export function transaction<T>(sql: Sql, name: string, fn: (tx: Tx) => Promise<T
   // Inside a trace (a request's, a saga step's) the transaction is a span of it. Outside one it
   // gets none: a consumer round's transaction holds several orders' events (each in its own
   // consumer span, a child of the span that published it), and a background task's belongs to no
-  // order, so a span would only start a trace of its own that nothing links to — measured, one
-  // per round and about a third of a service's tracing cost.
+  // order, so a span would only start a trace of its own that nothing links to (one per round).
   if (!insideTrace()) return run(sql, name, fn);
   return withSpan(`db.tx ${name}`, {
     kind: SpanKind.CLIENT,

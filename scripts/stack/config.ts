@@ -115,8 +115,8 @@ export interface StackPorts {
 export interface InfraEndpoints {
   /** A service's own database URL (its role on its database). */
   serviceDbUrl(service: string): string;
-  /** The same through the Unix socket, when the services run beside PostgreSQL. */
-  serviceDbSocketUrl?(service: string): string;
+  /** The same through the Unix socket: what the stack's processes, beside PostgreSQL, use. */
+  serviceDbSocketUrl(service: string): string;
   kafkaBrokers: string[];
 }
 
@@ -231,7 +231,6 @@ export function appEnv(
     env.OTEL_BSP_SCHEDULE_DELAY = "1000";
     env.OTEL_METRIC_EXPORT_INTERVAL = String(metricsIntervalMs());
   }
-  const dbUrl = (svc: string) => infra.serviceDbSocketUrl?.(svc) ?? infra.serviceDbUrl(svc);
   // Every replica of a service, as a list (the callers go round robin: shared/balancer.ts).
   const urlsOf = (svc: ServiceName) =>
     replicasOf(svc).map((r) => local(httpPortOf(r, ports))).join(",");
@@ -244,7 +243,7 @@ export function appEnv(
     env[httpUrlVar("web")] = local(ports.web);
   } else if (app === "web") {
     env.HTTP_PORT = String(ports.web);
-    env.DATABASE_URL = dbUrl("web");
+    env.DATABASE_URL = infra.serviceDbSocketUrl("web");
   } else if (app === "mail") {
     env.STOCKLET_SMTP_PORT = String(ports.smtp);
     env.STOCKLET_MAILBOX_PORT = String(ports.mailbox);
@@ -253,7 +252,7 @@ export function appEnv(
     const svc = baseOf(app) as ServiceName;
     env.HTTP_PORT = String(httpPortOf(app, ports));
     env.GRPC_PORT = String(grpcPortOf(app, ports));
-    env.DATABASE_URL = dbUrl(svc);
+    env.DATABASE_URL = infra.serviceDbSocketUrl(svc);
     if (svc === "auth") {
       env.USER_GRPC_ADDR = replicasOf("user").map((r) => `127.0.0.1:${grpcPortOf(r, ports)}`)
         .join(",");

@@ -16,6 +16,7 @@ import {
 
 const infra = {
   serviceDbUrl: (svc: string) => `postgres://x@127.0.0.1:1/${svc}`,
+  serviceDbSocketUrl: (svc: string) => `postgres://x@127.0.0.1:1/${svc}?host=%2Fsock`,
   kafkaBrokers: ["127.0.0.1:2"],
 };
 
@@ -82,7 +83,11 @@ Deno.test("appEnv: callers get every replica; each replica its own ports and ins
     const replica = appEnv("order@1", ports, infra);
     assert.equal(replica.HTTP_PORT, String(ports.http.order + 50));
     assert.equal(replica.GRPC_PORT, String(ports.grpc.order + 50));
-    assert.equal(replica.DATABASE_URL, infra.serviceDbUrl("order"), "one database per service");
+    assert.equal(
+      replica.DATABASE_URL,
+      infra.serviceDbSocketUrl("order"),
+      "one database per service, through the socket",
+    );
     assert.equal(replica.OTEL_SERVICE_NAME, "order");
     assert.equal(replica.OTEL_RESOURCE_ATTRIBUTES, "service.instance.id=order@1");
   });
