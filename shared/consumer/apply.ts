@@ -4,6 +4,12 @@
  * reaction in order, one outbox flush, one commit — what keeps a busy consumer cheap. If that
  * transaction fails, none of it stands and each event is applied on its own, retried, and
  * dead-lettered if it keeps failing. Records that can never be processed are dead-lettered at once.
+ *
+ * The claim is optimistic: it travels to PostgreSQL with the reactions' first statement instead of
+ * a round trip of its own (a round trip is a socket write and a wake-up on both sides, the biggest
+ * single cost of a consumer transaction), and a transaction whose claim finds an event already
+ * applied — rare: a redelivery after a crash or a rebalance — is rolled back whole, its reactions'
+ * writes and events with it, and the round is applied again one event at a time.
  * @module
  */
 import type { Tx } from "../db.ts";
@@ -110,38 +116,69 @@ async function applyTogether(todo: Todo[], deps: ApplyDeps): Promise<Outcome[] |
   const inSpan = deps.inSpan ?? passThrough;
   try {
     return await deps.transaction(`consume ${todo.length} events`, async (tx) => {
-      const fresh = await claim(
+      const claimed = claim(
         tx,
         deps.consumer,
         todo.map((t) => ({ id: t.meta.id, topic: t.d.topic })),
       );
-      const out: Outcome[] = [];
-      for (const t of todo) {
-        if (!fresh.has(t.meta.id)) {
-          out.push({ kind: "duplicate" });
-          continue;
-        }
-        await inSpan(t.d, () => t.reaction.handle(t.event, tx, t.meta));
-        out.push({ kind: "applied" });
-      }
-      return out;
+      await appliedOnce(claimed, todo.length, async () => {
+        for (const t of todo) await inSpan(t.d, () => t.reaction.handle(t.event, tx, t.meta));
+      });
+      return todo.map((): Outcome => ({ kind: "applied" }));
     });
   } catch {
+    // Failed, or something in it was applied before: one by one (each finds its own outcome).
     return undefined;
   }
 }
+
+/** Thrown inside a transaction to roll it back: an event it applied had been applied before. */
+const ALREADY_APPLIED = Symbol("already applied");
+
+/**
+ * Runs reactions behind their optimistic claim (sent first, not awaited, so postgres.js writes it
+ * with their first statement), then throws {@linkcode ALREADY_APPLIED} unless all `count` events
+ * were new. A reaction that fails on an event applied before (a unique key it inserted then) is
+ * a duplicate too, not a failure to retry.
+ */
+async function appliedOnce(
+  claimed: Promise<Set<string>>,
+  count: number,
+  react: () => Promise<void>,
+): Promise<void> {
+  claimed.catch(noop); // awaited below; a failed claim fails the reactions' statements too
+  try {
+    await react();
+  } catch (e) {
+    const fresh = await claimed.catch(() => undefined);
+    if (fresh && fresh.size < count) throw ALREADY_APPLIED;
+    throw e;
+  }
+  if ((await claimed).size < count) throw ALREADY_APPLIED;
+}
+
+function noop(): void {}
 
 /** One event in its own transaction, retried; dead-lettered when it keeps failing. */
 async function applyAlone(t: Todo, deps: ApplyDeps): Promise<Outcome> {
   const inSpan = deps.inSpan ?? passThrough;
   const r = await retrying(
-    () =>
-      deps.transaction(`consume ${t.d.topic}`, async (tx) => {
-        const fresh = await claim(tx, deps.consumer, [{ id: t.meta.id, topic: t.d.topic }]);
-        if (!fresh.size) return false;
-        await inSpan(t.d, () => t.reaction.handle(t.event, tx, t.meta));
-        return true;
-      }),
+    async () => {
+      try {
+        return await deps.transaction(`consume ${t.d.topic}`, async (tx) => {
+          const claimed = claim(tx, deps.consumer, [{ id: t.meta.id, topic: t.d.topic }]);
+          await appliedOnce(
+            claimed,
+            1,
+            () => inSpan(t.d, () => t.reaction.handle(t.event, tx, t.meta)),
+          );
+          return true;
+        });
+      } catch (e) {
+        if (e === ALREADY_APPLIED) return false; // rolled back: it stands from its first time
+        throw e;
+      }
+    },
     deps.retry,
     { ...deps.hooks, onRetry: (err, n, transient) => deps.hooks.onRetry?.(t.d, err, n, transient) },
   );

@@ -11,8 +11,11 @@ import { RetryLater } from "./retry.ts";
 
 const TOPIC = "order.state.created";
 
-/** A fake database: an inbox set, and a transaction that rolls the inbox back on failure. */
-function fakeDb() {
+/**
+ * A fake database: an inbox set, and a transaction that rolls the inbox back on failure, and with
+ * it what the reactions wrote to `journal` (their writes, as a real transaction would).
+ */
+function fakeDb(journal: unknown[] = []) {
   const inbox = new Set<string>();
   let txs = 0;
   return {
@@ -23,6 +26,7 @@ function fakeDb() {
     transaction<T>(_name: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
       txs++;
       const added: string[] = [];
+      const written = journal.length;
       const tx = ((strings: TemplateStringsArray, ...values: unknown[]) => {
         assert.match(strings.join("?"), /insert into inbox/);
         if (strings.join("?").includes("unnest")) {
@@ -44,6 +48,7 @@ function fakeDb() {
       }) as unknown as Tx;
       return fn(tx).catch((err) => {
         for (const k of added) inbox.delete(k);
+        journal.length = written;
         throw err;
       });
     },
@@ -94,10 +99,13 @@ async function applyOne(x: Delivery, d: ApplyDeps) {
 
 Deno.test("applyRound() applies an event once and recognises its redelivery", async () => {
   const seen: string[] = [];
-  const { d, db } = deps(on(TOPIC, events.OrderCreatedEventSchema, (e) => {
-    seen.push(e.orderId);
-    return Promise.resolve();
-  }));
+  const { d, db } = deps(
+    on(TOPIC, events.OrderCreatedEventSchema, (e) => {
+      seen.push(e.orderId);
+      return Promise.resolve();
+    }),
+    fakeDb(seen),
+  );
   const msg = delivery();
   assert.deepEqual(await applyOne(msg, d), { kind: "applied" });
   assert.deepEqual(await applyOne(msg, d), { kind: "duplicate" });
@@ -279,4 +287,63 @@ Deno.test("applyRound() applies the events of several topics' partitions togethe
   assert.deepEqual(out.map((o) => o.kind), ["applied", "applied", "applied", "applied"]);
   assert.deepEqual(seen, ["p0-a", "p0-b", "p1-a", "p1-b"]);
   assert.equal(db.txs, 1);
+});
+
+Deno.test("applyRound() sends the inbox claim with the reaction's first statement, not before it", async () => {
+  const log: string[] = [];
+  const db = fakeDb();
+  const { d } = deps(
+    on(TOPIC, events.OrderCreatedEventSchema, () => {
+      log.push("reaction started");
+      return Promise.resolve();
+    }),
+    db,
+  );
+  // The claim answers only after a macrotask, as a round trip would: the reaction must not wait.
+  d.transaction = (name, fn) =>
+    db.transaction(name, (tx) => {
+      const slow = ((strings: TemplateStringsArray, ...values: unknown[]) => {
+        log.push("claim sent");
+        const answer = (tx as unknown as (s: TemplateStringsArray, ...v: unknown[]) => unknown)(
+          strings,
+          ...values,
+        );
+        return new Promise((r) => setTimeout(() => (log.push("claim answered"), r(answer)), 5));
+      }) as unknown as Tx;
+      return fn(slow);
+    });
+  assert.deepEqual(await applyOne(delivery(), d), { kind: "applied" });
+  assert.deepEqual(log, ["claim sent", "reaction started", "claim answered"]);
+});
+
+Deno.test("applyRound() rolls back a round holding an event applied before, then applies the rest once", async () => {
+  const seen: string[] = [];
+  const { d, dead } = deps(
+    on(TOPIC, events.OrderCreatedEventSchema, (e) => {
+      seen.push(e.orderId);
+      return Promise.resolve();
+    }),
+    fakeDb(seen),
+  );
+  const first = order("o-1");
+  await applyRound([first], d);
+  const out = await applyRound([order("o-2"), { ...first }, order("o-3")], d);
+  assert.deepEqual(out.map((o) => o.kind), ["applied", "duplicate", "applied"]);
+  assert.deepEqual(seen, ["o-1", "o-2", "o-3"], "what the rolled-back round wrote is gone");
+  assert.equal(dead.length, 0);
+});
+
+Deno.test("applyRound() counts a reaction failing on an event applied before as a duplicate, not a failure", async () => {
+  const rows = new Set<string>();
+  const { d, dead, sleeps } = deps(on(TOPIC, events.OrderCreatedEventSchema, (e) => {
+    // As a unique key would: the second time the same order is inserted, the statement fails.
+    if (rows.has(e.orderId)) throw new Error(`duplicate key value: ${e.orderId}`);
+    rows.add(e.orderId);
+    return Promise.resolve();
+  }));
+  const msg = delivery();
+  assert.deepEqual(await applyOne(msg, d), { kind: "applied" });
+  assert.deepEqual(await applyOne(msg, d), { kind: "duplicate" });
+  assert.equal(dead.length, 0);
+  assert.deepEqual(sleeps, [], "not retried");
 });
