@@ -9,7 +9,7 @@
  * a round trip of its own (a round trip is a socket write and a wake-up on both sides, the biggest
  * single cost of a consumer transaction), and a transaction whose claim finds an event already
  * applied — rare: a redelivery after a crash or a rebalance — is rolled back whole, its reactions'
- * writes and events with it, and the round is applied again one event at a time.
+ * writes and events with it, and the round is applied again with the claim first.
  * @module
  */
 import type { Tx } from "../db.ts";
@@ -110,24 +110,40 @@ export async function applyRound(
   return outcomes as Outcome[];
 }
 
-/** The whole round in one transaction; undefined when it failed (nothing committed). */
+/**
+ * The whole round in one transaction; undefined when it failed (nothing committed). A round holding
+ * an event applied before is rolled back and tried once more with the claim awaited first, so that
+ * a redelivered backlog (a replay, a rebalance) costs two transactions, not one per event.
+ */
 async function applyTogether(todo: Todo[], deps: ApplyDeps): Promise<Outcome[] | undefined> {
   if (deps.hooks.stopping()) return todo.map(() => ({ kind: "aborted" }));
   const inSpan = deps.inSpan ?? passThrough;
+  const entries = todo.map((t) => ({ id: t.meta.id, topic: t.d.topic }));
   try {
     return await deps.transaction(`consume ${todo.length} events`, async (tx) => {
-      const claimed = claim(
-        tx,
-        deps.consumer,
-        todo.map((t) => ({ id: t.meta.id, topic: t.d.topic })),
-      );
-      await appliedOnce(claimed, todo.length, async () => {
+      await appliedOnce(claim(tx, deps.consumer, entries), todo.length, async () => {
         for (const t of todo) await inSpan(t.d, () => t.reaction.handle(t.event, tx, t.meta));
       });
       return todo.map((): Outcome => ({ kind: "applied" }));
     });
+  } catch (e) {
+    if (e !== ALREADY_APPLIED) return undefined; // failed: one by one, with retries
+  }
+  try {
+    return await deps.transaction(`consume ${todo.length} events`, async (tx) => {
+      const fresh = await claim(tx, deps.consumer, entries);
+      const out: Outcome[] = [];
+      for (const t of todo) {
+        if (!fresh.has(t.meta.id)) {
+          out.push({ kind: "duplicate" });
+          continue;
+        }
+        await inSpan(t.d, () => t.reaction.handle(t.event, tx, t.meta));
+        out.push({ kind: "applied" });
+      }
+      return out;
+    });
   } catch {
-    // Failed, or something in it was applied before: one by one (each finds its own outcome).
     return undefined;
   }
 }

@@ -318,7 +318,7 @@ Deno.test("applyRound() sends the inbox claim with the reaction's first statemen
 
 Deno.test("applyRound() rolls back a round holding an event applied before, then applies the rest once", async () => {
   const seen: string[] = [];
-  const { d, dead } = deps(
+  const { d, dead, db } = deps(
     on(TOPIC, events.OrderCreatedEventSchema, (e) => {
       seen.push(e.orderId);
       return Promise.resolve();
@@ -331,6 +331,29 @@ Deno.test("applyRound() rolls back a round holding an event applied before, then
   assert.deepEqual(out.map((o) => o.kind), ["applied", "duplicate", "applied"]);
   assert.deepEqual(seen, ["o-1", "o-2", "o-3"], "what the rolled-back round wrote is gone");
   assert.equal(dead.length, 0);
+  assert.equal(
+    db.txs,
+    3,
+    "o-1 alone, then the round: rolled back once, applied with the claim first",
+  );
+});
+
+Deno.test("applyRound() applies a redelivered backlog in two transactions, not one per event", async () => {
+  const seen: string[] = [];
+  const { d, db } = deps(
+    on(TOPIC, events.OrderCreatedEventSchema, (e) => {
+      seen.push(e.orderId);
+      return Promise.resolve();
+    }),
+    fakeDb(seen),
+  );
+  const backlog = Array.from({ length: 50 }, (_, i) => order(`o-${i}`));
+  await applyRound(backlog, d);
+  const txs = db.txs;
+  const again = await applyRound(backlog.map((x) => ({ ...x })), d);
+  assert.ok(again.every((o) => o.kind === "duplicate"));
+  assert.equal(db.txs - txs, 2);
+  assert.equal(seen.length, 50, "each applied once");
 });
 
 Deno.test("applyRound() counts a reaction failing on an event applied before as a duplicate, not a failure", async () => {
