@@ -91,6 +91,16 @@ function deps(reaction: Reaction<DescMessage>, db = fakeDb()) {
   return { d, dead, sleeps, db };
 }
 
+/** Applying with a reaction that records each order it applies, in writes a rollback undoes. */
+function recording() {
+  const seen: string[] = [];
+  const reaction = on(TOPIC, events.OrderCreatedEventSchema, (e) => {
+    seen.push(e.orderId);
+    return Promise.resolve();
+  });
+  return { seen, ...deps(reaction, fakeDb(seen)) };
+}
+
 /** Applies one delivery as a round of its own. */
 async function applyOne(x: Delivery, d: ApplyDeps) {
   const [outcome] = await applyRound([x], d);
@@ -98,14 +108,7 @@ async function applyOne(x: Delivery, d: ApplyDeps) {
 }
 
 Deno.test("applyRound() applies an event once and recognises its redelivery", async () => {
-  const seen: string[] = [];
-  const { d, db } = deps(
-    on(TOPIC, events.OrderCreatedEventSchema, (e) => {
-      seen.push(e.orderId);
-      return Promise.resolve();
-    }),
-    fakeDb(seen),
-  );
+  const { seen, d, db } = recording();
   const msg = delivery();
   assert.deepEqual(await applyOne(msg, d), { kind: "applied" });
   assert.deepEqual(await applyOne(msg, d), { kind: "duplicate" });
@@ -317,14 +320,7 @@ Deno.test("applyRound() sends the inbox claim with the reaction's first statemen
 });
 
 Deno.test("applyRound() rolls back a round holding an event applied before, then applies the rest once", async () => {
-  const seen: string[] = [];
-  const { d, dead, db } = deps(
-    on(TOPIC, events.OrderCreatedEventSchema, (e) => {
-      seen.push(e.orderId);
-      return Promise.resolve();
-    }),
-    fakeDb(seen),
-  );
+  const { seen, d, dead, db } = recording();
   const first = order("o-1");
   await applyRound([first], d);
   const out = await applyRound([order("o-2"), { ...first }, order("o-3")], d);
@@ -339,14 +335,7 @@ Deno.test("applyRound() rolls back a round holding an event applied before, then
 });
 
 Deno.test("applyRound() applies a redelivered backlog in two transactions, not one per event", async () => {
-  const seen: string[] = [];
-  const { d, db } = deps(
-    on(TOPIC, events.OrderCreatedEventSchema, (e) => {
-      seen.push(e.orderId);
-      return Promise.resolve();
-    }),
-    fakeDb(seen),
-  );
+  const { seen, d, db } = recording();
   const backlog = Array.from({ length: 50 }, (_, i) => order(`o-${i}`));
   await applyRound(backlog, d);
   const txs = db.txs;
