@@ -6,6 +6,7 @@
  */
 import type { Sql, Tx } from "@stocklet/shared/db";
 import type { PageRequest } from "@stocklet/shared/paging";
+import type { Priced } from "@stocklet/shared/pricing";
 import { IN_FLIGHT, type RejectReason, Status, transitions } from "./domain.ts";
 
 /** An `orders` row with its items. */
@@ -136,7 +137,7 @@ export async function insertOrder(
     customerId: string;
     status: Status;
     items: Record<string, number>;
-    priced?: { unitCents: Record<string, bigint>; totalCents: bigint };
+    priced?: Omit<Priced, "kind">;
   },
 ): Promise<OrderRow> {
   const total = o.priced?.totalCents ?? null;
