@@ -63,10 +63,13 @@ function strimziStandIn(connectUrl: string, namespace: string, name: string) {
   const reconcile = async () => {
     const state = (resource.spec?.state as string | undefined) ?? "running";
     const now = (await getConnectorStatus(connectUrl, name))?.connector.state;
-    if (state === "stopped" && now !== "STOPPED") {
+    // Connect stops and resumes asynchronously: what was asked and not yet reported is not asked
+    // again (a reconcile between the request and the new state would otherwise repeat it).
+    const last = actions.at(-1);
+    if (state === "stopped" && now !== "STOPPED" && last !== "stop") {
       await stopConnector(connectUrl, name);
       actions.push("stop");
-    } else if (state === "running" && now === "STOPPED") {
+    } else if (state === "running" && now === "STOPPED" && last !== "resume") {
       await resumeConnector(connectUrl, name);
       actions.push("resume");
     }
