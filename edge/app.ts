@@ -30,6 +30,7 @@ import { type EdgeRoute, edgeRoutes, routerOf } from "./routes.ts";
 import { type ResponseCache, responseCache } from "./cache.ts";
 import { type RateLimit, type RateLimitName, rateLimitsOf } from "./policy.ts";
 import { recordEdgeRequest } from "./metrics.ts";
+import { type UpstreamLimitOptions, upstreamLimits } from "./upstream_limit.ts";
 
 /** Options for {@linkcode edgeHandler}. */
 export interface EdgeOptions {
@@ -72,6 +73,11 @@ export interface EdgeOptions {
    * long (ms; see shed.ts); 0: never. @default 100
    */
   shedWindowMs?: number;
+  /**
+   * Calls in progress and waiting per service (see upstream_limit.ts); false: unbounded.
+   * @default { maxRequests: 64, maxPending: 64 }
+   */
+  upstreamLimits?: UpstreamLimitOptions | false;
 }
 
 /** The edge's fetch handler, for `Deno.serve`. */
@@ -130,6 +136,7 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
   const shed = opts.shedWindowMs === 0
     ? undefined
     : shedRoutes(opts.shedWindowMs !== undefined ? { windowMs: opts.shedWindowMs } : {});
+  const bounded = opts.upstreamLimits === false ? undefined : upstreamLimits(opts.upstreamLimits);
   let openapi = opts.openapi;
 
   /**
@@ -214,7 +221,7 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
             span.setAttribute("stocklet.upstream", route.service);
           }
           const upstream = route;
-          const toUpstream = () =>
+          const send = () =>
             forwardBalanced(req, upstreams.get(upstream.service)!, path + search, {
               service: upstream.service,
               timeoutMs: upstream.timeoutMs,
@@ -225,6 +232,9 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
               ...(body ? { body } : {}),
               proto: req.url.startsWith("https:") ? "https" : "http",
             });
+          const toUpstream = bounded
+            ? () => bounded.run(upstream.service, upstream.timeoutMs, send)
+            : send;
           const refused = shed?.refusal(route.rpc);
           if (refused) {
             res = refused;

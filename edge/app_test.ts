@@ -733,3 +733,34 @@ Deno.test("edge: a 429 about one caller (no at-capacity mark) sheds nothing", as
     await h.close();
   }
 });
+
+Deno.test("edge: past a service's calls in progress and waiting, the edge answers 503 itself, without forwarding", async () => {
+  const h = await harness({ upstreamLimits: { maxRequests: 1, maxPending: 1 } });
+  try {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => release = r);
+    h.fakes.reply = async () => {
+      await gate;
+      return Response.json({ ok: true });
+    };
+    const place = () => call(h, "/v1/order/place", { method: "POST", body: "{}" });
+    const inProgress = place();
+    const waiting = place();
+    while (h.fakes.seen.length < 1) await new Promise((r) => setTimeout(r, 5));
+    const refused = await place();
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers.get("retry-after"), "1");
+    assertErrorBody(refused.json, 14);
+    assert.match(String(refused.json.message), /order is at capacity/);
+    assert.equal(h.fakes.seen.length, 1, "neither the waiting call nor the refused one forwarded");
+    // Another service has its own bound.
+    const other = call(h, "/v1/product/list");
+    while (h.fakes.seen.length < 2) await new Promise((r) => setTimeout(r, 5));
+    release();
+    assert.deepEqual([(await inProgress).status, (await waiting).status], [200, 200]);
+    assert.equal((await other).status, 200);
+    assert.equal(h.fakes.seen.length, 3, "the waiting call went once a place was free");
+  } finally {
+    await h.close();
+  }
+});

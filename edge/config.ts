@@ -12,6 +12,8 @@
  * | `STOCKLET_EDGE_MAX_BODY_BYTES` | `1048576` |
  * | `STOCKLET_EDGE_TIMEOUT_MS` | `10000` |
  * | `STOCKLET_EDGE_ACCESS_LOG` | `true` |
+ * | `STOCKLET_EDGE_UPSTREAM_MAX_REQUESTS` | `64` (calls in progress per service; see upstream_limit.ts) |
+ * | `STOCKLET_EDGE_UPSTREAM_MAX_PENDING` | `64` (calls waiting per service; past them: 503) |
  * | `STOCKLET_RATE_LIMIT` | `on` (`off`: no limits — load tests; the dev and test stacks) |
  * | `STOCKLET_RATE_LIMITS` | the defaults of policy.ts; overrides as `name=requests/seconds,…` |
  * @module
@@ -42,6 +44,7 @@ import {
   type RateLimitName,
 } from "./policy.ts";
 import { parseRateLimits } from "./rate_limit.ts";
+import { DEFAULT_UPSTREAM_MAX_PENDING, DEFAULT_UPSTREAM_MAX_REQUESTS } from "./upstream_limit.ts";
 
 /** The edge's settings. */
 export interface EdgeConfig {
@@ -64,6 +67,10 @@ export interface EdgeConfig {
   timeoutMs: number;
   /** Write one access log line per request. @default true */
   accessLog: boolean;
+  /** Calls in progress per service (Envoy's circuit breakers). @default 64 */
+  upstreamMaxRequests: number;
+  /** Calls waiting per service; past them the edge answers 503. @default 64 */
+  upstreamMaxPending: number;
   /** The rate limits, or false when they are off (`STOCKLET_RATE_LIMIT=off`). */
   rateLimits: Record<RateLimitName, RateLimit> | false;
 }
@@ -115,6 +122,14 @@ export function loadEdgeConfig(
       min: 1,
     }),
     accessLog: bool("STOCKLET_EDGE_ACCESS_LOG", { default: true }),
+    upstreamMaxRequests: int("STOCKLET_EDGE_UPSTREAM_MAX_REQUESTS", {
+      default: DEFAULT_UPSTREAM_MAX_REQUESTS,
+      min: 1,
+    }),
+    upstreamMaxPending: int("STOCKLET_EDGE_UPSTREAM_MAX_PENDING", {
+      default: DEFAULT_UPSTREAM_MAX_PENDING,
+      min: 0,
+    }),
   });
   const limits = parts.load<{ on: boolean; limits: Record<RateLimitName, RateLimit> }>({
     on: {

@@ -17,6 +17,7 @@ import { Code, type Code as GrpcCode } from "@stocklet/shared/errors";
 import { DEFAULT_PORTS, type ServiceName, SERVICES, WEB } from "@stocklet/shared/topology";
 import { stringify } from "yaml";
 import { type EdgeRoute, edgeRoutes } from "./routes.ts";
+import { DEFAULT_UPSTREAM_MAX_PENDING, DEFAULT_UPSTREAM_MAX_REQUESTS } from "./upstream_limit.ts";
 import {
   BEARER_PREFIX,
   CORS_ALLOW_HEADERS,
@@ -248,6 +249,17 @@ export const OUTLIER_DETECTION: Readonly<Yaml> = {
   interval: "2s",
   base_ejection_time: "10s",
   max_ejection_percent: 50,
+};
+
+/**
+ * What the edge asks of one service at once, as the local edge bounds it (upstream_limit.ts):
+ * over HTTP/1.1 one request per connection, so `max_connections` calls in progress and
+ * `max_pending_requests` waiting for one; past them Envoy answers 503 (`x-envoy-overloaded`).
+ */
+export const CIRCUIT_BREAKERS: Readonly<Yaml> = {
+  max_connections: DEFAULT_UPSTREAM_MAX_REQUESTS,
+  max_requests: DEFAULT_UPSTREAM_MAX_REQUESTS,
+  max_pending_requests: DEFAULT_UPSTREAM_MAX_PENDING,
 };
 
 /** Methods that may be sent again after the upstream dropped them midway (RFC 9110 safe ones). */
@@ -574,7 +586,10 @@ export function envoyConfig(opts: EnvoyOptions = {}): Yaml {
   };
   const outliers = { outlier_detection: { ...OUTLIER_DETECTION } };
   const clusters = SERVICES.filter((s) => used.has(s.name)).map((s) =>
-    cluster(s.name, endpointsFor(s.name, s.httpPort), outliers)
+    cluster(s.name, endpointsFor(s.name, s.httpPort), {
+      ...outliers,
+      circuit_breakers: { thresholds: [{ ...CIRCUIT_BREAKERS }] },
+    })
   );
   clusters.push(cluster(WEB.name, endpointsFor(WEB.name, WEB.httpPort), outliers));
   clusters.push(cluster(OTEL_CLUSTER, [{ host: otel.host, port: otel.port }], {

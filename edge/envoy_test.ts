@@ -8,6 +8,7 @@ import { TOKEN_AUDIENCE, TOKEN_ISSUER } from "@stocklet/shared/auth";
 import { codeOfHttpStatus } from "@stocklet/shared/errors";
 import { SERVICES, WEB } from "@stocklet/shared/topology";
 import { isWebPath } from "./app.ts";
+import { DEFAULT_UPSTREAM_MAX_PENDING, DEFAULT_UPSTREAM_MAX_REQUESTS } from "./upstream_limit.ts";
 import { parse } from "yaml";
 import {
   envoyConfig,
@@ -149,6 +150,19 @@ Deno.test("envoy.yaml clusters are the services at their compose host names and 
       .explicit_http_config.http2_protocol_options,
   );
   assert.equal(listener.address.socket_address.port_value, 8080);
+});
+
+Deno.test("envoy.yaml bounds each service's calls in progress and waiting as the local edge does", () => {
+  const clusters: Any[] = doc.static_resources.clusters;
+  const services = clusters.filter((c) => SERVICES.some((s) => s.name === c.name));
+  assert.ok(services.length >= 7, `${services.length} service clusters`);
+  for (const c of services) {
+    const name = c.name;
+    const [t] = c.circuit_breakers.thresholds;
+    assert.equal(t.max_connections, DEFAULT_UPSTREAM_MAX_REQUESTS, name);
+    assert.equal(t.max_requests, DEFAULT_UPSTREAM_MAX_REQUESTS, name);
+    assert.equal(t.max_pending_requests, DEFAULT_UPSTREAM_MAX_PENDING, name);
+  }
 });
 
 Deno.test("envoy.yaml ejects a replica that fails and retries on another what never reached one", () => {

@@ -66,6 +66,10 @@ export async function startEdge(
     bodyLimitBytes: config.bodyLimitBytes,
     accessLog: config.accessLog ? accessLog(writer) : false,
     rateLimits: config.rateLimits,
+    upstreamLimits: {
+      maxRequests: config.upstreamMaxRequests,
+      maxPending: config.upstreamMaxPending,
+    },
     docs: docsHandler(),
     ...(openapi !== undefined ? { openapi } : {}),
   });
