@@ -49,6 +49,8 @@ export interface CommonConfig {
   outboxSlot: string;
   /** `OUTBOX_RELAY_MAX_LAG_MS`: readiness fails when the relay is further behind. */
   relayMaxLagMs: number;
+  /** `DB_POOL_MAX`: connections to PostgreSQL at most (the topology's default per service). */
+  dbPoolMax: number;
 }
 
 /** The variable specs of {@linkcode CommonConfig}, with defaults that match the dev stack. */
@@ -75,6 +77,7 @@ export function commonConfig(
     }),
     outboxSlot: str("OUTBOX_SLOT", { default: spec.outbox ? relayOf(name).slot : "" }),
     relayMaxLagMs: int("OUTBOX_RELAY_MAX_LAG_MS", { default: 60_000, min: 1_000 }),
+    dbPoolMax: int("DB_POOL_MAX", { default: spec.dbPool, min: 1, max: 100 }),
   };
 }
 
@@ -309,7 +312,7 @@ export function runService<X extends Record<string, unknown> = Record<never, nev
     } as { [K in keyof (CommonConfig & X)]: Var<(CommonConfig & X)[K]> },
   );
   setupLogging(name);
-  const sql = connectDb(config.databaseUrl);
+  const sql = connectDb(config.databaseUrl, { max: config.dbPoolMax });
   return startService({
     name,
     config,

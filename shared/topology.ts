@@ -26,18 +26,24 @@ export interface ServiceSpec {
   grpcPort: number;
   /** Whether it writes an outbox (relayed by Debezium). Auth and notification publish nothing. */
   outbox: boolean;
+  /**
+   * Its database pool's size by default (`DB_POOL_MAX`). Each connection is a PostgreSQL backend
+   * of 5–7 MiB; a consumer runs one transaction at a time per partition, so most services need
+   * few. The order service takes the public writes (every place is a transaction).
+   */
+  dbPool: number;
 }
 
 /** Every service, in start-up order (auth first: the others fetch its JWKS). */
 export const SERVICES: readonly ServiceSpec[] = [
-  { name: "auth", httpPort: 8091, grpcPort: 9191, outbox: false },
-  { name: "order", httpPort: 8092, grpcPort: 9192, outbox: true },
-  { name: "payment", httpPort: 8093, grpcPort: 9193, outbox: true },
-  { name: "product", httpPort: 8094, grpcPort: 9194, outbox: true },
-  { name: "shipping", httpPort: 8095, grpcPort: 9195, outbox: true },
-  { name: "user", httpPort: 8096, grpcPort: 9196, outbox: true },
-  { name: "warehouse", httpPort: 8097, grpcPort: 9197, outbox: true },
-  { name: "notification", httpPort: 8098, grpcPort: 9198, outbox: false },
+  { name: "auth", dbPool: 2, httpPort: 8091, grpcPort: 9191, outbox: false },
+  { name: "order", dbPool: 5, httpPort: 8092, grpcPort: 9192, outbox: true },
+  { name: "payment", dbPool: 3, httpPort: 8093, grpcPort: 9193, outbox: true },
+  { name: "product", dbPool: 3, httpPort: 8094, grpcPort: 9194, outbox: true },
+  { name: "shipping", dbPool: 3, httpPort: 8095, grpcPort: 9195, outbox: true },
+  { name: "user", dbPool: 2, httpPort: 8096, grpcPort: 9196, outbox: true },
+  { name: "warehouse", dbPool: 3, httpPort: 8097, grpcPort: 9197, outbox: true },
+  { name: "notification", dbPool: 2, httpPort: 8098, grpcPort: 9198, outbox: false },
 ];
 
 /**

@@ -34,7 +34,7 @@ if (import.meta.main) {
     }),
   });
   setupLogging("auth");
-  const sql = connectDb(config.databaseUrl);
+  const sql = connectDb(config.databaseUrl, { max: config.dbPoolMax });
   const keys = await openKeyRing(sql, {
     pem: config.privateKey,
     tokenTtlSeconds: config.tokenTtlSeconds,

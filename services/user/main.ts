@@ -51,7 +51,7 @@ if (import.meta.main) {
     adminPassword: adminPassword(email, insecureDev),
   });
   setupLogging("user");
-  const sql = connectDb(config.databaseUrl);
+  const sql = connectDb(config.databaseUrl, { max: config.dbPoolMax });
   await bootstrapAdmin(sql, { email: config.adminEmail, password: config.adminPassword });
   await startService({
     name: "user",
