@@ -75,7 +75,7 @@ export interface EdgeOptions {
   shedWindowMs?: number;
   /**
    * Calls in progress and waiting per service (see upstream_limit.ts); false: unbounded.
-   * @default { maxRequests: 64, maxPending: 64 }
+   * @default { maxRequests: 1024, maxPending: 1024 } (Envoy's defaults)
    */
   upstreamLimits?: UpstreamLimitOptions | false;
 }

@@ -12,8 +12,8 @@
  * | `STOCKLET_EDGE_MAX_BODY_BYTES` | `1048576` |
  * | `STOCKLET_EDGE_TIMEOUT_MS` | `10000` |
  * | `STOCKLET_EDGE_ACCESS_LOG` | `true` |
- * | `STOCKLET_EDGE_UPSTREAM_MAX_REQUESTS` | `64` (calls in progress per service; see upstream_limit.ts) |
- * | `STOCKLET_EDGE_UPSTREAM_MAX_PENDING` | `64` (calls waiting per service; past them: 503) |
+ * | `STOCKLET_EDGE_UPSTREAM_MAX_REQUESTS` | `1024` (calls in progress per service; see upstream_limit.ts) |
+ * | `STOCKLET_EDGE_UPSTREAM_MAX_PENDING` | `1024` (calls waiting per service; past them: 503) |
  * | `STOCKLET_RATE_LIMIT` | `on` (`off`: no limits — load tests; the dev and test stacks) |
  * | `STOCKLET_RATE_LIMITS` | the defaults of policy.ts; overrides as `name=requests/seconds,…` |
  * @module
@@ -67,9 +67,9 @@ export interface EdgeConfig {
   timeoutMs: number;
   /** Write one access log line per request. @default true */
   accessLog: boolean;
-  /** Calls in progress per service (Envoy's circuit breakers). @default 64 */
+  /** Calls in progress per service (Envoy's circuit breakers). @default 1024 */
   upstreamMaxRequests: number;
-  /** Calls waiting per service; past them the edge answers 503. @default 64 */
+  /** Calls waiting per service; past them the edge answers 503. @default 1024 */
   upstreamMaxPending: number;
   /** The rate limits, or false when they are off (`STOCKLET_RATE_LIMIT=off`). */
   rateLimits: Record<RateLimitName, RateLimit> | false;

@@ -6,20 +6,25 @@
  * The bound also caps the connections to a service: fetch opens one only when none is idle, so
  * never more than the calls in progress (it kept every connection a burst had opened before).
  *
- * Why: under overload a service answers more slowly than calls arrive, and without a bound every
- * waiting call holds a client connection, an upstream connection and their buffers in the edge and
- * in the service (measured at twice the peak offered: 1,383 client connections, 632 connections to
- * the order service, the edge at 216 MiB and the order service at 130 MiB, against 50 and 55
- * idle), while the calls admitted late are the ones the saga then finishes late. A call refused
- * here costs a few microseconds and no memory.
+ * Why a bound at all: without one, every call a slow service has not answered holds a client
+ * connection, an upstream connection and their buffers in the edge and in the service. At twice
+ * the bench's peak offered the edge held 1,383 client and 632 order connections and grew to 216 MiB
+ * (50 idle), the order service to 130 MiB.
+ *
+ * Why the defaults are Envoy's own (1024 each) and not tighter: at 64 and 64 the edge stayed at
+ * 104 MiB and the order service at 95 under that overload (the whole stack's peak about 60 MiB
+ * lower), but the p99 at 150 orders/s was 778 and 1,201 ms in two runs against 308 and 311 without
+ * the bound (the bench's short runs, 2026-12-01): under load a stalled service holds more than 64
+ * calls, and those waiting here are the orders that then finish late. A deployment that prefers
+ * bounded memory sets `STOCKLET_EDGE_UPSTREAM_MAX_REQUESTS` / `_MAX_PENDING` lower.
  * @module
  */
 import { EdgeError } from "./errors.ts";
 
 /** Default calls in progress per service (Envoy: `max_requests`). */
-export const DEFAULT_UPSTREAM_MAX_REQUESTS = 64;
+export const DEFAULT_UPSTREAM_MAX_REQUESTS = 1024;
 /** Default calls waiting per service for one in progress to end (Envoy: `max_pending_requests`). */
-export const DEFAULT_UPSTREAM_MAX_PENDING = 64;
+export const DEFAULT_UPSTREAM_MAX_PENDING = 1024;
 
 /** Options of {@linkcode upstreamLimits}. */
 export interface UpstreamLimitOptions {
