@@ -42,7 +42,7 @@ export interface UpstreamLimits {
    * `Retry-After: 1`).
    */
   run<T>(service: string, timeoutMs: number, call: () => Promise<T>): Promise<T>;
-  /** Calls in progress and waiting for a service (for tests and metrics). */
+  /** Calls in progress and waiting for a service. */
   usage(service: string): { active: number; pending: number };
 }
 
@@ -118,17 +118,13 @@ export function upstreamLimits(opts: UpstreamLimitOptions = {}): UpstreamLimits 
   };
 }
 
-/** The edge's answer when a service's line is full. */
+/** The edge's answer when a service's line is full: 503, `Retry-After: 1`. */
 function full(service: string, b: Bound): EdgeError {
-  return new AtCapacityError(
+  return new EdgeError(
+    503,
     `${service} is at capacity (${b.active} calls in progress, ${b.line.length} waiting); ` +
       `please retry in a moment`,
+    undefined,
+    1,
   );
-}
-
-/** The 503 (with `Retry-After: 1`) the edge answers itself for a service whose line is full. */
-export class AtCapacityError extends EdgeError {
-  constructor(message: string) {
-    super(503, message, undefined, 1);
-  }
 }
