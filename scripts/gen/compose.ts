@@ -308,6 +308,7 @@ function commonEnv(spec: ServiceSpec): Record<string, string> {
     HTTP_PORT: String(spec.httpPort),
     GRPC_PORT: String(spec.grpcPort),
     DATABASE_URL: serviceDatabaseUrlOf(spec),
+    DB_POOL_MAX: String(spec.dbPool),
     STOCKLET_DB_LAYOUT: COMPOSE_DB_LAYOUT,
     // The replication slot of the service's own connector (its outbox purge follows it).
     OUTBOX_SLOT: spec.outbox ? relayOf(spec.name, COMPOSE_DB_LAYOUT).slot : "",

@@ -159,6 +159,8 @@ function ownEnv(spec: ServiceSpec): Record<string, string | Manifest> {
     HTTP_PORT: String(spec.httpPort),
     GRPC_PORT: String(spec.grpcPort),
     OTEL_SERVICE_NAME: spec.name,
+    // Per pod: each connection is a PostgreSQL backend, so replicas multiply it.
+    DB_POOL_MAX: String(spec.dbPool),
     ...SERVICE_SETTINGS[spec.name],
   };
   for (const call of callsOf(spec.name)) {
