@@ -324,10 +324,12 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
 
     if (cfg.warmupSeconds > 0) {
       log(`warm-up: ${cfg.cpuRate}/s for ${cfg.warmupSeconds} s (JIT, caches, pools)`);
+      rss.phase("warm-up");
       await phase(openLoop(placer, cfg.cpuRate, cfg.warmupSeconds));
     }
 
     let aloneFigures: PhaseFigures | undefined;
+    if (cfg.alone > 0) rss.phase("one order alone");
     if (cfg.alone > 0) aloneFigures = (await phase(alone(placer, cfg.alone))).figures;
 
     let cpu: BenchResult["cpu"];
@@ -335,6 +337,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
     if (cfg.cpuRate > 0 && cfg.cpuSeconds > 0) {
       const hops0 = await snapshotHops(CONSUMING_SERVICES, target.serviceUrl);
       const cpu0 = await cpuByProcess(() => target.processes());
+      rss.phase(`cpu at ${cfg.cpuRate}/s`);
       const run = await openLoop(placer, cfg.cpuRate, cfg.cpuSeconds);
       const cpu1 = await cpuByProcess(() => target.processes());
       const hops1 = await snapshotHops(CONSUMING_SERVICES, target.serviceUrl);
@@ -354,12 +357,14 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
 
     const open: PhaseFigures[] = [];
     for (const rate of cfg.rates) {
+      rss.phase(`open ${rate}/s`);
       open.push((await phase(openLoop(placer, rate, cfg.seconds))).figures);
     }
     const closed: PhaseFigures[] = [];
     const closedWindows: Array<[number, number]> = [];
     for (const n of cfg.closed) {
       const from = Date.now();
+      rss.phase(`closed ${n} in flight`);
       const run = closedLoop(placer, n, cfg.seconds);
       closed.push((await run).figures);
       closedWindows.push([from, Date.now()]);
@@ -379,6 +384,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
     if (peak) {
       for (const factor of cfg.overload) {
         const rate = Math.round(peak * factor);
+        rss.phase(`${factor}× peak (${rate}/s)`);
         const run = await openLoop(placer, rate, cfg.seconds);
         log(line(run.figures));
         await drained(poller);
@@ -396,6 +402,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
       const wrk = await ensureWrk(log);
       if (!wrk) notes.push("wrk unavailable: reads measured with the Deno fetch loop.");
       const list = "/v1/product/list";
+      rss.phase("reads");
       log(`reads: ${list} for ${cfg.readSeconds} s at c=${cfg.readConnections}…`);
       // The catalogue is public: read as a visitor does, without a token (so the edge may cache).
       reads.push(
@@ -431,6 +438,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
         samples.push([(Date.now() - soakStart) / 60_000, Math.round(kib / 1024)]);
       }, 10_000);
       const soakStart = Date.now();
+      rss.phase(`soak ${rate}/s`);
       await openLoop(placer, rate, cfg.soakMinutes * 60);
       clearInterval(sampler);
       soak = {

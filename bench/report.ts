@@ -146,12 +146,30 @@ export function compareRows(r: BenchResult): CompareRow[] {
       pass: o.completedPerSec >= peak * TARGETS.overloadShare && o.timeoutRejections === 0,
     });
   }
+  // The Go original's memory was measured at 60/s and at 128 in flight: those phases are the
+  // like-for-like rows; the whole run's peak (the overload phases included) is judged on the target.
+  const atPhase = (name: string) => r.memory.phases?.find((p) => p.phase === name)?.pssMiB;
+  const like: Array<[string, string, number]> = [
+    ["open 60/s", "at 60/s", GO_OTHER.pssAt60MiB],
+    ["closed 128 in flight", "at 128 in flight", GO_OTHER.pssAt128MiB],
+  ];
+  for (const [phase, words, go] of like) {
+    const mib = atPhase(phase);
+    if (mib === undefined) continue;
+    rows.push({
+      metric: `whole stack PSS ${words} (MiB)`,
+      go: String(go),
+      stocklet: fmt(mib),
+      ratio: ratio(mib, go),
+      pass: mib <= TARGETS.pssMiB && mib < go,
+    });
+  }
   rows.push({
-    metric: "whole stack PSS at peak (MiB)",
-    go: String(GO_OTHER.pssAt128MiB),
+    metric: "whole stack PSS, highest in the run, overload included (MiB; target ≤ 1,024)",
+    go: "–",
     stocklet: fmt(r.memory.totalPssMiB),
-    ratio: ratio(r.memory.totalPssMiB, GO_OTHER.pssAt128MiB),
-    pass: r.memory.totalPssMiB <= TARGETS.pssMiB && r.memory.totalPssMiB < GO_OTHER.pssAt128MiB,
+    ratio: "–",
+    pass: r.memory.totalPssMiB <= TARGETS.pssMiB,
   });
   if (r.soak) {
     rows.push({
@@ -359,6 +377,17 @@ export function markdown(r: BenchResult): string {
     ),
     "",
   );
+  if (r.memory.phases?.length) {
+    L.push(
+      "The whole stack's peak during each phase (a phase's figure includes the drain after it):",
+      "",
+      mdTable(
+        ["phase", "peak PSS MiB", "peak RSS MiB", "samples"],
+        r.memory.phases.map((p) => [p.phase, fmt(p.pssMiB), fmt(p.rssMiB), fmt(p.samples)]),
+      ),
+      "",
+    );
+  }
   if (r.soak) {
     L.push(
       `Over ${r.soak.minutes} minutes at ${r.soak.rate} orders/s the whole stack's PSS went from ` +

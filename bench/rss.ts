@@ -28,6 +28,20 @@ export interface RssReport {
   /** Peak of the stack's total PSS at one sample, MiB. */
   totalPssMiB: number;
   samples: number;
+  /**
+   * The stack's peak total PSS and RSS during each phase, in the order the phases ran (the Go
+   * original's memory was measured at 60 orders/s and at 128 in flight: these are the like-for-like
+   * figures; the whole run's peak includes the overload phases).
+   */
+  phases?: PhasePeak[];
+}
+
+/** The stack's peak total memory during one phase of the bench. */
+export interface PhasePeak {
+  phase: string;
+  pssMiB: number;
+  rssMiB: number;
+  samples: number;
 }
 
 /** Folds one sample (group → [rss KiB, pss KiB, processes]) into running peaks. Pure. */
@@ -132,15 +146,46 @@ export class RssSampler {
   #peaks = new Map<string, GroupPeak>();
   #total = { rssMiB: 0, pssMiB: 0 };
   #samples = 0;
+  #phase: PhasePeak | undefined;
+  #phases: PhasePeak[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
   #busy = false;
 
-  constructor(readonly groups: () => Promise<ProcessGroup[]>, readonly intervalMs = 1000) {}
+  /**
+   * @param groups The stack's processes, asked at every sample.
+   * @param intervalMs Time between samples.
+   * @param read A process's RSS and PSS in KiB (from /proc; tests give their own).
+   */
+  constructor(
+    readonly groups: () => Promise<ProcessGroup[]>,
+    readonly intervalMs = 1000,
+    readonly read: (pid: number) => { rss: number; pss: number } = (pid) => ({
+      rss: rssKiB(pid),
+      pss: pssKiB(pid),
+    }),
+  ) {}
+
+  /**
+   * Names the phase the next samples belong to (undefined: none, e.g. draining between phases).
+   * A phase named again (two runs at the same rate) keeps one peak.
+   */
+  phase(name: string | undefined): void {
+    if (name === undefined) {
+      this.#phase = undefined;
+      return;
+    }
+    this.#phase = this.#phases.find((p) => p.phase === name);
+    if (!this.#phase) {
+      this.#phases.push(this.#phase = { phase: name, pssMiB: 0, rssMiB: 0, samples: 0 });
+    }
+  }
 
   /** Takes one sample now. */
   async sample(): Promise<void> {
     if (this.#busy) return;
     this.#busy = true;
+    // The phase when the sample began: a sample that straddles a switch belongs to the earlier.
+    const phase = this.#phase;
     try {
       const groups = await this.groups();
       const rows: Array<
@@ -149,17 +194,23 @@ export class RssSampler {
         let rss = 0;
         let pss = 0;
         for (const pid of g.pids) {
-          rss += rssKiB(pid);
-          pss += pssKiB(pid);
+          const m = this.read(pid);
+          rss += m.rss;
+          pss += m.pss;
         }
         return { name: g.name, kind: g.kind, rss, pss, n: g.pids.length };
       });
       const me = { name: "bench (load generator)", kind: "bench" as const, n: 1 };
-      rows.push({ ...me, rss: rssKiB(Deno.pid), pss: pssKiB(Deno.pid) });
+      rows.push({ ...me, ...this.read(Deno.pid) });
       const t = foldSample(this.#peaks, rows);
       this.#total.rssMiB = Math.max(this.#total.rssMiB, t.rssMiB);
       this.#total.pssMiB = Math.max(this.#total.pssMiB, t.pssMiB);
       this.#samples++;
+      if (phase) {
+        phase.pssMiB = Math.max(phase.pssMiB, t.pssMiB);
+        phase.rssMiB = Math.max(phase.rssMiB, t.rssMiB);
+        phase.samples++;
+      }
     } finally {
       this.#busy = false;
     }
@@ -186,6 +237,11 @@ export class RssSampler {
       totalRssMiB: Math.round(this.#total.rssMiB),
       totalPssMiB: Math.round(this.#total.pssMiB),
       samples: this.#samples,
+      phases: this.#phases.filter((p) => p.samples > 0).map((p) => ({
+        ...p,
+        pssMiB: Math.round(p.pssMiB),
+        rssMiB: Math.round(p.rssMiB),
+      })),
     };
   }
 }
