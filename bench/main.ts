@@ -329,8 +329,10 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
     }
 
     let aloneFigures: PhaseFigures | undefined;
-    if (cfg.alone > 0) rss.phase("one order alone");
-    if (cfg.alone > 0) aloneFigures = (await phase(alone(placer, cfg.alone))).figures;
+    if (cfg.alone > 0) {
+      rss.phase("one order alone");
+      aloneFigures = (await phase(alone(placer, cfg.alone))).figures;
+    }
 
     let cpu: BenchResult["cpu"];
     let hops: BenchResult["anatomy"];

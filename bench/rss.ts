@@ -166,14 +166,10 @@ export class RssSampler {
   ) {}
 
   /**
-   * Names the phase the next samples belong to (undefined: none, e.g. draining between phases).
-   * A phase named again (two runs at the same rate) keeps one peak.
+   * Names the phase the next samples belong to, until the next is named (so a phase's peak
+   * includes the drain after it). A phase named again (two runs at the same rate) keeps one peak.
    */
-  phase(name: string | undefined): void {
-    if (name === undefined) {
-      this.#phase = undefined;
-      return;
-    }
+  phase(name: string): void {
     this.#phase = this.#phases.find((p) => p.phase === name);
     if (!this.#phase) {
       this.#phases.push(this.#phase = { phase: name, pssMiB: 0, rssMiB: 0, samples: 0 });
