@@ -18,30 +18,19 @@ import {
   readPidFile,
   silent,
   sleep,
+  smallJvmFlags,
   spawnDetached,
   tailFile,
   waitUntil,
 } from "./process.ts";
 
 /**
- * JVM flags of the Connect worker: a small serial-GC heap, and the full JIT (C2): limiting it to
- * C1 saves a few MiB but costs throughput (measured: peak 140 → 160 orders/s on 2 cores); freed
- * native memory trimmed every 5 s (see BROKER_JVM_FLAGS).
+ * JVM flags of the Connect worker (see {@linkcode smallJvmFlags}): the full JIT (C2), since limiting
+ * it to C1 saves a few MiB but costs throughput (measured: peak 140 → 160 orders/s on 2 cores). Its
+ * live heap after a full GC is about 22 MiB; a larger metaspace bound for
+ * the classes of Connect and its plugins.
  */
-export const CONNECT_JVM_FLAGS: readonly string[] = [
-  // Live heap after a full GC: about 22 MiB (see BROKER_JVM_FLAGS for the sizing).
-  "-Xms32m",
-  "-Xmx112m",
-  "-Xmn16m",
-  "-XX:MinHeapFreeRatio=10",
-  "-XX:MaxHeapFreeRatio=30",
-  "-XX:+UseSerialGC",
-  "-XX:MaxMetaspaceSize=160m",
-  "-XX:ReservedCodeCacheSize=48m",
-  "-Xss512k",
-  "-XX:TrimNativeHeapInterval=5000",
-  "-Djava.awt.headless=true",
-];
+export const CONNECT_JVM_FLAGS: readonly string[] = smallJvmFlags(160);
 
 /** The Connect REST base URL of a profile. */
 export function connectUrlOf(cfg: InfraConfig): string {

@@ -16,6 +16,7 @@ import {
   type Progress,
   readPidFile,
   silent,
+  smallJvmFlags,
   spawnDetached,
   tailFile,
   waitUntil,
@@ -23,29 +24,11 @@ import {
 import { healthError, portTakenError } from "./errors.ts";
 
 /**
- * JVM flags of the broker: a small serial-GC heap, and the full JIT (C2), which the broker's
+ * JVM flags of the broker (see {@linkcode smallJvmFlags}): the full JIT (C2), which the broker's
  * request path needs under load (measured: peak 120 → 140 orders/s on 2 cores against C1 only).
- * Its live heap after a full GC is about 36 MiB: the heap may grow to 112 MiB, the young
- * generation stays at 16 MiB (a minor GC of a small live set costs about a millisecond), and free
- * heap is given back after a full GC, so the broker stays small over hours instead of growing to
- * its maximum. Native memory the JVM freed (the JIT's arenas, NIO buffers) goes back to the system
- * every 5 s (`TrimNativeHeapInterval`, glibc's `malloc_trim`): measured in the bench, the broker
- * at about 176 MiB PSS under load instead of 205, and Connect 153 instead of 189, at no cost in
- * throughput.
+ * Its live heap after a full GC is about 36 MiB.
  */
-export const BROKER_JVM_FLAGS: readonly string[] = [
-  "-Xms32m",
-  "-Xmx112m",
-  "-Xmn16m",
-  "-XX:MinHeapFreeRatio=10",
-  "-XX:MaxHeapFreeRatio=30",
-  "-XX:+UseSerialGC",
-  "-XX:MaxMetaspaceSize=128m",
-  "-XX:ReservedCodeCacheSize=48m",
-  "-Xss512k",
-  "-XX:TrimNativeHeapInterval=5000",
-  "-Djava.awt.headless=true",
-];
+export const BROKER_JVM_FLAGS: readonly string[] = smallJvmFlags(128);
 
 /** JVM flags of the one-shot tools (storage format). */
 export const TOOL_JVM_FLAGS: readonly string[] = [

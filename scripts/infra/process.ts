@@ -36,6 +36,36 @@ export interface SpawnOptions {
 export const JVM_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: "2" };
 
 /**
+ * The flags Kafka and Connect share: a small serial-GC heap that may grow to 112 MiB, a young
+ * generation kept at 16 MiB (a minor GC of a small live set costs about a millisecond), free heap
+ * given back after a full GC (so the JVM stays small over hours instead of growing to its
+ * maximum), and native memory the JVM freed (the JIT's arenas, NIO buffers) given back to the
+ * system every 5 s (`TrimNativeHeapInterval`, glibc's `malloc_trim`; measured in the bench: the
+ * broker at about 176 MiB PSS under load instead of 205, Connect 153 instead of 189, at no cost in
+ * throughput). Both keep the full JIT (C2). Only the metaspace bound differs (its classes).
+ *
+ * @example
+ * ```ts
+ * const flags = smallJvmFlags(128); // [..., "-XX:MaxMetaspaceSize=128m", ...]
+ * ```
+ */
+export function smallJvmFlags(maxMetaspaceMiB: number): string[] {
+  return [
+    "-Xms32m",
+    "-Xmx112m",
+    "-Xmn16m",
+    "-XX:MinHeapFreeRatio=10",
+    "-XX:MaxHeapFreeRatio=30",
+    "-XX:+UseSerialGC",
+    `-XX:MaxMetaspaceSize=${maxMetaspaceMiB}m`,
+    "-XX:ReservedCodeCacheSize=48m",
+    "-Xss512k",
+    "-XX:TrimNativeHeapInterval=5000",
+    "-Djava.awt.headless=true",
+  ];
+}
+
+/**
  * Starts a process in its own session (`setsid`, so a Ctrl-C of the caller does not reach it),
  * stdout/stderr to a log file, stdin from /dev/null, and writes its pid file.
  *
