@@ -11,11 +11,13 @@ import type {
   MessageShape,
 } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import { isIPv4, isIPv6 } from "node:net";
 import { Code, ServiceError } from "../errors.ts";
 import { currentTraceparent, SpanKind, withSpan } from "../tracing.ts";
 import { deserializer, grpcPath, serializer } from "./grpc_codec.ts";
+import { routesOfService } from "./routes.ts";
 
 /** Per-call options. */
 export interface CallOptions {
@@ -62,18 +64,53 @@ export function grpcTarget(address: string): string {
   );
 }
 
+/** Attempts of a read that failed UNAVAILABLE (the first included). */
+const READ_ATTEMPTS = 3;
+
 /**
- * Round robin over every address the target resolves to (the grpc-js default, pick_first, would
- * send every call to the first replica), trying the next when one refuses connections.
+ * The channel options of a client of `desc`: round robin over every address the target resolves
+ * to (the grpc-js default, pick_first, would send every call to the first replica); and for its
+ * reads (bound to HTTP GET, or marked `idempotency_level` NO_SIDE_EFFECTS or IDEMPOTENT) up to
+ * {@linkcode READ_ATTEMPTS} attempts on UNAVAILABLE or INTERNAL, each picked afresh: a call that
+ * round robin sent down a replica's connection just before the replica died fails so, and the
+ * retry goes to the next. Writes are not retried: such a failure does not prove the server did not
+ * apply one.
+ *
+ * @example
+ * ```ts
+ * JSON.parse(channelOptions(user.UserService)["grpc.service_config"] as string).methodConfig[0].name;
+ * // [{ service: "stocklet.user.v1.UserService", method: "ServiceInfo" }, ...]
+ * ```
  */
-const CHANNEL_OPTIONS: grpc.ChannelOptions = {
-  "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
-};
+export function channelOptions(desc: DescService): grpc.ChannelOptions {
+  const gets = new Set(routesOfService(desc).filter((r) => r.verb === "GET").map((r) => r.method));
+  const reads = desc.methods
+    .filter((m) =>
+      gets.has(m) || m.idempotency !== MethodOptions_IdempotencyLevel.IDEMPOTENCY_UNKNOWN
+    )
+    .map((m) => ({ service: desc.typeName, method: m.name }));
+  const retryPolicy = {
+    maxAttempts: READ_ATTEMPTS,
+    initialBackoff: "0.02s",
+    maxBackoff: "0.2s",
+    backoffMultiplier: 2,
+    // A call written to a connection its replica just closed fails INTERNAL in grpc-js ("Received
+    // RST_STREAM with code 2 triggered by internal client error: This socket has been ended by
+    // the other party"), or UNAVAILABLE; a read is safe to send again either way.
+    retryableStatusCodes: ["UNAVAILABLE", "INTERNAL"],
+  };
+  return {
+    "grpc.service_config": JSON.stringify({
+      loadBalancingConfig: [{ round_robin: {} }],
+      ...(reads.length ? { methodConfig: [{ name: reads, retryPolicy }] } : {}),
+    }),
+  };
+}
 
 /**
  * Creates a client for the service at `host:port`, or at each of a comma-separated list of replicas
  * (plaintext; the internal network only). Calls go round robin over every address the target
- * resolves to.
+ * resolves to; reads are retried when a replica fails (see {@linkcode channelOptions}).
  */
 export function grpcClient<S extends DescService>(
   desc: S,
@@ -83,7 +120,7 @@ export function grpcClient<S extends DescService>(
   const client = new grpc.Client(
     grpcTarget(address),
     grpc.credentials.createInsecure(),
-    CHANNEL_OPTIONS,
+    channelOptions(desc),
   );
   const out: Record<string, unknown> = { close: () => client.close() };
   for (const method of desc.methods) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { user } from "../proto.ts";
-import { grpcClient, grpcTarget } from "./grpc_client.ts";
+import { channelOptions, grpcClient, grpcTarget } from "./grpc_client.ts";
 
 Deno.test("grpcTarget: one address as it is, a list of IPs as one ipv4/ipv6 target", () => {
   assert.equal(grpcTarget("user:9196"), "user:9196");
@@ -60,4 +60,25 @@ Deno.test("grpcClient: calls go round robin over a list of replicas, past one th
     await stop(a);
     await stop(b);
   }
+});
+
+Deno.test("channelOptions: reads (GET, or marked without side effects) retry a failed replica, writes never", () => {
+  const config = (desc: Parameters<typeof channelOptions>[0]) =>
+    JSON.parse(channelOptions(desc)["grpc.service_config"] as string);
+  const users = config(user.UserService);
+  assert.deepEqual(users.loadBalancingConfig, [{ round_robin: {} }]);
+  const retried = users.methodConfig[0].name.map((n: { method: string }) => n.method);
+  // The two GET routes; RegisterUser (a POST) is not retried.
+  assert.deepEqual(retried, ["ServiceInfo", "ViewUser"]);
+  assert.deepEqual(users.methodConfig[0].retryPolicy.retryableStatusCodes, [
+    "UNAVAILABLE",
+    "INTERNAL",
+  ]);
+  assert.ok(
+    users.methodConfig[0].name.every((n: { service: string }) =>
+      n.service === user.UserService.typeName
+    ),
+  );
+  // No GET route and nothing marked: round robin only.
+  assert.equal(config(user.UserInternalService).methodConfig, undefined);
 });
