@@ -84,15 +84,32 @@ export function commonConfig(
 /** A background loop; it must return soon after the signal aborts. */
 export type BackgroundTask = (signal: AbortSignal) => Promise<void>;
 
-/** Resolves after ms, or at once when the signal aborts. */
+/**
+ * Resolves after ms, or at once when the signal aborts. A pause that runs out takes its abort
+ * listener off the signal: background loops pause on one signal that lives as long as the
+ * process (the order service's admission loop ten times a second), and every listener left on it
+ * kept its timer and closures alive (about 1 KiB each, 36 MiB an hour in the order service).
+ *
+ * @example
+ * ```ts
+ * while (!signal.aborted) {
+ *   await refresh();
+ *   await pause(100, signal);
+ * }
+ * ```
+ */
 export function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(t);
+    const aborted = () => {
+      clearTimeout(timer);
       resolve();
-    }, { once: true });
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", aborted);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", aborted, { once: true });
   });
 }
 

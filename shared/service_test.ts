@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError, loadConfig } from "./config.ts";
-import { commonConfig } from "./service.ts";
+import { commonConfig, pause } from "./service.ts";
 import { SERVICES } from "./topology.ts";
 
 Deno.test("DB_POOL_MAX: each service's own default, overridable, never below one connection", () => {
@@ -17,4 +17,29 @@ Deno.test("DB_POOL_MAX: each service's own default, overridable, never below one
     () => loadConfig(commonConfig("payment"), { DB_POOL_MAX: "0" }),
     (e) => e instanceof ConfigError && /DB_POOL_MAX/.test(e.message),
   );
+});
+
+Deno.test("pause: one that runs out leaves no listener on the signal; an abort ends one at once", async () => {
+  const stop = new AbortController();
+  const signal = stop.signal;
+  let listening = 0;
+  const add = signal.addEventListener.bind(signal);
+  const remove = signal.removeEventListener.bind(signal);
+  signal.addEventListener = ((...args: Parameters<typeof add>) => {
+    listening++;
+    add(...args);
+  }) as typeof add;
+  signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
+    listening--;
+    remove(...args);
+  }) as typeof remove;
+  for (let i = 0; i < 20; i++) await pause(1, signal);
+  assert.equal(listening, 0, "every pause that ran out took its listener off");
+
+  const t0 = performance.now();
+  const long = pause(60_000, signal);
+  stop.abort();
+  await long;
+  assert.ok(performance.now() - t0 < 1_000, "the abort ended the pause (and cleared its timer)");
+  await pause(60_000, signal); // already aborted: at once
 });
