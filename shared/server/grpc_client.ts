@@ -64,7 +64,7 @@ export function grpcTarget(address: string): string {
   );
 }
 
-/** Attempts of a read that failed UNAVAILABLE (the first included). */
+/** Attempts of a read whose replica failed (the first included). */
 const READ_ATTEMPTS = 3;
 
 /**
