@@ -27,8 +27,8 @@ import {
 /**
  * JVM flags of the Connect worker (see {@linkcode smallJvmFlags}): the full JIT (C2), since limiting
  * it to C1 saves a few MiB but costs throughput (measured: peak 140 → 160 orders/s on 2 cores). Its
- * live heap after a full GC is about 22 MiB; a larger metaspace bound for
- * the classes of Connect and its plugins.
+ * live heap after a full GC is about 22 MiB; its metaspace bound (160 MiB, the broker's 128) leaves
+ * room for the classes of Connect and its plugins.
  */
 export const CONNECT_JVM_FLAGS: readonly string[] = smallJvmFlags(160);
 
