@@ -50,6 +50,8 @@ export async function generate(outRoot: string): Promise<string[]> {
     "proto/stocklet",
     "--path",
     relative(ROOT, join(STATE_DIR, "proto-deps", "google")),
+    "--path",
+    relative(ROOT, join(STATE_DIR, "proto-deps", "grpc")),
     "-o",
     outRoot,
   ], { cwd: ROOT, env });

@@ -1,8 +1,10 @@
 /**
  * Fills .stocklet/proto-deps with the third-party .proto files our contracts import, from pinned
- * registry packages: google/api from npm `google-proto-files` (installed by ./deno into tools/),
- * buf/validate from the Go module `github.com/bufbuild/protovalidate`. Nothing is committed and the
- * Buf Schema Registry is never contacted.
+ * registry packages: google/api from npm `google-proto-files`, gRPC's health and reflection
+ * services from npm `grpc-health-check` and `@grpc/reflection` (all installed by ./deno into tools/;
+ * the kit serves those two services itself, from the code generated here), buf/validate from the Go
+ * module `github.com/bufbuild/protovalidate`. Nothing is committed and the Buf Schema Registry is
+ * never contacted.
  */
 import { join } from "node:path";
 import { ROOT, STATE_DIR } from "../lib/paths.ts";
@@ -12,6 +14,18 @@ import { run } from "../lib/run.ts";
 export const PROTOVALIDATE_MODULE = "github.com/bufbuild/protovalidate@v1.2.2";
 /** Where buf finds the dependencies (a module of buf.yaml). */
 export const PROTO_DEPS_DIR: string = join(STATE_DIR, "proto-deps");
+
+/**
+ * gRPC's own services, generated like ours (shared/gen/grpc): each npm file (under tools/node_modules)
+ * and its canonical path, the one gRPC's repository gives it and reflection clients expect.
+ */
+const GRPC_PROTOS: ReadonlyArray<{ from: string; to: string }> = [
+  { from: "grpc-health-check/proto/health/v1/health.proto", to: "grpc/health/v1/health.proto" },
+  ...["v1", "v1alpha"].map((v) => ({
+    from: `@grpc/reflection/build/proto/grpc/reflection/${v}/reflection.proto`,
+    to: `grpc/reflection/${v}/reflection.proto`,
+  })),
+];
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -32,6 +46,9 @@ export async function prepareProtoDeps(): Promise<void> {
   const googleApi = join(ROOT, "tools", "node_modules", "google-proto-files", "google", "api");
   for (const f of ["annotations.proto", "http.proto"]) {
     await copy(join(googleApi, f), join(PROTO_DEPS_DIR, "google", "api", f));
+  }
+  for (const { from, to } of GRPC_PROTOS) {
+    await copy(join(ROOT, "tools", "node_modules", from), join(PROTO_DEPS_DIR, to));
   }
   const validate = join(PROTO_DEPS_DIR, "buf", "validate", "validate.proto");
   const stamp = join(PROTO_DEPS_DIR, "buf", "validate", ".module");

@@ -3,12 +3,8 @@
  * standard health service and server reflection.
  * @module
  */
-import { type DescFile, type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
-import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { ReflectionService } from "@grpc/reflection";
-import { HealthImplementation } from "grpc-health-check";
-import { Buffer } from "node:buffer";
 import { bearerToken, type TokenVerifier } from "../auth.ts";
 import { toServiceError } from "../errors.ts";
 import { uuidv7 } from "../ids.ts";
@@ -16,6 +12,8 @@ import { contextFromCarrier } from "../tracing.ts";
 import type { ServiceBinding } from "./handler.ts";
 import { invoke } from "./pipeline.ts";
 import { serviceDefinition } from "./grpc_codec.ts";
+import { Health, healthService, type ServingStatus } from "./grpc_health.ts";
+import { REFLECTION_SERVICES, reflectionHandler, reflectionIndex } from "./grpc_reflection.ts";
 
 /** Options for {@linkcode startGrpcServer}. */
 export interface GrpcOptions {
@@ -39,17 +37,6 @@ export interface GrpcServer {
 function metadataValue(md: grpc.Metadata, key: string): string | undefined {
   const v = md.get(key)[0];
   return v === undefined ? undefined : String(v);
-}
-
-function filesOf(bindings: ServiceBinding[]): DescFile[] {
-  const seen = new Map<string, DescFile>();
-  const visit = (f: DescFile): void => {
-    if (seen.has(f.name)) return;
-    for (const d of f.dependencies) visit(d);
-    seen.set(f.name, f);
-  };
-  for (const b of bindings) visit(b.desc.file);
-  return [...seen.values()];
 }
 
 /** Starts a gRPC server and resolves once it listens. */
@@ -97,17 +84,21 @@ export async function startGrpcServer(opts: GrpcOptions): Promise<GrpcServer> {
     }
     server.addService(serviceDefinition(binding.desc), impl);
   }
-  const statuses: Record<string, "SERVING" | "NOT_SERVING"> = { "": "SERVING" };
+  const statuses: Record<string, ServingStatus> = { "": "SERVING" };
   for (const b of opts.bindings) statuses[b.desc.typeName] = "SERVING";
-  const health = new HealthImplementation(statuses);
-  health.addToServer(server);
+  const health = healthService(statuses);
+  server.addService(serviceDefinition(Health), health.implementation);
   if (opts.reflection ?? true) {
-    const files = filesOf(opts.bindings).map((f) =>
-      Buffer.from(toBinary(FileDescriptorProtoSchema, f.proto))
-    );
-    const pkg: Record<string, { fileDescriptorProtos: Buffer[] }> = {};
-    for (const b of opts.bindings) pkg[b.desc.typeName] = { fileDescriptorProtos: files };
-    new ReflectionService(pkg as never).addToServer(server);
+    const index = reflectionIndex([
+      ...opts.bindings.map((b) => b.desc),
+      Health,
+      ...REFLECTION_SERVICES,
+    ]);
+    for (const version of REFLECTION_SERVICES) {
+      server.addService(serviceDefinition(version), {
+        serverReflectionInfo: reflectionHandler(index, version),
+      });
+    }
   }
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(
@@ -122,6 +113,9 @@ export async function startGrpcServer(opts: GrpcOptions): Promise<GrpcServer> {
       for (const name of Object.keys(statuses)) {
         health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
       }
+      // A stopping server's watchers have heard NOT_SERVING: end their calls, so that the
+      // graceful shutdown does not wait for them until it forces.
+      if (!serving) health.endWatches();
     },
     close(graceMs = 5000) {
       return new Promise<void>((resolve) => {
