@@ -240,8 +240,13 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
             res = refused;
             shedHere = true;
           } else {
-            res = cache ? await cache.serve(req, path + search, toUpstream) : await toUpstream();
-            await shed?.learn(route.rpc, res);
+            const done = shed?.forwarding(route.rpc);
+            try {
+              res = cache ? await cache.serve(req, path + search, toUpstream) : await toUpstream();
+              await shed?.learn(route.rpc, res);
+            } finally {
+              done?.();
+            }
           }
         } else {
           const own = await local(req.method, path);
