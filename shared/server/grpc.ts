@@ -113,11 +113,11 @@ export async function startGrpcServer(opts: GrpcOptions): Promise<GrpcServer> {
       for (const name of Object.keys(statuses)) {
         health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
       }
-      // A stopping server's watchers have heard NOT_SERVING: end their calls, so that the
-      // graceful shutdown does not wait for them until it forces.
-      if (!serving) health.endWatches();
     },
     close(graceMs = 5000) {
+      // Health watches never end by themselves: end them (OK), or the graceful shutdown below
+      // would wait for them until it forces.
+      health.endWatches();
       return new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();
