@@ -122,7 +122,7 @@ export function reflectionIndex(services: readonly DescService[]): ReflectionInd
     return b;
   };
   const files = (file: DescFile | undefined, what: string): ReturnType<ReflectionIndex["answer"]> =>
-    file === undefined ? notFound(`${what} not found`) : {
+    file === undefined ? errorResponse(NOT_FOUND, `${what} not found`) : {
       messageResponse: {
         case: "fileDescriptorResponse",
         value: { fileDescriptorProto: withDependencies(file).map(bytesOf) } as never,
@@ -153,7 +153,7 @@ export function reflectionIndex(services: readonly DescService[]): ReflectionInd
           );
         }
         case "allExtensionNumbersOfType": {
-          if (!bySymbol.has(q.value)) return notFound(`type ${q.value} not found`);
+          if (!bySymbol.has(q.value)) return errorResponse(NOT_FOUND, `type ${q.value} not found`);
           return {
             messageResponse: {
               case: "allExtensionNumbersResponse",
@@ -165,25 +165,17 @@ export function reflectionIndex(services: readonly DescService[]): ReflectionInd
           };
         }
         default:
-          return {
-            messageResponse: {
-              case: "errorResponse",
-              value: {
-                errorCode: INVALID_ARGUMENT,
-                errorMessage: "the request asks nothing",
-              } as never,
-            },
-          };
+          return errorResponse(INVALID_ARGUMENT, "the request asks nothing");
       }
     },
   };
 }
 
-function notFound(message: string): ReturnType<ReflectionIndex["answer"]> {
+function errorResponse(code: number, message: string): ReturnType<ReflectionIndex["answer"]> {
   return {
     messageResponse: {
       case: "errorResponse",
-      value: { errorCode: NOT_FOUND, errorMessage: message } as never,
+      value: { errorCode: code, errorMessage: message } as never,
     },
   };
 }
