@@ -117,28 +117,6 @@ export const PLACE_ORDER_SAGA: readonly SagaLine[] = [
                           {
                             topic: "payment.processing",
                             from: "payment",
-                            to: "shipping",
-                            type: "TYPE_FAILED",
-                          },
-                          {
-                            note: "shipment released",
-                            over: "shipping",
-                            publishes: ["shipping.shipment.allocation"],
-                          },
-                          {
-                            topic: "payment.processing",
-                            from: "payment",
-                            to: "warehouse",
-                            type: "TYPE_FAILED",
-                          },
-                          {
-                            note: "stock returned",
-                            over: "warehouse",
-                            publishes: ["warehouse.reservation.returned"],
-                          },
-                          {
-                            topic: "payment.processing",
-                            from: "payment",
                             to: "order",
                             type: "TYPE_FAILED",
                           },
@@ -154,17 +132,6 @@ export const PLACE_ORDER_SAGA: readonly SagaLine[] = [
                 }, {
                   when: "C3: over the per-shipment limit",
                   lines: [
-                    {
-                      topic: "shipping.shipment.allocation",
-                      from: "shipping",
-                      to: "warehouse",
-                      type: "TYPE_FAILED",
-                    },
-                    {
-                      note: "stock returned",
-                      over: "warehouse",
-                      publishes: ["warehouse.reservation.returned"],
-                    },
                     {
                       topic: "shipping.shipment.allocation",
                       from: "shipping",
@@ -707,7 +674,10 @@ export function catalogueMarkdown(input: CatalogueInput): string {
     "A choreography: no coordinator, each step reacts to the previous one's event. The order " +
       "service follows the order's status (PROCESSING → PENDING → APPROVED or REJECTED) and " +
       "rejects an order that stalls past its timeout; `order.state.rejected` makes every other " +
-      "participant undo what it did for the order, or make sure it never does it. Every " +
+      "participant undo what it did for the order, or make sure it never does it. A failed " +
+      "allocation or payment is heard by the order service alone: its rejection is what " +
+      "compensates, whatever the reason (the Go original also has the warehouse and shipping " +
+      "listen to every allocation and payment, for the rare failure). Every " +
       "compensation is idempotent and order-independent, so the parallel paths below may " +
       "interleave in any way. Each arrow is a topic the sender publishes and the receiver " +
       "subscribes to (with the event type its filter lets through).",

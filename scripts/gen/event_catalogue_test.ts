@@ -165,12 +165,12 @@ Deno.test("catalogueMarkdown() refuses code that disagrees with the contracts or
       catalogueMarkdown({
         ...input,
         subscriptions: input.subscriptions.map((s) =>
-          s.service === "shipping" && s.topic === "payment.processing"
+          s.service === "order" && s.topic === "payment.processing"
             ? { ...s, filter: "e.type === Payment.SUCCESS" }
             : s
         ),
       }),
-    /saga: shipping ignores payment.processing TYPE_FAILED/,
+    /saga: order ignores payment.processing TYPE_FAILED/,
   );
 });
 

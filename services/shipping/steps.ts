@@ -1,7 +1,7 @@
 /**
  * Shipping's steps, each a function of an event (or a request) and the transaction it runs in:
  * allocate a shipment for reserved stock (or fail, over the per-shipment limit), release it when
- * the payment fails or the order is rejected; once the order is approved, dispatch it with a
+ * the order is rejected (whatever failed: the payment, the stock, the clock); once the order is approved, dispatch it with a
  * carrier and record its delivery; and when the customer cancels, release it unless it left
  * already. One shipment row per order makes each step happen at most once, in any arrival order,
  * and decides every race between a cancellation and a dispatch.
@@ -91,7 +91,7 @@ function claimOrderShipment(tx: Tx, e: { orderId: string; customerId?: string })
 }
 
 /**
- * `payment.processing` FAILED or `order.state.rejected`: release an allocated shipment
+ * `order.state.rejected` (a failed payment among the reasons): release an allocated shipment
  * (ALLOCATION_RELEASED). Decided by the order's shipment row: claimed here with a CANCELLED marker
  * when there is none (a later allocation finds it and allocates nothing), or, when the allocation
  * got there first (even while this ran), locked and read back.

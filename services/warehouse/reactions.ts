@@ -1,15 +1,18 @@
 /**
- * The warehouse's subscriptions, topic → step: new products, pending orders, failed allocations,
- * failed payments and rejected orders (the place-order saga); dispatched shipments (the stock
- * leaves) and cancelled ones (the stock comes back).
+ * The warehouse's subscriptions, topic → step: new products, pending orders and rejected orders
+ * (the place-order saga); dispatched shipments (the stock leaves) and cancelled ones (the stock
+ * comes back).
+ *
+ * A failed allocation or payment is not heard here: the order service rejects the order on it and
+ * `order.state.rejected` returns the stock, as it does for every other rejection (a timeout, a
+ * failed quote). Listening to `shipping.shipment.allocation` and `payment.processing` as well, as
+ * the Go original does, would wake this consumer for every order's allocation and payment, and
+ * act on only the rare failures.
  * @module
  */
 import { events } from "@stocklet/shared/proto";
 import { on, type Reaction } from "@stocklet/shared/reaction";
 import { consumeReservation, openProductStock, reserveOrder, returnReservation } from "./steps.ts";
-
-const Payment = events.PaymentProcessedEvent_Type;
-const Allocation = events.ShipmentAllocationEvent_Type;
 
 /** The warehouse's reactions. */
 export function warehouseReactions(): Reaction[] {
@@ -21,26 +24,6 @@ export function warehouseReactions(): Reaction[] {
     ),
 
     on("order.state.pending", events.OrderPendingEventSchema, (e, tx) => reserveOrder(tx, e)),
-
-    on(
-      "shipping.shipment.allocation",
-      events.ShipmentAllocationEventSchema,
-      (e, tx) =>
-        returnReservation(tx, {
-          orderId: e.orderId,
-          customerId: e.orderMetadata?.customerId ?? "",
-        }),
-      { filter: (e) => e.type === Allocation.FAILED },
-    ),
-
-    // A successful payment changes nothing here: the stock stays reserved until it physically
-    // leaves with the shipment (below), so a cancellation before dispatch simply returns it.
-    on(
-      "payment.processing",
-      events.PaymentProcessedEventSchema,
-      (e, tx) => returnReservation(tx, e),
-      { filter: (e) => e.type === Payment.FAILED },
-    ),
 
     on(
       "shipping.shipment.dispatched",

@@ -1,8 +1,9 @@
 /**
  * The warehouse's saga steps, each a function of an event and the transaction it runs in. Stock is
  * reserved when an order is pending (all items or none), consumed when its shipment is dispatched
- * (the units physically leave), and returned when anything after the reservation fails, the order
- * is rejected or its cancellation released the shipment. Every step is keyed by the order's one
+ * (the units physically leave), and returned when the order is rejected (whatever failed after
+ * the reservation: the allocation, the payment, the clock) or its cancellation released the
+ * shipment. Every step is keyed by the order's one
  * reservation row, so it happens at most once, in whatever order the events arrive.
  * @module
  */
@@ -106,8 +107,8 @@ export async function consumeReservation(tx: Tx, e: OrderRef): Promise<void> {
 }
 
 /**
- * A failed allocation or payment, `order.state.rejected`, or a cancellation that released the
- * shipment (`shipping.shipment.cancelled`): reserved stock goes back
+ * `order.state.rejected` (a failed allocation or payment among the reasons), or a cancellation that
+ * released the shipment (`shipping.shipment.cancelled`): reserved stock goes back
  * (`warehouse.reservation.returned`). Decided by the order's reservation row: claimed here with a
  * CANCELLED marker when there is none (a later reservation finds it and takes nothing), or, when
  * the reservation got there first (even while this ran), locked and read back.
