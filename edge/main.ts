@@ -5,6 +5,7 @@
  */
 import { setupLogging } from "@stocklet/shared/logging";
 import { watchProcess } from "@stocklet/shared/metrics";
+import { trimNativeHeapEvery } from "@stocklet/shared/native_heap";
 import { loadEdgeConfig } from "./config.ts";
 import { startEdge } from "./server.ts";
 
@@ -12,6 +13,7 @@ if (import.meta.main) {
   const config = loadEdgeConfig();
   setupLogging("edge");
   watchProcess("edge");
+  trimNativeHeapEvery();
   const edge = await startEdge(config);
   const stop = async (): Promise<void> => {
     await edge.stop();

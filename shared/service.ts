@@ -28,6 +28,7 @@ import { restApp } from "./server/rest.ts";
 import { DEFAULT_PORTS, placementOf, relayOf, type ServiceName, serviceSpec } from "./topology.ts";
 import { relayProblem, RelayWatch } from "./relay_watch.ts";
 import { watchConsumerLag, watchOutbox, watchProcess } from "./metrics/mod.ts";
+import { trimNativeHeapEvery } from "./native_heap.ts";
 
 const log = getLog("service");
 
@@ -211,6 +212,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
 
   const relay = serviceSpec(opts.name).outbox ? new RelayWatch(sql, cfg.outboxSlot) : undefined;
   const startedAt = Date.now();
+  const stopTrimming = trimNativeHeapEvery();
   // Gauges read at export time (nothing runs when metrics are off).
   const unwatch = [
     watchProcess(opts.name),
@@ -272,6 +274,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       tasksStop.abort();
       await Promise.all(tasks);
       for (const stopWatching of unwatch) stopWatching();
+      stopTrimming();
       await unwatchLag();
       await consumer?.stop();
       await grpc.close();

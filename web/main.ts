@@ -9,6 +9,7 @@ import { cachingVerifier, jwksVerifier } from "@stocklet/shared/auth";
 import { startConsumer } from "@stocklet/shared/consumer";
 import { connectDb } from "@stocklet/shared/db";
 import { getLog, setupLogging } from "@stocklet/shared/logging";
+import { trimNativeHeapEvery } from "@stocklet/shared/native_heap";
 import { WEB } from "@stocklet/shared/topology";
 import { servicesClient } from "./api.ts";
 import { webApp } from "./app.tsx";
@@ -22,6 +23,7 @@ import { webReactions } from "./reactions.ts";
 if (import.meta.main) {
   const config = loadWebConfig();
   setupLogging(WEB.name);
+  trimNativeHeapEvery();
   const log = getLog("web");
   const sql = connectDb(config.databaseUrl);
   const hub = await listenHub(sql);
