@@ -76,9 +76,7 @@ export function trimNativeHeapEvery(intervalMs: number = trimIntervalFromEnv()):
  * `MALLOC_TRIM_INTERVAL_MS` (ms; 0: never; default 5000); a value that is not a whole number ≥ 0
  * is a ConfigError, like every other variable's.
  */
-export function trimIntervalFromEnv(
-  env: Record<string, string | undefined> = Deno.env.toObject(),
-): number {
+export function trimIntervalFromEnv(env?: Record<string, string | undefined>): number {
   return loadConfig({
     ms: int("MALLOC_TRIM_INTERVAL_MS", { default: DEFAULT_TRIM_INTERVAL_MS, min: 0 }),
   }, env).ms;

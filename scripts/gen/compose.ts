@@ -208,6 +208,11 @@ export const HOST_VARIABLES: ReadonlyArray<
     fallback: "",
     doc: "How often gauges that query (consumer lag, outbox backlog) refresh at most (ms, 5000).",
   },
+  {
+    name: "MALLOC_TRIM_INTERVAL_MS",
+    fallback: "",
+    doc: "How often the Deno processes give freed native memory back (ms, 5000; 0: never).",
+  },
   { name: "STOCKLET_EDGE_PORT", fallback: String(DEFAULT_PORTS.edge), doc: "Envoy's host port." },
   {
     name: "STOCKLET_RATE_LIMIT_PERCENT",
@@ -326,6 +331,7 @@ function commonEnv(spec: ServiceSpec): Record<string, string> {
     OTEL_METRIC_EXPORT_INTERVAL: "10000",
     STOCKLET_METRICS: host("STOCKLET_METRICS"),
     STOCKLET_METRICS_GAUGE_REFRESH_MS: host("STOCKLET_METRICS_GAUGE_REFRESH_MS"),
+    MALLOC_TRIM_INTERVAL_MS: host("MALLOC_TRIM_INTERVAL_MS"),
   };
 }
 
@@ -401,6 +407,7 @@ function webEnv(): Record<string, string> {
     OTEL_DENO: "true",
     STOCKLET_METRICS: host("STOCKLET_METRICS"),
     STOCKLET_METRICS_GAUGE_REFRESH_MS: host("STOCKLET_METRICS_GAUGE_REFRESH_MS"),
+    MALLOC_TRIM_INTERVAL_MS: host("MALLOC_TRIM_INTERVAL_MS"),
     OTEL_SERVICE_NAME: WEB.name,
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://${HOSTS.otelCollector}:${CONTAINER_PORTS.otlpHttp}`,
     OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
