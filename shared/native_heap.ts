@@ -46,8 +46,8 @@ function loadTrim(): Trim | null {
  *
  * @example
  * ```ts
- * closeIdleConnections();
- * trimNativeHeap(); // what they held goes back now, not at the next trim
+ * await server.shutdown(); // its connections' buffers are freed, but glibc keeps them
+ * trimNativeHeap(); // …until now: they go back to the system
  * ```
  */
 export function trimNativeHeap(): boolean {

@@ -1,85 +1,39 @@
 /**
- * The trim against glibc's real heap: native memory malloc'd and freed below a live allocation
- * stays resident until a trim gives it back.
+ * The trim against glibc's real heap, each case in a fresh process (testdata/native_heap_probe.ts):
+ * native memory malloc'd and freed between live allocations stays resident until a trim gives it
+ * back.
  */
 import assert from "node:assert/strict";
 import { ConfigError } from "./config.ts";
 import {
   DEFAULT_TRIM_INTERVAL_MS,
   trimIntervalFromEnv,
-  trimNativeHeap,
   trimNativeHeapEvery,
 } from "./native_heap.ts";
 
-const MiB = 1024 * 1024;
-
-const libc = Deno.dlopen("libc.so.6", {
-  malloc: { parameters: ["usize"], result: "pointer" },
-  free: { parameters: ["pointer"], result: "void" },
-  memset: { parameters: ["pointer", "i32", "usize"], result: "pointer" },
-});
-
-/** Resident bytes of this process. */
-const rss = () => Deno.memoryUsage().rss;
-
-/**
- * Leaves `mib` MiB freed inside the heap: blocks under glibc's mmap threshold, written so they are
- * resident, each followed by a small block that stays, so that no freed block can merge into the
- * heap's top (which `free()` itself would give back) wherever the allocator places them.
- * @returns the blocks that stay, for {@linkcode release}
- */
-function freedBelowTop(mib: number): Deno.PointerValue[] {
-  const size = 32 * 1024;
-  const blocks: Deno.PointerValue[] = [];
-  const pins: Deno.PointerValue[] = [];
-  for (let i = 0; i < (mib * MiB) / size; i++) {
-    const p = libc.symbols.malloc(BigInt(size));
-    libc.symbols.memset(p, 1, BigInt(size));
-    blocks.push(p);
-    pins.push(libc.symbols.malloc(64n));
-  }
-  for (const p of blocks) libc.symbols.free(p);
-  return pins;
+/** Runs the probe in a fresh process and returns how much it gave back. */
+async function probe(mode: "once" | "every" | "stopped"): Promise<
+  { givenMiB: number; trimmed: boolean }
+> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./testdata/native_heap_probe.ts", import.meta.url).pathname, mode],
+    stderr: "inherit",
+  }).output();
+  assert.equal(out.code, 0, `the probe (${mode}) failed`);
+  return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
-function release(pins: Deno.PointerValue[]): void {
-  for (const p of pins) libc.symbols.free(p);
-}
-
-Deno.test("trimNativeHeap() gives back what was freed inside the heap", () => {
-  const pins = freedBelowTop(64);
-  try {
-    const before = rss();
-    assert.equal(trimNativeHeap(), true, "glibc says it returned memory");
-    const given = before - rss();
-    assert.ok(given > 48 * MiB, `gave back ${(given / MiB).toFixed(1)} MiB of the 64 freed`);
-  } finally {
-    release(pins);
-  }
+Deno.test("trimNativeHeap() gives back what was freed inside the heap", async () => {
+  const { givenMiB, trimmed } = await probe("once");
+  assert.equal(trimmed, true, "glibc says it returned memory");
+  assert.ok(givenMiB > 48, `gave back ${givenMiB.toFixed(1)} MiB of the 64 freed`);
 });
 
-Deno.test("trimNativeHeapEvery() trims on its own until stopped", async () => {
-  const stop = trimNativeHeapEvery(20);
-  const pins = freedBelowTop(64);
-  try {
-    const before = rss();
-    await new Promise((r) => setTimeout(r, 200));
-    const given = before - rss();
-    assert.ok(given > 48 * MiB, `gave back ${(given / MiB).toFixed(1)} MiB of the 64 freed`);
-  } finally {
-    stop();
-    release(pins);
-  }
-  // Stopped: what is freed now stays until someone trims.
-  const again = freedBelowTop(64);
-  try {
-    const before = rss();
-    await new Promise((r) => setTimeout(r, 200));
-    assert.ok(before - rss() < 16 * MiB, "no trim after stop()");
-  } finally {
-    release(again);
-    trimNativeHeap();
-  }
+Deno.test("trimNativeHeapEvery() trims on its own, and not once stopped", async () => {
+  const every = await probe("every");
+  assert.ok(every.givenMiB > 48, `gave back ${every.givenMiB.toFixed(1)} MiB of the 64 freed`);
+  const stopped = await probe("stopped");
+  assert.ok(stopped.givenMiB < 16, `stopped, yet gave back ${stopped.givenMiB.toFixed(1)} MiB`);
 });
 
 Deno.test("MALLOC_TRIM_INTERVAL_MS: default, off, and refused values", () => {
