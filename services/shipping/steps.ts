@@ -1,10 +1,10 @@
 /**
  * Shipping's steps, each a function of an event (or a request) and the transaction it runs in:
  * allocate a shipment for reserved stock (or fail, over the per-shipment limit), release it when
- * the order is rejected (whatever failed: the payment, the stock, the clock); once the order is approved, dispatch it with a
- * carrier and record its delivery; and when the customer cancels, release it unless it left
- * already. One shipment row per order makes each step happen at most once, in any arrival order,
- * and decides every race between a cancellation and a dispatch.
+ * the order is rejected (whatever failed: the payment, the stock, the clock); once the order is
+ * approved, dispatch it with a carrier and record its delivery; and when the customer cancels,
+ * release it unless it left already. One shipment row per order makes each step happen at most
+ * once, in any arrival order, and decides every race between a cancellation and a dispatch.
  * @module
  */
 import { claimRow } from "@stocklet/shared/claim";

@@ -3,8 +3,8 @@
  * reserved when an order is pending (all items or none), consumed when its shipment is dispatched
  * (the units physically leave), and returned when the order is rejected (whatever failed after
  * the reservation: the allocation, the payment, the clock) or its cancellation released the
- * shipment. Every step is keyed by the order's one
- * reservation row, so it happens at most once, in whatever order the events arrive.
+ * shipment. Every step is keyed by the order's one reservation row, so it happens at most once, in
+ * whatever order the events arrive.
  * @module
  */
 import { claimRow } from "@stocklet/shared/claim";
