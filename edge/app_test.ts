@@ -717,6 +717,76 @@ Deno.test("edge: a service at capacity is shed at the edge for a window, per rou
   }
 });
 
+/**
+ * Sends raw HTTP/1.1 requests ("POST /path") on one connection; each answer's status line and
+ * headers as they were written on the wire.
+ */
+async function onOneConnection(url: string, requests: string[]): Promise<string[]> {
+  const { hostname, port } = new URL(url);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  const heads: string[] = [];
+  try {
+    for (const line of requests) {
+      const request = `${line} HTTP/1.1\r\nhost: edge\r\ncontent-length: 2\r\n\r\n{}`;
+      await conn.write(new TextEncoder().encode(request));
+      const buf = new Uint8Array(64 * 1024);
+      const n = await conn.read(buf);
+      const text = n === null ? "" : new TextDecoder().decode(buf.subarray(0, n));
+      heads.push(text.split("\r\n\r\n")[0]!.toLowerCase());
+    }
+  } finally {
+    conn.close();
+  }
+  return heads;
+}
+
+Deno.test("edge: a caller it sheds is told to close its connection, others keep theirs", async () => {
+  const h = await harness({ shedWindowMs: 10_000 });
+  try {
+    h.fakes.reply = (req) =>
+      req.url.startsWith("/v1/order/place")
+        ? Response.json({ code: 8, message: "too many orders in progress (256)", details: [] }, {
+          status: 429,
+          headers: { "retry-after": "1", "x-stocklet-at-capacity": "1" },
+        })
+        : Response.json({ ok: true });
+    const kept = await onOneConnection(h.url, ["GET /v1/product/list", "GET /v1/product/list"]);
+    assert.deepEqual(kept.map((head) => head.split("\r\n")[0]), [
+      "http/1.1 200 ok",
+      "http/1.1 200 ok",
+    ]);
+    for (const head of kept) assert.doesNotMatch(head, /^connection: close$/m);
+
+    assert.equal((await call(h, "/v1/order/place", { method: "POST", body: "{}" })).status, 429);
+    const [shed] = await onOneConnection(h.url, ["POST /v1/order/place"]);
+    assert.match(shed!, /^http\/1\.1 429 /);
+    assert.match(shed!, /^x-stocklet-at-capacity: 1$/m, "refused by the edge itself");
+    assert.match(shed!, /^connection: close$/m);
+    // A client that honours it (fetch, as the bench's load generator) opens a new one next time.
+    const ports = new Set<number>();
+    const counting = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req, info) => {
+      ports.add(info.remoteAddr.port);
+      return edge(req);
+    });
+    const edge = edgeHandler({
+      upstreams: h.fakes.urls,
+      verifier: h.kit.verifier,
+      shedWindowMs: 10_000,
+    });
+    try {
+      const url = `http://127.0.0.1:${counting.addr.port}/v1/order/place`;
+      for (let i = 0; i < 4; i++) {
+        await (await fetch(url, { method: "POST", body: "{}" })).body?.cancel();
+      }
+      assert.equal(ports.size, 4, "each refused call came on a connection of its own");
+    } finally {
+      await counting.shutdown();
+    }
+  } finally {
+    await h.close();
+  }
+});
+
 Deno.test("edge: a 429 about one caller (no at-capacity mark) sheds nothing", async () => {
   const h = await harness({ shedWindowMs: 10_000 });
   try {
