@@ -725,14 +725,31 @@ async function onOneConnection(url: string, requests: string[]): Promise<string[
   const { hostname, port } = new URL(url);
   const conn = await Deno.connect({ hostname, port: Number(port) });
   const heads: string[] = [];
+  // Bytes read but not yet consumed: an answer may arrive in pieces, or with the next one's start.
+  let pending = new Uint8Array(0);
+  const more = async (): Promise<boolean> => {
+    const buf = new Uint8Array(64 * 1024);
+    const n = await conn.read(buf);
+    if (n === null) return false;
+    const joined = new Uint8Array(pending.length + n);
+    joined.set(pending);
+    joined.set(buf.subarray(0, n), pending.length);
+    pending = joined;
+    return true;
+  };
   try {
     for (const line of requests) {
       const request = `${line} HTTP/1.1\r\nhost: edge\r\ncontent-length: 2\r\n\r\n{}`;
       await conn.write(new TextEncoder().encode(request));
-      const buf = new Uint8Array(64 * 1024);
-      const n = await conn.read(buf);
-      const text = n === null ? "" : new TextDecoder().decode(buf.subarray(0, n));
-      heads.push(text.split("\r\n\r\n")[0]!.toLowerCase());
+      let end = -1;
+      while ((end = new TextDecoder().decode(pending).indexOf("\r\n\r\n")) < 0) {
+        if (!(await more())) throw new Error(`closed before answering ${line}`);
+      }
+      const head = new TextDecoder().decode(pending).slice(0, end).toLowerCase();
+      const length = Number(/^content-length: (\d+)$/m.exec(head)?.[1] ?? 0);
+      while (pending.length < end + 4 + length) await more();
+      pending = pending.subarray(end + 4 + length);
+      heads.push(head);
     }
   } finally {
     conn.close();
