@@ -9,12 +9,12 @@
  */
 import { trace } from "@opentelemetry/api";
 import type { TokenVerifier } from "@stocklet/shared/auth";
+import { AT_CAPACITY_HEADER } from "@stocklet/shared/errors";
 import type { ServiceName } from "@stocklet/shared/topology";
 import type { AccessLog } from "./access_log.ts";
 import { tokenCheck } from "./auth.ts";
 import { corsFor } from "./cors.ts";
 import { type DocsHandler, OPENAPI_PATH } from "./docs.ts";
-import { AT_CAPACITY_HEADER } from "@stocklet/shared/errors";
 import { EdgeError, errorOf, errorResponse } from "./errors.ts";
 import { renderOpenApi } from "./openapi.ts";
 import {
