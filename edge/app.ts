@@ -9,7 +9,6 @@
  */
 import { trace } from "@opentelemetry/api";
 import type { TokenVerifier } from "@stocklet/shared/auth";
-import { AT_CAPACITY_HEADER } from "@stocklet/shared/errors";
 import type { ServiceName } from "@stocklet/shared/topology";
 import type { AccessLog } from "./access_log.ts";
 import { tokenCheck } from "./auth.ts";
@@ -24,7 +23,7 @@ import {
   SANE_REQUEST_ID,
 } from "./policy.ts";
 import { forward, forwardBalanced, readBody } from "./proxy.ts";
-import { shedRoutes } from "./shed.ts";
+import { isAtCapacity, shedRoutes } from "./shed.ts";
 import { Balancer } from "@stocklet/shared/balancer";
 import { loginAccountOf, type RateKey, rateLimitedError, rateLimiter } from "./rate_limit.ts";
 import { type EdgeRoute, edgeRoutes, routerOf } from "./routes.ts";
@@ -284,7 +283,7 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
       res = errorResponse(err);
     }
     res.headers.set(REQUEST_ID_HEADER, requestId);
-    if (res.status === 429 && res.headers.has(AT_CAPACITY_HEADER)) {
+    if (isAtCapacity(res)) {
       // Envoy's `disable_http_keepalive` overload action: a caller refused for the service's
       // capacity is told to close its connection rather than keep it idle. An overload's onset
       // opens hundreds (each caller waits, so the next request opens another), and kept alive

@@ -22,6 +22,14 @@
  */
 import { AT_CAPACITY_HEADER } from "@stocklet/shared/errors";
 
+/**
+ * Whether an answer says its service is at capacity (429 marked with `x-stocklet-at-capacity`),
+ * not that one caller is throttled.
+ */
+export function isAtCapacity(res: Response): boolean {
+  return res.status === 429 && res.headers.has(AT_CAPACITY_HEADER);
+}
+
 /** What a route's last at-capacity answer said, and when. */
 interface Busy {
   /** The end of the window in which every call is refused. */
@@ -113,7 +121,7 @@ export function shedRoutes(opts: ShedOptions = {}): ShedRoutes {
       };
     },
     async learn(route, res) {
-      if (res.status !== 429 || res.headers.get(AT_CAPACITY_HEADER) === null) return;
+      if (!isAtCapacity(res)) return;
       const retryAfter = res.headers.get("retry-after");
       if (retryAfter === null) return;
       // The upstream's own words (a small JSON error) are kept to answer with; the response
