@@ -52,6 +52,7 @@ import { CataloguePage, ProductPage } from "./pages/catalogue.tsx";
 import { ForbiddenPage, NotFoundPage, UnavailablePage } from "./pages/errors.tsx";
 import type { Features, PageContext, Session } from "./pages/layout.tsx";
 import { currentStatus, OrderItems, OrderPage, OrdersPage, SagaParts } from "./pages/orders.tsx";
+import { checkSession } from "./session.ts";
 import { cancellable, STATUS_NAMES, statusWord } from "./status.ts";
 import { describeStep } from "./timeline.ts";
 import {
@@ -188,11 +189,18 @@ export function webApp(deps: WebDeps): Hono<Env> {
     let session: Session | undefined;
     const token = getCookie(c, SESSION_COOKIE);
     if (token) {
-      try {
-        const p = await deps.verifier.verify(token);
+      const check = await checkSession(deps.verifier, token);
+      if (check.kind === "valid") {
+        const p = check.principal;
         session = { token, userId: p.userId, admin: isAdmin(p) };
-      } catch {
+      } else if (check.kind === "refused") {
+        log.info("session ended: {reason}", { reason: check.reason, path: c.req.path });
         deleteCookie(c, SESSION_COOKIE, { path: "/" });
+      } else {
+        log.warn("session kept but not checked (treated as signed out this once): {reason}", {
+          reason: check.reason,
+          path: c.req.path,
+        });
       }
     }
     if (session && c.req.method === "GET" && !c.req.path.startsWith("/static/")) {
