@@ -4,7 +4,7 @@
  * @module
  */
 import { setupLogging } from "@stocklet/shared/logging";
-import { watchProcess } from "@stocklet/shared/metrics";
+import { watchProcess } from "@stocklet/shared/metrics/process";
 import { trimNativeHeapEvery } from "@stocklet/shared/native_heap";
 import { loadEdgeConfig } from "./config.ts";
 import { startEdge } from "./server.ts";

@@ -11,7 +11,7 @@
  * @module
  */
 import type { Attributes } from "@opentelemetry/api";
-import { meter, REQUEST_BUCKETS, SummedCounter } from "@stocklet/shared/metrics";
+import { meter, REQUEST_BUCKETS, SummedCounter } from "@stocklet/shared/metrics/meter";
 
 const duration = meter.createHistogram("http.server.request.duration", {
   description: "Duration of requests through the edge, per route and status",

@@ -7,12 +7,12 @@
  */
 import { type DescService, hasOption } from "@bufbuild/protobuf";
 import * as proto from "@stocklet/shared/proto";
-import { routesOfService, type RouteSpec, sortRoutes } from "@stocklet/shared/server";
+import { routesOfService, type RouteSpec, sortRoutes } from "@stocklet/shared/server/routes";
 import { type ServiceName, SERVICES } from "@stocklet/shared/topology";
 import { type Access, accessOf } from "./access.ts";
 import { DEFAULT_UPSTREAM_TIMEOUT_MS } from "./policy.ts";
 
-export type { Verb } from "@stocklet/shared/server";
+export type { Verb } from "@stocklet/shared/server/routes";
 
 /** One public route. */
 export interface EdgeRoute extends RouteSpec {
