@@ -87,6 +87,11 @@ export function webReactions(): Reaction[] {
       (e, tx, m) => step(tx, m, allocationStep(e)),
     ),
     on(
+      "shipping.shipment.allocation.failed",
+      events.ShipmentAllocationEventSchema,
+      (e, tx, m) => step(tx, m, allocationStep(e)),
+    ),
+    on(
       "shipping.shipment.dispatched",
       events.ShipmentDispatchedEventSchema,
       (e, tx, m) => step(tx, m, dispatchedStep(e)),

@@ -129,7 +129,7 @@ export function reservationStep(e: events.StockReservationEvent): TimelineStep |
   }
 }
 
-/** `shipping.shipment.allocation`: a shipment allocated, impossible, or released. */
+/** `shipping.shipment.allocation` (allocated, released) and `.failed` (impossible). */
 export function allocationStep(e: events.ShipmentAllocationEvent): TimelineStep | undefined {
   const base = { orderId: e.orderId, service: "shipping" };
   switch (e.type) {

@@ -133,7 +133,7 @@ export const PLACE_ORDER_SAGA: readonly SagaLine[] = [
                   when: "C3: over the per-shipment limit",
                   lines: [
                     {
-                      topic: "shipping.shipment.allocation",
+                      topic: "shipping.shipment.allocation.failed",
                       from: "shipping",
                       to: "order",
                       type: "TYPE_FAILED",

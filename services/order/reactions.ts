@@ -42,8 +42,9 @@ export function orderReactions(): Reaction[] {
       { filter: (e) => e.type === Stock.INSUFFICIENT_STOCK },
     ),
 
+    // Failures only: an allocated shipment is heard by payment, on shipping.shipment.allocation.
     on(
-      "shipping.shipment.allocation",
+      "shipping.shipment.allocation.failed",
       events.ShipmentAllocationEventSchema,
       (e, tx) => rejectOrder(tx, e.orderId, RejectReason.SHIPMENT_FAILED, e.shipmentId),
       { filter: (e) => e.type === Allocation.FAILED },

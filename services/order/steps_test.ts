@@ -160,7 +160,7 @@ Deno.test("order steps: pricing, approval, every rejection, duplicates and the t
         await priced(id);
         const shipmentId = uuidv7();
         const failed = () =>
-          p.deliver("shipping.shipment.allocation", events.ShipmentAllocationEventSchema, {
+          p.deliver("shipping.shipment.allocation.failed", events.ShipmentAllocationEventSchema, {
             revision: 1,
             type: events.ShipmentAllocationEvent_Type.FAILED,
             orderId: id,

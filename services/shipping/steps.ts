@@ -42,8 +42,8 @@ export interface OrderRef {
 }
 
 /**
- * `warehouse.reservation.reserved`: allocate a shipment (ALLOCATED) or refuse it (FAILED), on
- * `shipping.shipment.allocation`.
+ * `warehouse.reservation.reserved`: allocate a shipment (ALLOCATED, on
+ * `shipping.shipment.allocation`) or refuse it (FAILED, on `shipping.shipment.allocation.failed`).
  */
 export async function allocateShipment(
   tx: Tx,
@@ -62,14 +62,26 @@ export async function allocateShipment(
   // racing this step waits for its commit, then releases what it allocated.
   if (!claimed) return;
   if (!problem) await insertShipmentItems(tx, id, e.reservationStock);
-  tx.publish("shipping.shipment.allocation", e.orderId, events.ShipmentAllocationEventSchema, {
+  const event = {
     revision: 1,
-    type: problem ? Type.FAILED : Type.ALLOCATED,
     orderId: e.orderId,
     ...(e.orderMetadata ? { orderMetadata: e.orderMetadata } : {}),
     shipmentId: id,
     productQuantities: e.reservationStock,
-  });
+  };
+  if (problem) {
+    tx.publish(
+      "shipping.shipment.allocation.failed",
+      e.orderId,
+      events.ShipmentAllocationEventSchema,
+      { ...event, type: Type.FAILED },
+    );
+  } else {
+    tx.publish("shipping.shipment.allocation", e.orderId, events.ShipmentAllocationEventSchema, {
+      ...event,
+      type: Type.ALLOCATED,
+    });
+  }
 }
 
 /**

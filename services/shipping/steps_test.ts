@@ -75,7 +75,11 @@ Deno.test("shipping steps: allocate, refuse, release, duplicates and races", asy
     await t.step("over the per-shipment limit: FAILED, nothing allocated", async () => {
       const orderId = uuidv7();
       const out = await allocate(orderId, { [uuidv7()]: MAX_UNITS + 1 });
-      const a = only(out, "shipping.shipment.allocation", events.ShipmentAllocationEventSchema);
+      const a = only(
+        out,
+        "shipping.shipment.allocation.failed",
+        events.ShipmentAllocationEventSchema,
+      );
       assert.equal(a.type, Allocation.FAILED);
       assert.deepEqual(await shipmentOf(p, orderId), {
         status: shipping.ShipmentStatus.FAILED,
