@@ -234,9 +234,10 @@ Deno.test("the seed's REST paths are kept and the new admin routes exist", () =>
 
 Deno.test("the seed's topics (less three retired) and the lifecycle's are declared, each on one event message", () => {
   // The seed's 27, less payment.balance.debited, payment.transaction.created and
-  // warehouse.stock.removed (one event per fact), plus order.state.cancelling/.cancelled and
-  // shipping.shipment.delivered/.cancelled.
-  assert.equal(TOPICS.size, 27 - 3 + 4);
+  // warehouse.stock.removed (one event per fact), plus order.state.cancelling/.cancelled,
+  // shipping.shipment.delivered/.cancelled and shipping.shipment.allocation.failed (failures apart,
+  // as warehouse.reservation.failed).
+  assert.equal(TOPICS.size, 27 - 3 + 5);
   for (
     const gone of [
       "payment.balance.debited",
@@ -251,9 +252,14 @@ Deno.test("the seed's topics (less three retired) and the lifecycle's are declar
       "shipping.shipment.dispatched",
       "shipping.shipment.delivered",
       "shipping.shipment.cancelled",
+      "shipping.shipment.allocation.failed",
     ]
   ) assert.ok(TOPICS.has(t), t);
   assert.equal(TOPICS.get("warehouse.reservation.returned")?.name, "StockReservationEvent");
+  assert.equal(
+    TOPICS.get("shipping.shipment.allocation.failed")?.name,
+    "ShipmentAllocationEvent",
+  );
   assert.equal(TOPICS.get("payment.processing")?.name, "PaymentProcessedEvent");
   for (const schema of EVENT_SCHEMAS) {
     if (schema.name === "OrderMetadata") continue;
