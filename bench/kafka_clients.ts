@@ -36,8 +36,8 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import "@stocklet/shared/kafkajs_timer_fix";
-import { type EachBatchPayload, Kafka, logLevel, Partitioners } from "kafkajs";
+import { kafkaClient } from "@stocklet/shared/kafka";
+import { type EachBatchPayload, type Kafka, Partitioners } from "kafkajs";
 import {
   type CommitOptionsPartition,
   Consumer as PlatformaticConsumer,
@@ -45,6 +45,8 @@ import {
   // Measured, not adopted (README, "Kafka client"): pinned here, not in the workspace's imports.
   // deno-lint-ignore no-import-prefix
 } from "npm:@platformatic/kafka@2.12.1";
+import { cpuSeconds } from "./rss.ts";
+import { percentile } from "./stats.ts";
 
 /** The consumer clients compared. */
 const CLIENTS = ["kafkajs", "platformatic"] as const;
@@ -71,13 +73,6 @@ function nowMs(): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-/** CPU seconds (user + system, all threads) a process used so far; clock ticks of 10 ms. */
-function cpuSeconds(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100;
 }
 
 /** CPU seconds the whole machine was busy so far (every core; /proc/stat less idle and iowait). */
@@ -120,12 +115,6 @@ function listenerPid(port: number): number | undefined {
   return undefined;
 }
 
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 /** Writes one protocol line to stdout. */
 function say(msg: Record<string, unknown>): void {
   Deno.stdout.writeSync(new TextEncoder().encode(TAG + JSON.stringify(msg) + "\n"));
@@ -144,17 +133,6 @@ async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string
     }
   }
   if (buf) yield buf;
-}
-
-/** A kafkajs client set up like the kit's `kafkaClient` (shared/kafka.ts). */
-function kafkajsClient(clientId: string, brokers: string[]): Kafka {
-  return new Kafka({
-    clientId,
-    brokers,
-    logLevel: logLevel.WARN,
-    connectionTimeout: 3000,
-    retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 8 },
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,8 +172,8 @@ class Tally {
       fetches: this.fetches,
       commits: this.commits,
       samples: s.length,
-      p50: percentile(s, 50),
-      p99: percentile(s, 99),
+      p50: percentile([...s], 50),
+      p99: percentile([...s], 99),
     };
   }
 }
@@ -341,7 +319,7 @@ async function platformaticGroup(
 /** The consumer process: joins every group, then answers `mark` and `stop` on stdin. */
 async function consumerMain(client: Client, brokers: string[], specs: GroupSpec[]): Promise<void> {
   const tally = new Tally();
-  const kafka = kafkajsClient("kc-bench", brokers);
+  const kafka = kafkaClient("kc-bench", brokers);
   const groups = await Promise.all(
     specs.map((s) =>
       client === "kafkajs" ? kafkajsGroup(kafka, s, tally) : platformaticGroup(brokers, s, tally)
@@ -368,7 +346,7 @@ async function producerMain(
   rate: number,
   size: number,
 ): Promise<void> {
-  const kafka = kafkajsClient("kc-bench-producer", brokers);
+  const kafka = kafkaClient("kc-bench-producer", brokers);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const fill = crypto.getRandomValues(new Uint8Array(Math.max(size, 8)));
@@ -656,7 +634,7 @@ async function main(): Promise<void> {
   console.error(
     `broker pid ${brokerPid}; ${opts.rates.length * opts.runs * opts.clients.length} runs`,
   );
-  const admin = kafkajsClient("kc-bench-admin", brokers).admin();
+  const admin = kafkaClient("kc-bench-admin", brokers).admin();
   await admin.connect();
   const results: RunResult[] = [];
   try {
