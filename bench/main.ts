@@ -6,7 +6,8 @@
  * needed): 50 products and 200 customers (kept between runs), a warm-up, one order at a time, a
  * fixed rate with CPU per order and the anatomy of a hop, the open-loop rates of the reference,
  * closed loops with 64 and 128 orders in flight (the peak), 1.2× and 2× the peak offered, REST reads
- * with wrk, and memory throughout (`--soak N`: N more minutes at half the peak, PSS every 10 s).
+ * with wrk, and memory throughout (`--soak N`: N measured minutes at half the peak after ten to
+ * settle, PSS every 10 s).
  * Writes bench/results/latest.{json,svg,md} (`--quick`: quick.*) and prints the comparison.
  *
  * `--apps core` (default) measures the Go original's work — the seven saga services and the edge,
@@ -15,6 +16,7 @@
  *
  * Options: --seconds S (20, each rate), --warmup S (60), --alone N (40), --cpu-rate R (60),
  * --cpu-seconds S (30), --rates 60,120,150,180, --closed 64,128, --overload 1.2,2, --soak MIN (0),
+ * --soak-settle MIN (10: minutes at the soak's rate before it measures, bench/soak.ts),
  * --read-seconds S (10), --read-connections N (64), --no-reads, --out DIR, --name NAME,
  * --keep-stack.
  *
@@ -55,11 +57,11 @@ import {
   compareRows,
   markdown,
   type OverloadFigures,
-  slope,
   textTable,
 } from "./report.ts";
 import { pssKiB } from "@stocklet/scripts/infra/process";
 import { RssSampler } from "./rss.ts";
+import { SOAK_SETTLE_MINUTES, SoakSeries } from "./soak.ts";
 import { rng } from "./stats.ts";
 import { renderChart } from "./svg.ts";
 import {
@@ -87,6 +89,11 @@ export interface BenchConfig {
   closed: number[];
   overload: number[];
   soakMinutes: number;
+  /**
+   * Minutes at the soak's rate before its measured minutes: the stack settles into the rate after
+   * the phases before it (see {@linkcode SOAK_SETTLE_MINUTES}).
+   */
+  soakSettleMinutes: number;
   reads: boolean;
   readSeconds: number;
   readConnections: number;
@@ -127,6 +134,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
       closed: { type: "string" },
       overload: { type: "string" },
       soak: { type: "string", default: "0" },
+      "soak-settle": { type: "string" },
       "no-reads": { type: "boolean", default: false },
       "read-seconds": { type: "string" },
       "read-connections": { type: "string", default: "64" },
@@ -179,6 +187,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
     closed: numbers(values.closed ?? (q ? "64" : "64,128"), "closed"),
     overload: peakOnly ? [] : numbers(values.overload ?? (q ? "2" : "1.2,2"), "overload"),
     soakMinutes: peakOnly ? 0 : num(values.soak, 0, "soak"),
+    soakSettleMinutes: num(values["soak-settle"], SOAK_SETTLE_MINUTES, "soak-settle"),
     reads: !peakOnly && !values["no-reads"],
     readSeconds: num(values["read-seconds"], q ? 3 : 10, "read-seconds"),
     readConnections: num(values["read-connections"], 64, "read-connections"),
@@ -423,34 +432,34 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
     let soak: BenchResult["soak"];
     if (cfg.soakMinutes > 0 && peak) {
       const rate = Math.round(peak / 2);
-      log(`soak: ${rate}/s for ${cfg.soakMinutes} min, PSS every 10 s…`);
-      const samples: Array<[number, number]> = [];
-      const groups: Record<string, [number, number]> = {};
+      const settle = cfg.soakSettleMinutes;
+      log(
+        `soak: ${rate}/s for ${settle} min to settle, then ${cfg.soakMinutes} min measured, ` +
+          "PSS every 10 s…",
+      );
+      const series = new SoakSeries();
+      // Minutes are counted from the end of the settling (negative before it).
+      const measuredFrom = Date.now() + settle * 60_000;
       const sampler = setInterval(async () => {
-        let kib = 0;
+        const groups: Record<string, number> = {};
         for (const g of await target.processes()) {
           // The trace store is the collector's, not the stack's (as in the peak figures).
           if (g.kind === "external") continue;
-          let groupKib = 0;
-          for (const p of g.pids) groupKib += pssKiB(p);
-          kib += groupKib;
-          const mib = Math.round(groupKib / 1024);
-          groups[g.name] = [groups[g.name]?.[0] ?? mib, mib];
+          let kib = 0;
+          for (const p of g.pids) kib += pssKiB(p);
+          groups[g.name] = kib / 1024;
         }
-        samples.push([(Date.now() - soakStart) / 60_000, Math.round(kib / 1024)]);
+        series.add((Date.now() - measuredFrom) / 60_000, groups);
       }, 10_000);
-      const soakStart = Date.now();
       rss.phase(`soak ${rate}/s`);
-      await openLoop(placer, rate, cfg.soakMinutes * 60);
+      await openLoop(placer, rate, (settle + cfg.soakMinutes) * 60);
       clearInterval(sampler);
-      soak = {
-        rate,
-        minutes: cfg.soakMinutes,
-        samples,
-        slopeMiBPerHour: slope(samples.map(([m, p]) => [m / 60, p] as const)),
-        groups,
-      };
-      log(`soak: PSS slope ${soak.slopeMiBPerHour.toFixed(1)} MiB/h`);
+      soak = { rate, minutes: cfg.soakMinutes, settleMinutes: settle, ...series.figures() };
+      log(
+        `soak: PSS slope ${soak.slopeMiBPerHour.toFixed(1)} MiB/h over the measured ` +
+          `${cfg.soakMinutes} min (${soak.settling?.slopeMiBPerHour.toFixed(1)} MiB/h while ` +
+          "settling)",
+      );
     }
 
     const memory = await rss.stop();

@@ -10,6 +10,7 @@ import type { MachineInfo } from "./machine.ts";
 import type { ReadResult } from "./reads.ts";
 import { GO_CLOSED, GO_OPEN, GO_OTHER, ratio, REFERENCE_SETTINGS, TARGETS } from "./reference.ts";
 import type { RssReport } from "./rss.ts";
+import type { SoakStretch } from "./soak.ts";
 import type { Summary } from "./stats.ts";
 import type { ChartSpec } from "./svg.ts";
 
@@ -58,15 +59,25 @@ export interface BenchResult {
   /** Emails the mail catcher received per second during the busiest closed loop (`--apps all`). */
   emails?: { emails: number; seconds: number; perSec: number };
   memory: RssReport;
-  /** PSS of the whole stack over a long run at a fixed rate (`--soak`). */
+  /**
+   * PSS of the whole stack over a long run at a fixed rate (`--soak`): the measured minutes after
+   * the settling (bench/soak.ts). Results before 2026-12-02 have no settling: their samples and
+   * slope are the whole soak's.
+   */
   soak?: {
     rate: number;
     minutes: number;
     samples: Array<[number, number]>;
-    /** Least-squares slope of PSS over the run (MiB per hour). */
+    /** Least-squares slope of PSS over the measured minutes (MiB per hour). */
     slopeMiBPerHour: number;
     /** Each process group's PSS (MiB) at the first and the last sample (absent in older results). */
     groups?: Record<string, [number, number]>;
+    /** Each process group's slope over the measured minutes (MiB per hour; absent in older). */
+    groupSlopes?: Record<string, number>;
+    /** Minutes at the rate before the measured ones (absent in older results). */
+    settleMinutes?: number;
+    /** The settling's samples (negative minutes) and slope (absent in older results). */
+    settling?: SoakStretch;
   };
   notes: string[];
 }
@@ -173,7 +184,8 @@ export function compareRows(r: BenchResult): CompareRow[] {
   });
   if (r.soak) {
     rows.push({
-      metric: `PSS over ${r.soak.minutes} min at ${r.soak.rate}/s: slope (MiB/h)`,
+      metric: `PSS over ${r.soak.minutes} min at ${r.soak.rate}/s` +
+        (r.soak.settling ? " (after settling)" : "") + ": slope (MiB/h)",
       go: "flat",
       stocklet: fmt(r.soak.slopeMiBPerHour, 1),
       ratio: "–",
@@ -389,15 +401,28 @@ export function markdown(r: BenchResult): string {
     );
   }
   if (r.soak) {
+    const settled = r.soak.settling
+      ? `After ${minutes(r.soak.settleMinutes ?? 0)} at ` +
+        `${r.soak.rate} orders/s to settle (PSS ${fmt(r.soak.settling.samples[0]?.[1])} → ` +
+        `${fmt(r.soak.settling.samples.at(-1)?.[1])} MiB, ` +
+        `${fmt(r.soak.settling.slopeMiBPerHour, 1)} MiB/h), over the next ${
+          minutes(r.soak.minutes)
+        }`
+      : `Over ${minutes(r.soak.minutes)} at ${r.soak.rate} orders/s`;
     L.push(
-      `Over ${r.soak.minutes} minutes at ${r.soak.rate} orders/s the whole stack's PSS went from ` +
+      `${settled} the whole stack's PSS went from ` +
         `${fmt(r.soak.samples[0]?.[1])} to ${fmt(r.soak.samples.at(-1)?.[1])} MiB ` +
         `(least-squares slope ${fmt(r.soak.slopeMiBPerHour, 1)} MiB/h). The trace store and the ` +
         "load generator are not counted." +
         (r.soak.groups
-          ? " First → last sample per process group (MiB): " +
-            Object.entries(r.soak.groups).map(([g, [a, b]]) => `${g} ${fmt(a)} → ${fmt(b)}`)
-              .join(", ") +
+          ? " First → last sample per process group (MiB" +
+            (r.soak.groupSlopes ? "; slope in MiB/h" : "") + "): " +
+            Object.entries(r.soak.groups).map(([g, [a, b]]) =>
+              `${g} ${fmt(a)} → ${fmt(b)}` +
+              (r.soak!.groupSlopes?.[g] !== undefined
+                ? ` (${fmt(r.soak!.groupSlopes[g]!, 1)})`
+                : "")
+            ).join(", ") +
             "."
           : ""),
       "",
@@ -455,6 +480,8 @@ export function chartSpec(r: BenchResult): ChartSpec {
     ],
   };
 }
+
+const minutes = (n: number): string => `${fmt(n)} minute${n === 1 ? "" : "s"}`;
 
 /** Least-squares slope of y over x (x in hours → MiB per hour). */
 export function slope(points: ReadonlyArray<readonly [number, number]>): number {
