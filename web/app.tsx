@@ -52,7 +52,7 @@ import { CataloguePage, ProductPage } from "./pages/catalogue.tsx";
 import { ForbiddenPage, NotFoundPage, UnavailablePage } from "./pages/errors.tsx";
 import type { Features, PageContext, Session } from "./pages/layout.tsx";
 import { currentStatus, OrderItems, OrderPage, OrdersPage, SagaParts } from "./pages/orders.tsx";
-import { checkSession } from "./session.ts";
+import { SessionChecker } from "./session.ts";
 import { cancellable, STATUS_NAMES, statusWord } from "./status.ts";
 import { describeStep } from "./timeline.ts";
 import {
@@ -182,6 +182,7 @@ async function namesOf(
 export function webApp(deps: WebDeps): Hono<Env> {
   const app = new Hono<Env>();
   const { services, sql } = deps;
+  const sessions = new SessionChecker(deps.verifier);
 
   // Who is asking: the session cookie's token, verified like any service does.
   app.use("*", async (c, next) => {
@@ -189,7 +190,7 @@ export function webApp(deps: WebDeps): Hono<Env> {
     let session: Session | undefined;
     const token = getCookie(c, SESSION_COOKIE);
     if (token) {
-      const check = await checkSession(deps.verifier, token);
+      const check = await sessions.check(token);
       if (check.kind === "valid") {
         const p = check.principal;
         session = { token, userId: p.userId, admin: isAdmin(p) };
@@ -200,6 +201,7 @@ export function webApp(deps: WebDeps): Hono<Env> {
         log.warn("session kept but not checked (treated as signed out this once): {reason}", {
           reason: check.reason,
           path: c.req.path,
+          unavailableSince: sessions.outageSince?.toISOString(),
         });
       }
     }

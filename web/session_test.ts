@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Principal, TokenVerifier } from "@stocklet/shared/auth";
 import { Code, ServiceError } from "@stocklet/shared/errors";
-import { checkSession } from "./session.ts";
+import { checkSession, SessionChecker } from "./session.ts";
 
 const alice: Principal = { userId: "u-1", roles: [] };
 
@@ -44,4 +44,43 @@ Deno.test("keys unavailable throughout: undecided (the cookie stays), not refuse
   const check = await checkSession(v, "t", { pauseMs: 5, waitMs: 30 });
   assert.equal(check.kind, "undecided");
   assert.ok(v.calls >= 2 && v.calls <= 8, `${v.calls} tries in 30 ms`);
+});
+
+Deno.test("an outage is waited out once: later checks try once until the verifier decides", async () => {
+  const answers: Array<Error | Principal> = [unavailable()];
+  const v = scripted(answers);
+  const sessions = new SessionChecker(v, { pauseMs: 5, waitMs: 30 });
+  assert.equal((await sessions.check("t")).kind, "undecided");
+  const waited = v.calls;
+  assert.ok(waited >= 2, `${waited} tries at the outage's start`);
+  assert.ok(sessions.outageSince instanceof Date);
+  const started = Date.now();
+  assert.equal((await sessions.check("t")).kind, "undecided");
+  assert.equal(v.calls, waited + 1, "one try during a known outage");
+  assert.ok(Date.now() - started < 25, "no wait during a known outage");
+  // The keys come back: the check decides, and the outage is over.
+  answers.length = 0;
+  answers.push(alice);
+  v.calls = 0;
+  assert.deepEqual(await sessions.check("t"), { kind: "valid", principal: alice });
+  assert.equal(sessions.outageSince, undefined);
+  // A new outage is waited out again.
+  answers[0] = unavailable();
+  v.calls = 0;
+  assert.equal((await sessions.check("t")).kind, "undecided");
+  assert.ok(v.calls >= 2, `${v.calls} tries at the new outage's start`);
+});
+
+Deno.test("a refused token during an outage ends the session and the outage", async () => {
+  const answers: Array<Error | Principal> = [unavailable()];
+  const v = scripted(answers);
+  const sessions = new SessionChecker(v, { pauseMs: 1, waitMs: 5 });
+  await sessions.check("t");
+  answers[0] = new ServiceError(Code.UNAUTHENTICATED, "invalid access token: revoked");
+  v.calls = 0;
+  assert.deepEqual(await sessions.check("t"), {
+    kind: "refused",
+    reason: "invalid access token: revoked",
+  });
+  assert.equal(sessions.outageSince, undefined);
 });
