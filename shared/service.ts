@@ -2,7 +2,7 @@
  * A service's process: its common configuration, then one call that serves its handlers over gRPC
  * and REST, runs its reactions and background tasks, and shuts all of it down cleanly on SIGINT or
  * SIGTERM (HTTP first, then consumers drain, then gRPC, then the database pool).
- * {@linkcode runService} is a whole `main.ts` for a service that needs nothing else.
+ * {@linkcode runService} is a whole `main.ts`: every service's is one call of it.
  *
  * @example
  * ```ts
@@ -305,25 +305,50 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   return { httpPort: cfg.httpPort, grpcPort: grpc.port, consumer, stop };
 }
 
-/** The parts {@linkcode runService} builds a service from, given its pool and configuration. */
-export interface ServiceParts<X extends Record<string, unknown>> {
+/**
+ * The parts {@linkcode runService} builds a service from, given its pool, its configuration and
+ * what its asynchronous setup prepared (`P`, when it has one).
+ */
+export interface ServiceParts<X extends Record<string, unknown>, P = undefined> {
   /** The variables the service reads besides the common ones. */
   config?: { [K in keyof X]: Var<X[K]> };
+  /**
+   * Setup that must finish before the service serves (a key ring loaded from the database, an
+   * account created): what it returns is handed to the other parts. A failure stops the start.
+   */
+  prepare?(sql: Sql, config: CommonConfig & X): Promise<P>;
   /** Its RPC handlers. */
-  bindings(sql: Sql, config: CommonConfig & X): ServiceBinding[];
+  bindings(sql: Sql, config: CommonConfig & X, prepared: P): ServiceBinding[];
   /** Its reactions (topic → saga step). */
   reactions?(config: CommonConfig & X): Reaction[];
   /** Its background loops. */
-  tasks?(sql: Sql, config: CommonConfig & X): BackgroundTask[];
+  tasks?(sql: Sql, config: CommonConfig & X, prepared: P): BackgroundTask[];
+  /** How it verifies tokens. Default: the auth service's JWKS at `config.jwksUrl`. */
+  verifier?(config: CommonConfig & X, prepared: P): TokenVerifier;
+  /** Called once everything stopped (to close what `prepare` opened). */
+  onStopped?(prepared: P): Promise<void>;
 }
 
 /**
  * A service's whole `main.ts`: its configuration (the common variables and its own, all checked
- * at once), logging, a database pool, then {@linkcode startService} with its parts.
+ * at once), logging, a database pool, its setup if it has one, then {@linkcode startService} with
+ * its parts.
+ *
+ * @example
+ * ```ts
+ * await runService("auth", {
+ *   config: { userGrpcAddr: str("USER_GRPC_ADDR") },
+ *   prepare: async (sql) => ({ keys: await openKeyRing(sql, {}) }),
+ *   bindings: (_sql, _config, { keys }) => [authRpc(keys)],
+ * });
+ * ```
  */
-export function runService<X extends Record<string, unknown> = Record<never, never>>(
+export async function runService<
+  X extends Record<string, unknown> = Record<never, never>,
+  P = undefined,
+>(
   name: ServiceName,
-  parts: ServiceParts<X>,
+  parts: ServiceParts<X, P>,
 ): Promise<RunningService> {
   const config = loadConfig<CommonConfig & X>(
     {
@@ -333,12 +358,21 @@ export function runService<X extends Record<string, unknown> = Record<never, nev
   );
   setupLogging(name);
   const sql = connectDb(config.databaseUrl, { max: config.dbPoolMax });
+  let prepared: P;
+  try {
+    prepared = parts.prepare ? await parts.prepare(sql, config) : undefined as P;
+  } catch (error) {
+    await sql.end({ timeout: 1 }).catch(() => {});
+    throw error;
+  }
   return startService({
     name,
     config,
     sql,
-    bindings: parts.bindings(sql, config),
+    bindings: parts.bindings(sql, config, prepared),
     ...(parts.reactions ? { reactions: parts.reactions(config) } : {}),
-    ...(parts.tasks ? { tasks: parts.tasks(sql, config) } : {}),
+    ...(parts.tasks ? { tasks: parts.tasks(sql, config, prepared) } : {}),
+    ...(parts.verifier ? { verifier: parts.verifier(config, prepared) } : {}),
+    ...(parts.onStopped ? { onStopped: () => parts.onStopped!(prepared) } : {}),
   });
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError, loadConfig } from "./config.ts";
-import { commonConfig, pause } from "./service.ts";
+import { commonConfig, pause, runService } from "./service.ts";
 import { SERVICES } from "./topology.ts";
 
 Deno.test("DB_POOL_MAX: each service's own default, overridable, never below one connection", () => {
@@ -42,4 +42,37 @@ Deno.test("pause: one that runs out leaves no listener on the signal; an abort e
   await long;
   assert.ok(performance.now() - t0 < 1_000, "the abort ended the pause (and cleared its timer)");
   await pause(60_000, signal); // already aborted: at once
+});
+
+Deno.test("runService: a setup that fails stops the start before anything serves", async () => {
+  // Nothing listens on port 1: the pool never connects (it connects lazily), and no server starts.
+  const before = {
+    DATABASE_URL: Deno.env.get("DATABASE_URL"),
+    LOG_LEVEL: Deno.env.get("LOG_LEVEL"),
+  };
+  Deno.env.set("DATABASE_URL", "postgres://nobody:nothing@127.0.0.1:1/none");
+  Deno.env.set("LOG_LEVEL", "error");
+  let built = 0;
+  try {
+    await assert.rejects(
+      runService("product", {
+        prepare: () => Promise.reject(new Error("the key ring cannot be opened")),
+        bindings: () => {
+          built++;
+          return [];
+        },
+        tasks: () => {
+          built++;
+          return [];
+        },
+      }),
+      /the key ring cannot be opened/,
+    );
+    assert.equal(built, 0, "no handler or task was built");
+  } finally {
+    for (const [name, value] of Object.entries(before)) {
+      if (value === undefined) Deno.env.delete(name);
+      else Deno.env.set(name, value);
+    }
+  }
 });

@@ -4,7 +4,6 @@
  * @module
  */
 import { int } from "@stocklet/shared/config";
-import type { Sql } from "@stocklet/shared/db";
 import { runService } from "@stocklet/shared/service";
 import { Admission } from "./admission.ts";
 import { orderReactions } from "./reactions.ts";
@@ -12,9 +11,6 @@ import { orderRpc } from "./rpc.ts";
 import { sagaTimeoutSweeper } from "./sweeper.ts";
 
 if (import.meta.main) {
-  // One admission gate, shared by PlaceOrder and the loop that keeps its count fresh.
-  let admission: Admission | undefined;
-  const gate = (sql: Sql, maxInFlight: number) => admission ??= new Admission(sql, { maxInFlight });
   await runService("order", {
     config: {
       /** An order still in flight after this long is rejected and compensated. */
@@ -28,10 +24,13 @@ if (import.meta.main) {
        */
       maxInFlight: int("ORDER_MAX_IN_FLIGHT", { default: 256, min: 0 }),
     },
-    bindings: (sql, config) => [orderRpc(sql, gate(sql, config.maxInFlight))],
+    // One admission gate, shared by PlaceOrder and the loop that keeps its count fresh.
+    prepare: (sql, config) =>
+      Promise.resolve(new Admission(sql, { maxInFlight: config.maxInFlight })),
+    bindings: (sql, _config, admission) => [orderRpc(sql, admission)],
     reactions: () => orderReactions(),
-    tasks: (sql, config) => [
-      gate(sql, config.maxInFlight).task(),
+    tasks: (sql, config, admission) => [
+      admission.task(),
       sagaTimeoutSweeper(sql, {
         timeoutMs: config.sagaTimeoutMs,
         intervalMs: config.sweepIntervalMs,

@@ -1,13 +1,11 @@
 /**
  * The user service: identities and their password credentials. It serves the public UserService
  * and, on gRPC only, the UserInternalService the auth service logs users in through.
- * Config → database → admin bootstrap → servers. It has no Kafka consumer.
+ * Config → database → admin bootstrap (`prepare`) → servers. It has no Kafka consumer.
  * @module
  */
 import { bool, loadConfig, type Var } from "@stocklet/shared/config";
-import { connectDb } from "@stocklet/shared/db";
-import { setupLogging } from "@stocklet/shared/logging";
-import { commonConfig, startService } from "@stocklet/shared/service";
+import { runService } from "@stocklet/shared/service";
 import { adminPasswordProblem, bootstrapAdmin, DEFAULT_ADMIN_EMAIL } from "./admin.ts";
 import { userInternalRpc } from "./internal_rpc.ts";
 import { userRpc } from "./rpc.ts";
@@ -41,22 +39,18 @@ function adminPassword(email: string, insecureDev: boolean): Var<string> {
 }
 
 if (import.meta.main) {
+  // The admin password's rules depend on two other variables: those are read first.
   const { insecureDev, email } = loadConfig({
     insecureDev: bool("STOCKLET_INSECURE_DEV_ADMIN", { default: false }),
     email: adminEmail(),
   });
-  const config = loadConfig({
-    ...commonConfig("user"),
-    adminEmail: adminEmail(),
-    adminPassword: adminPassword(email, insecureDev),
-  });
-  setupLogging("user");
-  const sql = connectDb(config.databaseUrl, { max: config.dbPoolMax });
-  await bootstrapAdmin(sql, { email: config.adminEmail, password: config.adminPassword });
-  await startService({
-    name: "user",
-    config,
-    sql,
-    bindings: [userRpc(sql), userInternalRpc(sql)],
+  await runService("user", {
+    config: {
+      adminEmail: adminEmail(),
+      adminPassword: adminPassword(email, insecureDev),
+    },
+    prepare: (sql, config) =>
+      bootstrapAdmin(sql, { email: config.adminEmail, password: config.adminPassword }),
+    bindings: (sql) => [userRpc(sql), userInternalRpc(sql)],
   });
 }
