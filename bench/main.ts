@@ -455,10 +455,12 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
       await openLoop(placer, rate, (settle + cfg.soakMinutes) * 60);
       clearInterval(sampler);
       soak = { rate, minutes: cfg.soakMinutes, settleMinutes: settle, ...series.figures() };
+      const settling = soak.settling
+        ? ` (${soak.settling.slopeMiBPerHour.toFixed(1)} MiB/h while settling)`
+        : "";
       log(
         `soak: PSS slope ${soak.slopeMiBPerHour.toFixed(1)} MiB/h over the measured ` +
-          `${cfg.soakMinutes} min (${soak.settling?.slopeMiBPerHour.toFixed(1)} MiB/h while ` +
-          "settling)",
+          `${cfg.soakMinutes} min${settling}`,
       );
     }
 
