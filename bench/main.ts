@@ -18,7 +18,7 @@
  * --cpu-seconds S (30), --rates 60,120,150,180, --closed 64,128, --overload 1.2,2, --soak MIN (0),
  * --soak-settle MIN (10: minutes at the soak's rate before it measures, bench/soak.ts),
  * --read-seconds S (10), --read-connections N (64), --no-reads, --out DIR, --name NAME,
- * --keep-stack.
+ * --keep-stack. A list given as 0 (or empty) skips its phases: `--closed 0 --overload 0`.
  *
  * Scale-out: --replicas N (1 to 3: replicas of every consuming service) and --partitions P (per
  * topic) run on the test stack, started (or restarted) that way; against the dev stack (--stack
@@ -108,8 +108,9 @@ export interface BenchConfig {
   only?: "peak";
 }
 
+/** A list option: comma-separated positive numbers; empty or `0` skips the phases it lists. */
 function numbers(raw: string, what: string): number[] {
-  if (!raw.trim()) return [];
+  if (!raw.trim() || raw.trim() === "0") return [];
   return raw.split(",").map((x) => {
     const n = Number(x.trim());
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${what} ${raw}: not positive numbers`);

@@ -195,6 +195,10 @@ Deno.test("args: defaults, quick mode and validation", () => {
   assert.deepEqual(q.rates, [30]);
   assert.throws(() => parseBenchArgs(["--stack", "prod"]));
   assert.throws(() => parseBenchArgs(["--rates", "60,x"]));
+  assert.throws(() => parseBenchArgs(["--rates", "60,0"]), /not positive numbers/);
+  // 0 (or nothing) skips a phase.
+  const none = parseBenchArgs(["--closed", "0", "--overload", "", "--rates", "0"]);
+  assert.deepEqual([none.closed, none.overload, none.rates], [[], [], []]);
   assert.deepEqual(parseChaosArgs(["--victims", "order,kafka"]).victims, ["order", "kafka"]);
   assert.throws(() => parseChaosArgs(["--victims", "dns"]));
   assert.equal(parseChaosArgs([]).victims.length, 12, "eight services, the edge, three infra");
