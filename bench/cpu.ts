@@ -6,7 +6,7 @@
  * @module
  */
 import { cpuSeconds } from "./rss.ts";
-import type { ProcessGroup } from "./target.ts";
+import type { ProcessGroup } from "./processes.ts";
 
 /** Whom a PostgreSQL process works for, from its title (`postgres: stocklet_order stocklet …`). */
 export function pgRoleOf(title: string): string {

@@ -59,9 +59,9 @@ import {
   type OverloadFigures,
   textTable,
 } from "./report.ts";
-import { pssKiB } from "@stocklet/scripts/infra/process";
+import { MemoryThread } from "./memory_thread.ts";
 import { RssSampler } from "./rss.ts";
-import { SOAK_SETTLE_MINUTES, SoakSeries } from "./soak.ts";
+import { SOAK_SAMPLE_MS, SOAK_SETTLE_MINUTES, SoakSeries } from "./soak.ts";
 import { rng } from "./stats.ts";
 import { renderChart } from "./svg.ts";
 import {
@@ -311,6 +311,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
   const door = target.edgeUrl ? `the edge (${target.edgeUrl})` : "the services directly (no edge)";
   log(`stack: ${target.kind}, requests through ${door}`);
   const rss = new RssSampler(() => target.processes());
+  let memoryThread: MemoryThread | undefined;
   const orderDb = placementOf("order");
   // The poller reads as the administrator, so its PostgreSQL backend is not counted as the
   // order service's in the CPU figures.
@@ -322,8 +323,9 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
     });
     poller.start();
     // Memory is sampled from here: the fixture's 200 registrations hash their passwords with
-    // scrypt (128 MiB each, given back afterwards), which is not the orders' workload.
-    rss.start();
+    // scrypt (128 MiB each, given back afterwards), which is not the orders' workload. On a
+    // thread of its own: reading /proc for the whole stack takes the kernel 90–230 ms.
+    memoryThread = MemoryThread.start(rss, target.kind, target.infra);
     const placer = new ComparePlacer(target.api, fixture, poller, rng(42));
     const phase = async (run: Promise<PhaseRun>): Promise<PhaseRun> => {
       const r = await run;
@@ -441,20 +443,22 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
       const series = new SoakSeries();
       // Minutes are counted from the end of the settling (negative before it).
       const measuredFrom = Date.now() + settle * 60_000;
-      const sampler = setInterval(async () => {
+      // Every tenth of the memory thread's samples (one per 10 s), not a reading of its own.
+      let lastSoakSample = 0;
+      const unsubscribe = rss.onSample((rows) => {
+        const now = Date.now();
+        if (now - lastSoakSample < SOAK_SAMPLE_MS) return;
+        lastSoakSample = now;
         const groups: Record<string, number> = {};
-        for (const g of await target.processes()) {
-          // The trace store is the collector's, not the stack's (as in the peak figures).
-          if (g.kind === "external") continue;
-          let kib = 0;
-          for (const p of g.pids) kib += pssKiB(p);
-          groups[g.name] = kib / 1024;
+        // The trace store is the collector's and the bench is the bench: not the stack's.
+        for (const r of rows) {
+          if (r.kind === "app" || r.kind === "infra") groups[r.name] = r.pss / 1024;
         }
-        series.add((Date.now() - measuredFrom) / 60_000, groups);
-      }, 10_000);
+        series.add((now - measuredFrom) / 60_000, groups);
+      });
       rss.phase(`soak ${rate}/s`);
       await openLoop(placer, rate, (settle + cfg.soakMinutes) * 60);
-      clearInterval(sampler);
+      unsubscribe();
       soak = { rate, minutes: cfg.soakMinutes, settleMinutes: settle, ...series.figures() };
       const settling = soak.settling
         ? ` (${soak.settling.slopeMiBPerHour.toFixed(1)} MiB/h while settling)`
@@ -465,7 +469,8 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
       );
     }
 
-    const memory = await rss.stop();
+    await memoryThread.stop();
+    const memory = rss.report();
     const result: BenchResult = {
       startedAt,
       finishedAt: new Date().toISOString(),
@@ -504,7 +509,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
     log(`wrote ${base}.{json,svg,md}`);
     return result;
   } finally {
-    await rss.stop().catch(() => {});
+    await memoryThread?.stop().catch(() => {});
     await poller.stop();
     if (leftOut.includes("notification")) {
       const moved = await skipBenchNotifications(target.kafkaBrokers).catch(() => []);

@@ -16,7 +16,7 @@ import { type BenchResult, chartSpec, compareRows, markdown, slope } from "./rep
 import { cpuShare, foldSample, type GroupPeak, machineBusySeconds, RssSampler } from "./rss.ts";
 import { summarize } from "./stats.ts";
 import { renderChart } from "./svg.ts";
-import { servesTraceStore, TRACE_STORE } from "./target.ts";
+import { servesTraceStore, TRACE_STORE } from "./processes.ts";
 import { terminalOf } from "./terminal.ts";
 import { chooseOrder, type Fixture, parseMix } from "./workload.ts";
 import { rng } from "./stats.ts";

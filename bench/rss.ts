@@ -5,8 +5,8 @@
  * once per backend; PSS splits shared pages fairly, so both are reported.
  * @module
  */
-import { pssKiB, rssKiB } from "@stocklet/scripts/infra/process";
-import type { ProcessGroup } from "./target.ts";
+import { memoryKiB } from "@stocklet/scripts/infra/process";
+import type { ProcessGroup } from "./processes.ts";
 
 /** Peak memory of one process group. */
 export interface GroupPeak {
@@ -44,12 +44,49 @@ export interface PhasePeak {
   samples: number;
 }
 
+/** One process group in one sample: its summed RSS and PSS (KiB) and how many processes. */
+export interface SampleRow {
+  name: string;
+  kind: GroupPeak["kind"];
+  rss: number;
+  pss: number;
+  n: number;
+}
+
+/** The name of the bench's own row in a sample. */
+export const BENCH_GROUP = "bench (load generator)";
+
+/**
+ * Reads one sample of the given groups, and the bench's own process, from /proc (or `read`).
+ *
+ * @example
+ * ```ts
+ * readSample([{ name: "order", kind: "app", pids: [4242] }]);
+ * // [{ name: "order", kind: "app", rss: 98304, pss: 61440, n: 1 }, { name: BENCH_GROUP, … }]
+ * ```
+ */
+export function readSample(
+  groups: readonly ProcessGroup[],
+  read: (pid: number) => { rss: number; pss: number } = memoryKiB,
+): SampleRow[] {
+  const rows: SampleRow[] = groups.map((g) => {
+    let rss = 0;
+    let pss = 0;
+    for (const pid of g.pids) {
+      const m = read(pid);
+      rss += m.rss;
+      pss += m.pss;
+    }
+    return { name: g.name, kind: g.kind, rss, pss, n: g.pids.length };
+  });
+  rows.push({ name: BENCH_GROUP, kind: "bench", n: 1, ...read(Deno.pid) });
+  return rows;
+}
+
 /** Folds one sample (group → [rss KiB, pss KiB, processes]) into running peaks. Pure. */
 export function foldSample(
   peaks: Map<string, GroupPeak>,
-  sample: ReadonlyArray<
-    { name: string; kind: GroupPeak["kind"]; rss: number; pss: number; n: number }
-  >,
+  sample: ReadonlyArray<SampleRow>,
 ): { rssMiB: number; pssMiB: number } {
   let rss = 0;
   let pss = 0;
@@ -96,7 +133,7 @@ export async function cpuSnapshot(
     for (const pid of g.pids) s += cpuSeconds(pid);
     out.set(g.name, s);
   }
-  out.set("bench (load generator)", cpuSeconds(Deno.pid));
+  out.set(BENCH_GROUP, cpuSeconds(Deno.pid));
   out.set(MACHINE, machineBusySeconds());
   return out;
 }
@@ -141,7 +178,12 @@ export function machineBusySeconds(stat?: string): number {
   return (total - idle) / 100;
 }
 
-/** Samples the stack's processes every `intervalMs` until stopped. */
+/**
+ * The stack's peak memory: folds samples into per-group, whole-stack and per-phase peaks. Samples
+ * are read on the bench's thread (`start`, `sample`: what tests use) or handed in by a reader
+ * elsewhere (`record`: bench/memory_thread.ts reads /proc on a worker thread, since a sample of
+ * the whole stack takes the kernel 90–230 ms, which on this thread stalled the load generator).
+ */
 export class RssSampler {
   #peaks = new Map<string, GroupPeak>();
   #total = { rssMiB: 0, pssMiB: 0 };
@@ -150,19 +192,17 @@ export class RssSampler {
   #phases: PhasePeak[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
   #busy = false;
+  #listeners = new Set<(rows: readonly SampleRow[]) => void>();
 
   /**
-   * @param groups The stack's processes, asked at every sample.
-   * @param intervalMs Time between samples.
+   * @param groups The stack's processes, asked at every sample read here.
+   * @param intervalMs Time between samples read here.
    * @param read A process's RSS and PSS in KiB (from /proc; tests give their own).
    */
   constructor(
     readonly groups: () => Promise<ProcessGroup[]>,
     readonly intervalMs = 1000,
-    readonly read: (pid: number) => { rss: number; pss: number } = (pid) => ({
-      rss: rssKiB(pid),
-      pss: pssKiB(pid),
-    }),
+    readonly read: (pid: number) => { rss: number; pss: number } = memoryKiB,
   ) {}
 
   /**
@@ -176,54 +216,60 @@ export class RssSampler {
     }
   }
 
-  /** Takes one sample now. */
+  /** Calls `fn` with every sample recorded from now on; returns what stops it. */
+  onSample(fn: (rows: readonly SampleRow[]) => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  /** Folds in one sample read elsewhere, as belonging to the current phase. */
+  record(rows: readonly SampleRow[]): void {
+    this.#fold(rows, this.#phase);
+  }
+
+  #fold(rows: readonly SampleRow[], phase: PhasePeak | undefined): void {
+    const t = foldSample(this.#peaks, rows);
+    this.#total.rssMiB = Math.max(this.#total.rssMiB, t.rssMiB);
+    this.#total.pssMiB = Math.max(this.#total.pssMiB, t.pssMiB);
+    this.#samples++;
+    if (phase) {
+      phase.pssMiB = Math.max(phase.pssMiB, t.pssMiB);
+      phase.rssMiB = Math.max(phase.rssMiB, t.rssMiB);
+      phase.samples++;
+    }
+    for (const fn of this.#listeners) fn(rows);
+  }
+
+  /** Reads and folds in one sample now, on this thread. */
   async sample(): Promise<void> {
     if (this.#busy) return;
     this.#busy = true;
     // The phase when the sample began: a sample that straddles a switch belongs to the earlier.
     const phase = this.#phase;
     try {
-      const groups = await this.groups();
-      const rows: Array<
-        { name: string; kind: GroupPeak["kind"]; rss: number; pss: number; n: number }
-      > = groups.map((g) => {
-        let rss = 0;
-        let pss = 0;
-        for (const pid of g.pids) {
-          const m = this.read(pid);
-          rss += m.rss;
-          pss += m.pss;
-        }
-        return { name: g.name, kind: g.kind, rss, pss, n: g.pids.length };
-      });
-      const me = { name: "bench (load generator)", kind: "bench" as const, n: 1 };
-      rows.push({ ...me, ...this.read(Deno.pid) });
-      const t = foldSample(this.#peaks, rows);
-      this.#total.rssMiB = Math.max(this.#total.rssMiB, t.rssMiB);
-      this.#total.pssMiB = Math.max(this.#total.pssMiB, t.pssMiB);
-      this.#samples++;
-      if (phase) {
-        phase.pssMiB = Math.max(phase.pssMiB, t.pssMiB);
-        phase.rssMiB = Math.max(phase.rssMiB, t.rssMiB);
-        phase.samples++;
-      }
+      this.#fold(readSample(await this.groups(), this.read), phase);
     } finally {
       this.#busy = false;
     }
   }
 
-  /** Starts sampling in the background. */
+  /** Starts sampling on this thread in the background. */
   start(): void {
     if (this.#timer !== undefined) return;
     this.sample().catch(() => {});
     this.#timer = setInterval(() => this.sample().catch(() => {}), this.intervalMs);
   }
 
-  /** Stops sampling and returns the peaks. */
+  /** Stops sampling here (after one last sample) and returns the peaks. */
   async stop(): Promise<RssReport> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     await this.sample();
+    return this.report();
+  }
+
+  /** The peaks so far. */
+  report(): RssReport {
     const order = { infra: 0, app: 1, external: 2, bench: 3 } as const;
     const groups = [...this.#peaks.values()]
       .map((g) => ({ ...g, rssMiB: Math.round(g.rssMiB), pssMiB: Math.round(g.pssMiB) }))

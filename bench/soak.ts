@@ -18,6 +18,9 @@ import { slope } from "./report.ts";
  */
 export const SOAK_SETTLE_MINUTES = 10;
 
+/** Time between the soak's samples (ms): one of the memory thread's every 10 s. */
+export const SOAK_SAMPLE_MS = 10_000;
+
 /** One stretch of the soak: its samples (minutes, MiB) and their slope. */
 export interface SoakStretch {
   /** [minutes from the end of the settling, whole-stack PSS MiB]. */

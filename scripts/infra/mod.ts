@@ -32,10 +32,9 @@ import { ensurePostgres, postgresPid } from "./postgres.ts";
 import {
   childrenOf,
   elapsed,
+  memoryKiB,
   portOpen,
   type Progress,
-  pssKiB,
-  rssKiB,
   silent,
   type StopOutcome,
   stopProcess,
@@ -260,8 +259,9 @@ export async function infraStatus(cfg: InfraConfig): Promise<ComponentStatus[]> 
     if (pid !== undefined) {
       const pids = component === "postgres" ? [pid, ...childrenOf(pid)] : [pid];
       for (const p of pids) {
-        kib += rssKiB(p);
-        pss += pssKiB(p);
+        const m = memoryKiB(p);
+        kib += m.rss;
+        pss += m.pss;
       }
     }
     out.push({

@@ -149,25 +149,24 @@ export function parentOf(pid: number): number | undefined {
   }
 }
 
-/** Resident set size of a process in KiB (0 when it is gone). */
-export function rssKiB(pid: number): number {
-  try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Proportional set size of a process in KiB (0 when it is gone or unreadable). */
-export function pssKiB(pid: number): number {
+/**
+ * Resident and proportional set sizes of a process in KiB from one read of its smaps_rollup
+ * (zeros when it is gone or unreadable). The kernel walks the whole address space for that file
+ * (2–4 ms for a Deno process, 17–19 for a JVM), so both come from the one read.
+ *
+ * @example
+ * ```ts
+ * const { rss, pss } = memoryKiB(Deno.pid); // e.g. { rss: 61234, pss: 40876 }
+ * ```
+ */
+export function memoryKiB(pid: number): { rss: number; pss: number } {
   try {
     const rollup = Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`);
-    const m = /^Pss:\s+(\d+) kB/m.exec(rollup);
-    return m ? Number(m[1]) : 0;
+    const rss = /^Rss:\s+(\d+) kB/m.exec(rollup);
+    const pss = /^Pss:\s+(\d+) kB/m.exec(rollup);
+    return { rss: rss ? Number(rss[1]) : 0, pss: pss ? Number(pss[1]) : 0 };
   } catch {
-    return 0;
+    return { rss: 0, pss: 0 };
   }
 }
 
