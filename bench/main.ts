@@ -310,7 +310,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
   );
   const door = target.edgeUrl ? `the edge (${target.edgeUrl})` : "the services directly (no edge)";
   log(`stack: ${target.kind}, requests through ${door}`);
-  const rss = new RssSampler(() => target.processes());
+  const rss = new RssSampler();
   let memoryThread: MemoryThread | undefined;
   const orderDb = placementOf("order");
   // The poller reads as the administrator, so its PostgreSQL backend is not counted as the

@@ -49,7 +49,7 @@ export class MemoryThread {
    *
    * @example
    * ```ts
-   * const thread = MemoryThread.start(new RssSampler(() => target.processes()), "test", cfg);
+   * const thread = MemoryThread.start(new RssSampler(), "test", cfg);
    * // … the phases …
    * await thread.stop();
    * const memory = thread.sampler.report();

@@ -24,7 +24,7 @@ Deno.test("readSample sums each group's processes and adds the bench's own row",
 });
 
 Deno.test("samples recorded from elsewhere fold into the phase's peak and reach listeners until unsubscribed", () => {
-  const sampler = new RssSampler(() => Promise.resolve([]));
+  const sampler = new RssSampler();
   const heard: number[] = [];
   const unsubscribe = sampler.onSample((rows) => heard.push(rows[0]!.pss));
   const row = (pss: number): SampleRow[] => [{ name: "order", kind: "app", rss: pss, pss, n: 1 }];
@@ -47,7 +47,7 @@ Deno.test("samples recorded from elsewhere fold into the phase's peak and reach 
 Deno.test("the memory thread reads /proc on a worker and hands its samples to the sampler", async () => {
   // A state folder with no pid files: no infrastructure found, the bench's own row still read.
   const stateDir = await Deno.makeTempDir();
-  const sampler = new RssSampler(() => Promise.resolve([]));
+  const sampler = new RssSampler();
   const thread = MemoryThread.start(sampler, "test", { ...infraConfig("test"), stateDir }, 50);
   try {
     const deadline = Date.now() + 20_000;

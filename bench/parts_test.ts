@@ -13,7 +13,14 @@ import { parseBenchArgs } from "./main.ts";
 import { parseWrkOutput } from "./reads.ts";
 import { diffFingerprints, tableCount } from "./replay.ts";
 import { type BenchResult, chartSpec, compareRows, markdown, slope } from "./report.ts";
-import { cpuShare, foldSample, type GroupPeak, machineBusySeconds, RssSampler } from "./rss.ts";
+import {
+  cpuShare,
+  foldSample,
+  type GroupPeak,
+  machineBusySeconds,
+  readSample,
+  RssSampler,
+} from "./rss.ts";
 import { summarize } from "./stats.ts";
 import { renderChart } from "./svg.ts";
 import { servesTraceStore, TRACE_STORE } from "./processes.ts";
@@ -413,24 +420,27 @@ Deno.test("memory: the trace store's backends are shown but not counted as the s
   assert.equal(peaks.get(TRACE_STORE)?.pssMiB, 4);
 });
 
-Deno.test("memory: each phase keeps the stack's own peak; a phase named again keeps one", async () => {
+Deno.test("memory: each phase keeps the stack's own peak; a phase named again keeps one", () => {
   let kib = 0;
-  const sampler = new RssSampler(
-    () => Promise.resolve([{ name: "order", kind: "app" as const, pids: [7] }]),
-    60_000,
-    (pid) => pid === 7 ? { rss: kib * 2, pss: kib } : { rss: 0, pss: 0 },
-  );
-  const at = async (phase: string, mib: number) => {
+  const sampler = new RssSampler();
+  const sample = () =>
+    sampler.record(
+      readSample(
+        [{ name: "order", kind: "app", pids: [7] }],
+        (pid) => pid === 7 ? { rss: kib * 2, pss: kib } : { rss: 0, pss: 0 },
+      ),
+    );
+  const at = (phase: string, mib: number) => {
     kib = mib * 1024;
     sampler.phase(phase);
-    await sampler.sample();
+    sample();
   };
-  await at("open 60/s", 100);
-  await at("closed 128 in flight", 300);
-  await at("open 60/s", 150);
+  at("open 60/s", 100);
+  at("closed 128 in flight", 300);
+  at("open 60/s", 150);
   kib = 900 * 1024;
-  await sampler.sample(); // the drain after a phase is still that phase's
-  const report = await sampler.stop();
+  sample(); // the drain after a phase is still that phase's
+  const report = sampler.report();
   assert.deepEqual(report.phases?.map((p) => [p.phase, p.pssMiB, p.rssMiB]), [
     ["open 60/s", 900, 1800],
     ["closed 128 in flight", 300, 600],

@@ -179,10 +179,10 @@ export function machineBusySeconds(stat?: string): number {
 }
 
 /**
- * The stack's peak memory: folds samples into per-group, whole-stack and per-phase peaks. Samples
- * are read on the bench's thread (`start`, `sample`: what tests use) or handed in by a reader
- * elsewhere (`record`: bench/memory_thread.ts reads /proc on a worker thread, since a sample of
- * the whole stack takes the kernel 90–230 ms, which on this thread stalled the load generator).
+ * The stack's peak memory: folds samples into per-group, whole-stack and per-phase peaks. It reads
+ * nothing itself: bench/memory_thread.ts reads /proc on a worker thread and records each sample
+ * here (a sample of the whole stack takes the kernel 90–230 ms, which on the load generator's
+ * thread stalled it).
  */
 export class RssSampler {
   #peaks = new Map<string, GroupPeak>();
@@ -190,20 +190,7 @@ export class RssSampler {
   #samples = 0;
   #phase: PhasePeak | undefined;
   #phases: PhasePeak[] = [];
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #busy = false;
   #listeners = new Set<(rows: readonly SampleRow[]) => void>();
-
-  /**
-   * @param groups The stack's processes, asked at every sample read here.
-   * @param intervalMs Time between samples read here.
-   * @param read A process's RSS and PSS in KiB (from /proc; tests give their own).
-   */
-  constructor(
-    readonly groups: () => Promise<ProcessGroup[]>,
-    readonly intervalMs = 1000,
-    readonly read: (pid: number) => { rss: number; pss: number } = memoryKiB,
-  ) {}
 
   /**
    * Names the phase the next samples belong to, until the next is named (so a phase's peak
@@ -222,50 +209,19 @@ export class RssSampler {
     return () => this.#listeners.delete(fn);
   }
 
-  /** Folds in one sample read elsewhere, as belonging to the current phase. */
+  /** Folds in one sample, as belonging to the current phase (so a phase's drain is its own). */
   record(rows: readonly SampleRow[]): void {
-    this.#fold(rows, this.#phase);
-  }
-
-  #fold(rows: readonly SampleRow[], phase: PhasePeak | undefined): void {
     const t = foldSample(this.#peaks, rows);
     this.#total.rssMiB = Math.max(this.#total.rssMiB, t.rssMiB);
     this.#total.pssMiB = Math.max(this.#total.pssMiB, t.pssMiB);
     this.#samples++;
+    const phase = this.#phase;
     if (phase) {
       phase.pssMiB = Math.max(phase.pssMiB, t.pssMiB);
       phase.rssMiB = Math.max(phase.rssMiB, t.rssMiB);
       phase.samples++;
     }
     for (const fn of this.#listeners) fn(rows);
-  }
-
-  /** Reads and folds in one sample now, on this thread. */
-  async sample(): Promise<void> {
-    if (this.#busy) return;
-    this.#busy = true;
-    // The phase when the sample began: a sample that straddles a switch belongs to the earlier.
-    const phase = this.#phase;
-    try {
-      this.#fold(readSample(await this.groups(), this.read), phase);
-    } finally {
-      this.#busy = false;
-    }
-  }
-
-  /** Starts sampling on this thread in the background. */
-  start(): void {
-    if (this.#timer !== undefined) return;
-    this.sample().catch(() => {});
-    this.#timer = setInterval(() => this.sample().catch(() => {}), this.intervalMs);
-  }
-
-  /** Stops sampling here (after one last sample) and returns the peaks. */
-  async stop(): Promise<RssReport> {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.sample();
-    return this.report();
   }
 
   /** The peaks so far. */
