@@ -1,10 +1,10 @@
 /**
  * Memory sampling off the load generator's thread. A sample of the whole stack reads
  * /proc/<pid>/smaps_rollup for some 40 processes, and for each the kernel walks the whole address
- * space: 2–4 ms for a Deno process, 17–19 ms for each JVM, 90–230 ms in all.
- * Read every second on the bench's own thread, it held up the load generator's event loop that
- * long: answers and the terminal poll's results waited, and the p99 measured at 60 orders/s grew
- * by 30–50 ms (measured with and without it; README, Performance). Here a worker thread reads /proc
+ * space: 2–4 ms for a Deno process, 17–19 ms for each JVM, 90–230 ms in all. Read every second
+ * on the bench's own thread, it held up the load generator's event loop that long: answers and
+ * the terminal poll's results waited, and the p99 measured at 60 orders/s grew by 30–50 ms
+ * (measured with and without it; README, Performance). Here a worker thread reads /proc
  * (bench/memory_worker.ts) and the generator's thread only folds each sample in.
  * @module
  */

@@ -18,7 +18,7 @@ import {
   infraHandle,
 } from "@stocklet/scripts/infra";
 import { appPid, isReady } from "@stocklet/scripts/stack/apps";
-import { processesOf, type ProcessGroup } from "./processes.ts";
+import { processesOf, type ProcessGroup, type StackKind } from "./processes.ts";
 import { type AppName, stackPorts } from "@stocklet/scripts/stack/config";
 import {
   ensureTestStack,
@@ -28,8 +28,7 @@ import {
   type TestStack,
 } from "@stocklet/scripts/stack";
 
-import type { StackKind } from "./processes.ts";
-
+/** Which stack (defined beside the process discovery, which the memory thread loads alone). */
 export type { StackKind };
 
 /** The REST client of the bench: the tests' Api, with the admin of the stack it talks to. */
