@@ -78,7 +78,7 @@ export function orderRpc(sql: Sql, admission?: Admission): ServiceBinding {
 
     async placeOrder(req, ctx) {
       const user = requireUser(ctx.principal);
-      admission?.admit();
+      await admission?.admit();
       const row = await transaction(
         sql,
         "place order",
