@@ -17,14 +17,14 @@ if (import.meta.main) {
       sagaTimeoutMs: int("ORDER_SAGA_TIMEOUT_MS", { default: 30_000, min: 1_000 }),
       sweepIntervalMs: int("ORDER_SWEEP_INTERVAL_MS", { default: 5_000, min: 100 }),
       /**
-       * New orders are refused (429) while this many are in flight; 0: never. A quarter above
-       * what the bench's peak keeps in flight (128), which this machine's throughput needs (64
-       * in flight give about a fifth less): a closed loop of 128 is never refused at 160, while
-       * at 128 the read's few milliseconds of lag refused 24 of its orders in 20 s. More adds
-       * waiting and memory, not throughput: at twice the peak offered, 256 completed 88 % of the
-       * peak, 160 103 % and 128 113 % (short runs), with p50 1.6 s at 256 against 0.7 s.
+       * New orders are refused (429) while this many are in flight; 0: never. Twice what the
+       * bench's peak keeps in flight (128). Lower holds less backlog under overload, but refuses
+       * orders below the peak: at 160 a slow host's open loop at 150 and 180 orders/s was
+       * refused 33 and 46 times (its sagas' latency swings past 1 s), and more in flight still
+       * completes more (closed loop, same run: 181 and 195 orders/s with 256 in flight, 140 and
+       * 186 with 128).
        */
-      maxInFlight: int("ORDER_MAX_IN_FLIGHT", { default: 160, min: 0 }),
+      maxInFlight: int("ORDER_MAX_IN_FLIGHT", { default: 256, min: 0 }),
     },
     // One admission gate, shared by PlaceOrder and the loop that keeps its count fresh.
     prepare: (sql, config) =>
