@@ -45,8 +45,11 @@ export class Admission {
   #placedSince = 0;
   #readAt = Number.NEGATIVE_INFINITY;
   #reading: Promise<void> | undefined;
+  readonly #now: () => number;
 
-  constructor(readonly sql: Sql, readonly opts: AdmissionOptions) {}
+  constructor(readonly sql: Sql, readonly opts: AdmissionOptions) {
+    this.#now = opts.now ?? (() => performance.now());
+  }
 
   /** Orders in flight as far as this process knows. */
   get inFlight(): number {
@@ -59,9 +62,10 @@ export class Admission {
    */
   async admit(): Promise<void> {
     if (this.#full()) {
-      const now = this.opts.now ?? performance.now.bind(performance);
       // A failed read leaves the count as it was: refuse on it rather than fail the call.
-      if (now() - this.#readAt > (this.opts.freshMs ?? 10)) await this.refresh().catch(() => {});
+      if (this.#now() - this.#readAt > (this.opts.freshMs ?? 10)) {
+        await this.refresh().catch(() => {});
+      }
       if (this.#full()) {
         throw tooBusy(
           `too many orders in progress (${this.inFlight}); please retry in a moment`,
@@ -83,8 +87,7 @@ export class Admission {
   }
 
   async #read(): Promise<void> {
-    const now = this.opts.now ?? performance.now.bind(performance);
-    const startedAt = now();
+    const startedAt = this.#now();
     const placedBefore = this.#placedSince;
     const n = await countInFlight(this.sql);
     this.#counted = n;
