@@ -717,6 +717,72 @@ Deno.test("edge: a service at capacity is shed at the edge for a window, per rou
   }
 });
 
+Deno.test("edge: after the window a service that tells its room gets only what it has room for; callers never see the room", async () => {
+  const h = await harness({ shedWindowMs: 50 });
+  try {
+    const busy = { code: 8, message: "too many orders in progress (500)", details: [] };
+    let room = 0;
+    // Placements wait here until the test lets them answer (or 2 s pass), so that calls overlap.
+    const held: Array<() => void> = [];
+    const release = () => held.splice(0).forEach((answer) => answer());
+    const until = async (done: () => boolean) => {
+      const deadline = performance.now() + 2000;
+      while (!done()) {
+        if (performance.now() > deadline) throw new Error("the service never saw the calls");
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    };
+    h.fakes.reply = async (req) => {
+      if (!req.url.startsWith("/v1/order/place")) return Response.json({ ok: true });
+      if (room === 0) {
+        return Response.json(busy, {
+          status: 429,
+          headers: {
+            "retry-after": "1",
+            "x-stocklet-at-capacity": "1",
+            "x-stocklet-headroom": "0",
+          },
+        });
+      }
+      const left = String(--room);
+      await new Promise<void>((r) => {
+        held.push(r);
+        setTimeout(r, 2000);
+      });
+      return Response.json({ order: {} }, { headers: { "x-stocklet-headroom": left } });
+    };
+    const place = () => call(h, "/v1/order/place", { method: "POST", body: "{}" });
+    const seen = () => h.fakes.seen.length;
+    const refused = await place();
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers.get("x-stocklet-headroom"), null, "the room is the edge's");
+    await new Promise((r) => setTimeout(r, 80));
+    room = 3;
+    const before = seen();
+
+    // Past the window, no room known: one call asks, the others are refused while it does.
+    const asking = place();
+    await until(() => seen() === before + 1);
+    const meanwhile = await Promise.all([place(), place(), place()]);
+    assert.deepEqual(meanwhile.map((r) => r.status), [429, 429, 429]);
+    assert.equal(seen(), before + 1, "refused by the edge while one call asks");
+    release();
+    const asked = await asking;
+    assert.equal(asked.status, 200);
+    assert.equal(asked.headers.get("x-stocklet-headroom"), null, "the room is the edge's");
+
+    // Its answer said 2 left: two calls are forwarded at once, the third is refused here.
+    const two = [place(), place()];
+    await until(() => seen() === before + 3);
+    assert.equal((await place()).status, 429);
+    assert.equal(seen(), before + 3, "no room left, two in progress: not forwarded");
+    release();
+    assert.deepEqual((await Promise.all(two)).map((r) => r.status), [200, 200]);
+  } finally {
+    await h.close();
+  }
+});
+
 /**
  * Sends raw HTTP/1.1 requests ("POST /path") on one connection; each answer's status line and
  * headers as they were written on the wire.

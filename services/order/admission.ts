@@ -43,6 +43,7 @@ export interface AdmissionOptions {
 export class Admission {
   #counted = 0;
   #placedSince = 0;
+  #placing = 0;
   #readAt = Number.NEGATIVE_INFINITY;
   #reading: Promise<void> | undefined;
   readonly #now: () => number;
@@ -54,6 +55,13 @@ export class Admission {
   /** Orders in flight as far as this process knows. */
   get inFlight(): number {
     return this.#counted + this.#placedSince;
+  }
+
+  /** Orders the bound still has room for, as far as this process knows; undefined: no bound. */
+  get headroom(): number | undefined {
+    return this.opts.maxInFlight > 0
+      ? Math.max(0, this.opts.maxInFlight - this.inFlight)
+      : undefined;
   }
 
   /**
@@ -76,6 +84,20 @@ export class Admission {
     this.#placedSince++;
   }
 
+  /**
+   * Admits one order and runs its placement (the transaction that inserts it), counting it as in
+   * flight while it runs: until it commits, a read of the count cannot see it.
+   */
+  async place<T>(placement: () => Promise<T>): Promise<T> {
+    await this.admit();
+    this.#placing++;
+    try {
+      return await placement();
+    } finally {
+      this.#placing--;
+    }
+  }
+
   #full(): boolean {
     return this.opts.maxInFlight > 0 && this.inFlight >= this.opts.maxInFlight;
   }
@@ -89,8 +111,11 @@ export class Admission {
   async #read(): Promise<void> {
     const startedAt = this.#now();
     const placedBefore = this.#placedSince;
+    // Orders whose insert had not committed when the count started are not in it (or, committed
+    // before its snapshot, are: counted twice until the next read, the safe side).
+    const placingBefore = this.#placing;
     const n = await countInFlight(this.sql);
-    this.#counted = n;
+    this.#counted = n + placingBefore;
     this.#readAt = startedAt;
     // Orders placed while the count ran may or may not be in it: keep them, to be safe.
     this.#placedSince -= placedBefore;
