@@ -15,7 +15,6 @@ import { tokenCheck } from "./auth.ts";
 import { corsFor } from "./cors.ts";
 import { type DocsHandler, OPENAPI_PATH } from "./docs.ts";
 import { EdgeError, errorOf, errorResponse } from "./errors.ts";
-import { HEADROOM_HEADER } from "@stocklet/shared/errors";
 import { renderOpenApi } from "./openapi.ts";
 import {
   DEFAULT_BODY_LIMIT_BYTES,
@@ -284,8 +283,6 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
       res = errorResponse(err);
     }
     res.headers.set(REQUEST_ID_HEADER, requestId);
-    // The room a service tells is for the edge's shedding (read above), not for its callers.
-    res.headers.delete(HEADROOM_HEADER);
     if (isAtCapacity(res)) {
       // Envoy's `disable_http_keepalive` overload action: a caller refused for the service's
       // capacity is told to close its connection rather than keep it idle. An overload's onset

@@ -13,7 +13,7 @@
  * @module
  */
 import { JWKS_MAX_AGE_SECONDS, TOKEN_AUDIENCE, TOKEN_ISSUER } from "@stocklet/shared/auth";
-import { Code, type Code as GrpcCode, HEADROOM_HEADER } from "@stocklet/shared/errors";
+import { Code, type Code as GrpcCode } from "@stocklet/shared/errors";
 import { DEFAULT_PORTS, type ServiceName, SERVICES, WEB } from "@stocklet/shared/topology";
 import { stringify } from "yaml";
 import { type EdgeRoute, edgeRoutes } from "./routes.ts";
@@ -473,9 +473,6 @@ export function envoyConfig(opts: EnvoyOptions = {}): Yaml {
     route_config: {
       name: "edge",
       request_headers_to_remove: [...STRIPPED_REQUEST_HEADERS],
-      // Envoy does not budget calls by the room a service tells (edge/shed.ts): drop it, as the
-      // local edge does once it has read it.
-      response_headers_to_remove: [HEADROOM_HEADER],
       virtual_hosts: [{
         name: "stocklet",
         domains: ["*"],

@@ -18,18 +18,9 @@
  * normal rate is never refused by this. What it cannot bound: the calls forwarded at the onset of
  * an overload, before the service first says it is at capacity (their connections then stay open
  * in the pools: the edge still held about 900 sockets after a 2× phase, against 1,075 without it).
- *
- * A service that says how much room it has left (`x-stocklet-headroom` on each answer: the order
- * service's bound less its sagas in flight) is not capped but budgeted: after the window the edge
- * forwards as many calls as the service last said it has room for (less those already on their
- * way), then, with none left, one call at a time, whose answer says the room again. Why: the cap
- * learns of capacity from refusals, so after each window it forwarded calls until the first came
- * back refused; with every order refused at 300/s a fifth of the refusals were the service's own,
- * each costing it a request it parsed, authenticated and counted (0.23–0.28 ms of its CPU per
- * refusal on average), and the edge a proxied call.
  * @module
  */
-import { AT_CAPACITY_HEADER, HEADROOM_HEADER } from "@stocklet/shared/errors";
+import { AT_CAPACITY_HEADER } from "@stocklet/shared/errors";
 
 /**
  * Whether an answer says its service is at capacity (429 marked with `x-stocklet-at-capacity`),
@@ -47,30 +38,18 @@ interface Busy {
   capUntil: number;
   retryAfter: string;
   body: string;
-  /**
-   * Calls the service last said it has room for, less those forwarded since; undefined while the
-   * service has not said (then the cap applies).
-   */
-  budget: number | undefined;
 }
 
 /** Routes whose service said it is at capacity, for a window each. */
 export interface ShedRoutes {
   /**
-   * The edge's own answer for this route while its window lasts, or, after it, while the route's
-   * budget is spent and a call is in progress (or, with no budget told, its calls in progress are
-   * at the cap); undefined otherwise (forward it, within `forwarding`).
+   * The edge's own answer for this route while its window lasts, or while it is capped and its
+   * calls in progress are at the cap; undefined otherwise (forward it, within `forwarding`).
    */
   refusal(route: string): Response | undefined;
-  /**
-   * Counts a forwarded call of this route as in progress (and spends one of its budget) until the
-   * returned function is called.
-   */
+  /** Counts a forwarded call of this route as in progress until the returned function is called. */
   forwarding(route: string): () => void;
-  /**
-   * Notes an upstream's answer to this route: an at-capacity 429 opens a window; the room an
-   * answer tells sets the budget while the route is capped.
-   */
+  /** Notes an upstream's answer to this route (only an at-capacity 429 opens a window). */
   learn(route: string, res: Response): Promise<void>;
 }
 
@@ -128,15 +107,9 @@ export function shedRoutes(opts: ShedOptions = {}): ShedRoutes {
         return undefined;
       }
       const n = inProgress.get(route) ?? 0;
-      if (b.budget !== undefined) {
-        // Room told and left: forward. None left: one call at a time asks for it again.
-        return b.budget > 0 || n === 0 ? undefined : refuse(b);
-      }
       return capConcurrency > 0 && n >= capConcurrency ? refuse(b) : undefined;
     },
     forwarding(route) {
-      const b = busy.get(route);
-      if (b?.budget) b.budget--;
       inProgress.set(route, (inProgress.get(route) ?? 0) + 1);
       let done = false;
       return () => {
@@ -148,22 +121,7 @@ export function shedRoutes(opts: ShedOptions = {}): ShedRoutes {
       };
     },
     async learn(route, res) {
-      const told = res.headers.get(HEADROOM_HEADER);
-      const room = told === null ? undefined : Number(told);
-      const known = room !== undefined && Number.isSafeInteger(room) && room >= 0;
-      if (!isAtCapacity(res)) {
-        const b = busy.get(route);
-        if (!b || !known) return;
-        // This call is still counted in progress; the others may take room the service has not
-        // counted yet.
-        b.budget = Math.max(0, room - ((inProgress.get(route) ?? 1) - 1));
-        // A service with less room than the cap is near capacity still, though it admitted this
-        // call: uncapped, the calls forwarded until it next refuses would mostly be refused.
-        if (room < Math.max(1, capConcurrency)) {
-          b.capUntil = Math.max(b.capUntil, now() + Math.max(capMs, windowMs));
-        }
-        return;
-      }
+      if (!isAtCapacity(res)) return;
       const retryAfter = res.headers.get("retry-after");
       if (retryAfter === null) return;
       // The upstream's own words (a small JSON error) are kept to answer with; the response
@@ -175,7 +133,6 @@ export function shedRoutes(opts: ShedOptions = {}): ShedRoutes {
         capUntil: t + Math.max(capMs, windowMs),
         retryAfter,
         body,
-        budget: known ? 0 : undefined,
       });
     },
   };

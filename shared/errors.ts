@@ -79,13 +79,6 @@ export function tooBusy(message: string, retryAfterSeconds: number): ServiceErro
 /** The REST response header that marks a 429 of {@linkcode tooBusy}: the service, not the caller. */
 export const AT_CAPACITY_HEADER = "x-stocklet-at-capacity";
 
-/**
- * How many more calls a service with a bound (the order service's sagas in flight) has room for,
- * as it counted when it answered: on each answer of a bounded call, so that a gateway that was told
- * "at capacity" forwards only what the service can take instead of learning it from refusals.
- */
-export const HEADROOM_HEADER = "x-stocklet-headroom";
-
 const HTTP_STATUS: Record<Code, number> = {
   [Code.OK]: 200,
   [Code.CANCELLED]: 499,

@@ -6,7 +6,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { isAdmin, requireAdmin, requireUser } from "@stocklet/shared/auth";
 import { type Sql, transaction } from "@stocklet/shared/db";
-import { HEADROOM_HEADER, notFound, permissionDenied } from "@stocklet/shared/errors";
+import { notFound, permissionDenied } from "@stocklet/shared/errors";
 import { findOwned } from "@stocklet/shared/owned";
 import { pageOf, pageRequest } from "@stocklet/shared/paging";
 import { order } from "@stocklet/shared/proto";
@@ -80,15 +80,7 @@ export function orderRpc(sql: Sql, admission?: Admission): ServiceBinding {
       const user = requireUser(ctx.principal);
       const place = () =>
         transaction(sql, "place order", (tx) => placeOrder(tx, user.userId, req.cart));
-      let row;
-      try {
-        row = admission ? await admission.place(place) : await place();
-      } finally {
-        // Placed, refused or failed, the caller learns the room left (the edge spends it when
-        // shedding).
-        const room = admission?.headroom;
-        if (room !== undefined) ctx.answerHeaders.set(HEADROOM_HEADER, String(room));
-      }
+      const row = admission ? await admission.place(place) : await place();
       tagActiveSpan("stocklet.order_id", row.id);
       return { order: toOrder(row) };
     },

@@ -58,18 +58,11 @@ export async function startGrpcServer(opts: GrpcOptions): Promise<GrpcServer> {
           callback({ code: se.code, details: se.message });
           return;
         }
-        const answerHeaders = new Map<string, string>();
-        const trailers = () => {
-          const metadata = new grpc.Metadata();
-          for (const [name, value] of answerHeaders) metadata.set(name, value);
-          return metadata;
-        };
         invoke({
           binding,
           method,
           request: call.request,
           token,
-          answerHeaders,
           requestId: metadataValue(md, "x-request-id") ?? uuidv7(),
           transport: "grpc",
           parent: contextFromCarrier({
@@ -77,10 +70,10 @@ export async function startGrpcServer(opts: GrpcOptions): Promise<GrpcServer> {
             tracestate: metadataValue(md, "tracestate"),
           }),
         }, opts.verifier).then(
-          (res) => callback(null, res, trailers()),
+          (res) => callback(null, res),
           (err) => {
             const se = toServiceError(err);
-            const metadata = trailers();
+            const metadata = new grpc.Metadata();
             if (se.retryAfterSeconds !== undefined) {
               metadata.set("retry-after", String(se.retryAfterSeconds));
             }

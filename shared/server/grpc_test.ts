@@ -6,9 +6,6 @@ import {
   type HealthCheckResponse,
   HealthCheckResponse_ServingStatus as Status,
 } from "../gen/grpc/health/v1/health_pb.ts";
-import { order } from "../proto.ts";
-import { tooBusy } from "../errors.ts";
-import { bindService } from "./handler.ts";
 import { startGrpcServer } from "./grpc.ts";
 import { serviceDefinition } from "./grpc_codec.ts";
 import { Health } from "./grpc_health.ts";
@@ -46,47 +43,5 @@ Deno.test("gRPC server: health watchers hear NOT_SERVING, and close() ends their
     assert.equal((await ended).code, grpc.status.OK);
   } finally {
     client.close();
-  }
-});
-
-Deno.test("gRPC server: the headers a handler adds go out as trailing metadata, with its answer and with its error", async () => {
-  let refuse = false;
-  const counting = bindService(order.OrderService, {
-    serviceInfo: (_req, ctx) => {
-      ctx.answerHeaders.set("x-stocklet-headroom", refuse ? "0" : "41");
-      return refuse
-        ? Promise.reject(tooBusy("too many orders in progress (9)", 1))
-        : Promise.resolve({ name: "order" });
-    },
-    viewOrder: () => Promise.resolve({}),
-    placeOrder: () => Promise.resolve({}),
-    viewOrders: () => Promise.resolve({}),
-    searchOrders: () => Promise.resolve({}),
-    cancelOrder: () => Promise.resolve({}),
-  });
-  const server = await startGrpcServer({ bindings: [counting], port: 0, reflection: false });
-  const Client = grpc.makeGenericClientConstructor(
-    serviceDefinition(order.OrderService) as never,
-    "OrderService",
-  );
-  const client = new Client(
-    `127.0.0.1:${server.port}`,
-    grpc.credentials.createInsecure(),
-  ) as unknown as grpc.Client & {
-    serviceInfo(req: unknown, cb: () => void): grpc.ClientUnaryCall;
-  };
-  const call = () =>
-    new Promise<{ code: number; headroom: grpc.MetadataValue[] }>((resolve) => {
-      const c = client.serviceInfo({}, () => {});
-      c.on("status", (s: grpc.StatusObject) =>
-        resolve({ code: s.code, headroom: s.metadata.get("x-stocklet-headroom") }));
-    });
-  try {
-    assert.deepEqual(await call(), { code: grpc.status.OK, headroom: ["41"] });
-    refuse = true;
-    assert.deepEqual(await call(), { code: grpc.status.RESOURCE_EXHAUSTED, headroom: ["0"] });
-  } finally {
-    client.close();
-    await server.close(1000);
   }
 });

@@ -19,11 +19,6 @@ export interface CallContext {
   readonly requestId: string;
   /** How the call arrived. */
   readonly transport: "grpc" | "http";
-  /**
-   * Headers the handler adds to its answer, sent whether it returns or throws: REST response
-   * headers, gRPC trailing metadata. Names are lower case.
-   */
-  readonly answerHeaders: Map<string, string>;
 }
 
 /** A unary RPC handler: the request, validated, in; the response (or a ServiceError thrown) out. */

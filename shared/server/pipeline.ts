@@ -26,8 +26,6 @@ export interface IncomingCall {
   transport: "grpc" | "http";
   /** The remote parent for gRPC (HTTP spans are already active through Deno.serve). */
   parent?: Context;
-  /** Receives what the handler adds to its answer (`CallContext.answerHeaders`). */
-  answerHeaders?: Map<string, string>;
 }
 
 /** Runs a call through auth, validation and the handler; resolves to the response or throws a ServiceError. */
@@ -56,12 +54,7 @@ export function invoke(
         span.setAttribute("enduser.id", principal.userId);
       }
       validateRequest(method.input, call.request);
-      const ctx: CallContext = {
-        principal,
-        requestId: call.requestId,
-        transport: call.transport,
-        answerHeaders: call.answerHeaders ?? new Map(),
-      };
+      const ctx: CallContext = { principal, requestId: call.requestId, transport: call.transport };
       const handler = binding.impl[method.localName]!;
       const result = await handler(call.request, ctx);
       const response = create(method.output, result as never) as MessageShape<DescMessage>;

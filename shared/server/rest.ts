@@ -32,14 +32,9 @@ export interface RestOptions {
   bodyLimitBytes?: number;
 }
 
-function errorResponse(
-  err: unknown,
-  requestId: string,
-  answerHeaders?: Map<string, string>,
-): Response {
+function errorResponse(err: unknown, requestId: string): Response {
   const se = toServiceError(err);
   const headers: Record<string, string> = {
-    ...(answerHeaders ? Object.fromEntries(answerHeaders) : {}),
     "content-type": "application/json",
     "x-request-id": requestId,
   };
@@ -77,7 +72,6 @@ export function restApp(opts: RestOptions): Hono {
   for (const route of routes) {
     app.on(route.verb, route.routerPath, async (c) => {
       const requestId = c.req.header("x-request-id") ?? uuidv7();
-      const answerHeaders = new Map<string, string>();
       try {
         const token = bearerToken(c.req.header("authorization"));
         const body = route.body ? parseJsonBody(await c.req.text()) : undefined;
@@ -89,7 +83,6 @@ export function restApp(opts: RestOptions): Hono {
           token,
           requestId,
           transport: "http",
-          answerHeaders,
         }, opts.verifier);
         const json = toJson(route.method.output, response as MessageShape<DescMessage>, {
           alwaysEmitImplicit: true,
@@ -101,12 +94,11 @@ export function restApp(opts: RestOptions): Hono {
           ? `public, max-age=${seconds}`
           : "private, no-store";
         return c.json(json as Record<string, unknown>, 200 as ContentfulStatusCode, {
-          ...Object.fromEntries(answerHeaders),
           "x-request-id": requestId,
           ...(cacheControl ? { "cache-control": cacheControl } : {}),
         });
       } catch (err) {
-        return errorResponse(err, requestId, answerHeaders);
+        return errorResponse(err, requestId);
       }
     });
   }
