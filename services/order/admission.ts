@@ -7,9 +7,9 @@
  * The count of in-flight orders comes from the database (every replica sees the same), read in
  * the background a few times a second from the partial index of in-flight orders, plus the orders
  * this process placed since that read and those whose insert had not committed when it was read
- * (the read cannot see them: without them each read lost the placements in progress, and at twice
- * the peak offered a fresh read admitted orders past the bound that the next one refused): a burst
- * cannot slip past the bound between two reads.
+ * (the read cannot see them: without them each read forgot the placements in progress, as many as
+ * the calls being served at once, and admitted that many past the bound): a burst cannot slip past
+ * the bound between two reads.
  * That sum only ever overcounts (sagas that ended since the read still count), so an order that
  * would be refused on it is decided on a fresh read instead, one read at a time and at most one
  * per `freshMs`: a stale count refuses orders the backlog has room for (with the bound at 128, a
