@@ -18,7 +18,9 @@
  * --cpu-seconds S (30), --rates 60,120,150,180, --closed 64,128, --overload 1.2,2, --soak MIN (0),
  * --soak-settle MIN (10: minutes at the soak's rate before it measures, bench/soak.ts),
  * --read-seconds S (10), --read-connections N (64), --no-reads, --out DIR, --name NAME,
- * --keep-stack. A list given as 0 (or empty) skips its phases: `--closed 0 --overload 0`.
+ * --keep-stack, --client lean|fetch (the load generator's HTTP: `lean`, keep-alive HTTP/1.1 over
+ * raw sockets at about half of fetch's CPU per request, or `fetch`, what the reference table was
+ * measured with). A list given as 0 (or empty) skips its phases: `--closed 0 --overload 0`.
  *
  * Scale-out: --replicas N (1 to 3: replicas of every consuming service) and --partitions P (per
  * topic) run on the test stack, started (or restarted) that way; against the dev stack (--stack
@@ -44,6 +46,7 @@ import {
   openLoop,
   type PhaseFigures,
   type PhaseRun,
+  type PlacerClient,
   TerminalPoller,
 } from "./compare.ts";
 import { cpuByProcess, cpuPerOrder } from "./cpu.ts";
@@ -106,6 +109,8 @@ export interface BenchConfig {
   partitions?: number;
   /** Measure only this (`peak`: the warm-up and the closed loops). */
   only?: "peak";
+  /** The load generator's HTTP client (bench/compare.ts PlacerClient). */
+  client: PlacerClient;
 }
 
 /** A list option: comma-separated positive numbers; empty or `0` skips the phases it lists. */
@@ -145,6 +150,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
       replicas: { type: "string", default: "1" },
       partitions: { type: "string" },
       only: { type: "string" },
+      client: { type: "string", default: "lean" },
     },
     strict: true,
   });
@@ -159,6 +165,9 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
   }
   if (values.only !== undefined && values.only !== "peak") {
     throw new Error(`--only ${values.only}: only "peak" is known`);
+  }
+  if (values.client !== "lean" && values.client !== "fetch") {
+    throw new Error(`--client ${values.client}: lean or fetch`);
   }
   const peakOnly = values.only === "peak";
   const scaled = replicas > 1 || partitions !== undefined;
@@ -203,6 +212,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
     replicas,
     ...(partitions !== undefined ? { partitions } : {}),
     ...(peakOnly ? { only: "peak" as const } : {}),
+    client: values.client,
   };
 }
 
@@ -309,9 +319,12 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
       (cfg.only ? `; measuring only the ${cfg.only}` : ""),
   );
   const door = target.edgeUrl ? `the edge (${target.edgeUrl})` : "the services directly (no edge)";
-  log(`stack: ${target.kind}, requests through ${door}`);
+  log(
+    `stack: ${target.kind}, requests through ${door}, the load generator's client: ${cfg.client}`,
+  );
   const rss = new RssSampler();
   let memoryThread: MemoryThread | undefined;
+  let closePlacer = () => {};
   const orderDb = placementOf("order");
   // The poller reads as the administrator, so its PostgreSQL backend is not counted as the
   // order service's in the CPU figures.
@@ -326,7 +339,8 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
     // scrypt (128 MiB each, given back afterwards), which is not the orders' workload. On a
     // thread of its own: reading /proc for the whole stack takes the kernel 90–230 ms.
     memoryThread = MemoryThread.start(rss, target.kind, target.infra);
-    const placer = new ComparePlacer(target.api, fixture, poller, rng(42));
+    const placer = new ComparePlacer(target.api, fixture, poller, rng(42), cfg.client);
+    closePlacer = () => placer.close();
     const phase = async (run: Promise<PhaseRun>): Promise<PhaseRun> => {
       const r = await run;
       log(line(r.figures));
@@ -510,6 +524,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
     return result;
   } finally {
     await memoryThread?.stop().catch(() => {});
+    closePlacer();
     await poller.stop();
     if (leftOut.includes("notification")) {
       const moved = await skipBenchNotifications(target.kafkaBrokers).catch(() => []);

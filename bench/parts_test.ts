@@ -206,6 +206,10 @@ Deno.test("args: defaults, quick mode and validation", () => {
   // 0 (or nothing) skips a phase.
   const none = parseBenchArgs(["--closed", "0", "--overload", "", "--rates", "0"]);
   assert.deepEqual([none.closed, none.overload, none.rates], [[], [], []]);
+  // The load generator's client: the lean one unless fetch is asked for.
+  assert.equal(full.client, "lean");
+  assert.equal(parseBenchArgs(["--client", "fetch"]).client, "fetch");
+  assert.throws(() => parseBenchArgs(["--client", "curl"]), /lean or fetch/);
   assert.deepEqual(parseChaosArgs(["--victims", "order,kafka"]).victims, ["order", "kafka"]);
   assert.throws(() => parseChaosArgs(["--victims", "dns"]));
   assert.equal(parseChaosArgs([]).victims.length, 12, "eight services, the edge, three infra");

@@ -263,7 +263,12 @@ export function markdown(r: BenchResult): string {
     "",
     `Method (the Go original's, issue 12): ${REFERENCE_SETTINGS.method}. Reference settings: ` +
       `${REFERENCE_SETTINGS.infrastructure}, Debezium poll ${REFERENCE_SETTINGS.debeziumPollMs} ms, ` +
-      `${REFERENCE_SETTINGS.partitionsPerTopic} partition per topic.`,
+      `${REFERENCE_SETTINGS.partitionsPerTopic} partition per topic. ` +
+      (r.config.client === "lean"
+        ? "The load generator's HTTP client: keep-alive HTTP/1.1 over raw sockets " +
+          "(bench/http1.ts, about half of fetch's CPU per request; the reference table was " +
+          "measured with fetch: `--client fetch`)."
+        : "The load generator's HTTP client: fetch (as the reference table was measured)."),
     "",
     "![latency and throughput by offered rate](latest.svg)",
     "",

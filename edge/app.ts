@@ -13,6 +13,7 @@ import type { ServiceName } from "@stocklet/shared/topology";
 import type { AccessLog } from "./access_log.ts";
 import { tokenCheck } from "./auth.ts";
 import { corsFor } from "./cors.ts";
+import { connectionCrowd } from "./crowd.ts";
 import { type DocsHandler, OPENAPI_PATH } from "./docs.ts";
 import { EdgeError, errorOf, errorResponse } from "./errors.ts";
 import { renderOpenApi } from "./openapi.ts";
@@ -78,6 +79,12 @@ export interface EdgeOptions {
    * @default { maxRequests: 1024, maxPending: 1024 } (Envoy's defaults)
    */
   upstreamLimits?: UpstreamLimitOptions | false;
+  /**
+   * The client connections in use (distinct ones that sent a request in the last second) above
+   * which a caller refused for capacity is told to close its connection; 0: always (see crowd.ts).
+   * @default 128
+   */
+  closeRefusedAbove?: number;
 }
 
 /** The edge's fetch handler, for `Deno.serve`. */
@@ -137,6 +144,9 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
     ? undefined
     : shedRoutes(opts.shedWindowMs !== undefined ? { windowMs: opts.shedWindowMs } : {});
   const bounded = opts.upstreamLimits === false ? undefined : upstreamLimits(opts.upstreamLimits);
+  const crowd = connectionCrowd(
+    opts.closeRefusedAbove !== undefined ? { bound: opts.closeRefusedAbove } : {},
+  );
   let openapi = opts.openapi;
 
   /**
@@ -191,6 +201,7 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
 
   return async function handle(req: Request, info?: Deno.ServeHandlerInfo): Promise<Response> {
     const t0 = performance.now();
+    crowd.seen(info?.remoteAddr);
     const { path, search } = splitUrl(req.url);
     const given = req.headers.get(REQUEST_ID_HEADER);
     const requestId = given !== null && SANE_REQUEST_ID.test(given) ? given : crypto.randomUUID();
@@ -283,12 +294,13 @@ export function edgeHandler(opts: EdgeOptions): EdgeHandler {
       res = errorResponse(err);
     }
     res.headers.set(REQUEST_ID_HEADER, requestId);
-    if (isAtCapacity(res)) {
-      // Envoy's `disable_http_keepalive` overload action: a caller refused for the service's
-      // capacity is told to close its connection rather than keep it idle. An overload's onset
-      // opens hundreds (each caller waits, so the next request opens another), and kept alive
-      // they hold the edge's memory for as long as the clients keep them: at twice the bench's
-      // peak offered the edge held 1,100 sockets.
+    if (isAtCapacity(res) && crowd.crowded()) {
+      // Envoy's `disable_http_keepalive` overload action: while the edge serves many connections,
+      // a caller refused for the service's capacity is told to close its connection rather than
+      // keep it idle. An overload's onset opens hundreds (each caller waits, so the next request
+      // opens another), and kept alive they hold the edge's memory for as long as the clients
+      // keep them: at twice the bench's peak offered the edge held 1,100 sockets. See crowd.ts
+      // for why not always.
       res.headers.set("connection", "close");
     }
     cors.decorate(res.headers, origin);

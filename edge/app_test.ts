@@ -757,8 +757,8 @@ async function onOneConnection(url: string, requests: string[]): Promise<string[
   return heads;
 }
 
-Deno.test("edge: a caller it sheds is told to close its connection, others keep theirs", async () => {
-  const h = await harness({ shedWindowMs: 10_000 });
+Deno.test("edge: a caller it sheds is told to close its connection (bound 0: always), others keep theirs", async () => {
+  const h = await harness({ shedWindowMs: 10_000, closeRefusedAbove: 0 });
   try {
     h.fakes.reply = (req) =>
       req.url.startsWith("/v1/order/place")
@@ -789,6 +789,7 @@ Deno.test("edge: a caller it sheds is told to close its connection, others keep 
       upstreams: h.fakes.urls,
       verifier: h.kit.verifier,
       shedWindowMs: 10_000,
+      closeRefusedAbove: 0,
     });
     try {
       const url = `http://127.0.0.1:${counting.addr.port}/v1/order/place`;
@@ -799,6 +800,40 @@ Deno.test("edge: a caller it sheds is told to close its connection, others keep 
     } finally {
       await counting.shutdown();
     }
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("edge: a caller it sheds keeps its connection until more than the bound are in use", async () => {
+  const h = await harness({ shedWindowMs: 10_000, closeRefusedAbove: 2 });
+  try {
+    h.fakes.reply = () =>
+      Response.json({ code: 8, message: "too many orders in progress (256)", details: [] }, {
+        status: 429,
+        headers: { "retry-after": "1", "x-stocklet-at-capacity": "1" },
+      });
+    // One connection in use: refused three times on it, and it stays open.
+    const alone = await onOneConnection(h.url, [
+      "POST /v1/order/place",
+      "POST /v1/order/place",
+      "POST /v1/order/place",
+    ]);
+    assert.equal(alone.length, 3);
+    for (const head of alone) {
+      assert.match(head, /^http\/1\.1 429 /);
+      assert.doesNotMatch(head, /^connection: close$/m);
+    }
+    // Three more connections, each sending a request within the second: now the edge is crowded
+    // (four in use against a bound of two) and a refusal tells its caller to close.
+    const crowded = await Promise.all(
+      [0, 1, 2].map(() => onOneConnection(h.url, ["POST /v1/order/place"])),
+    );
+    const closes = crowded.map(([head]) => /^connection: close$/m.test(head!));
+    // The second and third of them to arrive found three and four in use.
+    assert.ok(closes.filter(Boolean).length >= 2, `told to close: ${closes}`);
+    const [last] = await onOneConnection(h.url, ["POST /v1/order/place"]);
+    assert.match(last!, /^connection: close$/m);
   } finally {
     await h.close();
   }

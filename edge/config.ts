@@ -14,6 +14,7 @@
  * | `STOCKLET_EDGE_ACCESS_LOG` | `true` |
  * | `STOCKLET_EDGE_UPSTREAM_MAX_REQUESTS` | `1024` (calls in progress per service; see upstream_limit.ts) |
  * | `STOCKLET_EDGE_UPSTREAM_MAX_PENDING` | `1024` (calls waiting per service; past them: 503) |
+ * | `STOCKLET_EDGE_CLOSE_REFUSED_ABOVE` | `128` (client connections in use past which a caller refused for capacity is told to close; 0: always; see crowd.ts) |
  * | `STOCKLET_RATE_LIMIT` | `on` (`off`: no limits — load tests; the dev and test stacks) |
  * | `STOCKLET_RATE_LIMITS` | the defaults of policy.ts; overrides as `name=requests/seconds,…` |
  * @module
@@ -43,6 +44,7 @@ import {
   type RateLimit,
   type RateLimitName,
 } from "./policy.ts";
+import { DEFAULT_CLOSE_REFUSED_ABOVE } from "./crowd.ts";
 import { parseRateLimits } from "./rate_limit.ts";
 import { DEFAULT_UPSTREAM_MAX_PENDING, DEFAULT_UPSTREAM_MAX_REQUESTS } from "./upstream_limit.ts";
 
@@ -71,6 +73,11 @@ export interface EdgeConfig {
   upstreamMaxRequests: number;
   /** Calls waiting per service; past them the edge answers 503. @default 1024 */
   upstreamMaxPending: number;
+  /**
+   * Client connections in use past which a caller refused for capacity is told to close its
+   * connection; 0: always. @default 128
+   */
+  closeRefusedAbove: number;
   /** The rate limits, or false when they are off (`STOCKLET_RATE_LIMIT=off`). */
   rateLimits: Record<RateLimitName, RateLimit> | false;
 }
@@ -128,6 +135,10 @@ export function loadEdgeConfig(
     }),
     upstreamMaxPending: int("STOCKLET_EDGE_UPSTREAM_MAX_PENDING", {
       default: DEFAULT_UPSTREAM_MAX_PENDING,
+      min: 0,
+    }),
+    closeRefusedAbove: int("STOCKLET_EDGE_CLOSE_REFUSED_ABOVE", {
+      default: DEFAULT_CLOSE_REFUSED_ABOVE,
       min: 0,
     }),
   });

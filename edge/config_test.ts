@@ -50,8 +50,11 @@ Deno.test("loadEdgeConfig() reads overrides; the JWKS follows AUTH_HTTP_URL", ()
     STOCKLET_EDGE_MAX_BODY_BYTES: "2048",
     STOCKLET_EDGE_TIMEOUT_MS: "500",
     STOCKLET_EDGE_ACCESS_LOG: "false",
+    STOCKLET_EDGE_CLOSE_REFUSED_ABOVE: "0",
   });
   assert.equal(cfg.port, 9000);
+  assert.equal(cfg.closeRefusedAbove, 0);
+  assert.equal(loadEdgeConfig({}).closeRefusedAbove, 128);
   assert.deepEqual(cfg.upstreams.order, ["http://order-1:8092", "http://order-2:8092"]);
   assert.equal(cfg.web, "http://web:8090");
   assert.equal(cfg.jwksUrl, "http://auth:8091/v1/auth/jwks");

@@ -70,6 +70,7 @@ export async function startEdge(
       maxRequests: config.upstreamMaxRequests,
       maxPending: config.upstreamMaxPending,
     },
+    closeRefusedAbove: config.closeRefusedAbove,
     docs: docsHandler(),
     ...(openapi !== undefined ? { openapi } : {}),
   });
