@@ -101,8 +101,6 @@ class Connection {
   readonly #inbox = new Inbox();
   readonly #chunk = new Uint8Array(16 * 1024);
   closed = false;
-  /** Requests answered on it. */
-  used = 0;
 
   constructor(conn: Deno.TcpConn) {
     this.#conn = conn;
@@ -251,7 +249,7 @@ export class Http1Client {
     const bytes = this.#encode(req);
     const timeoutMs = req.timeoutMs ?? 15_000;
     let conn = this.#idle.pop();
-    let reused = conn !== undefined;
+    const reused = conn !== undefined;
     conn ??= await this.#connect();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -266,11 +264,9 @@ export class Http1Client {
         // The server closed it while it was idle: it never read this request.
         this.#drop(conn);
         conn = await this.#connect();
-        reused = false;
         await conn.write(bytes);
       }
       const { res, keepAlive } = await conn.read();
-      conn.used++;
       if (keepAlive && !timedOut && this.#idle.length < this.#maxIdle) this.#idle.push(conn);
       else this.#drop(conn);
       return res;
