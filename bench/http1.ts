@@ -16,6 +16,7 @@
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+const CRLF = [13, 10];
 const CRLF_CRLF = [13, 10, 13, 10];
 
 /** One request. */
@@ -51,23 +52,12 @@ class Inbox {
     this.#length += bytes.length;
   }
 
-  /** The index of the first `\r\n\r\n`, or -1. */
-  indexOfHeadEnd(): number {
+  /** The index of the first occurrence of `pattern`, or -1. */
+  indexOf(pattern: readonly number[]): number {
     const all = this.#joined();
-    for (let i = 0; i + 3 < all.length; i++) {
-      if (
-        all[i] === CRLF_CRLF[0] && all[i + 1] === CRLF_CRLF[1] && all[i + 2] === CRLF_CRLF[2] &&
-        all[i + 3] === CRLF_CRLF[3]
-      ) return i;
-    }
-    return -1;
-  }
-
-  /** The index of the first `\r\n` at or after `from`, or -1. */
-  indexOfLineEnd(from: number): number {
-    const all = this.#joined();
-    for (let i = from; i + 1 < all.length; i++) {
-      if (all[i] === 13 && all[i + 1] === 10) return i;
+    outer: for (let i = 0; i + pattern.length <= all.length; i++) {
+      for (let j = 0; j < pattern.length; j++) if (all[i + j] !== pattern[j]) continue outer;
+      return i;
     }
     return -1;
   }
@@ -128,7 +118,7 @@ class Connection {
   /** Reads one answer. */
   async read(): Promise<{ res: Http1Response; keepAlive: boolean }> {
     let headEnd = -1;
-    await this.#need("answer", () => (headEnd = this.#inbox.indexOfHeadEnd()) >= 0);
+    await this.#need("answer", () => (headEnd = this.#inbox.indexOf(CRLF_CRLF)) >= 0);
     const head = decoder.decode(this.#inbox.take(headEnd + 4)).slice(0, -4).split("\r\n");
     const statusLine = /^HTTP\/1\.([01]) (\d{3})/.exec(head[0] ?? "");
     if (!statusLine) throw new Error(`not an HTTP/1.x answer: ${(head[0] ?? "").slice(0, 80)}`);
@@ -165,14 +155,14 @@ class Connection {
     const parts: Uint8Array[] = [];
     for (;;) {
       let lineEnd = -1;
-      await this.#need("chunk size", () => (lineEnd = this.#inbox.indexOfLineEnd(0)) >= 0);
+      await this.#need("chunk size", () => (lineEnd = this.#inbox.indexOf(CRLF)) >= 0);
       const sizeLine = decoder.decode(this.#inbox.take(lineEnd + 2)).trim();
       const size = parseInt(sizeLine.split(";")[0]!, 16);
       if (!Number.isFinite(size) || size < 0) throw new Error(`chunk size ${sizeLine}`);
       if (size === 0) {
         // Trailers, if any, then the empty line.
         for (;;) {
-          await this.#need("trailer", () => (lineEnd = this.#inbox.indexOfLineEnd(0)) >= 0);
+          await this.#need("trailer", () => (lineEnd = this.#inbox.indexOf(CRLF)) >= 0);
           const trailer = this.#inbox.take(lineEnd + 2);
           if (trailer.length === 2) break;
         }
