@@ -16,6 +16,7 @@ import { portOpen, waitUntil } from "./infra/process.ts";
 import { initServices } from "./service_init/mod.ts";
 import { isReady } from "./stack/apps.ts";
 import { appEnv, type AppName, collectorPort, httpPortOf, stackPorts } from "./stack/config.ts";
+import { buildBundles } from "./stack/bundle.ts";
 import { stackApps } from "./stack/test_stack.ts";
 import { describePartitions, raisePartitions } from "./stack/partitions.ts";
 import { topicPartitions } from "@stocklet/shared/kafka";
@@ -202,6 +203,7 @@ async function main(): Promise<void> {
   Deno.addSignalListener("SIGINT", () => shutdown(0));
   Deno.addSignalListener("SIGTERM", () => shutdown(0));
 
+  await buildBundles("dev", apps, (l) => say(l));
   say(`starting ${apps.join(", ")}…`);
   for (const app of apps) {
     supervisor.start(

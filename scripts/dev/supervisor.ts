@@ -61,7 +61,7 @@ export class Supervisor {
       while (!this.#stopping) {
         const startedAt = Date.now();
         const child = new Deno.Command(Deno.execPath(), {
-          args: appArgs(app),
+          args: appArgs(app, this.opts.profile),
           cwd: ROOT,
           env,
           stdin: "null",

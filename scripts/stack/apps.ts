@@ -59,7 +59,7 @@ export function startApp(
 ): Promise<number> {
   return spawnDetached({
     cmd: Deno.execPath(),
-    args: appArgs(app),
+    args: appArgs(app, profile),
     env: { ...Deno.env.toObject(), ...env },
     cwd: ROOT,
     logFile: appLogFile(profile, app),

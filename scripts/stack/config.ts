@@ -6,7 +6,7 @@
  * (`STOCKLET_REPLICAS`) listens on its ports + 50·k.
  * @module
  */
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import {
   DEFAULT_PORTS,
   httpUrlVar,
@@ -183,6 +183,29 @@ export function entryOf(app: AppName): string {
   return join(ROOT, "services", base, "main.ts");
 }
 
+/**
+ * Whether the application processes run from bundles (`STOCKLET_BUNDLE`, default on; `off` runs
+ * the sources, e.g. to read a CPU profile by module). See `bundle.ts` for why.
+ */
+export function bundled(): boolean {
+  return Deno.env.get("STOCKLET_BUNDLE") !== "off";
+}
+
+/** Whether an application process can run from a bundle (every one but the mail catcher, a tool). */
+export function bundleable(app: AppName): boolean {
+  return baseOf(app) !== "mail";
+}
+
+/**
+ * Where a profile keeps the bundle of an application process: beside the others in the profile's
+ * state folder, at its entry's path relative to the repository (`…/build/services/order/main.js`),
+ * so that files a module finds relative to itself resolve within the build folder.
+ */
+export function bundleFileOf(app: AppName, profile: InfraProfile): string {
+  const entry = relative(ROOT, entryOf(app)).replace(/\.ts$/, ".js");
+  return join(appStateDir(profile), "build", entry);
+}
+
 /** The HTTP port an application process listens on. */
 export function httpPortOf(app: AppName, ports: StackPorts): number {
   const base = baseOf(app);
@@ -295,8 +318,11 @@ export function inspectPortOf(app: AppName): number | undefined {
   return undefined;
 }
 
-/** The `deno run` arguments of an application process. */
-export function appArgs(app: AppName): string[] {
+/**
+ * The `deno run` arguments of an application process: its bundle (built by `buildBundles` when
+ * the stack starts) unless `STOCKLET_BUNDLE=off`, else its entry module.
+ */
+export function appArgs(app: AppName, profile: InfraProfile): string[] {
   const v8 = appV8Flags();
   const inspect = inspectPortOf(app);
   return [
@@ -305,6 +331,6 @@ export function appArgs(app: AppName): string[] {
     "--no-prompt",
     ...(v8 ? [`--v8-flags=${v8}`] : []),
     ...(inspect ? [`--inspect=127.0.0.1:${inspect}`] : []),
-    entryOf(app),
+    bundled() && bundleable(app) ? bundleFileOf(app, profile) : entryOf(app),
   ];
 }

@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
 import { SERVICE_NAMES } from "@stocklet/shared/topology";
+import { join, relative } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { BUNDLE_RESOURCES } from "./bundle.ts";
 import {
+  appArgs,
   appEnv,
+  appStateDir,
   baseOf,
+  bundleFileOf,
+  entryOf,
   everyApp,
   grpcPortOf,
   httpPortOf,
@@ -103,4 +110,52 @@ Deno.test("everyApp covers every replica any setting may start; replicaSpec name
     withReplicas("order=2", () => replicaSpec()),
     SERVICE_NAMES.map((s) => `${s}=${s === "order" ? 2 : 1}`).join(","),
   );
+});
+
+/** Runs fn with STOCKLET_BUNDLE set, or unset for undefined (restored after). */
+function withBundle<T>(value: string | undefined, fn: () => T): T {
+  const before = Deno.env.get("STOCKLET_BUNDLE");
+  if (value === undefined) Deno.env.delete("STOCKLET_BUNDLE");
+  else Deno.env.set("STOCKLET_BUNDLE", value);
+  try {
+    return fn();
+  } finally {
+    if (before === undefined) Deno.env.delete("STOCKLET_BUNDLE");
+    else Deno.env.set("STOCKLET_BUNDLE", before);
+  }
+}
+
+Deno.test("appArgs: every app but the mail catcher runs its bundle, replicas the same one", () => {
+  withBundle(undefined, () => {
+    const order = appArgs("order", "test").at(-1)!;
+    assert.equal(
+      relative(appStateDir("test"), order),
+      join("build", "services", "order", "main.js"),
+    );
+    assert.equal(appArgs("order@1", "test").at(-1), order);
+    assert.equal(
+      relative(appStateDir("dev"), appArgs("edge", "dev").at(-1)!),
+      join("build", "edge", "main.js"),
+    );
+    assert.equal(appArgs("mail", "test").at(-1), entryOf("mail"));
+    assert.equal(bundleFileOf("web", "test"), appArgs("web", "test").at(-1));
+  });
+});
+
+Deno.test("appArgs: STOCKLET_BUNDLE=off runs every app from its sources", () => {
+  withBundle("off", () => {
+    for (const app of ["order", "order@1", "edge", "web", "mail"] as const) {
+      assert.equal(appArgs(app, "test").at(-1), entryOf(app), app);
+    }
+  });
+});
+
+Deno.test("bundleFileOf: a module's relative resources resolve inside the build tree", () => {
+  // The edge reads new URL("../docs/openapi.json", import.meta.url): linked there by buildBundles.
+  const edge = pathToFileURL(bundleFileOf("edge", "test"));
+  const doc = fileURLToPath(new URL("../docs/openapi.json", edge));
+  assert.ok(BUNDLE_RESOURCES.includes(relative(join(appStateDir("test"), "build"), doc)));
+  const web = pathToFileURL(bundleFileOf("web", "test"));
+  const statics = fileURLToPath(new URL("./static", web));
+  assert.ok(BUNDLE_RESOURCES.includes(relative(join(appStateDir("test"), "build"), statics)));
 });

@@ -14,6 +14,7 @@ import { ROOT } from "../lib/paths.ts";
 import { mailboxDirOf } from "../mail/mailbox.ts";
 import { initServices } from "../service_init/mod.ts";
 import { appPid, isReady, startApp, stopApp, waitReady } from "./apps.ts";
+import { buildBundles } from "./bundle.ts";
 import { ensureCollector, stopCollector } from "./collector.ts";
 import {
   appEnv,
@@ -21,6 +22,7 @@ import {
   appStateDir,
   type BaseApp,
   baseOf,
+  bundled,
   collectorPort,
   entryOf,
   everyApp,
@@ -126,6 +128,8 @@ async function sourceHash(): Promise<string> {
   parts.sort();
   // Started with other replica or partition counts: not the same stack.
   parts.push(`replicas\0${replicaSpec()}`, `partitions\0${topicPartitions()}`);
+  // Started from its sources (STOCKLET_BUNDLE=off) or from bundles: not the same stack either.
+  parts.push(`bundled\0${bundled()}`);
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(parts.join("\0")));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -200,6 +204,7 @@ export async function ensureTestStack(
     await ensureCollector("test");
     // A fresh mailbox with the fresh processes: earlier runs' mail only slows the mailbox down.
     await Deno.remove(mailboxDirOf("test"), { recursive: true }).catch(() => {});
+    await buildBundles("test", apps, (l) => log(`test stack: ${l}`));
     for (const app of apps) {
       await startApp("test", app, envOf(app, ports, infra));
       started.push(app);

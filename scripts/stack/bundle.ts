@@ -1,0 +1,103 @@
+/**
+ * Builds the bundles the stack's application processes run from: one minified file per app
+ * (`deno bundle --minify`, with a linked source map, so stack traces still name the `.ts` files and
+ * lines), built when a stack starts.
+ *
+ * Why: a service started from its sources loads some 900 modules (its own, the kit, the generated
+ * contracts, kafkajs, grpc-js, postgres.js…), and V8 keeps every module's source for as long as the
+ * process lives (it compiles functions lazily, from the source, when they first run). Measured
+ * with the order service started alone: 84 MiB resident from its sources, 77 from an unminified
+ * bundle (one module instead of 900, and what nothing imports left out), 69 from a minified one.
+ * Over the eight processes of the stack, about 60 MiB less PSS at the same load (bench, warm-up
+ * at 60 orders/s: 934 → 868 MiB), which is what a deployment would do with a build step too.
+ *
+ * A bundle sits in the profile's state folder at its entry's relative path, and the files a
+ * module reads relative to itself (the edge's OpenAPI document, the web front's static files) are
+ * linked into the same tree, so that `new URL("../docs/openapi.json", import.meta.url)` finds them.
+ * @module
+ */
+import { dirname, join, relative } from "node:path";
+import { ROOT } from "../lib/paths.ts";
+import type { InfraProfile } from "../infra/config.ts";
+import {
+  type AppName,
+  appStateDir,
+  baseOf,
+  bundleable,
+  bundled,
+  bundleFileOf,
+  entryOf,
+} from "./config.ts";
+
+/** Files and folders a bundled module reads relative to its own URL (from the repository root). */
+export const BUNDLE_RESOURCES: readonly string[] = ["docs/openapi.json", "web/static"];
+
+/** Thrown when `deno bundle` fails for an app. */
+export class BundleError extends Error {
+  override name = "BundleError";
+}
+
+/**
+ * Bundles every app of the list that runs from a bundle (one bundle per app, whatever its
+ * replicas), two at a time; does nothing when `STOCKLET_BUNDLE=off`.
+ *
+ * @example
+ * ```ts
+ * await buildBundles("test", ["order", "order@1", "edge", "mail"], console.error);
+ * // …/test-stack/build/services/order/main.js, …/build/edge/main.js (the mail catcher runs its source)
+ * ```
+ */
+export async function buildBundles(
+  profile: InfraProfile,
+  apps: readonly AppName[],
+  log: (line: string) => void = () => {},
+): Promise<void> {
+  if (!bundled()) return;
+  const todo = [...new Set(apps.filter(bundleable).map(baseOf))];
+  if (todo.length === 0) return;
+  const t0 = performance.now();
+  log(`bundling ${todo.join(", ")}…`);
+  await linkResources(join(appStateDir(profile), "build"));
+  const queue = [...todo];
+  const worker = async () => {
+    for (let app = queue.shift(); app !== undefined; app = queue.shift()) {
+      await bundleOne(app, profile);
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  log(`bundled ${todo.length} apps in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+async function bundleOne(app: AppName, profile: InfraProfile): Promise<void> {
+  const out = bundleFileOf(app, profile);
+  await Deno.mkdir(dirname(out), { recursive: true });
+  const { success, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "bundle",
+      "--quiet",
+      "--platform=deno",
+      "--minify",
+      "--sourcemap=linked",
+      "--output",
+      out,
+      entryOf(app),
+    ],
+    cwd: ROOT,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!success) {
+    const why = new TextDecoder().decode(stderr).trim().split("\n").slice(-20).join("\n");
+    throw new BundleError(`could not bundle ${app} (${relative(ROOT, entryOf(app))}):\n${why}`);
+  }
+}
+
+/** Links each of {@linkcode BUNDLE_RESOURCES} into the build tree (replacing a stale link). */
+async function linkResources(buildDir: string): Promise<void> {
+  for (const path of BUNDLE_RESOURCES) {
+    const link = join(buildDir, path);
+    await Deno.mkdir(dirname(link), { recursive: true });
+    await Deno.remove(link).catch(() => {});
+    await Deno.symlink(join(ROOT, path), link);
+  }
+}
