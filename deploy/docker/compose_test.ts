@@ -32,6 +32,7 @@ import {
   JAEGER_TRACE_URL,
   postgresOf,
 } from "@stocklet/scripts/gen/compose";
+import { bundleOfEntry, IMAGE_BUNDLE_DIR } from "@stocklet/scripts/stack/config";
 import { dynamicEnvReadsOf, envReadsOf, localModulesOf } from "@stocklet/scripts/gen/source_scan";
 import { envoyPorts, envoyUpstreams } from "@stocklet/scripts/gen/envoy_bootstrap";
 import { findComposeTool } from "@stocklet/scripts/compose_tool";
@@ -469,7 +470,7 @@ Deno.test("compose: the web front gets the services' addresses, its database and
   );
   assert.equal(web.env.STOCKLET_TRACE_URL, JAEGER_TRACE_URL);
   assert.ok(JAEGER_TRACE_URL.includes("{order_id}"));
-  assert.ok(web.command.includes("web/main.ts"));
+  assert.ok(web.command.includes(bundleOfEntry("web/main.ts", IMAGE_BUNDLE_DIR)));
   assert.equal(web.dependsOn[initOf(WEB.name)], "service_completed_successfully");
   assert.equal(web.dependsOn[HOSTS.kafka], "service_healthy");
   assert.ok(web.healthcheck?.some((x) => x.includes(`:${WEB.httpPort}/readyz`)));
@@ -521,7 +522,10 @@ Deno.test("compose: each service has its database, init job, health check and po
     }
 
     const s = serviceOf(base, spec.name);
-    assert.ok(s.command.includes(`services/${spec.name}/main.ts`), `${spec.name}: its main.ts`);
+    assert.ok(
+      s.command.includes(bundleOfEntry(`services/${spec.name}/main.ts`, IMAGE_BUNDLE_DIR)),
+      `${spec.name}: its main.ts, bundled`,
+    );
     await Deno.stat(join(ROOT, "services", spec.name, "main.ts"));
     assert.equal(s.dependsOn[initOf(spec.name)], "service_completed_successfully");
     assert.equal(s.dependsOn[postgresOf(spec.name)], "service_healthy");
@@ -721,6 +725,17 @@ Deno.test("compose: the images are built with the pinned Deno, all manifests and
     dockerfile,
     /deno cache --frozen services\/\*\/main\.ts web\/main\.ts deploy\/docker\/service_init\.ts/,
   );
+  // The apps run from their bundles (compose's and Kubernetes' commands), built into the image.
+  assert.match(
+    dockerfile,
+    new RegExp(
+      `^RUN deno run -A --cached-only scripts/stack/bundle\\.ts ${IMAGE_BUNDLE_DIR}$`,
+      "m",
+    ),
+  );
+  assert.match(dockerfile, /scripts\/stack\/bundle\.ts$/m, "the bundler is cached with the rest");
+  const ignored = await Deno.readTextFile(join(HERE, "Dockerfile.dockerignore"));
+  assert.match(ignored, new RegExp(`^${IMAGE_BUNDLE_DIR}$`, "m"), "a local build stays out");
 
   const connect = await Deno.readTextFile(join(HERE, "connect", "Dockerfile"));
   const worker = parseProps(await Deno.readTextFile(join(HERE, "connect", "worker.properties")));

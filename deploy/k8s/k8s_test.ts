@@ -63,7 +63,7 @@ import { KUBERNETES_API_PORTS, OUTSIDE_EGRESS } from "@stocklet/scripts/gen/k8s/
 import { RELAY_INIT_ENTRY } from "@stocklet/scripts/gen/k8s/postgres";
 import { SHUTDOWN } from "@stocklet/scripts/gen/k8s/profiles";
 import { INIT_ENTRY, WAIT_ENTRY } from "@stocklet/scripts/gen/k8s/workloads";
-import { APP_V8_FLAGS } from "@stocklet/scripts/stack/config";
+import { APP_V8_FLAGS, bundleOfEntry, IMAGE_BUNDLE_DIR } from "@stocklet/scripts/stack/config";
 import { type Endpoint, NetworkModel, OUTSIDE, pod } from "./network_model.ts";
 import {
   type K8sObject,
@@ -1019,7 +1019,13 @@ Deno.test("k8s: every program the manifests run is cached in the app image", asy
           // The apps run with the V8 flags every app runs with locally and in compose.
           const app = o.kind === "Deployment" && !init;
           assert.deepEqual(cmd.slice(4, -1), app ? [`--v8-flags=${APP_V8_FLAGS}`] : [], c.name);
-          entries.add(cmd.at(-1)!);
+          // The apps run their bundles (built into the image from their cached entries).
+          const last = cmd.at(-1)!;
+          const entry = app
+            ? last.replace(`${IMAGE_BUNDLE_DIR}/`, "").replace(/\.js$/, ".ts")
+            : last;
+          if (app) assert.equal(last, bundleOfEntry(entry, IMAGE_BUNDLE_DIR), c.name);
+          entries.add(entry);
         }
       }
     }

@@ -20,7 +20,7 @@
 import { Document, isScalar, visit } from "yaml";
 import { BROKER_JVM_FLAGS, props, serverProperties } from "../infra/kafka.ts";
 import { JVM_ENV } from "../infra/process.ts";
-import { APP_V8_FLAGS } from "../stack/config.ts";
+import { APP_V8_FLAGS, bundleOfEntry, IMAGE_BUNDLE_DIR } from "../stack/config.ts";
 import { CONNECT_JVM_FLAGS, workerProperties } from "../infra/connect.ts";
 import type { InfraConfig } from "../infra/config.ts";
 import {
@@ -682,7 +682,7 @@ export function composeModel(consumers: ReadonlySet<string>): Yaml {
         "-A",
         "--cached-only",
         `--v8-flags=${APP_V8_FLAGS}`,
-        `services/${spec.name}/main.ts`,
+        bundleOfEntry(`services/${spec.name}/main.ts`, IMAGE_BUNDLE_DIR),
       ],
       environment: { ...commonEnv(spec), ...ownEnv(spec.name) },
       expose: [String(spec.httpPort), String(spec.grpcPort)],
@@ -715,7 +715,14 @@ export function composeModel(consumers: ReadonlySet<string>): Yaml {
   services[WEB.name] = {
     image: IMAGES.app,
     build: APP_BUILD,
-    command: ["deno", "run", "-A", "--cached-only", `--v8-flags=${APP_V8_FLAGS}`, "web/main.ts"],
+    command: [
+      "deno",
+      "run",
+      "-A",
+      "--cached-only",
+      `--v8-flags=${APP_V8_FLAGS}`,
+      bundleOfEntry("web/main.ts", IMAGE_BUNDLE_DIR),
+    ],
     environment: webEnv(),
     expose: [String(WEB.httpPort)],
     depends_on: {

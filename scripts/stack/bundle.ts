@@ -16,7 +16,8 @@
  * linked into the same tree, so that `new URL("../docs/openapi.json", import.meta.url)` finds them.
  * @module
  */
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
+import { SERVICE_NAMES } from "@stocklet/shared/topology";
 import { ROOT } from "../lib/paths.ts";
 import type { InfraProfile } from "../infra/config.ts";
 import {
@@ -25,8 +26,9 @@ import {
   baseOf,
   bundleable,
   bundled,
-  bundleFileOf,
+  bundleOfEntry,
   entryOf,
+  IMAGE_BUNDLE_DIR,
 } from "./config.ts";
 
 /** Files and folders a bundled module reads relative to its own URL (from the repository root). */
@@ -54,22 +56,37 @@ export async function buildBundles(
 ): Promise<void> {
   if (!bundled()) return;
   const todo = [...new Set(apps.filter(bundleable).map(baseOf))];
-  if (todo.length === 0) return;
+  await bundleApps(todo, join(appStateDir(profile), "build"), log);
+}
+
+/**
+ * Bundles apps into a build folder, each at its entry's relative path, two at a time, and links
+ * {@linkcode BUNDLE_RESOURCES} beside them. The app image runs this at build time:
+ * `deno run -A scripts/stack/bundle.ts dist` bundles the services, the web front and the edge into
+ * `dist/` (see `IMAGE_BUNDLE_DIR`).
+ */
+export async function bundleApps(
+  apps: readonly AppName[],
+  buildDir: string,
+  log: (line: string) => void = () => {},
+): Promise<void> {
+  if (apps.length === 0) return;
   const t0 = performance.now();
-  log(`bundling ${todo.join(", ")}…`);
-  await linkResources(join(appStateDir(profile), "build"));
-  const queue = [...todo];
+  log(`bundling ${apps.join(", ")}…`);
+  await linkResources(buildDir);
+  const queue = [...apps];
   const worker = async () => {
     for (let app = queue.shift(); app !== undefined; app = queue.shift()) {
-      await bundleOne(app, profile);
+      const entry = relative(ROOT, entryOf(app));
+      await bundleEntry(entry, bundleOfEntry(entry, buildDir));
     }
   };
   await Promise.all([worker(), worker()]);
-  log(`bundled ${todo.length} apps in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  log(`bundled ${apps.length} apps in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-async function bundleOne(app: AppName, profile: InfraProfile): Promise<void> {
-  const out = bundleFileOf(app, profile);
+/** Bundles one entry module (relative to the repository) into one minified file. */
+async function bundleEntry(entry: string, out: string): Promise<void> {
   await Deno.mkdir(dirname(out), { recursive: true });
   const { success, stderr } = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -80,7 +97,7 @@ async function bundleOne(app: AppName, profile: InfraProfile): Promise<void> {
       "--sourcemap=linked",
       "--output",
       out,
-      entryOf(app),
+      entry,
     ],
     cwd: ROOT,
     stdout: "null",
@@ -88,7 +105,7 @@ async function bundleOne(app: AppName, profile: InfraProfile): Promise<void> {
   }).output();
   if (!success) {
     const why = new TextDecoder().decode(stderr).trim().split("\n").slice(-20).join("\n");
-    throw new BundleError(`could not bundle ${app} (${relative(ROOT, entryOf(app))}):\n${why}`);
+    throw new BundleError(`could not bundle ${entry}:\n${why}`);
   }
 }
 
@@ -100,4 +117,10 @@ async function linkResources(buildDir: string): Promise<void> {
     await Deno.remove(link).catch(() => {});
     await Deno.symlink(join(ROOT, path), link);
   }
+}
+
+if (import.meta.main) {
+  const dir = resolve(Deno.args[0] ?? IMAGE_BUNDLE_DIR);
+  const apps: AppName[] = [...SERVICE_NAMES, "web", "edge"];
+  await bundleApps(apps, dir, (line) => console.error(line));
 }

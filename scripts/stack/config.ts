@@ -202,8 +202,22 @@ export function bundleable(app: AppName): boolean {
  * so that files a module finds relative to itself resolve within the build folder.
  */
 export function bundleFileOf(app: AppName, profile: InfraProfile): string {
-  const entry = relative(ROOT, entryOf(app)).replace(/\.ts$/, ".js");
-  return join(appStateDir(profile), "build", entry);
+  return bundleOfEntry(relative(ROOT, entryOf(app)), join(appStateDir(profile), "build"));
+}
+
+/** Where the app image keeps its bundles (deploy/docker/Dockerfile builds them; compose, Kubernetes). */
+export const IMAGE_BUNDLE_DIR = "dist";
+
+/**
+ * The bundle of an entry module in a build folder, at the entry's relative path.
+ *
+ * @example
+ * ```ts
+ * bundleOfEntry("services/order/main.ts", IMAGE_BUNDLE_DIR); // "dist/services/order/main.js"
+ * ```
+ */
+export function bundleOfEntry(entry: string, dir: string): string {
+  return `${dir}/${entry.replace(/\.ts$/, ".js")}`;
 }
 
 /** The HTTP port an application process listens on. */

@@ -33,7 +33,7 @@ import {
   selectorOf,
 } from "./names.ts";
 import { type Profile, type Resources, SHUTDOWN } from "./profiles.ts";
-import { APP_V8_FLAGS } from "../../stack/config.ts";
+import { APP_V8_FLAGS, bundleOfEntry, IMAGE_BUNDLE_DIR } from "../../stack/config.ts";
 import type { Manifest } from "./yaml.ts";
 
 /** The entry of a service's init Job (in the app image). */
@@ -112,7 +112,7 @@ function envList(vars: Record<string, string | Manifest>): Manifest[] {
  */
 export interface App {
   name: string;
-  /** What `deno run` starts. */
+  /** Its entry module; `deno run` starts its bundle in the image (`bundleOfEntry`). */
   entry: string;
   httpPort: number;
   /** Absent for the web front (no gRPC). */
@@ -221,7 +221,10 @@ export function serviceDeployment(spec: App, profile: Profile): Manifest {
             ...appContainerBase(profile.services.resources),
             // V8's memory-saving mode and a small young generation, as every app runs locally
             // and in compose (scripts/stack/config.ts).
-            command: denoRun(`--v8-flags=${APP_V8_FLAGS}`, spec.entry),
+            command: denoRun(
+              `--v8-flags=${APP_V8_FLAGS}`,
+              bundleOfEntry(spec.entry, IMAGE_BUNDLE_DIR),
+            ),
             env: envList(spec.env),
             ports: [
               { name: "http", containerPort: spec.httpPort, protocol: "TCP" },
