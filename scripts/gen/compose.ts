@@ -471,6 +471,21 @@ export function kafkaEnvName(property: string): string {
     property.replaceAll("-", "___").replaceAll("_", "__").replaceAll(".", "_").toUpperCase();
 }
 
+/**
+ * The command of an app container: its entry's bundle in the image (built by the Dockerfile), with
+ * the V8 flags every app runs with.
+ */
+function appCommand(entry: string): string[] {
+  return [
+    "deno",
+    "run",
+    "-A",
+    "--cached-only",
+    `--v8-flags=${APP_V8_FLAGS}`,
+    bundleOfEntry(entry, IMAGE_BUNDLE_DIR),
+  ];
+}
+
 /** JVM flags as the Kafka scripts' KAFKA_HEAP_OPTS and KAFKA_JVM_PERFORMANCE_OPTS. */
 function jvmEnv(flags: readonly string[]): Record<string, string> {
   const heap = flags.filter((f) => /^-Xm[nsx]/.test(f));
@@ -676,14 +691,7 @@ export function composeModel(consumers: ReadonlySet<string>): Yaml {
     services[spec.name] = {
       image: IMAGES.app,
       build: APP_BUILD,
-      command: [
-        "deno",
-        "run",
-        "-A",
-        "--cached-only",
-        `--v8-flags=${APP_V8_FLAGS}`,
-        bundleOfEntry(`services/${spec.name}/main.ts`, IMAGE_BUNDLE_DIR),
-      ],
+      command: appCommand(`services/${spec.name}/main.ts`),
       environment: { ...commonEnv(spec), ...ownEnv(spec.name) },
       expose: [String(spec.httpPort), String(spec.grpcPort)],
       depends_on: {
@@ -715,14 +723,7 @@ export function composeModel(consumers: ReadonlySet<string>): Yaml {
   services[WEB.name] = {
     image: IMAGES.app,
     build: APP_BUILD,
-    command: [
-      "deno",
-      "run",
-      "-A",
-      "--cached-only",
-      `--v8-flags=${APP_V8_FLAGS}`,
-      bundleOfEntry("web/main.ts", IMAGE_BUNDLE_DIR),
-    ],
+    command: appCommand("web/main.ts"),
     environment: webEnv(),
     expose: [String(WEB.httpPort)],
     depends_on: {

@@ -27,17 +27,21 @@ const infra = {
   kafkaBrokers: ["127.0.0.1:2"],
 };
 
-/** Runs fn with STOCKLET_REPLICAS set (restored after). */
-function withReplicas<T>(value: string, fn: () => T): T {
-  const before = Deno.env.get("STOCKLET_REPLICAS");
-  Deno.env.set("STOCKLET_REPLICAS", value);
+/** Runs fn with an environment variable set, or unset for undefined (restored after). */
+function withEnv<T>(name: string, value: string | undefined, fn: () => T): T {
+  const before = Deno.env.get(name);
+  if (value === undefined) Deno.env.delete(name);
+  else Deno.env.set(name, value);
   try {
     return fn();
   } finally {
-    if (before === undefined) Deno.env.delete("STOCKLET_REPLICAS");
-    else Deno.env.set("STOCKLET_REPLICAS", before);
+    if (before === undefined) Deno.env.delete(name);
+    else Deno.env.set(name, before);
   }
 }
+
+/** Runs fn with STOCKLET_REPLICAS set (restored after). */
+const withReplicas = <T>(value: string, fn: () => T): T => withEnv("STOCKLET_REPLICAS", value, fn);
 
 Deno.test("replicaCount: one number for all, or per service; 1 otherwise; refuses nonsense", () => {
   assert.equal(replicaCount("order", ""), 1);
@@ -113,17 +117,8 @@ Deno.test("everyApp covers every replica any setting may start; replicaSpec name
 });
 
 /** Runs fn with STOCKLET_BUNDLE set, or unset for undefined (restored after). */
-function withBundle<T>(value: string | undefined, fn: () => T): T {
-  const before = Deno.env.get("STOCKLET_BUNDLE");
-  if (value === undefined) Deno.env.delete("STOCKLET_BUNDLE");
-  else Deno.env.set("STOCKLET_BUNDLE", value);
-  try {
-    return fn();
-  } finally {
-    if (before === undefined) Deno.env.delete("STOCKLET_BUNDLE");
-    else Deno.env.set("STOCKLET_BUNDLE", before);
-  }
-}
+const withBundle = <T>(value: string | undefined, fn: () => T): T =>
+  withEnv("STOCKLET_BUNDLE", value, fn);
 
 Deno.test("appArgs: every app but the mail catcher runs its bundle, replicas the same one", () => {
   withBundle(undefined, () => {
