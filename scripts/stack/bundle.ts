@@ -2,7 +2,7 @@
  * Builds the bundles the stack's application processes run from: one minified file per app
  * (`deno bundle --minify`), built when a stack starts. Its source map is written beside it
  * (`main.js.map`) but not linked from it: Deno reads a linked map when it loads the module and
- * keeps it, about 3 MiB of memory per MiB of map (measured: a bundle of kafkajs, grpc-js and
+ * keeps it, 3–4 MiB of memory per MB of map (measured: a bundle of kafkajs, grpc-js and
  * postgres.js, 80 MiB resident without its 2.9 MB map, 89 with it). A stack trace names the
  * bundle's line and column, which the map translates; `STOCKLET_BUNDLE=off` runs the sources.
  *
@@ -11,8 +11,8 @@
  * process lives (it compiles functions lazily, from the source, when they first run). Measured
  * with the order service started alone: 84 MiB resident from its sources, 77 from an unminified
  * bundle (one module instead of 900, and what nothing imports left out), 69 from a minified one.
- * Over the eight processes of the stack, about 60 MiB less PSS at the same load (bench, warm-up
- * at 60 orders/s: 934 → 868 MiB), which is what a deployment would do with a build step too.
+ * Over the eight processes of the bench's stack, 64–74 MiB less PSS in every phase of two short
+ * runs back to back (warm-up at 60 orders/s: 935 → 866 MiB; 128 in flight: 992 → 918).
  *
  * A bundle sits in the profile's state folder at its entry's relative path, and the files a
  * module reads relative to itself (the edge's OpenAPI document, the web front's static files) are
