@@ -25,8 +25,8 @@ import { ROOT } from "../lib/paths.ts";
 import type { InfraProfile } from "../infra/config.ts";
 import {
   type AppName,
-  appStateDir,
   baseOf,
+  buildDirOf,
   bundleable,
   bundled,
   bundleOfEntry,
@@ -59,7 +59,7 @@ export async function buildBundles(
 ): Promise<void> {
   if (!bundled()) return;
   const todo = [...new Set(apps.filter(bundleable).map(baseOf))];
-  await bundleApps(todo, join(appStateDir(profile), "build"), log);
+  await bundleApps(todo, buildDirOf(profile), log);
 }
 
 /**

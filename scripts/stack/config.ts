@@ -196,13 +196,18 @@ export function bundleable(app: AppName): boolean {
   return baseOf(app) !== "mail";
 }
 
+/** The folder a profile's stack builds its apps' bundles into (in its state folder). */
+export function buildDirOf(profile: InfraProfile): string {
+  return join(appStateDir(profile), "build");
+}
+
 /**
- * Where a profile keeps the bundle of an application process: beside the others in the profile's
- * state folder, at its entry's path relative to the repository (`…/build/services/order/main.js`),
- * so that files a module finds relative to itself resolve within the build folder.
+ * Where a profile keeps the bundle of an application process: in its build folder, at its entry's
+ * path relative to the repository (`…/build/services/order/main.js`), so that files a module finds
+ * relative to itself resolve within the build folder.
  */
 export function bundleFileOf(app: AppName, profile: InfraProfile): string {
-  return bundleOfEntry(relative(ROOT, entryOf(app)), join(appStateDir(profile), "build"));
+  return bundleOfEntry(relative(ROOT, entryOf(app)), buildDirOf(profile));
 }
 
 /** Where the app image keeps its bundles (deploy/docker/Dockerfile builds them; compose, Kubernetes). */

@@ -8,6 +8,7 @@ import {
   appEnv,
   appStateDir,
   baseOf,
+  buildDirOf,
   bundleFileOf,
   entryOf,
   everyApp,
@@ -149,8 +150,8 @@ Deno.test("bundleFileOf: a module's relative resources resolve inside the build 
   // The edge reads new URL("../docs/openapi.json", import.meta.url): linked there by buildBundles.
   const edge = pathToFileURL(bundleFileOf("edge", "test"));
   const doc = fileURLToPath(new URL("../docs/openapi.json", edge));
-  assert.ok(BUNDLE_RESOURCES.includes(relative(join(appStateDir("test"), "build"), doc)));
+  assert.ok(BUNDLE_RESOURCES.includes(relative(buildDirOf("test"), doc)));
   const web = pathToFileURL(bundleFileOf("web", "test"));
   const statics = fileURLToPath(new URL("./static", web));
-  assert.ok(BUNDLE_RESOURCES.includes(relative(join(appStateDir("test"), "build"), statics)));
+  assert.ok(BUNDLE_RESOURCES.includes(relative(buildDirOf("test"), statics)));
 });
